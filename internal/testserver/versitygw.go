@@ -1,0 +1,179 @@
+package testserver
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// S3Server is a running versitygw. Its buckets are directories under Root;
+// create objects through the S3 API only (files placed in Root directly lack
+// versitygw's metadata and HEAD on them answers 400).
+type S3Server struct {
+	Endpoint  string // https://127.0.0.1:PORT
+	Addr      string // 127.0.0.1:PORT
+	Region    string
+	AccessKey string
+	SecretKey string
+	Cert      *Cert
+	Root      string
+
+	// UserAccessKey/UserSecretKey belong to a non-admin user that owns no
+	// bucket: its requests to the root user's buckets are denied. Set only
+	// when Options.WithUser was given.
+	UserAccessKey string
+	UserSecretKey string
+
+	cmd     *exec.Cmd
+	logFile string
+}
+
+// Options adjust the server.
+type Options struct {
+	// VirtualDomain enables virtual-hosted bucket addressing under this base
+	// domain (e.g. "localhost": bucket b answers at b.localhost:PORT).
+	VirtualDomain string
+	// WithUser creates a second, non-admin account (see S3Server.UserAccessKey).
+	WithUser bool
+}
+
+// Versitygw starts versitygw over TLS on a free loopback port with a fresh
+// root directory, and stops it when the test ends.
+func Versitygw(t testing.TB, opt Options) *S3Server {
+	t.Helper()
+	bin := Binary(t, "versitygw")
+	dir := t.TempDir()
+	s := &S3Server{
+		Region:    "us-east-1",
+		AccessKey: "ferrytestroot",
+		SecretKey: "ferry-test-secret-" + strconv.FormatInt(time.Now().UnixNano(), 36),
+		Cert:      NewCert(t),
+		Root:      filepath.Join(dir, "root"),
+		logFile:   filepath.Join(dir, "versitygw.log"),
+	}
+	if err := os.MkdirAll(s.Root, 0o755); err != nil {
+		t.Fatalf("testserver: %v", err)
+	}
+	var lastErr error
+	for attempt := 0; attempt < 5; attempt++ {
+		if lastErr = s.start(bin, dir, opt); lastErr == nil {
+			break
+		}
+	}
+	if lastErr != nil {
+		Unavailable(t, "versitygw did not start: %v", lastErr)
+	}
+	t.Cleanup(s.Stop)
+	if opt.WithUser {
+		s.UserAccessKey, s.UserSecretKey = "ferrytestuser", "ferry-user-secret"
+		out, err := exec.Command(bin, "admin", "--access", s.AccessKey, "--secret", s.SecretKey,
+			"--endpoint-url", s.Endpoint, "--allow-insecure",
+			"create-user", "--access", s.UserAccessKey, "--secret", s.UserSecretKey, "--role", "user").CombinedOutput()
+		if err != nil {
+			t.Fatalf("testserver: versitygw admin create-user: %v: %s", err, out)
+		}
+	}
+	return s
+}
+
+func (s *S3Server) start(bin, dir string, opt Options) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	s.Endpoint = "https://" + s.Addr
+	args := []string{"--port", s.Addr, "--cert", s.Cert.CertFile, "--key", s.Cert.KeyFile,
+		"--region", s.Region, "--quiet", "--iam-dir", filepath.Join(dir, "iam")}
+	if opt.VirtualDomain != "" {
+		args = append(args, "--virtual-domain", opt.VirtualDomain)
+	}
+	args = append(args, "posix", s.Root)
+	if err := os.MkdirAll(filepath.Join(dir, "iam"), 0o700); err != nil {
+		return err
+	}
+	log, err := os.Create(s.logFile)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(bin, args...)
+	// Credentials go through the environment so they do not show in ps.
+	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+s.AccessKey, "ROOT_SECRET_KEY="+s.SecretKey)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		log.Close()
+		return fmt.Errorf("start %s: %w", bin, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait(); log.Close() }()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			out, _ := os.ReadFile(s.logFile)
+			return fmt.Errorf("versitygw exited: %v: %s", err, bytes.TrimSpace(out))
+		default:
+		}
+		if s.ready() {
+			s.cmd = cmd
+			go func() { <-exited }()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	<-exited
+	return fmt.Errorf("versitygw not answering on %s after 15s", s.Addr)
+}
+
+func (s *S3Server) ready() bool {
+	c := &http.Client{Timeout: time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: s.Cert.Pool}}}
+	resp, err := c.Get(s.Endpoint + "/")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return true
+}
+
+// Stop kills the server. Safe to call twice.
+func (s *S3Server) Stop() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		_ = s.cmd.Process.Kill()
+		s.cmd = nil
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// LocalhostDialer dials 127.0.0.1 for any host that is localhost or ends in
+// .localhost, so virtual-hosted requests (bucket.localhost:PORT) reach a
+// loopback server without touching /etc/hosts or DNS.
+func LocalhostDialer(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err == nil && (host == "localhost" || strings.HasSuffix(host, ".localhost")) {
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+func splitPort(addr string) (string, string, error) { return net.SplitHostPort(addr) }

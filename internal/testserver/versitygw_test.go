@@ -1,0 +1,53 @@
+package testserver
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestVersitygwServesS3OverTLS(t *testing.T) {
+	s := Versitygw(t, Options{WithUser: true})
+	s.CreateBucket(t, "smoke")
+	ctx := context.Background()
+	c := s.Client()
+	_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("smoke"), Key: aws.String("a b+c"),
+		Body: bytes.NewReader([]byte("hello"))})
+	require.NoError(t, err)
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("smoke"), Key: aws.String("a b+c")})
+	require.NoError(t, err)
+	body, _ := io.ReadAll(out.Body)
+	assert.Equal(t, "hello", string(body))
+
+	// The non-admin user is denied the root user's bucket.
+	_, err = s.ClientAs(s.UserAccessKey, s.UserSecretKey).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("smoke"), Key: aws.String("a b+c")})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "AccessDenied")
+}
+
+func TestVersitygwVirtualHosted(t *testing.T) {
+	s := Versitygw(t, Options{VirtualDomain: "localhost"})
+	s.CreateBucket(t, "vhost")
+	hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.TLSClientConfig.RootCAs = s.Cert.Pool
+		tr.DialContext = LocalhostDialer
+	})
+	_, port, _ := splitPort(s.Addr)
+	c := s3.New(s3.Options{Region: s.Region, BaseEndpoint: aws.String("https://localhost:" + port),
+		Credentials: credentials.NewStaticCredentialsProvider(s.AccessKey, s.SecretKey, ""), HTTPClient: hc,
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired})
+	_, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("vhost"), Key: aws.String("k"),
+		Body: bytes.NewReader([]byte("x"))})
+	require.NoError(t, err)
+	_, err = s.Client().HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("vhost"), Key: aws.String("k")})
+	require.NoError(t, err, "object written virtual-hosted is visible path-style")
+}
