@@ -86,9 +86,10 @@ type Backend interface {
 
 	// Open reads length bytes starting at offset; length < 0 reads to the end.
 	// The returned ObjectInfo describes the whole object (Size is the full
-	// size, CRC64 the whole object's when known). Reading past the end is not
-	// an error: the reader returns fewer bytes. A range starting beyond the
-	// end of a non-empty object returns ErrInvalidRange.
+	// size, CRC64 the whole object's when known). A range that runs past the
+	// end is not an error: the reader returns fewer bytes. A range starting
+	// at or beyond the end (offset > 0 and offset >= size) returns
+	// ErrInvalidRange, as S3 answers 416.
 	Open(ctx context.Context, key string, offset, length int64) (io.ReadCloser, ObjectInfo, error)
 
 	// Put stores exactly info.Size bytes read from body under key, replacing
@@ -106,3 +107,11 @@ type Backend interface {
 
 // MaxKeyLen is the longest key ferry accepts, in bytes (S3's and OSS's limit).
 const MaxKeyLen = 1023
+
+// Checker is implemented by backends that can verify, before a job starts,
+// that they are reachable and usable: endpoint answers, credentials are
+// accepted, bucket or root exists. Its error is what an operator needs to
+// fix the configuration.
+type Checker interface {
+	Check(ctx context.Context) error
+}

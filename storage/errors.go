@@ -30,6 +30,9 @@ var (
 	ErrUnavailable = errors.New("temporarily unavailable")
 	// ErrCorrupt: data did not match its checksum in transit.
 	ErrCorrupt = errors.New("checksum mismatch")
+	// ErrConfig: the server refuses how we talk to it (addressing style,
+	// body encoding, clock skew). Every request would fail the same way.
+	ErrConfig = errors.New("request refused: client configuration does not suit this server")
 )
 
 // Error is what backends return: which backend, which operation, which key,
@@ -96,7 +99,7 @@ func Classify(err error) Class {
 		return Permanent
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return Canceled
-	case errors.Is(err, ErrAuth), errors.Is(err, ErrBucketNotFound):
+	case errors.Is(err, ErrAuth), errors.Is(err, ErrBucketNotFound), errors.Is(err, ErrConfig):
 		return Fatal
 	case errors.As(err, &unkAuth), errors.As(err, &hostErr), errors.As(err, &certErr):
 		return Fatal

@@ -1,0 +1,58 @@
+package ossproxy
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// Seen is one request as the proxy received it, for tests that assert on
+// retries or on what the client really sent.
+type Seen struct {
+	Method string
+	Bucket string // "" when not virtual-hosted
+	Key    string
+	Query  string      // raw query
+	Header http.Header // request headers, Authorization removed
+	Status int         // status sent; 0 if the connection was cut first
+	Fault  FaultKind   // the fault that hit this request, 0 for none
+}
+
+// Requests returns every request seen so far, oldest first.
+func (p *Proxy) Requests() []Seen { return p.seen.all() }
+
+// Count is how many requests with method ("" = any) were seen.
+func (p *Proxy) Count(method string) int {
+	n := 0
+	for _, s := range p.seen.all() {
+		if method == "" || strings.EqualFold(s.Method, method) {
+			n++
+		}
+	}
+	return n
+}
+
+type seenLog struct {
+	mu sync.Mutex
+	l  []Seen
+}
+
+func (s *seenLog) add(e Seen) {
+	s.mu.Lock()
+	s.l = append(s.l, e)
+	s.mu.Unlock()
+}
+
+func (s *seenLog) all() []Seen {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Seen(nil), s.l...)
+}
+
+// redact copies h without the signature, so a test log printing requests
+// shows no credential material.
+func redact(h http.Header) http.Header {
+	c := h.Clone()
+	c.Del("Authorization")
+	return c
+}

@@ -1,0 +1,197 @@
+// Package retry wraps a storage.Backend so that transient failures (as
+// storage.Classify judges them) are retried with exponential backoff, in the
+// style of restic's RetryBackend. Callers above it (scanner, copier) see
+// fewer, more meaningful errors; everything below it (the backends) stays
+// free of retry loops.
+//
+// What is retried, and what is not:
+//   - Only errors that storage.Classify calls Retryable. Permanent, Fatal and
+//     Canceled errors are returned after the first attempt: retrying what
+//     cannot succeed is how retry storms start.
+//   - A call makes at most Policy.MaxAttempts attempts, then fails with an
+//     *ExhaustedError that wraps the last error (so errors.Is still finds
+//     the sentinel, and Classify still says Retryable: a later, coarser
+//     retry of the whole object may well succeed).
+//   - List and reads from Open resume where they were interrupted rather
+//     than starting again, and for them the budget counts consecutive
+//     attempts that made no progress: a listing of 200 M keys or a read of
+//     a 5 TB object may meet more than MaxAttempts hiccups in its lifetime,
+//     yet each key or byte delivered proves the server is alive. The budget
+//     is still bounded: every reset needs at least one new key or byte.
+//   - Put and UploadPart are retried only when the body is an io.Seeker, as
+//     the body must be re-sent from its start; see Put.
+//
+// The wrapper must be the only retry layer for a given failure: a backend
+// whose client also retries (the AWS SDK does by default) multiplies the
+// attempts and the waits.
+package retry
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/ferry-migrate/ferry/storage"
+)
+
+// New returns b with retries according to p (zero fields of p take their
+// defaults). The result implements storage.Multipart exactly when b does.
+// Other optional interfaces of b are not passed through.
+func New(b storage.Backend, p Policy) storage.Backend {
+	rb := &backend{inner: b, p: p.withDefaults()}
+	if mp, ok := b.(storage.Multipart); ok {
+		return &multipartBackend{backend: rb, mp: mp}
+	}
+	return rb
+}
+
+var (
+	_ storage.Backend   = (*backend)(nil)
+	_ storage.Multipart = (*multipartBackend)(nil)
+)
+
+// backend is the wrapper for backends without multipart support. It is a
+// separate type from multipartBackend so that a type assertion on New's
+// result tells the truth about what the inner backend can do.
+type backend struct {
+	inner storage.Backend
+	p     Policy
+}
+
+// ExhaustedError is returned when a call used up its attempts. It wraps the
+// error of the last attempt.
+type ExhaustedError struct {
+	Op       string // "stat", "put", "read", ...
+	Key      string // the prefix for list operations
+	Attempts int
+	Err      error
+}
+
+func (e *ExhaustedError) Error() string {
+	return fmt.Sprintf("retry: %s %q: giving up after %d attempts: %v", e.Op, e.Key, e.Attempts, e.Err)
+}
+
+func (e *ExhaustedError) Unwrap() error { return e.Err }
+
+func (b *backend) String() string { return b.inner.String() }
+
+// wait handles the failure of attempt number attempt (1-based) of op with
+// err: it returns nil when the caller should try again, after the backoff
+// sleep, or the error the call should fail with.
+func (b *backend) wait(ctx context.Context, op, key string, attempt int, err error) error {
+	if storage.Classify(err) != storage.Retryable {
+		return err
+	}
+	if attempt >= b.p.MaxAttempts {
+		return &ExhaustedError{Op: op, Key: key, Attempts: attempt, Err: err}
+	}
+	d := b.p.Backoff(attempt-1, err)
+	if b.p.OnRetry != nil {
+		b.p.OnRetry(op, key, attempt, d, err)
+	}
+	if serr := b.p.Sleep(ctx, d); serr != nil {
+		// Both wrapped: errors.Is(err, ctx.Err()) holds, so Classify says
+		// Canceled, and the log still shows why we were waiting.
+		return fmt.Errorf("retry: %s %q: %w while waiting to retry after: %w", op, key, serr, err)
+	}
+	return nil
+}
+
+// call runs f until it succeeds or wait says to stop.
+func call[T any](ctx context.Context, b *backend, op, key string, f func() (T, error)) (T, error) {
+	for attempt := 1; ; attempt++ {
+		v, err := f()
+		if err == nil {
+			return v, nil
+		}
+		if err = b.wait(ctx, op, key, attempt, err); err != nil {
+			return v, err
+		}
+	}
+}
+
+func (b *backend) Stat(ctx context.Context, key string) (storage.ObjectInfo, error) {
+	return call(ctx, b, "stat", key, func() (storage.ObjectInfo, error) {
+		return b.inner.Stat(ctx, key)
+	})
+}
+
+func (b *backend) Delete(ctx context.Context, key string) error {
+	_, err := call(ctx, b, "delete", key, func() (struct{}, error) {
+		return struct{}{}, b.inner.Delete(ctx, key)
+	})
+	return err
+}
+
+// List resumes an interrupted listing after the last key fn received, so fn
+// sees every key once, in order, with no gap. An error returned by fn is
+// returned unchanged and never retried, whatever its class: it is the
+// caller's decision, not a failure of the backend.
+func (b *backend) List(ctx context.Context, prefix, startAfter string, fn storage.ListFunc) error {
+	last := startAfter
+	for failures := 0; ; {
+		var fnErr error
+		progress := false
+		err := b.inner.List(ctx, prefix, last, func(oi storage.ObjectInfo) error {
+			if last != "" && oi.Key <= last {
+				// The contract forbids this; skipping it here is what lets
+				// this package, rather than every backend, promise no
+				// duplicates across a resume.
+				return nil
+			}
+			if err := fn(oi); err != nil {
+				fnErr = err
+				return err
+			}
+			last, progress = oi.Key, true
+			return nil
+		})
+		if fnErr != nil {
+			return fnErr
+		}
+		if err == nil {
+			return nil
+		}
+		if progress {
+			failures = 0
+		}
+		failures++
+		if err = b.wait(ctx, "list", prefix, failures, err); err != nil {
+			return err
+		}
+	}
+}
+
+// Open retries the Open call itself, then returns a reader that resumes
+// transparently when a read fails with a retryable error: it re-opens the
+// object where the failed read stopped and checks that the object is still
+// the one it started reading (see ErrChanged).
+func (b *backend) Open(ctx context.Context, key string, offset, length int64) (io.ReadCloser, storage.ObjectInfo, error) {
+	var (
+		rc   io.ReadCloser
+		info storage.ObjectInfo
+		err  error
+	)
+	for attempt := 1; ; attempt++ {
+		rc, info, err = b.inner.Open(ctx, key, offset, length)
+		if err == nil {
+			return newReader(ctx, b, key, offset, length, rc, info, attempt-1), info, nil
+		}
+		if err = b.wait(ctx, "open", key, attempt, err); err != nil {
+			return nil, info, err
+		}
+	}
+}
+
+// Put retries only when body is an io.Seeker, rewinding it to the offset it
+// had when Put was called before each retry. A body that cannot seek has
+// been partly consumed by the failed attempt and cannot be re-sent from
+// here: the error is returned as is, and the caller re-opens the source.
+//
+// A seekable body must be rewindable without side effects: a reader that
+// hashes what passes through it would count the re-sent bytes twice.
+func (b *backend) Put(ctx context.Context, key string, body io.Reader, info storage.ObjectInfo) (storage.ObjectInfo, error) {
+	return callBody(ctx, b, "put", key, body, func() (storage.ObjectInfo, error) {
+		return b.inner.Put(ctx, key, body, info)
+	})
+}

@@ -1,0 +1,67 @@
+// Package storagetest is the conformance suite every storage.Backend passes.
+// A backend's test is one call:
+//
+//	func TestConformance(t *testing.T) { storagetest.Run(t, harness) }
+//
+// The suite checks the contract comments of package storage: listing order
+// and continuation, ranged reads, odd keys, empty objects, metadata,
+// multipart with resume from stored state, error classification and context
+// cancellation. Each case is a named subtest, so `go test -v` shows them.
+package storagetest
+
+import (
+	"testing"
+
+	"github.com/ferry-migrate/ferry/storage"
+)
+
+// Harness tells the suite how to get backends and what they cannot do.
+type Harness struct {
+	// New returns an empty backend, and a function that opens a second,
+	// independent instance over the same stored state, as a restarted
+	// process would (used by the resume cases). Both are cleaned up by t.
+	New func(t *testing.T) (b storage.Backend, reopen func() storage.Backend)
+
+	// Denied returns a backend and a key that exists but that the backend is
+	// not allowed to read. Nil when the platform cannot arrange it; the
+	// backend's own tests must then cover access denial another way.
+	Denied func(t *testing.T) (storage.Backend, string)
+
+	// NoMetadata: the backend does not keep content type, cache control,
+	// user metadata or storage class (e.g. a plain filesystem).
+	NoMetadata bool
+	// MaxSegment is the longest "/"-separated key segment the backend can
+	// store (255 on POSIX filesystems); 0 means no limit.
+	MaxSegment int
+	// NoParentChildKeys: "a" and "a/b" cannot both exist (filesystems).
+	NoParentChildKeys bool
+}
+
+// Run runs every conformance case as a subtest of t.
+func Run(t *testing.T, h Harness) {
+	t.Helper()
+	cases := []struct {
+		name string
+		fn   func(t *testing.T, h Harness)
+	}{
+		{"RoundTrip", testRoundTrip},
+		{"EmptyObject", testEmptyObject},
+		{"RangedReads", testRangedReads},
+		{"OverwriteIsAtomic", testOverwrite},
+		{"PutSizeMismatch", testPutSizeMismatch},
+		{"ListOrder", testListOrder},
+		{"ListPagesAndStartAfter", testListStartAfter},
+		{"ListPrefix", testListPrefix},
+		{"OddKeys", testOddKeys},
+		{"Metadata", testMetadata},
+		{"NotFound", testNotFound},
+		{"AccessDenied", testAccessDenied},
+		{"ContextCanceled", testContextCanceled},
+		{"Multipart", testMultipart},
+		{"MultipartResume", testMultipartResume},
+		{"MultipartAbort", testMultipartAbort},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { c.fn(t, h) })
+	}
+}
