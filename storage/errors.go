@@ -105,6 +105,8 @@ func Classify(err error) Class {
 		return Fatal
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
 		return Fatal
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT), errors.Is(err, syscall.EROFS):
+		return Fatal // a full or read-only disk fails every object alike
 	case errors.Is(err, ErrThrottled), errors.Is(err, ErrUnavailable), errors.Is(err, ErrCorrupt):
 		return Retryable
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrAccessDenied), errors.Is(err, ErrInvalidKey),

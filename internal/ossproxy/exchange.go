@@ -26,8 +26,10 @@ type exchange struct {
 	req     reqInfo
 	body    *hashingBody // uploads with a body; nil otherwise
 	bodyLen int64        // the request's Content-Length, -1 if unknown
-	parts   []int        // CompleteMultipartUpload: part numbers in order
-	partsOK bool
+	// CompleteMultipartUpload: the request body and its part numbers in order.
+	completeBody []byte
+	parts        []int
+	partsOK      bool
 }
 
 // prepare wraps or reads r's body as the response handling will need it.
@@ -45,6 +47,7 @@ func (p *Proxy) prepare(r *http.Request, req reqInfo, flipAt int64) (*exchange, 
 		}
 		r.Body = io.NopCloser(bytes.NewReader(b))
 		r.ContentLength = int64(len(b))
+		ex.completeBody = b
 		var doc struct {
 			Parts []struct {
 				PartNumber int `xml:"PartNumber"`
@@ -161,36 +164,5 @@ func (p *Proxy) recordCRC(h http.Header, ex *exchange, body []byte) {
 				p.crcs.forgetObject(objectKey{ex.req.bucket, d.Key})
 			}
 		}
-	}
-}
-
-// upperETags upper-cases the text of every <ETag> element in place. It
-// leaves entity references (&quot; &#34;) alone: "&QUOT;" is not XML.
-func upperETags(b []byte) []byte {
-	open, end := []byte("<ETag>"), []byte("</ETag>")
-	i := 0
-	for {
-		s := bytes.Index(b[i:], open)
-		if s < 0 {
-			return b
-		}
-		s += i + len(open)
-		e := bytes.Index(b[s:], end)
-		if e < 0 {
-			return b
-		}
-		e += s
-		inEntity := false
-		for j := s; j < e; j++ {
-			switch c := b[j]; {
-			case c == '&':
-				inEntity = true
-			case inEntity:
-				inEntity = c != ';'
-			case c >= 'a' && c <= 'z':
-				b[j] = c - 'a' + 'A'
-			}
-		}
-		i = e + len(end)
 	}
 }

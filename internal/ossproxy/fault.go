@@ -103,6 +103,7 @@ func (q *faultQueue) add(f Fault) {
 	if f.Times == 0 {
 		f.Times = 1
 	}
+	f.Offset = max(f.Offset, 0) // -1 means "no fault" to respWriter
 	q.mu.Lock()
 	q.q = append(q.q, &f)
 	q.mu.Unlock()

@@ -5,7 +5,8 @@
 //
 //   - rejects path-style requests (403 SecondLevelDomainForbidden);
 //   - rejects aws-chunked bodies (400 InvalidArgument), which aws-sdk-go-v2
-//     sends by default over HTTPS;
+//     sends over HTTPS with its default checksum setting (WhenSupported, as
+//     config.LoadDefaultConfig sets it);
 //   - upper-cases ETags, in headers and in XML bodies;
 //   - adds x-oss-hash-crc64ecma to Put, UploadPart, Complete, Get and Head;
 //   - injects faults on request: 503 SlowDown, connection resets, flipped
@@ -13,7 +14,8 @@
 //
 // Requests are forwarded with the Host header unchanged: SigV4 signs Host and
 // versitygw checks the signature against the Host it receives, so the proxy
-// never re-signs. Only tests import this package.
+// does not re-sign, except where OSS's upper-case ETags come back in signed
+// bytes (see toUpstream). Only tests import this package.
 package ossproxy
 
 import (
@@ -51,6 +53,10 @@ type Proxy struct {
 	started   time.Time
 	seq       atomic.Uint64
 
+	// secrets of the upstream's accounts by access key id, to re-sign the
+	// requests whose ETags must be lower-cased (see toUpstream).
+	secrets map[string]string
+
 	crcs   crcStore
 	faults faultQueue
 	seen   seenLog
@@ -85,6 +91,10 @@ func Start(t testing.TB, upstream *testserver.S3Server) *Proxy {
 		},
 		errLog:  log.New(lw, "ossproxy: ", 0),
 		started: time.Now(),
+	}
+	p.secrets = map[string]string{upstream.AccessKey: upstream.SecretKey}
+	if upstream.UserAccessKey != "" {
+		p.secrets[upstream.UserAccessKey] = upstream.UserSecretKey
 	}
 	p.crcs.init()
 	p.server = &http.Server{
@@ -137,42 +147,41 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	f, ok := p.faults.take(r.Method, req)
-	if ok {
-		entry.Fault = f.Kind
-	}
-	upload := ok && f.upload(r)
-	switch {
-	case ok && f.Kind == SlowDown:
-		p.writeError(rw, r, http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate.")
-		return
-	case ok && f.Kind == Reset && upload:
-		// The request reached us but the connection dies mid-body: OSS never
-		// sees the whole object, the client sees a broken connection.
-		_, _ = io.CopyN(io.Discard, r.Body, f.Offset)
-		panic(http.ErrAbortHandler)
-	case ok && f.Kind == Reset:
-		rw.cutAt = f.Offset
-	case ok && f.Kind == FlipByte && !upload:
-		rw.flipAt = f.Offset
-	}
 	flipUpload := int64(-1)
-	if ok && f.Kind == FlipByte && upload {
-		flipUpload = f.Offset
+	if f, hit := p.faults.take(r.Method, req); hit {
+		entry.Fault = f.Kind
+		upload := f.upload(r)
+		switch {
+		case f.Kind == SlowDown:
+			p.writeError(rw, r, http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate.")
+			return
+		case f.Kind == Reset && upload:
+			// The connection dies mid-body: the server never gets the
+			// whole object, the client sees a broken connection.
+			_, _ = io.CopyN(io.Discard, r.Body, f.Offset)
+			panic(http.ErrAbortHandler)
+		case f.Kind == Reset:
+			rw.cutAt = f.Offset
+		case f.Kind == FlipByte && upload:
+			flipUpload = f.Offset
+		case f.Kind == FlipByte:
+			rw.flipAt = f.Offset
+		}
 	}
 
-	st, err := p.prepare(r, req, flipUpload)
+	ex, err := p.prepare(r, req, flipUpload)
 	if err != nil {
 		p.writeError(rw, r, http.StatusBadRequest, "IncompleteBody", err.Error())
 		return
 	}
+	p.toUpstream(r, ex)
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(p.upstream)
 			pr.Out.Host = pr.In.Host // signed by the client; must reach versitygw as sent
 		},
 		Transport:      p.transport,
-		ModifyResponse: func(resp *http.Response) error { return p.modifyResponse(resp, st, rw.cutAt) },
+		ModifyResponse: func(resp *http.Response) error { return p.modifyResponse(resp, ex, rw.cutAt) },
 		ErrorLog:       p.errLog,
 	}
 	rp.ServeHTTP(rw, r)
@@ -181,6 +190,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // writeError answers the way OSS does: an XML <Error> with RequestId and
 // HostId, and the request id in x-oss-request-id.
 func (p *Proxy) writeError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	// Swallow the body first: answering while the client is still sending
+	// lets the close that follows reset the connection, and the client may
+	// then see the reset instead of this answer. (Even a client waiting for
+	// 100 Continue saw resets when refused outright, so it gets its 100 too.)
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxDrain))
 	id := p.requestID()
 	body := fmt.Sprintf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n"+
 		"  <Code>%s</Code>\n  <Message>%s</Message>\n  <RequestId>%s</RequestId>\n  <HostId>%s</HostId>\n</Error>\n",
@@ -200,6 +214,9 @@ func (p *Proxy) writeError(w http.ResponseWriter, r *http.Request, status int, c
 func (p *Proxy) requestID() string {
 	return fmt.Sprintf("%08X%016X", uint32(p.started.Unix()), p.seq.Add(1))
 }
+
+// maxDrain bounds how much of a refused request's body writeError reads.
+const maxDrain = 64 << 20
 
 func isAWSChunked(h http.Header) bool {
 	for _, v := range h.Values("Content-Encoding") {

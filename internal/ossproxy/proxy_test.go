@@ -3,10 +3,12 @@ package ossproxy
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,7 +29,7 @@ func TestRejectsWhatOSSRejects(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	pathStyle := e.client(func(o *s3.Options) { o.UsePathStyle = true })
-	sdkDefaults := e.rawClient()
+	sdkDefaults := e.defaultsClient()
 	body := []byte("some bytes")
 
 	cases := []struct {
@@ -82,6 +84,14 @@ func TestRejectsWhatOSSRejects(t *testing.T) {
 	}
 	assert.Equal(t, 2, chunked, "both default-client uploads reached the proxy")
 
+	// s3.New with zero Options computes no checksum, so no aws-chunked:
+	// only the WhenSupported default that config.LoadDefaultConfig sets
+	// triggers it.
+	if _, err := e.rawClient().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(testBucket),
+		Key: aws.String("unset"), Body: bytes.NewReader(body)}); err != nil {
+		t.Errorf("Unset checksum settings: %v", err)
+	}
+
 	// ListBuckets has no bucket to put in the host name and stays allowed.
 	lb, err := pathStyle.ListBuckets(ctx, &s3.ListBucketsInput{})
 	require.NoError(t, err)
@@ -101,7 +111,7 @@ func TestOSSFlavour(t *testing.T) {
 		body []byte
 	}{
 		{"plain", "plain.bin", randomBytes(300<<10+7, 1)},
-		{"empty", "empty", nil},
+		{"empty", "empty", []byte{}},
 		{"odd key", "dir/a b+c%?#&é=.txt", []byte("odd")},
 	}
 	for _, tc := range cases {
@@ -189,6 +199,43 @@ func TestOSSFlavour(t *testing.T) {
 		require.NoError(t, err)
 		_, ok := crcHeader(t, hout.ResultMetadata)
 		assert.False(t, ok)
+	})
+
+	t.Run("batch delete forgets", func(t *testing.T) {
+		put(t, c, "batch", []byte("batch"))
+		_, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(testBucket),
+			Delete: &types.Delete{Objects: []types.ObjectIdentifier{{Key: aws.String("batch")}}}})
+		require.NoError(t, err)
+		_, err = e.up.Client().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(testBucket),
+			Key: aws.String("batch"), Body: strings.NewReader("other")})
+		require.NoError(t, err)
+		hout, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String("batch")})
+		require.NoError(t, err)
+		_, ok := crcHeader(t, hout.ResultMetadata)
+		assert.False(t, ok)
+	})
+
+	t.Run("parallel", func(t *testing.T) {
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				key := fmt.Sprintf("par/%d", i)
+				body := randomBytes(64<<10+i, uint64(i))
+				out, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(testBucket),
+					Key: aws.String(key), Body: bytes.NewReader(body)})
+				if !assert.NoError(t, err) {
+					return
+				}
+				got, _ := crcHeader(t, out.ResultMetadata)
+				assert.Equal(t, crc.FormatOSS(crc.Checksum(body)), got, key)
+				hout, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String(key)})
+				if assert.NoError(t, err) {
+					got, _ = crcHeader(t, hout.ResultMetadata)
+					assert.Equal(t, crc.FormatOSS(crc.Checksum(body)), got, key)
+				}
+			})
+		}
+		wg.Wait()
 	})
 
 	t.Run("missing object", func(t *testing.T) {

@@ -120,12 +120,12 @@ func (l *lister) visit(dirPath, dirKey string, e entry) error {
 	case e.dir:
 		// A key needs at least one byte after the directory's "/".
 		if len(key)+2 > storage.MaxKeyLen {
-			return l.report(key+"/", fmt.Errorf("%w: directory %s: keys under it would be longer than %d bytes",
+			return l.report(key+"/", fmt.Errorf("%w: directory %s: keys under it would be longer than the %d-byte limit",
 				storage.ErrInvalidKey, path, storage.MaxKeyLen))
 		}
 		return l.walk(path, key+"/")
 	case len(key) > storage.MaxKeyLen:
-		return l.report(key, fmt.Errorf("%w: file %s: key is %d bytes, longer than %d",
+		return l.report(key, fmt.Errorf("%w: file %s: key is %d bytes, longer than the %d-byte limit",
 			storage.ErrInvalidKey, path, len(key), storage.MaxKeyLen))
 	}
 	fi, err := os.Lstat(path)

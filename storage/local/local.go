@@ -32,6 +32,7 @@ import (
 var (
 	_ storage.Backend   = (*Backend)(nil)
 	_ storage.Multipart = (*Backend)(nil)
+	_ storage.Checker   = (*Backend)(nil)
 )
 
 // Options tune how the tree is read.
@@ -40,6 +41,11 @@ type Options struct {
 	// file or directory it points to. Off by default: a link may lead out
 	// of root or into a cycle, and copying its target would duplicate data
 	// the operator may not expect to move.
+	//
+	// Off, List never enters a linked directory, and Stat, Open and
+	// Delete treat a key whose last segment is a link as missing. Links
+	// in the middle of a key's path are resolved by the OS as usual: a
+	// key obtained from List never has one.
 	FollowSymlinks bool
 
 	// OnSkip is told about every entry that List leaves out and that might

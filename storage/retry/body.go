@@ -2,21 +2,22 @@ package retry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/ferry-migrate/ferry/storage"
 )
 
-// callBody is call for operations that send body: it retries only if body
-// can be rewound to where it stood when the operation started.
+// callBody is call for operations that send body: f is given the reader to
+// send. It retries only if body can be rewound to where it stood when the
+// operation started.
 //
 // The rewind happens before the backoff sleep, so a body that refuses to
-// seek does not cost a wait. The inner backend must have stopped reading the
-// body when its call returns; one that leaves a goroutine reading it (as an
-// HTTP transport may after an error) makes the rewind a data race.
-func callBody[T any](ctx context.Context, b *backend, op, key string, body io.Reader, f func() (T, error)) (T, error) {
-	s, ok := body.(io.Seeker)
+// seek does not cost a wait.
+func callBody[T any](ctx context.Context, b *backend, op, key string, body io.Reader, f func(io.Reader) (T, error)) (T, error) {
+	s, ok := body.(io.ReadSeeker)
 	var start int64
 	if ok {
 		var err error
@@ -26,10 +27,12 @@ func callBody[T any](ctx context.Context, b *backend, op, key string, body io.Re
 	}
 	if !ok {
 		// One attempt: whatever the failure, the bytes it consumed are gone.
-		return f()
+		return f(body)
 	}
 	for attempt := 1; ; attempt++ {
-		v, err := f()
+		fb := &fence{r: s}
+		v, err := f(fb)
+		fb.withdraw()
 		if err == nil {
 			return v, nil
 		}
@@ -48,4 +51,47 @@ func callBody[T any](ctx context.Context, b *backend, op, key string, body io.Re
 // context ends during the sleep).
 func (b *backend) willRetry(attempt int, err error) bool {
 	return attempt < b.p.MaxAttempts && storage.IsRetryable(err)
+}
+
+// errBodyWithdrawn is what a failed attempt sees if it reads the body after
+// its call has returned.
+var errBodyWithdrawn = errors.New("retry: body read after its request ended")
+
+// fence hands one attempt the body and takes it back when the attempt's
+// call returns. An HTTP transport may go on reading a request body in its
+// own goroutine after RoundTrip has returned an error (a 503 SlowDown can
+// arrive before the upload is done); without the fence those reads would
+// race with the rewind for the next attempt and could steal its bytes.
+type fence struct {
+	mu   sync.Mutex
+	r    io.ReadSeeker
+	done bool
+}
+
+func (f *fence) Read(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.done {
+		return 0, errBodyWithdrawn
+	}
+	return f.r.Read(p)
+}
+
+// Seek lets the inner backend rewind within its own attempt (to hash the
+// body first, say); the body is seekable, so saying so is truthful.
+func (f *fence) Seek(off int64, whence int) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.done {
+		return 0, errBodyWithdrawn
+	}
+	return f.r.Seek(off, whence)
+}
+
+// withdraw ends the attempt's access to the body, waiting for a Read in
+// progress to finish.
+func (f *fence) withdraw() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.done = true
 }

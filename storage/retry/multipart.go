@@ -29,7 +29,7 @@ func (m *multipartBackend) CreateUpload(ctx context.Context, key string, info st
 // UploadPart retries only when body is an io.Seeker, like Put. Re-sending a
 // part is safe: the same part number replaces the earlier one.
 func (m *multipartBackend) UploadPart(ctx context.Context, u storage.Upload, n int, body io.Reader, size int64) (storage.Part, error) {
-	return callBody(ctx, m.backend, "upload-part", u.Key, body, func() (storage.Part, error) {
+	return callBody(ctx, m.backend, "upload-part", u.Key, body, func(body io.Reader) (storage.Part, error) {
 		return m.mp.UploadPart(ctx, u, n, body, size)
 	})
 }

@@ -27,7 +27,8 @@ const (
 type Policy struct {
 	// MaxAttempts bounds the attempts of one call, the first included
 	// (default 6; 1 disables retrying). For List and for reads through Open,
-	// the count is of consecutive attempts that made no progress: see New.
+	// the count is of consecutive attempts that made no progress (see the
+	// package comment).
 	MaxAttempts int
 	// Initial is the ceiling of the first wait (default 200 ms); each
 	// further retry doubles it, up to Max (default 20 s).
@@ -105,9 +106,19 @@ func (p Policy) Backoff(n int, err error) time.Duration {
 	r := min(max(p.Rand(), 0), 1) // a bad Rand must not make waits negative or huge
 	if errors.Is(err, storage.ErrThrottled) {
 		half := ceiling / 2
-		return half + time.Duration(r*float64(ceiling-half))
+		return half + fraction(r, ceiling-half)
 	}
-	return time.Duration(r * float64(ceiling))
+	return fraction(r, ceiling)
+}
+
+// fraction returns r*d for r in [0, 1], never more than d: float64 rounding
+// near the top of the int64 range would otherwise wrap to a negative wait.
+func fraction(r float64, d time.Duration) time.Duration {
+	f := r * float64(d)
+	if f >= float64(d) {
+		return d
+	}
+	return time.Duration(f)
 }
 
 // sleep is the default Policy.Sleep.

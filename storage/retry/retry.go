@@ -36,7 +36,8 @@ import (
 
 // New returns b with retries according to p (zero fields of p take their
 // defaults). The result implements storage.Multipart exactly when b does.
-// Other optional interfaces of b are not passed through.
+// It passes storage.Checker through (as a no-op when b has no Check); other
+// optional interfaces of b are not passed through.
 func New(b storage.Backend, p Policy) storage.Backend {
 	rb := &backend{inner: b, p: p.withDefaults()}
 	if mp, ok := b.(storage.Multipart); ok {
@@ -48,6 +49,7 @@ func New(b storage.Backend, p Policy) storage.Backend {
 var (
 	_ storage.Backend   = (*backend)(nil)
 	_ storage.Multipart = (*multipartBackend)(nil)
+	_ storage.Checker   = (*backend)(nil)
 )
 
 // backend is the wrapper for backends without multipart support. It is a
@@ -189,9 +191,22 @@ func (b *backend) Open(ctx context.Context, key string, offset, length int64) (i
 // here: the error is returned as is, and the caller re-opens the source.
 //
 // A seekable body must be rewindable without side effects: a reader that
-// hashes what passes through it would count the re-sent bytes twice.
+// hashes what passes through it would count the re-sent bytes twice. The
+// inner backend gets it wrapped (still an io.ReadSeeker), so that a failed
+// attempt cannot read it any more once its call has returned; see fence.
 func (b *backend) Put(ctx context.Context, key string, body io.Reader, info storage.ObjectInfo) (storage.ObjectInfo, error) {
-	return callBody(ctx, b, "put", key, body, func() (storage.ObjectInfo, error) {
+	return callBody(ctx, b, "put", key, body, func(body io.Reader) (storage.ObjectInfo, error) {
 		return b.inner.Put(ctx, key, body, info)
 	})
+}
+
+// Check runs the inner backend's Check, retrying transient failures so a
+// job does not refuse to start over one reset connection.
+func (b *backend) Check(ctx context.Context) error {
+	c, ok := b.inner.(storage.Checker)
+	if !ok {
+		return nil
+	}
+	_, err := call(ctx, b, "check", "", func() (struct{}, error) { return struct{}{}, c.Check(ctx) })
+	return err
 }

@@ -82,6 +82,11 @@ func New(ctx context.Context, c Config) (*Backend, error) {
 		// Both settings, or OSS still sees aws-chunked bodies (DESIGN §5).
 		opts.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		opts.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	} else {
+		// Explicit: a bare s3.New leaves these unset (no checksums at all);
+		// only LoadDefaultConfig would pick WhenSupported for us.
+		opts.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenSupported
+		opts.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenSupported
 	}
 	return &Backend{cfg: r, name: r.name(), client: awss3.New(opts)}, nil
 }
