@@ -1,4 +1,5 @@
 # ferry — see README.md. Every target installs what it needs into .cache/.
+SHELL   := /bin/bash
 GO      ?= go
 CACHE   ?= $(CURDIR)/.cache
 export FERRY_CACHE := $(CACHE)
@@ -16,8 +17,12 @@ build:
 	@if [ -d cmd/ferry ]; then $(GO) build -o bin/ferry ./cmd/ferry && echo "built bin/ferry"; fi
 
 ## test: the whole suite with the race detector, against real servers.
+## Verbose, so every conformance case shows by name for every backend;
+## only the "=== RUN" chatter is filtered out.
 test: testservers
-	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+	set -o pipefail; $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) -v $(PKGS) 2>&1 \
+		| grep -v -E '^=== (RUN|PAUSE|CONT|NAME)'
+
 
 ## lint: gofmt, go vet and staticcheck must all be clean.
 lint: fmt vet staticcheck
