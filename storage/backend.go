@@ -115,3 +115,12 @@ const MaxKeyLen = 1023
 type Checker interface {
 	Check(ctx context.Context) error
 }
+
+// LevelLister is implemented by backends that can list one level of the
+// "/" hierarchy: the objects directly under prefix (no further "/" after
+// it) go to fn, and each sub-prefix (ending in "/") to dirFn, both in key
+// order. prefix is "" or ends in "/". The scanner uses it to list top-level
+// prefixes in parallel.
+type LevelLister interface {
+	ListLevel(ctx context.Context, prefix string, fn ListFunc, dirFn func(prefix string) error) error
+}

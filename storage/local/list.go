@@ -39,11 +39,27 @@ func (b *Backend) List(ctx context.Context, prefix, startAfter string, fn storag
 	return l.walk(b.root, "")
 }
 
+// ListLevel lists the files directly in the directory of prefix and hands
+// its subdirectories to dirFn (see storage.LevelLister).
+func (b *Backend) ListLevel(ctx context.Context, prefix string, fn storage.ListFunc, dirFn func(string) error) error {
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		return b.fail("list", prefix, fmt.Errorf("%w: level listing needs a prefix ending in \"/\"", storage.ErrInvalidKey))
+	}
+	l := &lister{b: b, ctx: ctx, prefix: prefix, fn: fn, dirFn: dirFn}
+	if err := ctx.Err(); err != nil {
+		return b.fail("list", prefix, err)
+	}
+	return l.walk(b.root, "")
+}
+
 type lister struct {
 	b                  *Backend
 	ctx                context.Context
 	prefix, startAfter string
 	fn                 storage.ListFunc
+	// dirFn, when set, receives the directories one level below prefix
+	// instead of descending into them (ListLevel).
+	dirFn func(prefix string) error
 	// ancestors holds the directories on the current path, to catch
 	// symbolic link cycles; only kept when links are followed.
 	ancestors []fileID
@@ -122,6 +138,9 @@ func (l *lister) visit(dirPath, dirKey string, e entry) error {
 		if len(key)+2 > storage.MaxKeyLen {
 			return l.report(key+"/", fmt.Errorf("%w: directory %s: keys under it would be longer than the %d-byte limit",
 				storage.ErrInvalidKey, path, storage.MaxKeyLen))
+		}
+		if l.dirFn != nil && strings.HasPrefix(key+"/", l.prefix) && len(key)+1 > len(l.prefix) {
+			return l.dirFn(key + "/")
 		}
 		return l.walk(path, key+"/")
 	case len(key) > storage.MaxKeyLen:

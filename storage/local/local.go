@@ -32,7 +32,8 @@ import (
 var (
 	_ storage.Backend   = (*Backend)(nil)
 	_ storage.Multipart = (*Backend)(nil)
-	_ storage.Checker   = (*Backend)(nil)
+	_ storage.Checker     = (*Backend)(nil)
+	_ storage.LevelLister = (*Backend)(nil)
 )
 
 // Options tune how the tree is read.

@@ -28,6 +28,7 @@ package retry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -47,9 +48,10 @@ func New(b storage.Backend, p Policy) storage.Backend {
 }
 
 var (
-	_ storage.Backend   = (*backend)(nil)
-	_ storage.Multipart = (*multipartBackend)(nil)
-	_ storage.Checker   = (*backend)(nil)
+	_ storage.Backend     = (*backend)(nil)
+	_ storage.Multipart   = (*multipartBackend)(nil)
+	_ storage.Checker     = (*backend)(nil)
+	_ storage.LevelLister = (*backend)(nil)
 )
 
 // backend is the wrapper for backends without multipart support. It is a
@@ -210,3 +212,52 @@ func (b *backend) Check(ctx context.Context) error {
 	_, err := call(ctx, b, "check", "", func() (struct{}, error) { return struct{}{}, c.Check(ctx) })
 	return err
 }
+
+// ListLevel passes a level listing through, retrying transient failures.
+// A retry lists the level again and drops what fn and dirFn already saw
+// (both streams are in key order). Without inner support it returns
+// errors.ErrUnsupported, and callers fall back to List.
+func (b *backend) ListLevel(ctx context.Context, prefix string, fn storage.ListFunc, dirFn func(string) error) error {
+	ll, ok := b.inner.(storage.LevelLister)
+	if !ok {
+		return fmt.Errorf("%s: level listing: %w", b.inner, errors.ErrUnsupported)
+	}
+	var lastKey, lastDir string
+	var fnErr error
+	_, err := call(ctx, b, "list", prefix, func() (struct{}, error) {
+		err := ll.ListLevel(ctx, prefix, func(o storage.ObjectInfo) error {
+			if lastKey != "" && o.Key <= lastKey {
+				return nil
+			}
+			lastKey = o.Key
+			if err := fn(o); err != nil {
+				fnErr = err
+				return err
+			}
+			return nil
+		}, func(d string) error {
+			if lastDir != "" && d <= lastDir {
+				return nil
+			}
+			lastDir = d
+			if err := dirFn(d); err != nil {
+				fnErr = err
+				return err
+			}
+			return nil
+		})
+		if fnErr != nil {
+			return struct{}{}, permanent{fnErr}
+		}
+		return struct{}{}, err
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return err
+}
+
+// permanent keeps a callback's own error from being retried.
+type permanent struct{ err error }
+
+func (p permanent) Error() string { return p.err.Error() }

@@ -29,7 +29,8 @@ import (
 var (
 	_ storage.Backend   = (*Backend)(nil)
 	_ storage.Multipart = (*Backend)(nil)
-	_ storage.Checker   = (*Backend)(nil)
+	_ storage.Checker     = (*Backend)(nil)
+	_ storage.LevelLister = (*Backend)(nil)
 )
 
 // Backend is one bucket.
@@ -289,4 +290,53 @@ func (b *Backend) Delete(ctx context.Context, key string) error {
 		return nil
 	}
 	return b.wrap("delete", key, err)
+}
+
+// ListLevel is ListObjectsV2 with Delimiter "/". S3 returns objects and
+// common prefixes in separate lists per page; each page's two lists are
+// merged so both callbacks see keys in order.
+func (b *Backend) ListLevel(ctx context.Context, prefix string, fn storage.ListFunc, dirFn func(string) error) error {
+	in := &awss3.ListObjectsV2Input{
+		Bucket:       aws.String(b.cfg.Bucket),
+		MaxKeys:      aws.Int32(b.cfg.PageSize),
+		EncodingType: "url",
+		Delimiter:    aws.String("/"),
+	}
+	if prefix != "" {
+		in.Prefix = aws.String(prefix)
+	}
+	for {
+		out, err := b.client.ListObjectsV2(ctx, in)
+		if err != nil {
+			return b.wrap("list", prefix, err)
+		}
+		objs, dirs := out.Contents, out.CommonPrefixes
+		for len(objs) > 0 || len(dirs) > 0 {
+			if len(dirs) == 0 || (len(objs) > 0 && aws.ToString(objs[0].Key) < aws.ToString(dirs[0].Prefix)) {
+				o := objs[0]
+				objs = objs[1:]
+				key, err := decodeKey(aws.ToString(o.Key), string(out.EncodingType))
+				if err != nil {
+					return b.wrap("list", prefix, err)
+				}
+				if err := fn(storage.ObjectInfo{Key: key, Size: aws.ToInt64(o.Size), ModTime: aws.ToTime(o.LastModified),
+					ETag: storage.TrimETag(aws.ToString(o.ETag)), StorageClass: string(o.StorageClass)}); err != nil {
+					return err
+				}
+				continue
+			}
+			d, err := decodeKey(aws.ToString(dirs[0].Prefix), string(out.EncodingType))
+			dirs = dirs[1:]
+			if err != nil {
+				return b.wrap("list", prefix, err)
+			}
+			if err := dirFn(d); err != nil {
+				return err
+			}
+		}
+		if !aws.ToBool(out.IsTruncated) || out.NextContinuationToken == nil {
+			return nil
+		}
+		in.ContinuationToken = out.NextContinuationToken
+	}
 }

@@ -52,6 +52,7 @@ func Run(t *testing.T, h Harness) {
 		{"ListOrder", testListOrder},
 		{"ListPagesAndStartAfter", testListStartAfter},
 		{"ListPrefix", testListPrefix},
+		{"ListLevel", testListLevel},
 		{"OddKeys", testOddKeys},
 		{"Metadata", testMetadata},
 		{"NotFound", testNotFound},

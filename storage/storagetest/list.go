@@ -157,3 +157,41 @@ func nilIfEmpty(s []string) []string {
 	}
 	return s
 }
+
+func testListLevel(t *testing.T, h Harness) {
+	b, _ := h.New(t)
+	ll, ok := b.(storage.LevelLister)
+	if !ok {
+		t.Skipf("%s does not implement storage.LevelLister", b)
+	}
+	for _, k := range []string{"top1", "top2", "dir1/x", "dir1/sub/y", "dir2/z", "mid", "dir1/sub2/w"} {
+		put(t, b, k, []byte(k))
+	}
+	cases := []struct {
+		prefix     string
+		objs, dirs []string
+	}{
+		{"", []string{"mid", "top1", "top2"}, []string{"dir1/", "dir2/"}},
+		{"dir1/", []string{"dir1/x"}, []string{"dir1/sub/", "dir1/sub2/"}},
+		{"dir1/sub/", []string{"dir1/sub/y"}, nil},
+		{"nope/", nil, nil},
+	}
+	for _, tc := range cases {
+		t.Run("level_"+strings.ReplaceAll(tc.prefix, "/", "|"), func(t *testing.T) {
+			var objs, dirs, all []string
+			err := ll.ListLevel(ctxT(t), tc.prefix, func(o storage.ObjectInfo) error {
+				objs = append(objs, o.Key)
+				all = append(all, o.Key)
+				return nil
+			}, func(d string) error {
+				dirs = append(dirs, d)
+				all = append(all, d)
+				return nil
+			})
+			require.NoError(t, err)
+			assert.Equal(t, tc.objs, objs)
+			assert.Equal(t, tc.dirs, dirs)
+			assert.True(t, slices.IsSorted(all), "objects and prefixes interleave in key order: %q", all)
+		})
+	}
+}

@@ -1,0 +1,204 @@
+// Package master owns the work of a job: the scanner that turns a source
+// listing into shards, the broker that leases shards to workers, and the
+// coordinator that records results and closes passes. Its core is plain Go
+// over the tracker and a clock; the gRPC edge (distributed mode) sits on top.
+package master
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Errors the broker returns for tokens it does not honour. They are
+// harmless to a worker: the shard was re-granted after its lease expired,
+// and the results already reported still count (copies are idempotent).
+var (
+	ErrStaleToken = errors.New("lease no longer held (expired and re-granted, or already finished)")
+)
+
+// Lease is one shard held by one worker until Deadline.
+type Lease struct {
+	Shard    uint64
+	Token    uint64
+	Worker   string
+	Deadline time.Time
+	Attempt  int
+}
+
+// Broker hands out shards of one pass: a FIFO queue of pending shard ids,
+// the leases in flight, and attempt counts. It is pure bookkeeping (no I/O,
+// no goroutines, the clock passed in); the coordinator persists what it
+// decides. Not safe for concurrent use: the coordinator serializes calls.
+type Broker struct {
+	ttl         time.Duration
+	maxNacks    int // Nacks after which a shard fails
+	maxExpiries int // expiries after which a shard fails (a shard that kills workers)
+
+	queue    []uint64
+	queued   map[uint64]bool
+	leases   map[uint64]*Lease // by token
+	byShard  map[uint64]uint64 // shard -> current token
+	nacks    map[uint64]int
+	expiries map[uint64]int
+	attempts map[uint64]int
+	next     uint64
+}
+
+// NewBroker makes a broker whose leases last ttl unless renewed. A shard
+// fails after maxNacks explicit give-backs; lost leases (a worker that died)
+// count separately against a much higher bound, so a chaos of dying workers
+// delays a shard but does not fail its objects.
+func NewBroker(ttl time.Duration, maxNacks int) *Broker {
+	if maxNacks < 1 {
+		maxNacks = 1
+	}
+	return &Broker{
+		ttl: ttl, maxNacks: maxNacks, maxExpiries: 10 * (maxNacks + 2),
+		queued: map[uint64]bool{}, leases: map[uint64]*Lease{}, byShard: map[uint64]uint64{},
+		nacks: map[uint64]int{}, expiries: map[uint64]int{}, attempts: map[uint64]int{},
+	}
+}
+
+// Add queues shards (idempotent: a shard already queued or leased is left
+// as it is).
+func (b *Broker) Add(ids ...uint64) {
+	for _, id := range ids {
+		if b.queued[id] || b.byShard[id] != 0 {
+			continue
+		}
+		b.queued[id] = true
+		b.queue = append(b.queue, id)
+	}
+}
+
+// Lease grants up to max queued shards to worker. Expired leases are
+// reclaimed first, so a dead worker's shards go to the living.
+func (b *Broker) Lease(worker string, max int, now time.Time) (granted []Lease, failed []uint64) {
+	failed = b.Expire(now)
+	for len(granted) < max && len(b.queue) > 0 {
+		id := b.queue[0]
+		b.queue = b.queue[1:]
+		delete(b.queued, id)
+		b.next++
+		b.attempts[id]++
+		l := &Lease{Shard: id, Token: b.next, Worker: worker, Deadline: now.Add(b.ttl), Attempt: b.attempts[id]}
+		b.leases[l.Token] = l
+		b.byShard[id] = l.Token
+		granted = append(granted, *l)
+	}
+	return granted, failed
+}
+
+// Renew extends the worker's leases; it returns the tokens it does not
+// honour (expired, re-granted, finished, or someone else's).
+func (b *Broker) Renew(worker string, tokens []uint64, now time.Time) (lost []uint64) {
+	for _, t := range tokens {
+		l, ok := b.leases[t]
+		if !ok || l.Worker != worker || now.After(l.Deadline) {
+			lost = append(lost, t)
+			continue
+		}
+		l.Deadline = now.Add(b.ttl)
+	}
+	return lost
+}
+
+// Ack finishes the shard held under token. A stale token is refused with
+// ErrStaleToken: its shard belongs to someone else now (or is done).
+func (b *Broker) Ack(token uint64, now time.Time) (shard uint64, err error) {
+	l, err := b.current(token, now)
+	if err != nil {
+		return 0, err
+	}
+	b.drop(l)
+	return l.Shard, nil
+}
+
+// Nack gives the shard back. It is requeued unless it has now been given
+// back maxNacks times, in which case failed is true and the shard is gone
+// from the broker (the coordinator fails its remaining objects).
+func (b *Broker) Nack(token uint64, now time.Time) (shard uint64, failed bool, err error) {
+	l, err := b.current(token, now)
+	if err != nil {
+		return 0, false, err
+	}
+	b.drop(l)
+	b.nacks[l.Shard]++
+	if b.nacks[l.Shard] >= b.maxNacks {
+		return l.Shard, true, nil
+	}
+	b.Add(l.Shard)
+	return l.Shard, false, nil
+}
+
+// Expire requeues every lease past its deadline and returns the shards that
+// have now been lost too often to try again.
+func (b *Broker) Expire(now time.Time) (failed []uint64) {
+	var expired []*Lease
+	for _, l := range b.leases {
+		if now.After(l.Deadline) {
+			expired = append(expired, l)
+		}
+	}
+	// Deterministic order: oldest grant first keeps the queue FIFO.
+	sort.Slice(expired, func(i, j int) bool { return expired[i].Token < expired[j].Token })
+	for _, l := range expired {
+		b.drop(l)
+		b.expiries[l.Shard]++
+		if b.expiries[l.Shard] >= b.maxExpiries {
+			failed = append(failed, l.Shard)
+			continue
+		}
+		b.Add(l.Shard)
+	}
+	return failed
+}
+
+// Leases returns the leases in flight, ordered by token.
+func (b *Broker) Leases() []Lease {
+	out := make([]Lease, 0, len(b.leases))
+	for _, l := range b.leases {
+		out = append(out, *l)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Token < out[j].Token })
+	return out
+}
+
+// Pending is the number of queued shards; Busy the number leased.
+func (b *Broker) Pending() int { return len(b.queue) }
+func (b *Broker) Busy() int    { return len(b.leases) }
+
+// Idle reports whether nothing is queued or leased.
+func (b *Broker) Idle() bool { return len(b.queue) == 0 && len(b.leases) == 0 }
+
+// Holder returns the lease currently held on shard, if any.
+func (b *Broker) Holder(shard uint64) (Lease, bool) {
+	t, ok := b.byShard[shard]
+	if !ok {
+		return Lease{}, false
+	}
+	return *b.leases[t], true
+}
+
+func (b *Broker) current(token uint64, now time.Time) (*Lease, error) {
+	l, ok := b.leases[token]
+	if !ok {
+		return nil, fmt.Errorf("token %d: %w", token, ErrStaleToken)
+	}
+	if now.After(l.Deadline) {
+		// Expired but not yet reclaimed: reclaim it now rather than let a
+		// late worker finish a shard that may already be promised elsewhere.
+		b.Expire(now)
+		return nil, fmt.Errorf("token %d for shard %d expired at %s: %w", token, l.Shard, l.Deadline.Format(time.RFC3339), ErrStaleToken)
+	}
+	return l, nil
+}
+
+func (b *Broker) drop(l *Lease) {
+	delete(b.leases, l.Token)
+	if b.byShard[l.Shard] == l.Token {
+		delete(b.byShard, l.Shard)
+	}
+}

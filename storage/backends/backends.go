@@ -1,0 +1,104 @@
+// Package backends builds a storage.Backend from a plain Spec: the one place
+// that knows every backend type. Config parsing (conf) produces Specs; the
+// master and workers call Open. Every backend comes wrapped in
+// storage/retry.
+package backends
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/storage/local"
+	"github.com/ferry-migrate/ferry/storage/retry"
+	"github.com/ferry-migrate/ferry/storage/s3"
+)
+
+// Type names a backend kind as it appears in configs (srcType/destType).
+type Type string
+
+const (
+	Local Type = "local"
+	S3    Type = "s3"
+	OSS   Type = "oss"
+)
+
+// Supported lists the types Open accepts, for error messages.
+var Supported = []Type{Local, S3, OSS}
+
+// Spec is everything needed to reach one side of a job. For Local, Prefix
+// is unused and Root is the directory; for S3/OSS, Prefix is the key
+// prefix inside Bucket.
+type Spec struct {
+	Type     Type
+	Endpoint string // srcDomain/destDomain: https://host[:port]
+	Region   string
+	Bucket   string
+	Prefix   string
+	Root     string // local directory
+
+	AccessKey    string // secret-adjacent: never printed
+	SecretKey    string // secret: never printed
+	SessionToken string // secret: never printed
+
+	PathStyle      bool
+	CABundle       string
+	ChecksumMode   string // s3.Checksum*; "" = auto
+	ListPageSize   int32  // 0 = server default
+	FollowSymlinks bool   // local sources
+
+	// Not from configs: set by the program.
+	OnSkip      func(key string, reason error) // local: symlinks, special files
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	Retry       retry.Policy // zero value = defaults
+}
+
+// String describes the spec without secrets.
+func (s Spec) String() string {
+	switch s.Type {
+	case Local:
+		return fmt.Sprintf("local %s", s.Root)
+	default:
+		where := s.Endpoint
+		if where == "" {
+			where = "AWS"
+		}
+		return fmt.Sprintf("%s bucket %q prefix %q at %s", s.Type, s.Bucket, s.Prefix, where)
+	}
+}
+
+// Open builds the backend, wrapped in retries. It does not contact the
+// server; call storage.Checker.Check on the result for that.
+func Open(ctx context.Context, s Spec) (storage.Backend, error) {
+	var (
+		b   storage.Backend
+		err error
+	)
+	switch s.Type {
+	case Local:
+		b, err = local.New(s.Root, local.Options{FollowSymlinks: s.FollowSymlinks, OnSkip: s.OnSkip})
+	case S3, OSS:
+		c := s3.Config{
+			Endpoint: s.Endpoint, Region: s.Region, Bucket: s.Bucket, PathStyle: s.PathStyle,
+			AccessKey: s.AccessKey, SecretKey: s.SecretKey, SessionToken: s.SessionToken,
+			CABundle: s.CABundle, Checksums: s.ChecksumMode, PageSize: s.ListPageSize,
+			DialContext: s.DialContext,
+		}
+		if s.Type == OSS {
+			c.Flavor = s3.FlavorOSS
+		}
+		b, err = s3.New(ctx, c)
+	default:
+		names := make([]string, len(Supported))
+		for i, t := range Supported {
+			names[i] = string(t)
+		}
+		return nil, fmt.Errorf("storage type %q is not supported (supported: %s)", s.Type, strings.Join(names, ", "))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return retry.New(b, s.Retry), nil
+}

@@ -1,0 +1,143 @@
+// Package task holds the plain types that cross the master–worker line:
+// what a worker is asked to copy (Shard, Object), what it answers (Result),
+// and the state of a half-done multipart upload (UploadState) that lets a
+// different worker resume it. master, worker and tracker all import it;
+// it imports nothing of theirs, so the same values travel in-process
+// (`ferry run`) or over gRPC (distributed mode).
+package task
+
+import "time"
+
+// Object is one source object as the scanner found it, with the key it
+// gets at the destination.
+type Object struct {
+	Key      string // source key
+	Dest     string // destination key (destPrefix + key relative to srcPrefix)
+	Size     int64
+	ModTime  time.Time
+	ETag     string
+	CRC64    uint64 // source's whole-object CRC64 when HasCRC64
+	HasCRC64 bool
+}
+
+// Shard is a batch of objects copied as one unit of work. Objects are in
+// source key order; a shard never spans passes.
+type Shard struct {
+	Job     string
+	Pass    uint64
+	ID      uint64
+	Objects []Object
+}
+
+// Bytes is the total size of the shard's objects.
+func (s Shard) Bytes() int64 {
+	var n int64
+	for _, o := range s.Objects {
+		n += o.Size
+	}
+	return n
+}
+
+// Grant is a leased shard. Token fences reports: a report carrying an old
+// token (from a worker presumed dead whose lease was re-granted) is still
+// recorded per object (copies are idempotent) but cannot ack the shard.
+type Grant struct {
+	Shard
+	Token    uint64
+	Worker   string
+	Deadline time.Time
+	Attempt  int // 1 for the first lease of this shard
+}
+
+// Status is the outcome for one object.
+type Status uint8
+
+const (
+	StatusUnknown  Status = iota
+	StatusVerified        // copied (or found already there) and verified
+	StatusSkipped         // deliberately not copied; Reason says why
+	StatusFailed          // gave up; Reason holds the error
+)
+
+func (s Status) String() string {
+	switch s {
+	case StatusVerified:
+		return "verified"
+	case StatusSkipped:
+		return "skipped"
+	case StatusFailed:
+		return "failed"
+	default:
+		return "unknown"
+	}
+}
+
+// Method says which check proved a copy correct (DESIGN §6), strongest
+// first. A Result says exactly one.
+type Method string
+
+const (
+	MethodReread        Method = "reread"         // destination read back and CRC64 compared
+	MethodCRC64         Method = "crc64"          // destination-reported CRC64 (OSS) = CRC64 of bytes sent
+	MethodMD5           Method = "md5"            // single-part ETag = MD5 of bytes sent
+	MethodMultipartETag Method = "multipart-etag" // ETag = MD5 of part MD5s + "-N"
+	MethodSize          Method = "size"           // only the size could be checked
+	MethodManifest      Method = "manifest"       // skipped: verified in an earlier pass, source unchanged
+)
+
+// Result is a worker's answer for one object. Re-applying the same Result
+// is harmless (the tracker keys it by job and source key).
+type Result struct {
+	Key    string
+	Dest   string
+	Status Status
+	Method Method // for StatusVerified (and skips that verified the destination)
+	// Reason: for skips, why (human-readable, e.g. "destination has same
+	// size and CRC64"); for failures, the error.
+	Reason string
+	// Class of the final error for failures: "permanent", "retryable"
+	// (attempts exhausted) or "fatal".
+	Class string
+
+	Size     int64
+	ModTime  time.Time // source mtime
+	ETag     string    // source ETag
+	DestETag string
+	CRC64    uint64 // CRC64 of the object's bytes, when known
+	HasCRC64 bool
+
+	// BytesRead counts source bytes read in this attempt; a resumed
+	// multipart upload reads less than Size. BytesSent counts bytes sent to
+	// the destination.
+	BytesRead int64
+	BytesSent int64
+	Attempts  int
+	Duration  time.Duration
+}
+
+// UploadState is a multipart upload in progress, saved after it is created
+// and after each part, so a crashed copy resumes without re-sending parts.
+// Source identity (Size, ModTime, ETag) is recorded so a resume of a source
+// object that changed meanwhile starts over instead of mixing versions.
+type UploadState struct {
+	Job      string
+	Key      string // source key
+	Dest     string
+	UploadID string
+	PartSize int64
+	Size     int64
+	ModTime  time.Time
+	ETag     string
+	Parts    []PartState // in part-number order
+	Created  time.Time
+}
+
+// PartState is one part known to be stored at the destination, with the
+// checksums of the bytes that were sent for it.
+type PartState struct {
+	Number int
+	Size   int64
+	ETag   string // as the destination returned it
+	CRC64  uint64 // CRC64 of the part's bytes
+	MD5    string // hex MD5 of the part's bytes
+}
