@@ -76,4 +76,11 @@ type Job struct {
 	// is leased before its remaining objects are failed (shardRetries).
 	Retries      int
 	ShardRetries int
+
+	// Notes are what the config set that ferry accepts but does not act on
+	// (OssImport keys for sources ferry lacks, an OssImport key overridden
+	// by a ferry key, a value lowered to a limit), one line each as
+	// "file:line: ...", for the operator to read when submitting. They
+	// never contain secrets.
+	Notes []string
 }

@@ -16,6 +16,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -36,15 +37,24 @@ type Cert struct {
 // NewCert makes a throwaway certificate in a temp dir removed at cleanup.
 func NewCert(t testing.TB) *Cert {
 	t.Helper()
+	c, err := MakeCert(t.TempDir())
+	if err != nil {
+		t.Fatalf("testserver: %v", err)
+	}
+	return c
+}
+
+// MakeCert writes a throwaway certificate and key into dir.
+func MakeCert(dir string) (*Cert, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatalf("testserver: generate key: %v", err)
+		return nil, fmt.Errorf("generate key: %w", err)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(time.Now().UnixNano()),
 		Subject:               pkix.Name{CommonName: "ferry test server"},
 		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
+		NotAfter:              time.Now().Add(30 * 24 * time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		BasicConstraintsValid: true,
@@ -54,27 +64,25 @@ func NewCert(t testing.TB) *Cert {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		t.Fatalf("testserver: create certificate: %v", err)
+		return nil, fmt.Errorf("create certificate: %w", err)
 	}
 	keyDER, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
-		t.Fatalf("testserver: marshal key: %v", err)
+		return nil, fmt.Errorf("marshal key: %w", err)
 	}
-	dir := t.TempDir()
 	c := &Cert{CertFile: filepath.Join(dir, "cert.pem"), KeyFile: filepath.Join(dir, "key.pem")}
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 	if err := os.WriteFile(c.CertFile, certPEM, 0o644); err != nil {
-		t.Fatalf("testserver: %v", err)
+		return nil, err
 	}
 	if err := os.WriteFile(c.KeyFile, keyPEM, 0o600); err != nil {
-		t.Fatalf("testserver: %v", err)
+		return nil, err
 	}
-	c.TLS, err = tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatalf("testserver: %v", err)
+	if c.TLS, err = tls.X509KeyPair(certPEM, keyPEM); err != nil {
+		return nil, err
 	}
 	c.Pool = x509.NewCertPool()
 	c.Pool.AppendCertsFromPEM(certPEM)
-	return c
+	return c, nil
 }

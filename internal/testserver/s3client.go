@@ -3,6 +3,7 @@ package testserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -40,9 +41,17 @@ func (s *S3Server) ClientAs(access, secret string) *s3.Client {
 // if it cannot.
 func (s *S3Server) CreateBucket(t testing.TB, bucket string) {
 	t.Helper()
-	_, err := s.Client().CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)})
+	if err := s.MakeBucket(context.Background(), bucket); err != nil {
+		t.Fatalf("testserver: %v", err)
+	}
+}
+
+// MakeBucket creates bucket unless the root user already owns it.
+func (s *S3Server) MakeBucket(ctx context.Context, bucket string) error {
+	_, err := s.Client().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
 	var owned *types.BucketAlreadyOwnedByYou
 	if err != nil && !errors.As(err, &owned) {
-		t.Fatalf("testserver: create bucket %q: %v", bucket, err)
+		return fmt.Errorf("create bucket %q: %w", bucket, err)
 	}
+	return nil
 }

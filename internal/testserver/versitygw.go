@@ -45,6 +45,10 @@ type Options struct {
 	VirtualDomain string
 	// WithUser creates a second, non-admin account (see S3Server.UserAccessKey).
 	WithUser bool
+	// AccessKey/SecretKey of the root account; random when empty.
+	AccessKey, SecretKey string
+	// Addr to listen on (127.0.0.1:PORT); a free port when empty.
+	Addr string
 }
 
 // Versitygw starts versitygw over TLS on a free loopback port with a fresh
@@ -52,17 +56,34 @@ type Options struct {
 func Versitygw(t testing.TB, opt Options) *S3Server {
 	t.Helper()
 	bin := Binary(t, "versitygw")
-	dir := t.TempDir()
+	s, err := StartVersitygw(bin, t.TempDir(), opt)
+	if err != nil {
+		Unavailable(t, "%v", err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// StartVersitygw starts versitygw (the binary at bin) with its certificate,
+// root and IAM data under dir. The caller stops it with Stop.
+func StartVersitygw(bin, dir string, opt Options) (*S3Server, error) {
+	cert, err := MakeCert(dir)
+	if err != nil {
+		return nil, err
+	}
 	s := &S3Server{
 		Region:    "us-east-1",
 		AccessKey: "ferrytestroot",
 		SecretKey: "ferry-test-secret-" + strconv.FormatInt(time.Now().UnixNano(), 36),
-		Cert:      NewCert(t),
+		Cert:      cert,
 		Root:      filepath.Join(dir, "root"),
 		logFile:   filepath.Join(dir, "versitygw.log"),
 	}
+	if opt.AccessKey != "" {
+		s.AccessKey, s.SecretKey = opt.AccessKey, opt.SecretKey
+	}
 	if err := os.MkdirAll(s.Root, 0o755); err != nil {
-		t.Fatalf("testserver: %v", err)
+		return nil, err
 	}
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
@@ -71,27 +92,30 @@ func Versitygw(t testing.TB, opt Options) *S3Server {
 		}
 	}
 	if lastErr != nil {
-		Unavailable(t, "versitygw did not start: %v", lastErr)
+		return nil, fmt.Errorf("versitygw did not start: %w", lastErr)
 	}
-	t.Cleanup(s.Stop)
 	if opt.WithUser {
 		s.UserAccessKey, s.UserSecretKey = "ferrytestuser", "ferry-user-secret"
 		out, err := exec.Command(bin, "admin", "--access", s.AccessKey, "--secret", s.SecretKey,
 			"--endpoint-url", s.Endpoint, "--allow-insecure",
 			"create-user", "--access", s.UserAccessKey, "--secret", s.UserSecretKey, "--role", "user").CombinedOutput()
 		if err != nil {
-			t.Fatalf("testserver: versitygw admin create-user: %v: %s", err, out)
+			s.Stop()
+			return nil, fmt.Errorf("versitygw admin create-user: %v: %s", err, out)
 		}
 	}
-	return s
+	return s, nil
 }
 
 func (s *S3Server) start(bin, dir string, opt Options) error {
-	port, err := freePort()
-	if err != nil {
-		return err
+	s.Addr = opt.Addr
+	if s.Addr == "" {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	}
-	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	s.Endpoint = "https://" + s.Addr
 	args := []string{"--port", s.Addr, "--cert", s.Cert.CertFile, "--key", s.Cert.KeyFile,
 		"--region", s.Region, "--quiet", "--iam-dir", filepath.Join(dir, "iam")}

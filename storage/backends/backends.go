@@ -7,6 +7,7 @@ package backends
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 
@@ -102,3 +103,10 @@ func Open(ctx context.Context, s Spec) (storage.Backend, error) {
 	}
 	return retry.New(b, s.Retry), nil
 }
+
+// Format prints String() for every verb, so %v, %+v and %#v of a Spec (or
+// of anything holding one) never show credentials.
+func (s Spec) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
+// GoString keeps %#v as safe as %v.
+func (s Spec) GoString() string { return s.String() }

@@ -30,8 +30,8 @@ import (
 )
 
 var (
-	_ storage.Backend   = (*Backend)(nil)
-	_ storage.Multipart = (*Backend)(nil)
+	_ storage.Backend     = (*Backend)(nil)
+	_ storage.Multipart   = (*Backend)(nil)
 	_ storage.Checker     = (*Backend)(nil)
 	_ storage.LevelLister = (*Backend)(nil)
 )

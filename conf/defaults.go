@@ -1,0 +1,59 @@
+package conf
+
+import "time"
+
+// defaults holds the value every key takes when a config leaves it out or
+// blank, written as config text so it goes through the same parser as the
+// file and reads the same as docs/job-config.md (a test keeps the two in
+// step). A key missing here defaults to empty / false / zero.
+//
+// Where OssImport documents a default it is the same here, except
+// multipartUploadThreshold: OssImport's is 150m, ferry's 100m (stock
+// OssImport files set 150m explicitly, so they keep it).
+var defaults = map[string]string{
+	"jobType":                  string(JobImport),
+	"isIncremental":            "false",
+	"incrementalModeInterval":  "86400", // seconds: daily
+	"importSince":              "0",     // everything
+	"isSkipExistFile":          "false",
+	"taskObjectCountLimit":     "10000",
+	"taskObjectSizeLimit":      "1g",
+	"scanThreadCount":          "1",
+	"multipartUploadThreshold": "100m",
+	"multipartUploadPartSize":  "50m",
+	"partsInFlight":            "4",
+	"verify":                   string(VerifyAuto),
+	"objectRetries":            "3",
+	"shardRetries":             "3",
+	"maxBytesPerSecond":        "0", // unlimited
+	"maxObjectsPerSecond":      "0", // unlimited
+	"followSymlinks":           "false",
+	"srcPathStyle":             "false",
+	"destPathStyle":            "false",
+}
+
+// Bounds that are facts of the services or of OssImport, not tuning.
+const (
+	// minIncrementalInterval is OssImport's floor for
+	// incrementalModeInterval: shorter re-lists the whole source so often
+	// that the requests cost more than they save.
+	minIncrementalInterval = 900 * time.Second
+
+	// minPartSize/maxPartSize bound multipart parts on S3 (all but the
+	// last part); ferry holds OSS destinations to the same bounds so one
+	// config works against both.
+	minPartSize = 5 << 20
+	maxPartSize = 5 << 30
+	// maxSinglePut is the largest object one PUT may carry (S3 and OSS):
+	// objects below multipartUploadThreshold go in one PUT, so the
+	// threshold may not exceed it.
+	maxSinglePut = 5 << 30
+
+	// maxScanThreads caps scanThreadCount. OssImport's own S3 example sets
+	// 10000, which as concurrent listings of one bucket would only earn
+	// throttling; ferry lowers it and says so in Job.Notes.
+	maxScanThreads = 64
+
+	// maxJobName bounds jobName, which names files and database keys.
+	maxJobName = 128
+)

@@ -1,0 +1,157 @@
+package conf
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ferry-migrate/ferry/storage/backends"
+)
+
+// Redacted renders the job as a config file with its effective values,
+// defaults included, and every secret masked: secret keys and security
+// tokens as "****", access key ids as their first four characters and
+// "****". It is the way to print a config (logs, status, reports).
+// Parsing it again yields the same job apart from the masked secrets.
+func (j *Job) Redacted() string { return j.encode(true) }
+
+// String is a one-line summary without secrets.
+func (j Job) String() string {
+	return fmt.Sprintf("job %q (%s): %s -> %s", j.Name, j.Type, j.Src, j.Dest)
+}
+
+// Format makes every fmt verb safe: %v and %s print String, %+v and %#v
+// the fields with secrets masked, so a stray Printf("%+v", job) in a log
+// line cannot leak a key. (A value receiver, so Job and *Job both get it.)
+func (j Job) Format(f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		s := fmt.Sprintf("%#v", plainJob(j.masked()))
+		_, _ = io.WriteString(f, strings.Replace(s, "conf.plainJob{", "conf.Job{", 1))
+	case verb == 'v' && f.Flag('+'):
+		_, _ = fmt.Fprintf(f, "%+v", plainJob(j.masked()))
+	case verb == 'v' || verb == 's':
+		_, _ = io.WriteString(f, j.String())
+	case verb == 'q':
+		_, _ = fmt.Fprintf(f, "%q", j.String())
+	default:
+		_, _ = fmt.Fprintf(f, "%%!%c(conf.Job=%s)", verb, j.String())
+	}
+}
+
+// plainJob has Job's fields and none of its methods, so Format can print
+// a masked copy with fmt's own struct printing without recursing.
+type plainJob Job
+
+func (j Job) masked() Job {
+	for _, s := range []*backends.Spec{&j.Src, &j.Dest} {
+		s.AccessKey = maskID(s.AccessKey)
+		s.SecretKey = maskSecret(s.SecretKey)
+		s.SessionToken = maskSecret(s.SessionToken)
+	}
+	return j
+}
+
+// maskID keeps the first four characters of an access key id, enough to
+// tell keys apart; short ids (not real ones) are masked entirely.
+func maskID(id string) string {
+	if len(id) < 8 {
+		return maskSecret(id)
+	}
+	return id[:4] + "****"
+}
+
+func maskSecret(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "****"
+}
+
+// encode writes the job as key=value lines; redact masks secrets.
+func (j *Job) encode(redact bool) string {
+	var b strings.Builder
+	kv := func(k, v string) {
+		if v != "" {
+			b.WriteString(k + "=" + v + "\n")
+		}
+	}
+	if redact {
+		b.WriteString("# effective settings, defaults included; secrets masked\n")
+	}
+	kv("jobName", j.Name)
+	kv("jobType", string(j.Type))
+
+	src, dest := j.Src, j.Dest
+	if redact {
+		m := j.masked()
+		src, dest = m.Src, m.Dest
+	}
+	encodeSide(&b, kv, "src", src)
+	encodeSide(&b, kv, "dest", dest)
+
+	since := "0"
+	switch {
+	case j.ImportSince.IsZero():
+	case j.ImportSince.Nanosecond() == 0:
+		since = strconv.FormatInt(j.ImportSince.Unix(), 10)
+	default:
+		since = j.ImportSince.Format(time.RFC3339Nano)
+	}
+	kv("importSince", since)
+	kv("isSkipExistFile", strconv.FormatBool(j.SkipExisting))
+	kv("isIncremental", strconv.FormatBool(j.Incremental))
+	if j.IncrementalInterval%time.Second == 0 {
+		kv("incrementalModeInterval", strconv.FormatInt(int64(j.IncrementalInterval/time.Second), 10))
+	} else {
+		kv("incrementalModeInterval", j.IncrementalInterval.String())
+	}
+	kv("taskObjectCountLimit", strconv.Itoa(j.ShardObjects))
+	kv("taskObjectSizeLimit", formatSize(j.ShardBytes))
+	kv("scanThreadCount", strconv.Itoa(j.ScanThreads))
+	kv("multipartUploadThreshold", formatSize(j.MultipartThreshold))
+	kv("multipartUploadPartSize", formatSize(j.PartSize))
+	kv("partsInFlight", strconv.Itoa(j.PartsInFlight))
+	kv("verify", string(j.Verify))
+	kv("include", strings.Join(j.Include, ","))
+	kv("exclude", strings.Join(j.Exclude, ","))
+	kv("maxBytesPerSecond", formatSize(j.BytesPerSecond))
+	kv("maxObjectsPerSecond", strconv.FormatFloat(j.ObjectsPerSecond, 'g', -1, 64))
+	kv("objectRetries", strconv.Itoa(j.Retries))
+	kv("shardRetries", strconv.Itoa(j.ShardRetries))
+	for _, n := range j.Notes {
+		b.WriteString("# note: " + n + "\n")
+	}
+	return b.String()
+}
+
+func encodeSide(b *strings.Builder, kv func(k, v string), p string, s backends.Spec) {
+	if s.Type == "" {
+		return
+	}
+	kv(p+"Type", string(s.Type))
+	if s.Type == backends.Local {
+		kv(p+"Prefix", s.Root)
+		if p == "src" {
+			kv("followSymlinks", strconv.FormatBool(s.FollowSymlinks))
+		}
+		return
+	}
+	kv(p+"Domain", s.Endpoint)
+	kv(p+"Region", s.Region)
+	kv(p+"Bucket", s.Bucket)
+	kv(p+"Prefix", s.Prefix)
+	if s.AccessKey == "" {
+		b.WriteString("# " + p + " credentials: from the environment\n")
+	}
+	kv(p+"AccessKey", s.AccessKey)
+	kv(p+"SecretKey", s.SecretKey)
+	kv(p+"SecurityToken", s.SessionToken)
+	if s.PathStyle {
+		kv(p+"PathStyle", "true")
+	}
+	kv(p+"CABundle", s.CABundle)
+	kv(p+"Checksums", s.ChecksumMode)
+}

@@ -1,0 +1,369 @@
+package master
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ferry-migrate/ferry/task"
+	"github.com/ferry-migrate/ferry/tracker"
+)
+
+// Store is what the coordinator needs from the tracker.
+type Store interface {
+	ScanStore
+	GetPass(job string, n uint64) (tracker.Pass, error)
+	FinishScan(job string, n uint64) error
+	FinishPass(job string, n uint64, finished time.Time) (tracker.Pass, error)
+	Shards(job string, n uint64, state tracker.ShardState, fn func(tracker.ShardRecord) error) error
+	GetShard(job string, n, id uint64) (tracker.ShardRecord, error)
+	SetShardState(job string, n, id uint64, state tracker.ShardState, attempts int, lastErr string) error
+	Report(job string, n uint64, results []task.Result) error
+	PutUpload(s task.UploadState) error
+	GetUpload(job, key string) (task.UploadState, bool, error)
+	DeleteUpload(job, key string) error
+}
+
+// CoordinatorConfig tunes a coordinator.
+type CoordinatorConfig struct {
+	Job          string
+	Pass         uint64
+	LeaseTTL     time.Duration // default 2 minutes
+	ShardRetries int           // Nacks before a shard's objects fail (default 3)
+	Now          func() time.Time
+	Log          *slog.Logger
+}
+
+// Coordinator runs one pass of one job: it owns the broker, answers
+// workers (Lease, Renew, Report, Ack, Nack, uploads), records results, and
+// closes the pass when the scan is finished and every shard is done. It
+// implements worker.Master structurally; the same value serves in-process
+// workers (`ferry run`) and the gRPC server.
+type Coordinator struct {
+	cfg    CoordinatorConfig
+	store  Store
+	broker *Broker
+
+	mu       sync.Mutex
+	scanDone bool
+	finished bool
+	done     chan struct{}
+	progress map[uint64]*shardProgress // by token
+	workers  map[string]time.Time      // last contact
+}
+
+type shardProgress struct {
+	shard, total, done uint64
+	bytes, doneBytes   int64
+	worker             string
+	attempt            int
+}
+
+// NewCoordinator loads the pass's pending shards into a fresh broker:
+// whatever was leased when a previous process died is pending again.
+func NewCoordinator(cfg CoordinatorConfig, store Store) (*Coordinator, error) {
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = 2 * time.Minute
+	}
+	if cfg.ShardRetries <= 0 {
+		cfg.ShardRetries = 3
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	c := &Coordinator{cfg: cfg, store: store, broker: NewBroker(cfg.LeaseTTL, cfg.ShardRetries),
+		done: make(chan struct{}), progress: map[uint64]*shardProgress{}, workers: map[string]time.Time{}}
+	p, err := store.GetPass(cfg.Job, cfg.Pass)
+	if err != nil {
+		return nil, err
+	}
+	c.scanDone = p.ScanFinished
+	err = store.Shards(cfg.Job, cfg.Pass, tracker.ShardPending, func(r tracker.ShardRecord) error {
+		c.broker.Add(r.ID)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !p.Finished.IsZero() {
+		c.finished = true
+		close(c.done)
+	}
+	return c, nil
+}
+
+// Done is closed when the pass is finished.
+func (c *Coordinator) Done() <-chan struct{} { return c.done }
+
+// AddShards queues newly appended shards (the scanner's callback).
+func (c *Coordinator) AddShards(ids []uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.broker.Add(ids...)
+}
+
+// ScanFinished records that the listing is complete; the pass can close
+// once the queue drains.
+func (c *Coordinator) ScanFinished() error {
+	if err := c.store.FinishScan(c.cfg.Job, c.cfg.Pass); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.scanDone = true
+	return c.maybeFinish()
+}
+
+// Lease grants up to max shards. Objects that already have a result in
+// this pass are left out (re-running a shard is idempotent); a shard with
+// nothing left is finished on the spot.
+func (c *Coordinator) Lease(ctx context.Context, worker string, max int) ([]task.Grant, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.cfg.Now()
+	c.workers[worker] = now
+	var out []task.Grant
+	for len(out) < max {
+		leases, failed := c.broker.Lease(worker, max-len(out), now)
+		for _, id := range failed {
+			if err := c.failShard(id, "workers holding it kept disappearing"); err != nil {
+				return nil, err
+			}
+		}
+		if len(leases) == 0 {
+			break
+		}
+		for _, l := range leases {
+			g, empty, err := c.grant(l)
+			if err != nil {
+				return nil, err
+			}
+			if empty {
+				if err := c.finishShard(l); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			out = append(out, g)
+		}
+	}
+	if len(out) == 0 {
+		if err := c.maybeFinish(); err != nil {
+			return nil, err
+		}
+		if c.finished {
+			return nil, task.ErrFinished
+		}
+	}
+	return out, nil
+}
+
+func (c *Coordinator) grant(l Lease) (task.Grant, bool, error) {
+	rec, err := c.store.GetShard(c.cfg.Job, c.cfg.Pass, l.Shard)
+	if err != nil {
+		return task.Grant{}, false, err
+	}
+	keys := make([]string, len(rec.Objects))
+	for i, o := range rec.Objects {
+		keys[i] = o.Key
+	}
+	known, err := c.store.Lookup(c.cfg.Job, keys)
+	if err != nil {
+		return task.Grant{}, false, err
+	}
+	todo := rec.Objects[:0:0]
+	var bytes int64
+	for _, o := range rec.Objects {
+		if e, ok := known[o.Key]; ok && e.Pass == c.cfg.Pass && e.Status != task.StatusFailed {
+			continue
+		}
+		todo = append(todo, o)
+		bytes += o.Size
+	}
+	if len(todo) == 0 {
+		return task.Grant{}, true, nil
+	}
+	shard := rec.Shard
+	shard.Objects = todo
+	c.progress[l.Token] = &shardProgress{shard: l.Shard, total: uint64(len(todo)), bytes: bytes, worker: l.Worker, attempt: l.Attempt}
+	return task.Grant{Shard: shard, Token: l.Token, Worker: l.Worker, Deadline: l.Deadline, Attempt: l.Attempt}, false, nil
+}
+
+// Renew extends leases and tells the worker which it lost.
+func (c *Coordinator) Renew(ctx context.Context, worker string, tokens []uint64) ([]uint64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.cfg.Now()
+	c.workers[worker] = now
+	lost := c.broker.Renew(worker, tokens, now)
+	for _, t := range lost {
+		delete(c.progress, t)
+	}
+	return lost, nil
+}
+
+// Report records results whatever the token's state: a copy verified by a
+// worker whose lease lapsed is still a verified copy.
+func (c *Coordinator) Report(ctx context.Context, worker string, token uint64, results []task.Result) error {
+	if err := c.store.Report(c.cfg.Job, c.cfg.Pass, results); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.workers[worker] = c.cfg.Now()
+	if p := c.progress[token]; p != nil {
+		for _, r := range results {
+			p.done++
+			p.doneBytes += r.Size
+		}
+	}
+	return nil
+}
+
+// Ack finishes a shard. A stale token is answered with ErrStaleToken,
+// which the worker may ignore.
+func (c *Coordinator) Ack(ctx context.Context, worker string, token uint64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.cfg.Now()
+	shard, err := c.broker.Ack(token, now)
+	if err != nil {
+		return err
+	}
+	if err := c.store.SetShardState(c.cfg.Job, c.cfg.Pass, shard, tracker.ShardDone, 0, ""); err != nil {
+		return err
+	}
+	delete(c.progress, token)
+	return c.maybeFinish()
+}
+
+// Nack gives a shard back; after ShardRetries the objects of it that have
+// no result yet are recorded failed with the reason.
+func (c *Coordinator) Nack(ctx context.Context, worker string, token uint64, reason string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	shard, failed, err := c.broker.Nack(token, c.cfg.Now())
+	if err != nil {
+		return err
+	}
+	delete(c.progress, token)
+	c.cfg.Log.Warn("shard given back", "shard", shard, "worker", worker, "reason", reason, "final", failed)
+	if failed {
+		return c.failShard(shard, reason)
+	}
+	return c.store.SetShardState(c.cfg.Job, c.cfg.Pass, shard, tracker.ShardPending, 0, reason)
+}
+
+func (c *Coordinator) finishShard(l Lease) error {
+	if _, err := c.broker.Ack(l.Token, c.cfg.Now()); err != nil && !errors.Is(err, ErrStaleToken) {
+		return err
+	}
+	return c.store.SetShardState(c.cfg.Job, c.cfg.Pass, l.Shard, tracker.ShardDone, 0, "")
+}
+
+// failShard records every object of the shard that has no result in this
+// pass as failed with reason, so nothing is silently lost.
+func (c *Coordinator) failShard(id uint64, reason string) error {
+	rec, err := c.store.GetShard(c.cfg.Job, c.cfg.Pass, id)
+	if err != nil {
+		return err
+	}
+	keys := make([]string, len(rec.Objects))
+	for i, o := range rec.Objects {
+		keys[i] = o.Key
+	}
+	known, err := c.store.Lookup(c.cfg.Job, keys)
+	if err != nil {
+		return err
+	}
+	var results []task.Result
+	for _, o := range rec.Objects {
+		if e, ok := known[o.Key]; ok && e.Pass == c.cfg.Pass {
+			continue
+		}
+		results = append(results, task.Result{Key: o.Key, Dest: o.Dest, Status: task.StatusFailed, Class: "retryable",
+			Reason: fmt.Sprintf("shard %d given up: %s", id, reason), Size: o.Size, ModTime: o.ModTime, ETag: o.ETag})
+	}
+	if err := c.store.Report(c.cfg.Job, c.cfg.Pass, results); err != nil {
+		return err
+	}
+	if err := c.store.SetShardState(c.cfg.Job, c.cfg.Pass, id, tracker.ShardFailed, c.cfg.ShardRetries, reason); err != nil {
+		return err
+	}
+	return c.maybeFinish()
+}
+
+// maybeFinish closes the pass when the scan is complete and no shard is
+// queued or leased. Called with c.mu held.
+func (c *Coordinator) maybeFinish() error {
+	if c.finished || !c.scanDone || !c.broker.Idle() {
+		return nil
+	}
+	if _, err := c.store.FinishPass(c.cfg.Job, c.cfg.Pass, c.cfg.Now()); err != nil {
+		return err
+	}
+	c.finished = true
+	close(c.done)
+	return nil
+}
+
+// LoadUpload, SaveUpload and DropUpload keep multipart state on the
+// master, so any worker can resume any upload.
+func (c *Coordinator) LoadUpload(ctx context.Context, job, key string) (task.UploadState, bool, error) {
+	return c.store.GetUpload(job, key)
+}
+
+func (c *Coordinator) SaveUpload(ctx context.Context, s task.UploadState) error {
+	return c.store.PutUpload(s)
+}
+
+func (c *Coordinator) DropUpload(ctx context.Context, job, key string) error {
+	return c.store.DeleteUpload(job, key)
+}
+
+// Running is one leased shard as the operator sees it.
+type Running struct {
+	Shard        uint64
+	Worker       string
+	Attempt      int
+	Objects      uint64 // in this grant
+	ObjectsDone  uint64
+	Bytes        int64
+	BytesDone    int64
+	LeaseExpires time.Time
+}
+
+// Snapshot is the live state of the pass that the tracker does not hold:
+// queue, leases and per-shard progress.
+type Snapshot struct {
+	Pending, Leased int
+	ScanFinished    bool
+	Finished        bool
+	Running         []Running
+	Workers         map[string]time.Time
+}
+
+// Snapshot returns the live state, for stat and progress bars.
+func (c *Coordinator) Snapshot() Snapshot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := Snapshot{Pending: c.broker.Pending(), Leased: c.broker.Busy(), ScanFinished: c.scanDone,
+		Finished: c.finished, Workers: make(map[string]time.Time, len(c.workers))}
+	for w, t := range c.workers {
+		s.Workers[w] = t
+	}
+	for _, l := range c.broker.Leases() {
+		r := Running{Shard: l.Shard, Worker: l.Worker, Attempt: l.Attempt, LeaseExpires: l.Deadline}
+		if p := c.progress[l.Token]; p != nil {
+			r.Objects, r.ObjectsDone, r.Bytes, r.BytesDone = p.total, p.done, p.bytes, p.doneBytes
+		}
+		s.Running = append(s.Running, r)
+	}
+	return s
+}

@@ -1,0 +1,290 @@
+package master
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/task"
+	"github.com/ferry-migrate/ferry/tracker"
+)
+
+// ScanStore is what the scanner needs from the tracker.
+type ScanStore interface {
+	ScanCheckpoints(job string, n uint64) (map[string]tracker.ScanCheckpoint, error)
+	AppendShards(job string, n uint64, shards []task.Shard, skipped []task.Result, cp tracker.ScanCheckpoint) ([]uint64, error)
+	Lookup(job string, keys []string) (map[string]tracker.Entry, error)
+}
+
+// ScanConfig says what to list and how to cut it.
+type ScanConfig struct {
+	Job        string
+	Pass       uint64
+	Src        storage.Backend
+	SrcPrefix  string
+	DestPrefix string
+	Filter     *Filter
+	// ShardObjects and ShardBytes bound one shard (taskObjectCountLimit,
+	// taskObjectSizeLimit); a single object larger than ShardBytes gets a
+	// shard of its own.
+	ShardObjects int
+	ShardBytes   int64
+	// Threads > 1 lists top-level prefixes in parallel when the source can
+	// list one level (storage.LevelLister).
+	Threads int
+}
+
+// Stream names in scan checkpoints. One stream for a plain listing; with
+// parallel scanning, one for the objects directly under the prefix and one
+// per sub-prefix. The names make a resumed scan use the same layout as the
+// interrupted one, whatever the thread count is now.
+const (
+	streamAll   = "all"
+	streamLevel = "level"
+	streamDir   = "dir:"
+)
+
+// Scanner streams a source listing into shards in the tracker. Memory is
+// one shard per stream in flight, whatever the object count. Every shard is
+// appended together with its stream's checkpoint (the last key it holds),
+// so a killed scan resumes after the last appended shard: nothing sharded
+// twice, nothing missed.
+type Scanner struct {
+	cfg     ScanConfig
+	store   ScanStore
+	onShard func(ids []uint64) // shards appended: hand them to the broker
+	log     *slog.Logger
+
+	Listed   atomic.Int64 // objects seen in the listing
+	Excluded atomic.Int64 // dropped by Filter
+}
+
+// NewScanner makes a scanner; onShard is called after each append.
+func NewScanner(cfg ScanConfig, store ScanStore, onShard func([]uint64), log *slog.Logger) *Scanner {
+	if cfg.ShardObjects <= 0 {
+		cfg.ShardObjects = 10000
+	}
+	if cfg.ShardBytes <= 0 {
+		cfg.ShardBytes = 1 << 30
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Scanner{cfg: cfg, store: store, onShard: onShard, log: log}
+}
+
+// Run scans until the listing is exhausted, ctx ends, or an error.
+func (s *Scanner) Run(ctx context.Context) error {
+	cps, err := s.store.ScanCheckpoints(s.cfg.Job, s.cfg.Pass)
+	if err != nil {
+		return err
+	}
+	_, single := cps[streamAll]
+	ll, canLevel := s.cfg.Src.(storage.LevelLister)
+	prefixOK := s.cfg.SrcPrefix == "" || strings.HasSuffix(s.cfg.SrcPrefix, "/")
+	parallel := !single && canLevel && prefixOK && (s.cfg.Threads > 1 || len(cps) > 0)
+	if !parallel {
+		return s.stream(ctx, streamAll, cps[streamAll], func(after string, fn storage.ListFunc) error {
+			return s.cfg.Src.List(ctx, s.cfg.SrcPrefix, after, fn)
+		})
+	}
+	err = s.scanParallel(ctx, ll, cps)
+	if errors.Is(err, errors.ErrUnsupported) && len(cps) == 0 {
+		return s.stream(ctx, streamAll, tracker.ScanCheckpoint{}, func(after string, fn storage.ListFunc) error {
+			return s.cfg.Src.List(ctx, s.cfg.SrcPrefix, after, fn)
+		})
+	}
+	return err
+}
+
+// scanParallel lists the top level once (its direct objects form one
+// stream), then lists each sub-prefix as its own stream, Threads at a time.
+func (s *Scanner) scanParallel(ctx context.Context, ll storage.LevelLister, cps map[string]tracker.ScanCheckpoint) error {
+	var dirs []string
+	levelCP := cps[streamLevel]
+	err := s.stream(ctx, streamLevel, levelCP, func(after string, fn storage.ListFunc) error {
+		return ll.ListLevel(ctx, s.cfg.SrcPrefix, func(o storage.ObjectInfo) error {
+			if after != "" && o.Key <= after {
+				return nil // sharded before the restart
+			}
+			return fn(o)
+		}, func(d string) error {
+			dirs = append(dirs, d)
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	s.log.Info("scan: top level listed", "prefixes", len(dirs))
+	threads := max(1, s.cfg.Threads)
+	sem := make(chan struct{}, threads)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for _, d := range dirs {
+		name := streamDir + d
+		cp := cps[name]
+		if cp.Done {
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			err := s.stream(ctx, name, cp, func(after string, fn storage.ListFunc) error {
+				return s.cfg.Src.List(ctx, d, after, fn)
+			})
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+// stream lists one stream from its checkpoint, cutting shards.
+func (s *Scanner) stream(ctx context.Context, name string, cp tracker.ScanCheckpoint, list func(after string, fn storage.ListFunc) error) error {
+	if cp.Done {
+		return nil
+	}
+	b := &shardBuilder{s: s, name: name, after: cp.After}
+	err := list(cp.After, func(o storage.ObjectInfo) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return b.add(ctx, o)
+	})
+	if err != nil {
+		return fmt.Errorf("scanning %s (stream %q): %w", s.cfg.Src, name, err)
+	}
+	return b.flush(ctx, true)
+}
+
+// shardBuilder accumulates one stream's objects into the next shard.
+type shardBuilder struct {
+	s     *Scanner
+	name  string
+	after string // last key listed (checkpoint candidate)
+	objs  []task.Object
+	bytes int64
+}
+
+func (b *shardBuilder) add(ctx context.Context, o storage.ObjectInfo) error {
+	s := b.s
+	s.Listed.Add(1)
+	b.after = o.Key
+	rel := strings.TrimPrefix(o.Key, s.cfg.SrcPrefix)
+	if s.cfg.Filter != nil && !s.cfg.Filter.Match(rel, o.ModTime) {
+		s.Excluded.Add(1)
+		return nil
+	}
+	if len(b.objs) > 0 && b.bytes+o.Size > s.cfg.ShardBytes {
+		if err := b.flush(ctx, false); err != nil {
+			return err
+		}
+	}
+	b.objs = append(b.objs, task.Object{
+		Key: o.Key, Dest: s.cfg.DestPrefix + rel, Size: o.Size, ModTime: o.ModTime,
+		ETag: o.ETag, CRC64: o.CRC64, HasCRC64: o.HasCRC64,
+	})
+	b.bytes += o.Size
+	if len(b.objs) >= s.cfg.ShardObjects {
+		return b.flush(ctx, false)
+	}
+	return nil
+}
+
+// flush appends the pending objects as a shard, minus those the manifest
+// shows verified in an earlier pass and unchanged since (recorded as
+// skipped), together with the checkpoint. done marks the stream finished.
+func (b *shardBuilder) flush(ctx context.Context, done bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s := b.s
+	if len(b.objs) == 0 && !done {
+		return nil
+	}
+	keys := make([]string, len(b.objs))
+	for i, o := range b.objs {
+		keys[i] = o.Key
+	}
+	known, err := s.store.Lookup(s.cfg.Job, keys)
+	if err != nil {
+		return err
+	}
+	var (
+		todo    []task.Object
+		skipped []task.Result
+	)
+	for _, o := range b.objs {
+		if e, ok := known[o.Key]; ok && unchanged(e, o) && e.Pass < s.cfg.Pass {
+			skipped = append(skipped, task.Result{
+				Key: o.Key, Dest: o.Dest, Status: task.StatusSkipped, Method: task.MethodManifest,
+				Reason: fmt.Sprintf("verified in pass %d (%s); source unchanged", e.Pass, e.Method),
+				Size:   o.Size, ModTime: o.ModTime, ETag: o.ETag, DestETag: e.DestETag, CRC64: e.CRC64, HasCRC64: e.HasCRC64,
+			})
+			continue
+		}
+		todo = append(todo, o)
+	}
+	var shards []task.Shard
+	if len(todo) > 0 {
+		shards = []task.Shard{{Job: s.cfg.Job, Pass: s.cfg.Pass, Objects: todo}}
+	}
+	cp := tracker.ScanCheckpoint{Stream: b.name, After: b.after, Done: done}
+	ids, err := s.store.AppendShards(s.cfg.Job, s.cfg.Pass, shards, skipped, cp)
+	if err != nil {
+		return err
+	}
+	if len(ids) > 0 && s.onShard != nil {
+		s.onShard(ids)
+	}
+	b.objs, b.bytes = b.objs[:0], 0
+	return nil
+}
+
+// unchanged: the manifest shows this source version proven present at the
+// destination (copied and verified, skipped because the destination's CRC64
+// matched, or carried over from such a pass). A skip on size and mtime alone
+// proves nothing, so such objects are looked at again.
+func unchanged(e tracker.Entry, o task.Object) bool {
+	proven := e.Status == task.StatusVerified ||
+		(e.Status == task.StatusSkipped && (e.Method == task.MethodManifest || e.Method == task.MethodCRC64))
+	if !proven {
+		return false
+	}
+	if e.Size != o.Size || !e.ModTime.Equal(o.ModTime) {
+		return false
+	}
+	if e.ETag != "" && o.ETag != "" && !storage.ETagEqual(e.ETag, o.ETag) {
+		return false
+	}
+	return true
+}
