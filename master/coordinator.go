@@ -15,11 +15,11 @@ import (
 // Store is what the coordinator needs from the tracker.
 type Store interface {
 	ScanStore
-	GetPass(job string, n uint64) (tracker.Pass, error)
+	GetPass(job string, n uint64) (tracker.Pass, bool, error)
 	FinishScan(job string, n uint64) error
 	FinishPass(job string, n uint64, finished time.Time) (tracker.Pass, error)
 	Shards(job string, n uint64, state tracker.ShardState, fn func(tracker.ShardRecord) error) error
-	GetShard(job string, n, id uint64) (tracker.ShardRecord, error)
+	GetShard(job string, n, id uint64) (tracker.ShardRecord, bool, error)
 	SetShardState(job string, n, id uint64, state tracker.ShardState, attempts int, lastErr string) error
 	Report(job string, n uint64, results []task.Result) error
 	PutUpload(s task.UploadState) error
@@ -79,9 +79,12 @@ func NewCoordinator(cfg CoordinatorConfig, store Store) (*Coordinator, error) {
 	}
 	c := &Coordinator{cfg: cfg, store: store, broker: NewBroker(cfg.LeaseTTL, cfg.ShardRetries),
 		done: make(chan struct{}), progress: map[uint64]*shardProgress{}, workers: map[string]time.Time{}}
-	p, err := store.GetPass(cfg.Job, cfg.Pass)
+	p, ok, err := store.GetPass(cfg.Job, cfg.Pass)
 	if err != nil {
 		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("job %q has no pass %d", cfg.Job, cfg.Pass)
 	}
 	c.scanDone = p.ScanFinished
 	err = store.Shards(cfg.Job, cfg.Pass, tracker.ShardPending, func(r tracker.ShardRecord) error {
@@ -165,7 +168,7 @@ func (c *Coordinator) Lease(ctx context.Context, worker string, max int) ([]task
 }
 
 func (c *Coordinator) grant(l Lease) (task.Grant, bool, error) {
-	rec, err := c.store.GetShard(c.cfg.Job, c.cfg.Pass, l.Shard)
+	rec, err := c.shard(l.Shard)
 	if err != nil {
 		return task.Grant{}, false, err
 	}
@@ -180,7 +183,7 @@ func (c *Coordinator) grant(l Lease) (task.Grant, bool, error) {
 	todo := rec.Objects[:0:0]
 	var bytes int64
 	for _, o := range rec.Objects {
-		if e, ok := known[o.Key]; ok && e.Pass == c.cfg.Pass && e.Status != task.StatusFailed {
+		if e, ok := known[o.Key]; ok && e.Pass == c.cfg.Pass && done(e.Status) {
 			continue
 		}
 		todo = append(todo, o)
@@ -270,7 +273,7 @@ func (c *Coordinator) finishShard(l Lease) error {
 // failShard records every object of the shard that has no result in this
 // pass as failed with reason, so nothing is silently lost.
 func (c *Coordinator) failShard(id uint64, reason string) error {
-	rec, err := c.store.GetShard(c.cfg.Job, c.cfg.Pass, id)
+	rec, err := c.shard(id)
 	if err != nil {
 		return err
 	}
@@ -284,7 +287,7 @@ func (c *Coordinator) failShard(id uint64, reason string) error {
 	}
 	var results []task.Result
 	for _, o := range rec.Objects {
-		if e, ok := known[o.Key]; ok && e.Pass == c.cfg.Pass {
+		if e, ok := known[o.Key]; ok && e.Pass == c.cfg.Pass && done(e.Status) {
 			continue
 		}
 		results = append(results, task.Result{Key: o.Key, Dest: o.Dest, Status: task.StatusFailed, Class: "retryable",
@@ -298,6 +301,18 @@ func (c *Coordinator) failShard(id uint64, reason string) error {
 	}
 	return c.maybeFinish()
 }
+
+func (c *Coordinator) shard(id uint64) (tracker.ShardRecord, error) {
+	rec, ok, err := c.store.GetShard(c.cfg.Job, c.cfg.Pass, id)
+	if err == nil && !ok {
+		err = fmt.Errorf("job %q pass %d: shard %d is missing from the tracker", c.cfg.Job, c.cfg.Pass, id)
+	}
+	return rec, err
+}
+
+// done: the object has its final answer in this pass (a failed or
+// requeued object is worked on again).
+func done(s task.Status) bool { return s == task.StatusVerified || s == task.StatusSkipped }
 
 // maybeFinish closes the pass when the scan is complete and no shard is
 // queued or leased. Called with c.mu held.

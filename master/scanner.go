@@ -64,7 +64,8 @@ type Scanner struct {
 	Excluded atomic.Int64 // dropped by Filter
 }
 
-// NewScanner makes a scanner; onShard is called after each append.
+// NewScanner makes a scanner; onShard is called after each append, from
+// several goroutines at once when streams run in parallel.
 func NewScanner(cfg ScanConfig, store ScanStore, onShard func([]uint64), log *slog.Logger) *Scanner {
 	if cfg.ShardObjects <= 0 {
 		cfg.ShardObjects = 10000
@@ -106,18 +107,29 @@ func (s *Scanner) Run(ctx context.Context) error {
 // stream), then lists each sub-prefix as its own stream, Threads at a time.
 func (s *Scanner) scanParallel(ctx context.Context, ll storage.LevelLister, cps map[string]tracker.ScanCheckpoint) error {
 	var dirs []string
+	collect := func(d string) error {
+		dirs = append(dirs, d)
+		return nil
+	}
 	levelCP := cps[streamLevel]
-	err := s.stream(ctx, streamLevel, levelCP, func(after string, fn storage.ListFunc) error {
-		return ll.ListLevel(ctx, s.cfg.SrcPrefix, func(o storage.ObjectInfo) error {
-			if after != "" && o.Key <= after {
-				return nil // sharded before the restart
-			}
-			return fn(o)
-		}, func(d string) error {
-			dirs = append(dirs, d)
-			return nil
+	var err error
+	if levelCP.Done {
+		// The top level's objects are sharded, but its sub-prefixes are
+		// not recorded anywhere: list the level again to find them.
+		err = ll.ListLevel(ctx, s.cfg.SrcPrefix, func(storage.ObjectInfo) error { return nil }, collect)
+		if err != nil {
+			err = fmt.Errorf("scanning %s (stream %q): %w", s.cfg.Src, streamLevel, err)
+		}
+	} else {
+		err = s.stream(ctx, streamLevel, levelCP, func(after string, fn storage.ListFunc) error {
+			return ll.ListLevel(ctx, s.cfg.SrcPrefix, func(o storage.ObjectInfo) error {
+				if after != "" && o.Key <= after {
+					return nil // sharded before the restart
+				}
+				return fn(o)
+			}, collect)
 		})
-	})
+	}
 	if err != nil {
 		return err
 	}
@@ -198,17 +210,20 @@ type shardBuilder struct {
 func (b *shardBuilder) add(ctx context.Context, o storage.ObjectInfo) error {
 	s := b.s
 	s.Listed.Add(1)
-	b.after = o.Key
 	rel := strings.TrimPrefix(o.Key, s.cfg.SrcPrefix)
 	if s.cfg.Filter != nil && !s.cfg.Filter.Match(rel, o.ModTime) {
 		s.Excluded.Add(1)
+		b.after = o.Key
 		return nil
 	}
 	if len(b.objs) > 0 && b.bytes+o.Size > s.cfg.ShardBytes {
+		// Flush before taking o: the checkpoint must not cover a key the
+		// shard does not hold.
 		if err := b.flush(ctx, false); err != nil {
 			return err
 		}
 	}
+	b.after = o.Key
 	b.objs = append(b.objs, task.Object{
 		Key: o.Key, Dest: s.cfg.DestPrefix + rel, Size: o.Size, ModTime: o.ModTime,
 		ETag: o.ETag, CRC64: o.CRC64, HasCRC64: o.HasCRC64,

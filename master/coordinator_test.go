@@ -1,0 +1,211 @@
+package master
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ferry-migrate/ferry/task"
+	"github.com/ferry-migrate/ferry/tracker"
+)
+
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// scanned returns a store whose pass 1 holds the shards of a 30-object
+// source (shards of 10) with the scan finished, and a coordinator over it.
+func scanned(t *testing.T, clock *fakeClock) (*tracker.Store, *Coordinator) {
+	t.Helper()
+	src, _ := source(t, 30)
+	st, pass := newStore(t, "j")
+	c := coordinator(t, st, pass, clock)
+	s := NewScanner(ScanConfig{Job: "j", Pass: pass, Src: src, ShardObjects: 10}, st, c.AddShards, nil)
+	require.NoError(t, s.Run(t.Context()))
+	require.NoError(t, c.ScanFinished())
+	return st, c
+}
+
+func coordinator(t *testing.T, st *tracker.Store, pass uint64, clock *fakeClock) *Coordinator {
+	t.Helper()
+	c, err := NewCoordinator(CoordinatorConfig{Job: "j", Pass: pass, LeaseTTL: time.Minute, ShardRetries: 2, Now: clock.Now}, st)
+	require.NoError(t, err)
+	return c
+}
+
+func verified(objs []task.Object) []task.Result {
+	out := make([]task.Result, len(objs))
+	for i, o := range objs {
+		out[i] = task.Result{Key: o.Key, Dest: o.Dest, Status: task.StatusVerified, Method: task.MethodSize, Size: o.Size, ModTime: o.ModTime}
+	}
+	return out
+}
+
+func TestCoordinatorHappyPath(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	st, c := scanned(t, clock)
+	ctx := context.Background()
+	for {
+		gs, err := c.Lease(ctx, "w", 2)
+		if err == task.ErrFinished {
+			break
+		}
+		require.NoError(t, err)
+		require.NotEmpty(t, gs, "work remains, so a lease must return some")
+		for _, g := range gs {
+			require.NoError(t, c.Report(ctx, "w", g.Token, verified(g.Objects)))
+			require.NoError(t, c.Ack(ctx, "w", g.Token))
+		}
+	}
+	select {
+	case <-c.Done():
+	default:
+		t.Fatal("pass not finished")
+	}
+	p, _, err := st.GetPass("j", 1)
+	require.NoError(t, err)
+	assert.Equal(t, int64(30), p.Verified)
+	assert.Equal(t, int64(3), p.ShardsDone)
+	assert.False(t, p.Finished.IsZero())
+	j, _, err := st.GetJob("j")
+	require.NoError(t, err)
+	assert.Equal(t, p.Started.Unix(), j.Checkpoint.Unix(), "a clean pass advances the checkpoint")
+}
+
+func TestCoordinatorDeadWorkerLosesItsShard(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	_, c := scanned(t, clock)
+	ctx := context.Background()
+	gs, err := c.Lease(ctx, "dead", 1)
+	require.NoError(t, err)
+	g := gs[0]
+	require.Len(t, g.Objects, 10)
+	require.NoError(t, c.Report(ctx, "dead", g.Token, verified(g.Objects[:4])))
+	// The worker dies; its lease lapses.
+	clock.Add(2 * time.Minute)
+	var again task.Grant
+	for again.Shard.ID != g.Shard.ID {
+		gs, err := c.Lease(ctx, "alive", 1)
+		require.NoError(t, err)
+		require.Len(t, gs, 1)
+		again = gs[0]
+		if again.Shard.ID != g.Shard.ID {
+			require.NoError(t, c.Report(ctx, "alive", again.Token, verified(again.Objects)))
+			require.NoError(t, c.Ack(ctx, "alive", again.Token))
+		}
+	}
+	assert.Equal(t, 2, again.Attempt)
+	assert.Equal(t, g.Objects[4:], again.Objects, "objects verified before the crash are not handed out again")
+	// The dead worker comes back late: its report is harmless, its ack fenced.
+	require.NoError(t, c.Report(ctx, "dead", g.Token, verified(g.Objects[4:6])))
+	assert.ErrorIs(t, c.Ack(ctx, "dead", g.Token), ErrStaleToken)
+	lost, err := c.Renew(ctx, "dead", []uint64{g.Token})
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{g.Token}, lost)
+	require.NoError(t, c.Report(ctx, "alive", again.Token, verified(again.Objects)))
+	require.NoError(t, c.Ack(ctx, "alive", again.Token))
+}
+
+func TestCoordinatorNackLimitFailsObjectsWithReason(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	st, c := scanned(t, clock)
+	ctx := context.Background()
+	var failedShard uint64
+	for {
+		gs, err := c.Lease(ctx, "w", 1)
+		if err == task.ErrFinished {
+			break
+		}
+		require.NoError(t, err)
+		g := gs[0]
+		if failedShard == 0 || g.Shard.ID == failedShard {
+			failedShard = g.Shard.ID
+			if g.Attempt == 1 {
+				require.NoError(t, c.Report(ctx, "w", g.Token, verified(g.Objects[:3])))
+			} else {
+				assert.Len(t, g.Objects, 7, "the retry carries only what has no result")
+			}
+			require.NoError(t, c.Nack(ctx, "w", g.Token, "destination unreachable"))
+			continue
+		}
+		require.NoError(t, c.Report(ctx, "w", g.Token, verified(g.Objects)))
+		require.NoError(t, c.Ack(ctx, "w", g.Token))
+	}
+	p, _, err := st.GetPass("j", 1)
+	require.NoError(t, err)
+	assert.Equal(t, int64(7), p.Failed, "the 7 objects without a result are failed, none lost")
+	assert.Equal(t, int64(23), p.Verified)
+	var reasons []string
+	require.NoError(t, st.Manifest("j", task.StatusFailed, "", func(e tracker.Entry) error {
+		reasons = append(reasons, e.Reason)
+		return nil
+	}))
+	require.Len(t, reasons, 7)
+	assert.Contains(t, reasons[0], "destination unreachable")
+	j, _, err := st.GetJob("j")
+	require.NoError(t, err)
+	assert.True(t, j.Checkpoint.IsZero(), "a pass with failures does not advance the checkpoint")
+
+	// ferry retry: the failures are queued again and a new run finishes them.
+	n, err := st.RequeueFailed("j")
+	require.NoError(t, err)
+	assert.Equal(t, 7, n)
+	c2 := coordinator(t, st, 1, clock)
+	require.NoError(t, c2.ScanFinished())
+	gs, err := c2.Lease(ctx, "w", 10)
+	require.NoError(t, err)
+	var objs []task.Object
+	for _, g := range gs {
+		objs = append(objs, g.Objects...)
+		require.NoError(t, c2.Report(ctx, "w", g.Token, verified(g.Objects)))
+		require.NoError(t, c2.Ack(ctx, "w", g.Token))
+	}
+	assert.Len(t, objs, 7)
+	_, err = c2.Lease(ctx, "w", 1)
+	assert.ErrorIs(t, err, task.ErrFinished)
+	p, _, err = st.GetPass("j", 1)
+	require.NoError(t, err)
+	assert.Equal(t, int64(0), p.Failed)
+	assert.Equal(t, int64(30), p.Verified)
+}
+
+func TestCoordinatorRestartRequeuesInFlight(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	st, c := scanned(t, clock)
+	ctx := context.Background()
+	gs, err := c.Lease(ctx, "w", 3)
+	require.NoError(t, err)
+	require.Len(t, gs, 3)
+	require.NoError(t, c.Report(ctx, "w", gs[0].Token, verified(gs[0].Objects)))
+	// The master process dies here; a new one opens the same store.
+	c2 := coordinator(t, st, 1, clock)
+	snap := c2.Snapshot()
+	assert.Equal(t, 3, snap.Pending, "everything that was leased is pending again")
+	assert.True(t, snap.ScanFinished)
+	total := 0
+	for {
+		gs, err := c2.Lease(ctx, "w2", 5)
+		if err == task.ErrFinished {
+			break
+		}
+		require.NoError(t, err)
+		for _, g := range gs {
+			total += len(g.Objects)
+			require.NoError(t, c2.Report(ctx, "w2", g.Token, verified(g.Objects)))
+			require.NoError(t, c2.Ack(ctx, "w2", g.Token))
+		}
+	}
+	assert.Equal(t, 20, total, "the verified shard is not copied again")
+}

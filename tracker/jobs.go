@@ -1,0 +1,245 @@
+package tracker
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// PutJob creates or updates a job. For an existing job the stored Pass
+// and Checkpoint are kept (they move only through StartPass/FinishPass,
+// so writing back a stale copy cannot rewind them), as is Created when
+// j.Created is zero. A new job starts with Pass 0 and no checkpoint.
+func (s *Store) PutJob(j Job) error {
+	if j.Name == "" {
+		return errors.New("tracker: put job: empty job name")
+	}
+	if len(j.Name) > bolt.MaxKeySize {
+		return fmt.Errorf("tracker: put job: name longer than %d bytes", bolt.MaxKeySize)
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		jobs := tx.Bucket(bktJobs)
+		name := []byte(j.Name)
+		if v := jobs.Get(name); v != nil {
+			old, err := decodeJob(j.Name, v)
+			if err != nil {
+				return err
+			}
+			j.Pass, j.Checkpoint = old.Pass, old.Checkpoint
+			if j.Created.IsZero() {
+				j.Created = old.Created
+			}
+		} else {
+			j.Pass, j.Checkpoint = 0, time.Time{}
+			if j.Created.IsZero() {
+				j.Created = time.Now()
+			}
+		}
+		if err := jobs.Put(name, encodeJob(j)); err != nil {
+			return err
+		}
+		data, err := tx.Bucket(bktJobData).CreateBucketIfNotExists(name)
+		if err != nil {
+			return err
+		}
+		for _, b := range jobSubBuckets {
+			if _, err := data.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("tracker: put job %q: %w", j.Name, err)
+	}
+	return nil
+}
+
+// GetJob returns the job, or ok=false if there is none by that name.
+func (s *Store) GetJob(name string) (j Job, ok bool, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bktJobs).Get([]byte(name))
+		if v == nil {
+			return nil
+		}
+		ok = true
+		j, err = decodeJob(name, v)
+		return err
+	})
+	if err != nil {
+		return Job{}, false, fmt.Errorf("tracker: get job %q: %w", name, err)
+	}
+	return j, ok, nil
+}
+
+// ListJobs returns every job in name order.
+func (s *Store) ListJobs() ([]Job, error) {
+	var out []Job
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bktJobs).ForEach(func(k, v []byte) error {
+			j, err := decodeJob(string(k), v)
+			if err != nil {
+				return fmt.Errorf("job %q: %w", k, err)
+			}
+			out = append(out, j)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tracker: list jobs: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteJob removes the job and all its data (passes, shards, manifest,
+// uploads, scan checkpoints) in one transaction. An unknown job wraps
+// ErrNotFound.
+func (s *Store) DeleteJob(name string) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		jobs := tx.Bucket(bktJobs)
+		if jobs.Get([]byte(name)) == nil {
+			return ErrNotFound
+		}
+		if err := jobs.Delete([]byte(name)); err != nil {
+			return err
+		}
+		err := tx.Bucket(bktJobData).DeleteBucket([]byte(name))
+		if errors.Is(err, berrors.ErrBucketNotFound) {
+			err = nil
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("tracker: delete job %q: %w", name, err)
+	}
+	return nil
+}
+
+// StartPass begins pass Job.Pass+1 and marks the job running. It refuses
+// while the current pass is unfinished and the job is still running: the
+// caller should resume that pass (its shards and scan checkpoints are
+// here) or cancel the job first. An abandoned unfinished pass never moved
+// the checkpoint, so a new pass after cancel re-copies what it missed.
+func (s *Store) StartPass(job string, started time.Time) (Pass, error) {
+	var p Pass
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		jt, err := openJob(tx, job)
+		if err != nil {
+			return err
+		}
+		if cur := jt.job.Pass; cur > 0 {
+			prev, err := jt.pass(cur)
+			if err != nil {
+				return err
+			}
+			if prev.Finished.IsZero() && jt.job.State == JobRunning {
+				return fmt.Errorf("tracker: job %q pass %d is unfinished; resume it or cancel the job", job, cur)
+			}
+		}
+		p = Pass{Job: job, N: jt.job.Pass + 1, Started: started}
+		if v := jt.sub(bktPasses, fillAppend).Get(passKey(p.N)); v != nil {
+			return fmt.Errorf("tracker: job %q pass %d already exists", job, p.N)
+		}
+		if err := jt.putPass(p); err != nil {
+			return err
+		}
+		jt.job.Pass, jt.job.State = p.N, JobRunning
+		return jt.putJob()
+	})
+	if err != nil {
+		return Pass{}, fmt.Errorf("tracker: start pass of job %q: %w", job, err)
+	}
+	return p, nil
+}
+
+// GetPass returns pass n of the job, or ok=false if it does not exist.
+func (s *Store) GetPass(job string, n uint64) (p Pass, ok bool, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		jt, err := openJob(tx, job)
+		if err != nil {
+			return err
+		}
+		p, err = jt.pass(n)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		ok = err == nil
+		return err
+	})
+	if err != nil {
+		return Pass{}, false, fmt.Errorf("tracker: get job %q pass %d: %w", job, n, err)
+	}
+	return p, ok, nil
+}
+
+// FinishScan records that the scan of pass n listed everything: no more
+// shards will be appended. Idempotent.
+func (s *Store) FinishScan(job string, n uint64) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		jt, err := openJob(tx, job)
+		if err != nil {
+			return err
+		}
+		p, err := jt.pass(n)
+		if err != nil || p.ScanFinished {
+			return err
+		}
+		p.ScanFinished = true
+		return jt.putPass(p)
+	})
+	if err != nil {
+		return fmt.Errorf("tracker: finish scan of job %q pass %d: %w", job, n, err)
+	}
+	return nil
+}
+
+// FinishPass closes pass n, which must be the job's current pass with its
+// scan finished and no shard pending. With zero failed objects and zero
+// failed shards the job succeeds and its checkpoint advances to the
+// pass's start time (never backwards); otherwise the job is failed and
+// the checkpoint stays, so the next pass re-examines everything since the
+// last clean one. Calling it again on a finished pass changes nothing.
+func (s *Store) FinishPass(job string, n uint64, finished time.Time) (Pass, error) {
+	var p Pass
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		jt, err := openJob(tx, job)
+		if err != nil {
+			return err
+		}
+		if p, err = jt.pass(n); err != nil {
+			return err
+		}
+		if !p.Finished.IsZero() {
+			return nil
+		}
+		if n != jt.job.Pass {
+			return fmt.Errorf("pass %d is not the current pass %d", n, jt.job.Pass)
+		}
+		if !p.ScanFinished {
+			return errors.New("scan not finished")
+		}
+		if pending := p.Shards - p.ShardsDone - p.ShardsFailed; pending != 0 {
+			return fmt.Errorf("%d shards still pending", pending)
+		}
+		p.Finished = finished
+		if err := jt.putPass(p); err != nil {
+			return err
+		}
+		if p.Failed == 0 && p.ShardsFailed == 0 {
+			jt.job.State = JobSucceeded
+			if p.Started.After(jt.job.Checkpoint) {
+				jt.job.Checkpoint = p.Started
+			}
+		} else {
+			jt.job.State = JobFailed
+		}
+		return jt.putJob()
+	})
+	if err != nil {
+		return Pass{}, fmt.Errorf("tracker: finish job %q pass %d: %w", job, n, err)
+	}
+	return p, nil
+}

@@ -1,0 +1,126 @@
+package tracker
+
+import (
+	"errors"
+	"time"
+
+	"github.com/ferry-migrate/ferry/task"
+)
+
+// ErrNotFound is wrapped by errors about a job, pass or shard that does
+// not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrInUse is wrapped by Open's error when another process holds the
+// data dir's lock.
+var ErrInUse = errors.New("data dir in use")
+
+// ErrSchema is wrapped by Open's error when the file's schema version is
+// not SchemaVersion (or the file is not a ferry database).
+var ErrSchema = errors.New("unsupported tracker schema")
+
+// JobState is where a job stands.
+type JobState string
+
+const (
+	JobRunning   JobState = "running"
+	JobSucceeded JobState = "succeeded" // last pass finished with zero failures
+	JobFailed    JobState = "failed"    // last pass finished with failed objects or shards
+	JobCanceled  JobState = "canceled"
+)
+
+// Job is one migration job. Pass and Checkpoint are owned by the tracker
+// (StartPass, FinishPass): PutJob keeps the stored values so a caller
+// writing back a stale copy cannot move them.
+type Job struct {
+	Name    string
+	Config  string // job config text, secrets redacted by the caller
+	Source  string // description of the source; a re-run with a different one is refused by the caller
+	Dest    string // description of the destination, same rule
+	Created time.Time
+	State   JobState
+	Pass    uint64 // current or last pass; 0 = none yet
+	// Checkpoint is the start time of the newest pass that finished with
+	// zero failures; an incremental pass copies what changed since. Zero =
+	// no such pass.
+	Checkpoint time.Time
+}
+
+// Counters are a pass's running totals. Scanned counts every listed
+// object (sharded or skipped by the scanner); Verified/Skipped/Failed count
+// manifest entries of this pass by status (a later result for the same key
+// replaces the earlier one's contribution); Methods counts verified and
+// skipped entries by the check that held. BytesRead/BytesSent are traffic:
+// every distinct result adds its bytes (a retried copy really did move
+// them), an exact duplicate report adds nothing.
+type Counters struct {
+	Scanned, ScannedBytes   int64
+	Verified, VerifiedBytes int64
+	Skipped, SkippedBytes   int64
+	Failed, FailedBytes     int64
+	BytesRead, BytesSent    int64
+	Shards                  int64 // shards appended (by the scan or RequeueFailed)
+	ShardsDone              int64
+	ShardsFailed            int64
+	Methods                 map[task.Method]int64
+}
+
+// Pass is one run over the source.
+type Pass struct {
+	Job          string
+	N            uint64
+	Started      time.Time
+	Finished     time.Time // zero while running
+	ScanFinished bool
+	Counters
+}
+
+// ShardState is where a shard stands. Pending is the zero value.
+type ShardState uint8
+
+const (
+	ShardPending ShardState = iota
+	ShardDone
+	ShardFailed
+	// ShardAny is not a state: it makes Shards iterate every shard.
+	ShardAny ShardState = 255
+)
+
+func (s ShardState) String() string {
+	switch s {
+	case ShardPending:
+		return "pending"
+	case ShardDone:
+		return "done"
+	case ShardFailed:
+		return "failed"
+	case ShardAny:
+		return "any"
+	}
+	return "invalid"
+}
+
+func (s ShardState) valid() bool { return s <= ShardFailed }
+
+// ShardRecord is a stored shard with its state.
+type ShardRecord struct {
+	task.Shard
+	State     ShardState
+	Attempts  int
+	LastError string
+}
+
+// Entry is a manifest entry: the latest result for one source key.
+// StatusUnknown marks an entry RequeueFailed put back in the queue.
+type Entry struct {
+	task.Result
+	Pass    uint64 // pass the result belongs to
+	Updated time.Time
+}
+
+// ScanCheckpoint is how far the scan of one listing stream got in a pass.
+type ScanCheckpoint struct {
+	Stream string // a listing stream, e.g. a top-level prefix
+	After  string // last key listed and sharded (or skipped); resume after it
+	Done   bool   // the stream is fully listed
+}
