@@ -6,7 +6,10 @@
 // (`ferry run`) or over gRPC (distributed mode).
 package task
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Object is one source object as the scanner found it, with the key it
 // gets at the destination.
@@ -141,3 +144,7 @@ type PartState struct {
 	CRC64  uint64 // CRC64 of the part's bytes
 	MD5    string // hex MD5 of the part's bytes
 }
+
+// ErrFinished is what a master answers to Lease when the job is over; a
+// worker agent that gets it exits cleanly.
+var ErrFinished = errors.New("job finished: no more work")

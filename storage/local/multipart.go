@@ -38,10 +38,17 @@ func (b *Backend) CreateUpload(ctx context.Context, key string, info storage.Obj
 		return storage.Upload{}, b.fail(op, key, err)
 	}
 	staging := b.stagingRoot()
-	if err := os.MkdirAll(staging, 0o755); err != nil {
-		return storage.Upload{}, b.fail(op, key, err)
+	var tmp string
+	for attempt := 0; ; attempt++ {
+		if err = os.MkdirAll(staging, 0o755); err == nil {
+			tmp, err = os.MkdirTemp(staging, tmpPrefix+"*")
+		}
+		// The staging directory is removed when its last upload ends; one
+		// ending concurrently can remove it between the two calls.
+		if err == nil || !errors.Is(err, fs.ErrNotExist) || attempt == 5 {
+			break
+		}
 	}
-	tmp, err := os.MkdirTemp(staging, tmpPrefix+"*")
 	if err != nil {
 		return storage.Upload{}, b.fail(op, key, err)
 	}

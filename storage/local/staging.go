@@ -191,5 +191,10 @@ func (b *Backend) discard(dir string) error {
 	if err := os.RemoveAll(trash); err != nil {
 		return err
 	}
+	// Leave no empty staging directory behind in the user's tree; it stays
+	// while other uploads use it (Remove fails on a non-empty directory).
+	if err := os.Remove(b.stagingRoot()); err == nil {
+		return syncDir(b.root)
+	}
 	return syncDir(b.stagingRoot())
 }

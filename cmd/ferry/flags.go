@@ -1,0 +1,43 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+)
+
+// flags makes a subcommand's flag set with the shared --data-dir flag.
+func flags(e *env, name, args string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	def := e.getenv("FERRY_DATA_DIR")
+	if def == "" {
+		def = "ferry-data"
+	}
+	dir := fs.String("data-dir", def, "where ferry keeps job state (env FERRY_DATA_DIR)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: ferry %s [flags] %s\n\nflags:\n", name, args)
+		fs.PrintDefaults()
+	}
+	return fs, dir
+}
+
+// parse parses args and checks the number of positional arguments.
+func parse(fs *flag.FlagSet, args []string, min, max int) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if n := fs.NArg(); n < min || n > max {
+		fs.Usage()
+		return fmt.Errorf("ferry %s: expected %s, got %d argument(s)", fs.Name(), argCount(min, max), n)
+	}
+	return nil
+}
+
+func argCount(min, max int) string {
+	switch {
+	case min == max:
+		return fmt.Sprintf("%d argument(s)", min)
+	default:
+		return fmt.Sprintf("%d to %d arguments", min, max)
+	}
+}

@@ -1,0 +1,101 @@
+// Command ferry migrates object storage: `ferry run job.cfg` copies a
+// source to a destination and verifies every object; `ferry stat`,
+// `failed`, `retry` and `clean` inspect and manage jobs. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes. Scripts can tell "some objects failed" (rerun or inspect)
+// from "could not run at all" (fix the config or the environment).
+const (
+	exitOK       = 0
+	exitFailures = 1 // the job ran; some objects failed (see `ferry failed`)
+	exitError    = 2 // bad flags, bad config, fatal storage error
+	exitCanceled = 130
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, env *env, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"run", "run a job in this process (scan, copy, verify); resumes if interrupted", cmdRun},
+		{"stat", "show a job's state (OssImport-style block, or --json)", cmdStat},
+		{"jobs", "list jobs in the data dir", cmdJobs},
+		{"failed", "list a job's failed objects with their errors", cmdFailed},
+		{"retry", "queue a job's failed objects again (then `ferry run` it)", cmdRetry},
+		{"clean", "delete a job's state from the data dir", cmdClean},
+		{"version", "print the version", cmdVersion},
+	}
+}
+
+// env is what every command gets: streams and the environment, so tests
+// can run commands in-process.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(dispatch(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:]))
+}
+
+func dispatch(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(e.stdout)
+		if len(args) == 0 {
+			return exitError
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	fmt.Fprintf(e.stderr, "ferry: unknown command %q\n\n", args[0])
+	usage(e.stderr)
+	return exitError
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: ferry <command> [flags] [args]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Every command takes --data-dir (default $FERRY_DATA_DIR, else ./ferry-data).")
+	fmt.Fprintln(w, "Run `ferry <command> -h` for its flags.")
+}
+
+func cmdVersion(_ context.Context, e *env, _ []string) int {
+	fmt.Fprintln(e.stdout, "ferry", version)
+	return exitOK
+}
+
+// fail prints err and returns the exit code for it.
+func fail(e *env, err error) int {
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(e.stderr, "ferry: interrupted; state is saved, run the same command again to resume")
+		return exitCanceled
+	}
+	fmt.Fprintln(e.stderr, "ferry:", err)
+	return exitError
+}

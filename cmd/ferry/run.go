@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ferry-migrate/ferry/conf"
+	"github.com/ferry-migrate/ferry/standalone"
+	"github.com/ferry-migrate/ferry/task"
+)
+
+func cmdRun(ctx context.Context, e *env, args []string) int {
+	fs, dataDir := flags(e, "run", "JOB.cfg")
+	workers := fs.Int("workers", 16, "objects copied at once")
+	progress := fs.String("progress", "auto", "progress display: auto (bar on a terminal, log lines otherwise), bar, log, none")
+	asJSON := fs.Bool("json", false, "print the final report as JSON")
+	once := fs.Bool("once", false, "with isIncremental=true: run one pass and exit instead of repeating")
+	if err := parse(fs, args, 1, 1); err != nil {
+		return flagExit(err)
+	}
+	if *workers < 1 || *workers > 4096 {
+		return fail(e, fmt.Errorf("--workers %d: give a number from 1 to 4096", *workers))
+	}
+	job, err := conf.Load(fs.Arg(0))
+	if err != nil {
+		return fail(e, err)
+	}
+	for _, n := range job.Notes {
+		fmt.Fprintln(e.stderr, "note:", n)
+	}
+	show, err := progressPrinter(e, *progress)
+	if err != nil {
+		return fail(e, err)
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	fmt.Fprintf(e.stderr, "ferry: job %q (%s): %s -> %s\n", job.Name, job.Type, job.Src, job.Dest)
+	for {
+		rep, err := standalone.Run(ctx, job, standalone.Options{DataDir: *dataDir, Workers: *workers, Log: log, Progress: show})
+		show(standalone.Status{}) // end the progress line
+		if err != nil {
+			if rep != nil && !errors.Is(err, context.Canceled) {
+				printReport(e, rep, *asJSON)
+			}
+			return fail(e, err)
+		}
+		printReport(e, rep, *asJSON)
+		code := exitOK
+		if rep.Counters.Failed > 0 {
+			code = exitFailures
+		}
+		if !job.Incremental || *once {
+			return code
+		}
+		next := time.Now().Add(job.IncrementalInterval)
+		fmt.Fprintf(e.stderr, "ferry: incremental job: next pass at %s (Ctrl-C to stop; state is saved)\n", next.Format(time.RFC3339))
+		select {
+		case <-ctx.Done():
+			return code
+		case <-time.After(time.Until(next)):
+		}
+	}
+}
+
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitError
+}
+
+func printReport(e *env, r *standalone.Report, asJSON bool) {
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(r)
+		return
+	}
+	c := r.Counters
+	w := e.stdout
+	fmt.Fprintf(w, "\nJob %s, pass %d: %s after %s\n", r.Job, r.Pass, r.State, r.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "  objects   verified %d | skipped %d | failed %d | listed for this pass %d", c.Verified, c.Skipped, c.Failed, c.Scanned)
+	if r.Excluded > 0 {
+		fmt.Fprintf(w, " | excluded by filters %d", r.Excluded)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  bytes     verified %s | skipped %s | failed %s\n", bytesIEC(c.VerifiedBytes), bytesIEC(c.SkippedBytes), bytesIEC(c.FailedBytes))
+	fmt.Fprintf(w, "  transfer  read %s | sent %s | %s\n", bytesIEC(c.BytesRead), bytesIEC(c.BytesSent), rate(c.BytesSent, r.Elapsed))
+	fmt.Fprintf(w, "  verified by")
+	for _, m := range []task.Method{task.MethodCRC64, task.MethodMD5, task.MethodMultipartETag, task.MethodReread, task.MethodSize, task.MethodManifest} {
+		fmt.Fprintf(w, "  %s %d", m, c.Methods[m])
+	}
+	fmt.Fprintln(w)
+	if r.Extra > 0 {
+		fmt.Fprintf(w, "  audit     %d object(s) exist only at the destination\n", r.Extra)
+	}
+	for _, f := range r.Failures {
+		fmt.Fprintf(w, "  FAILED %q: %s\n", f.Key, oneLine(f.Reason))
+	}
+	if int64(len(r.Failures)) < c.Failed {
+		fmt.Fprintf(w, "  ... %d more: ferry failed %s\n", c.Failed-int64(len(r.Failures)), r.Job)
+	}
+	switch {
+	case c.Failed > 0:
+		fmt.Fprintf(w, "RESULT: %d object(s) FAILED; `ferry failed %s` lists them, `ferry retry %s` queues them again\n", c.Failed, r.Job, r.Job)
+	case r.State == "finished":
+		fmt.Fprintf(w, "RESULT: OK: %d verified, %d skipped, 0 failed\n", c.Verified, c.Skipped)
+	}
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
+}
+
+// progressPrinter returns what shows Status while a job runs.
+func progressPrinter(e *env, mode string) (func(standalone.Status), error) {
+	if mode == "auto" {
+		mode = "log"
+		if f, ok := e.stderr.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				mode = "bar"
+			}
+		}
+	}
+	switch mode {
+	case "none":
+		return func(standalone.Status) {}, nil
+	case "bar":
+		var drawn bool
+		return func(s standalone.Status) {
+			if s.Job == "" { // end of run
+				if drawn {
+					fmt.Fprintln(e.stderr)
+				}
+				drawn = false
+				return
+			}
+			drawn = true
+			fmt.Fprintf(e.stderr, "\r\033[K%s", progressLine(s))
+		}, nil
+	case "log":
+		var last time.Time
+		return func(s standalone.Status) {
+			if s.Job == "" || time.Since(last) < 10*time.Second && s.State != "finished" {
+				return
+			}
+			last = time.Now()
+			fmt.Fprintf(e.stderr, "%s %s\n", time.Now().Format("15:04:05"), progressLine(s))
+		}, nil
+	}
+	return nil, fmt.Errorf("--progress %q: use auto, bar, log or none", mode)
+}
+
+func progressLine(s standalone.Status) string {
+	c := s.Counters
+	done := c.Verified + c.Failed + c.Skipped
+	total := c.Scanned
+	scan := "scan done"
+	if s.State == "scanning" {
+		scan = "scanning"
+	}
+	doneBytes := c.VerifiedBytes + c.SkippedBytes + c.FailedBytes
+	return fmt.Sprintf("[%s] objects %d/%d  bytes %s/%s  %s  ETA %s  failed %d",
+		scan, done, total, bytesIEC(doneBytes), bytesIEC(c.ScannedBytes),
+		rate(s.BytesSent, s.Elapsed), eta(doneBytes, c.ScannedBytes, s.Elapsed), c.Failed)
+}

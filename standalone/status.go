@@ -1,0 +1,111 @@
+package standalone
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ferry-migrate/ferry/master"
+	"github.com/ferry-migrate/ferry/tracker"
+)
+
+// Status is a run's live state: the pass counters from the tracker plus
+// what only the running process knows.
+type Status struct {
+	Job       string           `json:"job"`
+	Pass      uint64           `json:"pass"`
+	State     string           `json:"state"` // scanning, copying, finished
+	Counters  tracker.Counters `json:"counters"`
+	Live      master.Snapshot  `json:"live"`
+	Listed    int64            `json:"listed"`   // objects seen in the source listing this run
+	Excluded  int64            `json:"excluded"` // dropped by importSince/include/exclude this run
+	BytesSent int64            `json:"bytes_sent_live"`
+	Started   time.Time        `json:"started"`
+	Elapsed   time.Duration    `json:"elapsed_ns"`
+	Updated   time.Time        `json:"updated"`
+	PID       int              `json:"pid"`
+}
+
+// Report is the end of a run.
+type Report struct {
+	Status
+	JobState   tracker.JobState `json:"job_state"`
+	Checkpoint time.Time        `json:"checkpoint"`
+	Failures   []tracker.Entry  `json:"failures,omitempty"` // the first few, see `ferry failed`
+	Extra      int64            `json:"extra,omitempty"`    // audit: objects only at the destination
+}
+
+func (r *run) status() Status {
+	s := Status{Job: r.job.Name, Pass: r.pass.N, Started: r.started, Elapsed: time.Since(r.started),
+		Updated: time.Now(), PID: os.Getpid(), BytesSent: r.sent.Load()}
+	if p, ok, err := r.st.GetPass(r.job.Name, r.pass.N); err == nil && ok {
+		s.Counters = p.Counters
+		s.State = "copying"
+		if !p.ScanFinished {
+			s.State = "scanning"
+		}
+		if !p.Finished.IsZero() {
+			s.State = "finished"
+		}
+	}
+	if r.coord != nil {
+		s.Live = r.coord.Snapshot()
+	}
+	if r.scanner != nil {
+		s.Listed, s.Excluded = r.scanner.Listed.Load(), r.scanner.Excluded.Load()
+	}
+	return s
+}
+
+func (r *run) report() *Report {
+	rep := &Report{Status: r.status()}
+	if j, ok, err := r.st.GetJob(r.job.Name); err == nil && ok {
+		rep.JobState, rep.Checkpoint = j.State, j.Checkpoint
+	}
+	_ = r.st.Manifest(r.job.Name, failedStatus, "", func(e tracker.Entry) error {
+		if e.Pass != r.pass.N {
+			return nil
+		}
+		rep.Failures = append(rep.Failures, e)
+		if len(rep.Failures) >= 20 {
+			return errStop
+		}
+		return nil
+	})
+	return rep
+}
+
+// StatusPath is where a running `ferry run` publishes its Status, because
+// the tracker database is locked while it runs.
+func StatusPath(dataDir, job string) string {
+	return filepath.Join(dataDir, "status", job+".json")
+}
+
+// ReadStatus reads a published Status.
+func ReadStatus(dataDir, job string) (Status, error) {
+	var s Status
+	b, err := os.ReadFile(StatusPath(dataDir, job))
+	if err != nil {
+		return s, err
+	}
+	return s, json.Unmarshal(b, &s)
+}
+
+// writeStatusFile publishes s atomically (0600: it names buckets and keys).
+// Errors are ignored: status is a convenience, the tracker is the truth.
+func writeStatusFile(dataDir string, s Status) {
+	path := StatusPath(dataDir, s.Job)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return
+	}
+	_ = os.Rename(tmp, path)
+}

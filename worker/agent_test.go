@@ -1,0 +1,277 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/task"
+)
+
+// fakeMaster is an in-memory Master: a queue of grants, and a record of
+// everything the agent said.
+type fakeMaster struct {
+	*MemUploads
+	mu          sync.Mutex
+	queue       []task.Grant
+	emptyFirst  int  // Lease answers empty this many times first
+	finishWhen  bool // ErrFinished once the queue is empty and nothing is out
+	out         map[uint64]bool
+	results     map[uint64][]task.Result
+	reports     []int // batch sizes
+	acked       map[uint64]bool
+	nacked      map[uint64]string
+	loseOnRenew map[uint64]bool
+	leaseCalls  int
+	renewCalls  int
+}
+
+func newFakeMaster(shards ...task.Grant) *fakeMaster {
+	return &fakeMaster{MemUploads: NewMemUploads(), queue: shards, finishWhen: true, out: map[uint64]bool{},
+		results: map[uint64][]task.Result{}, acked: map[uint64]bool{}, nacked: map[uint64]string{}, loseOnRenew: map[uint64]bool{}}
+}
+
+func (m *fakeMaster) Lease(ctx context.Context, worker string, max int) ([]task.Grant, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.leaseCalls++
+	if m.emptyFirst > 0 {
+		m.emptyFirst--
+		return nil, nil
+	}
+	if len(m.queue) == 0 {
+		if m.finishWhen && len(m.out) == 0 {
+			return nil, ErrFinished
+		}
+		return nil, nil
+	}
+	n := min(max, len(m.queue))
+	g := m.queue[:n]
+	m.queue = m.queue[n:]
+	for _, s := range g {
+		m.out[s.Token] = true
+	}
+	return g, nil
+}
+
+func (m *fakeMaster) Renew(ctx context.Context, worker string, tokens []uint64) ([]uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.renewCalls++
+	var lost []uint64
+	for _, tok := range tokens {
+		if m.loseOnRenew[tok] {
+			lost = append(lost, tok)
+			delete(m.out, tok) // re-granted to someone else
+		}
+	}
+	return lost, nil
+}
+
+func (m *fakeMaster) Report(ctx context.Context, worker string, token uint64, results []task.Result) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.results[token] = append(m.results[token], results...)
+	m.reports = append(m.reports, len(results))
+	return nil
+}
+
+func (m *fakeMaster) Ack(ctx context.Context, worker string, token uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.out[token] {
+		return fmt.Errorf("token %d: not leased", token)
+	}
+	m.acked[token] = true
+	delete(m.out, token)
+	return nil
+}
+
+func (m *fakeMaster) Nack(ctx context.Context, worker string, token uint64, reason string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.nacked[token] = reason
+	delete(m.out, token)
+	return nil
+}
+
+// shardOf puts n objects in src and returns their shard.
+func shardOf(t *testing.T, src storage.Backend, id uint64, n int, keyf string) task.Grant {
+	g := task.Grant{Shard: task.Shard{Job: "job", ID: id}, Token: 100 + id, Attempt: 1}
+	for i := range n {
+		key := fmt.Sprintf(keyf, id, i)
+		putObj(t, src, key, randomBytes(1000+i, id*100+uint64(i)))
+		g.Objects = append(g.Objects, object(t, src, key, "copy/"+key))
+	}
+	return g
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
+
+func runAgent(ctx context.Context, t *testing.T, a *Agent) (time.Duration, error) {
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	select {
+	case err := <-done:
+		return time.Since(start), err
+	case <-time.After(10 * time.Second):
+		t.Fatal("agent did not stop")
+		return 0, nil
+	}
+}
+
+func TestAgentCopiesAllAndAcks(t *testing.T) {
+	src, dst := newLocal(t), newLocal(t)
+	m := newFakeMaster(shardOf(t, src, 1, 5, "s%d/o%d"), shardOf(t, src, 2, 5, "s%d/o%d"),
+		shardOf(t, src, 3, 0, "s%d/o%d"), shardOf(t, src, 4, 4, "s%d/o%d"))
+	m.emptyFirst = 2 // the scanner is still busy: the agent polls
+	a := &Agent{Name: "w1", Master: m, Copier: newCopier(t, Options{Src: src, Dst: dst}), Concurrency: 3,
+		ReportBatch: 2, ReportEvery: 20 * time.Millisecond, RenewEvery: 20 * time.Millisecond, Log: testLogger(t)}
+	took, err := runAgent(t.Context(), t, a)
+	require.NoError(t, err, "ErrFinished ends Run cleanly")
+	assert.Less(t, took, 3*time.Second)
+	for _, tok := range []uint64{101, 102, 103, 104} {
+		assert.True(t, m.acked[tok], "shard %d acked", tok)
+	}
+	assert.Len(t, m.results[101], 5)
+	assert.Len(t, m.results[102], 5)
+	assert.Empty(t, m.results[103])
+	assert.Len(t, m.results[104], 4)
+	for tok, rs := range m.results {
+		for _, r := range rs {
+			assert.Equal(t, task.StatusVerified, r.Status, "token %d key %s: %s", tok, r.Key, r.Reason)
+			_, err := dst.Stat(t.Context(), r.Dest)
+			assert.NoError(t, err)
+		}
+	}
+	for _, n := range m.reports {
+		assert.LessOrEqual(t, n, 2, "reports are batched by ReportBatch")
+	}
+	assert.Empty(t, m.nacked)
+	assert.GreaterOrEqual(t, m.leaseCalls, 3)
+}
+
+func TestAgentLostTokenStopsWork(t *testing.T) {
+	src, dst := newLocal(t), newLocal(t)
+	slow := shardOf(t, src, 1, 3, "slow%d/o%d")
+	fast := shardOf(t, src, 2, 2, "fast%d/o%d")
+	hs := hook(src)
+	var mu sync.Mutex
+	canceled := 0
+	hs.beforeOpen = func(ctx context.Context, key string) error {
+		if !strings.HasPrefix(key, "slow") {
+			return nil
+		}
+		<-ctx.Done() // hangs until the agent lets go of the shard
+		mu.Lock()
+		canceled++
+		mu.Unlock()
+		return ctx.Err()
+	}
+	m := newFakeMaster(slow, fast)
+	m.loseOnRenew[slow.Token] = true
+	a := &Agent{Name: "w1", Master: m, Copier: newCopier(t, Options{Src: hs, Dst: dst}), Concurrency: 4,
+		RenewEvery: 50 * time.Millisecond, ReportEvery: 20 * time.Millisecond, Log: testLogger(t)}
+	took, err := runAgent(t.Context(), t, a)
+	require.NoError(t, err)
+	assert.Less(t, took, 2*time.Second)
+	assert.False(t, m.acked[slow.Token], "a lost shard is not acked")
+	assert.Empty(t, m.results[slow.Token], "nothing was copied")
+	assert.True(t, m.acked[fast.Token])
+	mu.Lock()
+	assert.Equal(t, 3, canceled, "the copies in flight were canceled")
+	mu.Unlock()
+	assert.Empty(t, m.nacked, "losing a lease is not a failure to report")
+}
+
+func TestAgentFatalNacks(t *testing.T) {
+	src, dst := newLocal(t), newLocal(t)
+	g := shardOf(t, src, 1, 6, "s%d/o%d")
+	hd := hook(dst)
+	hd.afterPut = func(info storage.ObjectInfo, err error) (storage.ObjectInfo, error) {
+		if strings.HasSuffix(info.Key, "o3") {
+			return storage.ObjectInfo{}, &storage.Error{Backend: "test", Op: "put", Key: info.Key, Err: storage.ErrAuth}
+		}
+		return info, err
+	}
+	m := newFakeMaster(g)
+	a := &Agent{Name: "w1", Master: m, Copier: newCopier(t, Options{Src: src, Dst: hd}), Concurrency: 1, Log: testLogger(t)}
+	took, err := runAgent(t.Context(), t, a)
+	require.ErrorIs(t, err, storage.ErrAuth)
+	assert.Less(t, took, 2*time.Second)
+	assert.Contains(t, m.nacked[g.Token], "credentials refused")
+	assert.False(t, m.acked[g.Token])
+	assert.Len(t, m.results[g.Token], 3, "the objects done before the failure are reported (shutdown flush)")
+}
+
+func TestAgentCancel(t *testing.T) {
+	src, dst := newLocal(t), newLocal(t)
+	g := shardOf(t, src, 1, 4, "s%d/o%d")
+	hs := hook(src)
+	ctx, cancel := context.WithCancel(t.Context())
+	hs.beforeOpen = func(octx context.Context, key string) error {
+		if strings.HasSuffix(key, "o2") {
+			cancel() // the operator stops the worker while o2 is copied
+			<-octx.Done()
+			return octx.Err()
+		}
+		return nil
+	}
+	m := newFakeMaster(g)
+	a := &Agent{Name: "w1", Master: m, Copier: newCopier(t, Options{Src: hs, Dst: dst}), Concurrency: 1,
+		ReportEvery: time.Hour, ReportBatch: 100, Log: testLogger(t)}
+	took, err := runAgent(ctx, t, a)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Less(t, took, 2*time.Second)
+	assert.Len(t, m.results[g.Token], 2, "o0 and o1 are reported on the way out")
+	assert.False(t, m.acked[g.Token])
+	assert.Empty(t, m.nacked, "stopping is not the shard's fault")
+}
+
+func TestAgentLeaseErrorsAreRetried(t *testing.T) {
+	src, dst := newLocal(t), newLocal(t)
+	m := &flakyLease{fakeMaster: newFakeMaster(shardOf(t, src, 1, 2, "s%d/o%d")), fails: 2}
+	a := &Agent{Name: "w1", Master: m, Copier: newCopier(t, Options{Src: src, Dst: dst}), Log: testLogger(t)}
+	_, err := runAgent(t.Context(), t, a)
+	require.NoError(t, err)
+	assert.True(t, m.acked[101])
+}
+
+type flakyLease struct {
+	*fakeMaster
+	fails int
+}
+
+func (f *flakyLease) Lease(ctx context.Context, worker string, max int) ([]task.Grant, error) {
+	f.mu.Lock()
+	if f.fails > 0 {
+		f.fails--
+		f.mu.Unlock()
+		return nil, errors.New("master unreachable")
+	}
+	f.mu.Unlock()
+	return f.fakeMaster.Lease(ctx, worker, max)
+}
+
+func TestAgentNeedsMasterAndCopier(t *testing.T) {
+	assert.Error(t, (&Agent{}).Run(t.Context()))
+}

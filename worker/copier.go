@@ -1,0 +1,270 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/storage/retry"
+	"github.com/ferry-migrate/ferry/task"
+)
+
+// Defaults for zero Options fields. The multipart figures are OssImport's
+// (multipartUploadThreshold 100 MiB, multipartUploadPartSize 50 MiB).
+const (
+	DefaultMultipartThreshold = 100 << 20
+	DefaultPartSize           = 50 << 20
+	DefaultPartsInFlight      = 4
+	DefaultRetries            = 3
+)
+
+// Options configure a Copier.
+type Options struct {
+	Src, Dst storage.Backend
+	// SkipExisting skips an object whose destination has the same size and
+	// either the same CRC64 or a modification time at or after the
+	// source's (OssImport's isSkipExistFile).
+	SkipExisting bool
+	// Objects of MultipartThreshold bytes or more are uploaded in parts of
+	// PartSize (raised as needed: see partSize), PartsInFlight at a time,
+	// when Dst implements storage.Multipart.
+	MultipartThreshold, PartSize int64
+	PartsInFlight                int
+	// Verify is VerifyAuto (""), VerifyReread or VerifySize.
+	Verify string
+	// Retries bounds the attempts of one object (default 3). An attempt of
+	// a multipart copy that stored parts before it failed made progress,
+	// and restarts the count: the next attempt resumes, so a large object
+	// is not failed over a few hiccups spread over hours.
+	Retries int
+	// Backoff spaces the attempts (Policy.Backoff; other fields unused but
+	// Sleep, which tests may fake).
+	Backoff retry.Policy
+	// Throttle limits bytes and objects; nil is unlimited.
+	Throttle *Throttle
+	// Uploads keeps multipart state across processes; nil keeps it in
+	// memory (resume across this Copier's own attempts only).
+	Uploads UploadStore
+	// Progress, if set, is told of bytes sent as they go (concurrently,
+	// from the parts of a multipart copy: it must be safe for that). Bytes
+	// sent again by a retry are counted again.
+	Progress func(delta int64)
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Copier copies single objects; see Copy. It is safe for concurrent use.
+type Copier struct {
+	o  Options
+	mp storage.Multipart // Dst's multipart side, nil if it has none
+}
+
+// NewCopier checks o and fills its defaults.
+func NewCopier(o Options) (*Copier, error) {
+	if o.Src == nil || o.Dst == nil {
+		return nil, errors.New("worker: copier needs both a source and a destination backend")
+	}
+	switch o.Verify {
+	case "":
+		o.Verify = VerifyAuto
+	case VerifyAuto, VerifyReread, VerifySize:
+	default:
+		return nil, fmt.Errorf("worker: verify mode %q unknown: use %q, %q or %q", o.Verify, VerifyAuto, VerifyReread, VerifySize)
+	}
+	if o.MultipartThreshold <= 0 {
+		o.MultipartThreshold = DefaultMultipartThreshold
+	}
+	if o.PartSize <= 0 {
+		o.PartSize = DefaultPartSize
+	}
+	if o.PartsInFlight <= 0 {
+		o.PartsInFlight = DefaultPartsInFlight
+	}
+	if o.Retries <= 0 {
+		o.Retries = DefaultRetries
+	}
+	if o.Uploads == nil {
+		o.Uploads = NewMemUploads()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Backoff.Sleep == nil {
+		o.Backoff.Sleep = sleepCtx
+	}
+	c := &Copier{o: o}
+	c.mp, _ = o.Dst.(storage.Multipart)
+	return c, nil
+}
+
+// copyRun is the state of one Copy call across its attempts.
+type copyRun struct {
+	job       string
+	obj       task.Object
+	bytesRead atomic.Int64 // source bytes, all attempts and parts
+	checked   bool         // skip rules evaluated (once: see attempt)
+	multipart bool         // an attempt went the multipart way
+	damaged   bool         // an attempt stored bytes that failed verification
+}
+
+// outcome is what a successful attempt produced.
+type outcome struct {
+	res      task.Result // Status, Method, Reason, DestETag, CRC64 set
+	src      storage.ObjectInfo
+	progress bool // the attempt stored something a retry will reuse
+}
+
+// Copy copies obj from Src to Dst under obj.Dest and verifies the copy.
+//
+// Every outcome for the object is a Result: verified, skipped (Reason says
+// why) or failed (Reason holds the error, Class its class). The error is
+// non-nil only when the job cannot go on: the error is Fatal (credentials
+// refused, bucket missing, disk full) or ctx ended. Then a multipart
+// upload and its saved state are left for a later resume.
+func (c *Copier) Copy(ctx context.Context, job string, obj task.Object) (task.Result, error) {
+	start := c.o.Now()
+	run := &copyRun{job: job, obj: obj}
+	res := task.Result{Key: obj.Key, Dest: obj.Dest, Size: obj.Size, ModTime: obj.ModTime, ETag: obj.ETag}
+	finish := func(r task.Result, attempts int) task.Result {
+		r.BytesRead = run.bytesRead.Load()
+		r.BytesSent = r.BytesRead // streamed: every byte read is sent, none is buffered
+		r.Attempts = attempts
+		r.Duration = c.o.Now().Sub(start)
+		return r
+	}
+	if obj.Dest == "" {
+		res.Status, res.Class, res.Reason = task.StatusFailed, storage.Permanent.String(), "object has no destination key"
+		return finish(res, 0), nil
+	}
+	if err := c.o.Throttle.WaitObject(ctx); err != nil {
+		return finish(res, 0), fmt.Errorf("worker: copy %q: %w", obj.Key, err)
+	}
+	stalled := 0 // consecutive failed attempts without progress
+	for attempt := 1; ; attempt++ {
+		out, err := c.attempt(ctx, run)
+		if err == nil {
+			r := out.res
+			r.Key, r.Dest = obj.Key, obj.Dest
+			fillSource(&r, obj, out.src)
+			return finish(r, attempt), nil
+		}
+		res.Reason = err.Error()
+		class := classify(err)
+		switch {
+		case ctx.Err() != nil:
+			class = storage.Canceled // whatever failed, it failed because we stopped it
+		case class == storage.Canceled:
+			class = storage.Retryable // a timeout inside a client, not our ctx: transient
+		}
+		switch class {
+		case storage.Canceled, storage.Fatal:
+			res.Status, res.Class = task.StatusFailed, class.String()
+			return finish(res, attempt), fmt.Errorf("worker: copy %q: %w", obj.Key, err)
+		case storage.Permanent:
+			c.cleanup(ctx, run, err)
+			res.Status, res.Class = task.StatusFailed, class.String()
+			return finish(res, attempt), nil
+		}
+		if out.progress {
+			stalled = 0
+		}
+		stalled++
+		if stalled >= c.o.Retries {
+			c.cleanup(ctx, run, err)
+			res.Status, res.Class = task.StatusFailed, storage.Retryable.String()
+			res.Reason = fmt.Sprintf("gave up after %d attempts: %v", attempt, err)
+			return finish(res, attempt), nil
+		}
+		if serr := c.o.Backoff.Sleep(ctx, c.o.Backoff.Backoff(stalled-1, err)); serr != nil {
+			res.Status, res.Class = task.StatusFailed, storage.Canceled.String()
+			return finish(res, attempt), fmt.Errorf("worker: copy %q: %w while waiting to retry after: %w", obj.Key, serr, err)
+		}
+	}
+}
+
+// attempt makes one attempt: skip rules (until they could be evaluated
+// once: after a failed copy the destination holds our own damaged bytes,
+// which must not count as "already there"), then the copy.
+func (c *Copier) attempt(ctx context.Context, run *copyRun) (outcome, error) {
+	if c.o.SkipExisting && !run.checked {
+		out, skip, err := c.checkSkip(ctx, run.obj)
+		if err != nil {
+			return outcome{}, err
+		}
+		run.checked = true
+		if skip {
+			return out, nil
+		}
+	}
+	if run.obj.Size > 0 && run.obj.Size >= c.o.MultipartThreshold && c.mp != nil {
+		return c.copyMultipart(ctx, run)
+	}
+	return c.copySingle(ctx, run)
+}
+
+// classify is storage.Classify, plus two cases where only the copier knows
+// that starting the object again is the cure: the source changed under us
+// (the next attempt copies the new version whole) and our multipart upload
+// vanished (expired or aborted by someone else; the next attempt starts a
+// new one). Both are permanent for the single request, not for the object.
+func classify(err error) storage.Class {
+	if errors.Is(err, retry.ErrChanged) || errors.Is(err, errUploadGone) {
+		return storage.Retryable
+	}
+	return storage.Classify(err)
+}
+
+// errUploadGone marks ErrNoSuchUpload met during our own multipart copy.
+var errUploadGone = errors.New("multipart upload vanished")
+
+// cleanup runs when an object has failed for good. A multipart upload is
+// aborted and its state dropped unless the failure was transient (attempts
+// exhausted): then the next lease of the shard resumes it. A destination
+// object that an attempt stored and that failed verification is deleted:
+// it has the right size and a fresh mtime, so the skip rules of a later
+// pass would take it for a good copy.
+// It works on a context that outlives ctx's cancellation: this is
+// bookkeeping, not copying.
+func (c *Copier) cleanup(ctx context.Context, run *copyRun, err error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if run.damaged {
+		_ = c.o.Dst.Delete(ctx, run.obj.Dest)
+	}
+	if run.multipart && classify(err) == storage.Permanent {
+		c.discardUpload(ctx, run)
+	}
+}
+
+// fillSource records in r the source object as it was read (Open's or
+// Stat's answer), falling back to the listing for what the read did not
+// tell: the manifest should describe what is at the destination.
+func fillSource(r *task.Result, obj task.Object, src storage.ObjectInfo) {
+	r.Size, r.ModTime, r.ETag = obj.Size, obj.ModTime, obj.ETag
+	if src.Key != "" || src.Size != 0 {
+		r.Size = src.Size
+	}
+	if !src.ModTime.IsZero() {
+		r.ModTime = src.ModTime
+	}
+	if src.ETag != "" {
+		r.ETag = src.ETag
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,223 @@
+package worker
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/storage/crc"
+	"github.com/ferry-migrate/ferry/task"
+)
+
+// copyMultipart copies the object in parts, resuming an upload a previous
+// attempt or process left (see prepareUpload), then completes and verifies
+// it.
+func (c *Copier) copyMultipart(ctx context.Context, run *copyRun) (outcome, error) {
+	run.multipart = true
+	// One HEAD gives what the parts' ranged reads are checked against (a
+	// source replaced mid-copy must not be spliced) and the metadata for
+	// CreateUpload.
+	src, err := c.o.Src.Stat(ctx, run.obj.Key)
+	if err != nil {
+		return outcome{}, err
+	}
+	if src.Size == 0 {
+		return c.copySingle(ctx, run) // shrank since the listing; no part can be empty
+	}
+	up, err := c.prepareUpload(ctx, run, src, partSize(c.o.PartSize, src.Size, c.mp.MinPartSize()))
+	if err != nil {
+		return outcome{}, err
+	}
+	progress, err := c.sendParts(ctx, run, up, src)
+	if err != nil {
+		return outcome{progress: progress}, err
+	}
+	st := up.snapshot()
+	if want := int((st.Size + st.PartSize - 1) / st.PartSize); len(st.Parts) != want {
+		// sendParts returns nil only when every part is in; a hole here
+		// would complete a truncated object.
+		return outcome{}, fmt.Errorf("worker: upload of %q has %d of %d parts", run.obj.Key, len(st.Parts), want)
+	}
+	sums := Sums{Size: st.Size}
+	parts := make([]storage.Part, len(st.Parts))
+	for i, p := range st.Parts {
+		parts[i] = storage.Part{Number: p.Number, Size: p.Size, ETag: p.ETag}
+		sums.CRC64 = crc.Combine(sums.CRC64, p.CRC64, p.Size)
+		sum, _ := hex.DecodeString(p.MD5) // checked by reconcile or computed by us
+		sums.PartMD5s = append(sums.PartMD5s, sum)
+	}
+	u := storage.Upload{Key: st.Dest, ID: st.UploadID}
+	dst, err := c.mp.CompleteUpload(ctx, u, parts)
+	if errors.Is(err, storage.ErrNoSuchUpload) {
+		dst, err = c.completedMeanwhile(ctx, st.Dest, sums, err)
+	}
+	if err != nil {
+		return outcome{}, err
+	}
+	// The upload is gone now, whatever verification says: a retry starts
+	// a new one. A failure to drop the state only costs the next attempt
+	// a ListParts that answers ErrNoSuchUpload.
+	_ = c.o.Uploads.DropUpload(ctx, run.job, run.obj.Key)
+	if err := VerifySource(c.o.Verify, src, sums); err != nil {
+		run.damaged = true
+		return outcome{}, err
+	}
+	method, err := VerifyDest(c.o.Verify, sums, dst)
+	if err == nil && c.o.Verify == VerifyReread {
+		method, err = c.reread(ctx, st.Dest, sums)
+	}
+	if err != nil {
+		run.damaged = true
+		return outcome{}, err
+	}
+	return outcome{src: src, res: task.Result{
+		Status: task.StatusVerified, Method: method, DestETag: dst.ETag,
+		CRC64: sums.CRC64, HasCRC64: true,
+	}}, nil
+}
+
+// completedMeanwhile handles ErrNoSuchUpload from CompleteUpload, which the
+// retry wrapper produces when a first Complete succeeded but its answer was
+// lost. The object then exists with our parts' checksums: accept it if a
+// strong check (CRC64 or multipart ETag) proves it is ours, else start over.
+func (c *Copier) completedMeanwhile(ctx context.Context, key string, sums Sums, cause error) (storage.ObjectInfo, error) {
+	dst, err := c.o.Dst.Stat(ctx, key)
+	if err == nil {
+		if m, verr := VerifyDest(VerifyAuto, sums, dst); verr == nil && m != task.MethodSize {
+			return dst, nil
+		}
+	}
+	return storage.ObjectInfo{}, fmt.Errorf("%w: %w", errUploadGone, cause)
+}
+
+// partSize is want, raised so the object fits in storage.MaxParts parts,
+// rounded up to a whole MiB, and at least the destination's minimum.
+func partSize(want, size, minPart int64) int64 {
+	const mib = 1 << 20
+	ps := max(want, (size+storage.MaxParts-1)/storage.MaxParts)
+	ps = (ps + mib - 1) / mib * mib
+	return max(ps, minPart)
+}
+
+// prepareUpload returns the upload to send parts to: the saved one, with
+// the parts it can reuse, if it is still valid for this source object,
+// else a new one (the old one aborted, so nothing is orphaned).
+func (c *Copier) prepareUpload(ctx context.Context, run *copyRun, src storage.ObjectInfo, ps int64) (*upload, error) {
+	st, ok, err := c.o.Uploads.LoadUpload(ctx, run.job, run.obj.Key)
+	if err != nil {
+		return nil, fmt.Errorf("load upload state: %w", err)
+	}
+	if ok {
+		if stale(st, run.obj, src, ps) == "" {
+			listed, err := c.mp.ListParts(ctx, storage.Upload{Key: st.Dest, ID: st.UploadID})
+			if err == nil {
+				st.Parts = reconcile(st.Parts, listed, st.Size, st.PartSize)
+				return &upload{st: st}, nil
+			}
+			if !errors.Is(err, storage.ErrNoSuchUpload) {
+				return nil, err
+			}
+		}
+		if err := c.abort(ctx, st); err != nil {
+			return nil, err
+		}
+	}
+	u, err := c.mp.CreateUpload(ctx, run.obj.Dest, carriedMeta(src))
+	if err != nil {
+		return nil, err
+	}
+	st = task.UploadState{
+		Job: run.job, Key: run.obj.Key, Dest: run.obj.Dest, UploadID: u.ID, PartSize: ps,
+		Size: src.Size, ModTime: src.ModTime, ETag: src.ETag, Created: c.o.Now(),
+	}
+	if err := c.o.Uploads.SaveUpload(ctx, st); err != nil {
+		// Unrecorded, the upload would be orphaned by a crash: give it up.
+		_ = c.mp.AbortUpload(context.WithoutCancel(ctx), u)
+		return nil, fmt.Errorf("save upload state: %w", err)
+	}
+	return &upload{st: st}, nil
+}
+
+// stale says why a saved upload cannot be resumed for this object, or "".
+func stale(st task.UploadState, obj task.Object, src storage.ObjectInfo, ps int64) string {
+	switch {
+	case st.Dest != obj.Dest:
+		return fmt.Sprintf("destination key was %q", st.Dest)
+	case st.PartSize != ps:
+		return fmt.Sprintf("part size was %d, now %d", st.PartSize, ps)
+	}
+	return changed(storage.ObjectInfo{Size: st.Size, ModTime: st.ModTime, ETag: st.ETag}, src)
+}
+
+// changed says how the source object now differs from the one an upload
+// or a copy started from, or "" when nothing known differs. Unknown values
+// (empty ETag, zero time) are not differences: local files have no ETag.
+func changed(was, now storage.ObjectInfo) string {
+	switch {
+	case was.Size != now.Size:
+		return fmt.Sprintf("size was %d, now %d", was.Size, now.Size)
+	case was.ETag != "" && now.ETag != "" && !storage.ETagEqual(was.ETag, now.ETag):
+		return fmt.Sprintf("etag was %q, now %q", was.ETag, now.ETag)
+	case was.HasCRC64 && now.HasCRC64 && was.CRC64 != now.CRC64:
+		return fmt.Sprintf("crc64 was %d, now %d", was.CRC64, now.CRC64)
+	case !was.ModTime.IsZero() && !now.ModTime.IsZero() && !was.ModTime.Equal(now.ModTime):
+		return fmt.Sprintf("modified %s, now %s", was.ModTime, now.ModTime)
+	}
+	return ""
+}
+
+// reconcile keeps the saved parts the destination still holds unchanged:
+// same number, size and ETag in both lists, and the size the plan gives
+// that number. Everything else is sent again; a part the destination holds
+// but we have no checksums for cannot be verified, so it is replaced too.
+func reconcile(saved []task.PartState, listed []storage.Part, size, ps int64) []task.PartState {
+	held := make(map[int]storage.Part, len(listed))
+	for _, p := range listed {
+		held[p.Number] = p
+	}
+	var keep []task.PartState
+	for _, p := range saved {
+		h, ok := held[p.Number]
+		md5, err := hex.DecodeString(p.MD5)
+		if ok && err == nil && len(md5) == 16 && h.Size == p.Size && p.Size == planned(p.Number, size, ps) &&
+			storage.ETagEqual(h.ETag, p.ETag) {
+			keep = append(keep, p)
+		}
+	}
+	slices.SortFunc(keep, func(a, b task.PartState) int { return a.Number - b.Number })
+	return slices.CompactFunc(keep, func(a, b task.PartState) bool { return a.Number == b.Number })
+}
+
+// planned is the size of part n (1-based) of an object of size bytes in
+// parts of ps, or -1 when there is no such part.
+func planned(n int, size, ps int64) int64 {
+	off := int64(n-1) * ps
+	if n < 1 || off >= size {
+		return -1
+	}
+	return min(ps, size-off)
+}
+
+// abort ends a saved upload that cannot be resumed and forgets it.
+func (c *Copier) abort(ctx context.Context, st task.UploadState) error {
+	err := c.mp.AbortUpload(ctx, storage.Upload{Key: st.Dest, ID: st.UploadID})
+	if err != nil && !errors.Is(err, storage.ErrNoSuchUpload) && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("abort stale upload: %w", err)
+	}
+	if err := c.o.Uploads.DropUpload(ctx, st.Job, st.Key); err != nil {
+		return fmt.Errorf("drop upload state: %w", err)
+	}
+	return nil
+}
+
+// discardUpload aborts and forgets the object's upload, if any: the object
+// failed for good and must leave no orphan behind.
+func (c *Copier) discardUpload(ctx context.Context, run *copyRun) {
+	st, ok, err := c.o.Uploads.LoadUpload(ctx, run.job, run.obj.Key)
+	if err == nil && ok {
+		_ = c.abort(ctx, st)
+	}
+}

@@ -1,0 +1,96 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/storage/crc"
+	"github.com/ferry-migrate/ferry/task"
+)
+
+// copySingle streams the whole object in one Put: source -> throttle ->
+// hashes -> destination. The metadata comes from Open's answer, which
+// carries it for S3 and OSS (a GET returns the same headers as a HEAD), so
+// a small object costs no extra request; a local source has none to give.
+func (c *Copier) copySingle(ctx context.Context, run *copyRun) (outcome, error) {
+	rc, src, err := c.o.Src.Open(ctx, run.obj.Key, 0, -1)
+	if err != nil {
+		return outcome{}, err
+	}
+	if src.Size >= c.o.MultipartThreshold && c.mp != nil {
+		// It grew past the threshold since it was listed: a single PUT
+		// may now be over the store's limit.
+		_ = rc.Close()
+		return c.copyMultipart(ctx, run)
+	}
+	defer func() { _ = rc.Close() }()
+	if run.multipart {
+		// An earlier attempt went multipart and the source has shrunk
+		// since: its upload would be orphaned.
+		c.discardUpload(ctx, run)
+		run.multipart = false
+	}
+	h := newHashingReader(c.o.Throttle.Reader(ctx, rc), &run.bytesRead, c.o.Progress)
+	info := carriedMeta(src)
+	dst, err := c.o.Dst.Put(ctx, run.obj.Dest, h, info)
+	if err != nil {
+		return outcome{}, err
+	}
+	sums := h.sums()
+	if err := VerifySource(c.o.Verify, src, sums); err != nil {
+		run.damaged = true
+		return outcome{}, err
+	}
+	method, err := VerifyDest(c.o.Verify, sums, dst)
+	if err == nil && c.o.Verify == VerifyReread {
+		method, err = c.reread(ctx, run.obj.Dest, sums)
+	}
+	if err != nil {
+		run.damaged = true
+		return outcome{}, err
+	}
+	return outcome{src: src, res: task.Result{
+		Status: task.StatusVerified, Method: method, DestETag: dst.ETag,
+		CRC64: sums.CRC64, HasCRC64: true,
+	}}, nil
+}
+
+// carriedMeta is what the destination object inherits from the source:
+// HTTP headers, user metadata, storage class, and the mtime (a local
+// destination keeps it; S3 sets its own).
+func carriedMeta(src storage.ObjectInfo) storage.ObjectInfo {
+	return storage.ObjectInfo{
+		Size:               src.Size,
+		ModTime:            src.ModTime,
+		ContentType:        src.ContentType,
+		CacheControl:       src.CacheControl,
+		ContentDisposition: src.ContentDisposition,
+		ContentEncoding:    src.ContentEncoding,
+		Metadata:           src.Metadata,
+		StorageClass:       src.StorageClass,
+	}
+}
+
+// reread reads the destination back and compares its CRC64 and size with
+// what was sent (verify=reread). The read is throttled like the copy: it is
+// traffic all the same.
+func (c *Copier) reread(ctx context.Context, key string, sent Sums) (task.Method, error) {
+	rc, _, err := c.o.Dst.Open(ctx, key, 0, -1)
+	if err != nil {
+		return "", fmt.Errorf("reread: %w", err)
+	}
+	defer func() { _ = rc.Close() }()
+	h := crc.New()
+	n, err := io.Copy(h, c.o.Throttle.Reader(ctx, rc))
+	if err != nil {
+		return "", fmt.Errorf("reread: %w", err)
+	}
+	if n != sent.Size || h.Sum64() != sent.CRC64 {
+		return "", &MismatchError{Side: "destination", Check: "reread",
+			Want: fmt.Sprintf("%d bytes, crc64 %s", sent.Size, crc.FormatOSS(sent.CRC64)),
+			Got:  fmt.Sprintf("%d bytes, crc64 %s", n, crc.FormatOSS(h.Sum64()))}
+	}
+	return task.MethodReread, nil
+}

@@ -1,0 +1,178 @@
+package worker
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/storage/crc"
+	"github.com/ferry-migrate/ferry/task"
+)
+
+// Verification modes (Options.Verify; DESIGN §6).
+const (
+	// VerifyAuto compares what the copier computed while streaming with the
+	// strongest check the destination offers: its CRC64 (OSS), else an
+	// MD5-shaped ETag (single-part MD5, or the multipart ETag), else size.
+	VerifyAuto = "auto"
+	// VerifyReread does what auto does, then reads the destination back
+	// and compares its CRC64.
+	VerifyReread = "reread"
+	// VerifySize trusts no ETag, for stores whose ETags only look like MD5s
+	// (S3 with SSE-KMS or SSE-C): CRC64s are still compared where reported,
+	// since they cannot be mistaken for anything else.
+	VerifySize = "size"
+)
+
+// Sums describes bytes as the copier read and sent them.
+type Sums struct {
+	Size  int64
+	CRC64 uint64
+	// MD5 is the whole object's MD5, known for single-part copies only
+	// (parallel parts cannot be hashed as one stream).
+	MD5 []byte
+	// PartMD5s are the parts' MD5s in part order, for multipart copies.
+	PartMD5s [][]byte
+}
+
+// MismatchError says that a check failed: the bytes were damaged on their
+// way from the source or to the destination. It wraps storage.ErrCorrupt,
+// which storage.Classify calls retryable: the next attempt copies again.
+type MismatchError struct {
+	Side  string // "source", "destination" or "part N"
+	Check string // "crc64", "md5", "multipart-etag", "size", "reread"
+	Want  string // what the copier computed from the bytes it read
+	Got   string // what the other side reports
+	Hint  string // what the operator may do if it is not corruption
+}
+
+func (e *MismatchError) Error() string {
+	s := fmt.Sprintf("%s %s mismatch: computed %s, %s reports %s", e.Side, e.Check, e.Want, e.Side, e.Got)
+	if e.Hint != "" {
+		s += " (" + e.Hint + ")"
+	}
+	return s
+}
+
+func (e *MismatchError) Unwrap() error { return storage.ErrCorrupt }
+
+// opaqueETagHint is for MD5-shaped ETags that differ: on S3 with SSE-KMS
+// or SSE-C they are not MD5s at all, and every object would fail.
+const opaqueETagHint = "if the store encrypts with SSE-KMS or SSE-C its ETags are not MD5s: use verify=size"
+
+// VerifyDest checks the destination's report of the stored object (the
+// result of Put or CompleteUpload) against sent, and returns the method that
+// held. Checks go strongest first; a check the destination gives no data
+// for is skipped, never counted as passed, and a value of an unknown shape
+// (an ETag that is neither an MD5 nor a multipart ETag of as many parts as
+// were sent) is no data, not a mismatch. mode VerifyReread checks like
+// VerifyAuto here; the caller then reads the destination back.
+func VerifyDest(mode string, sent Sums, dest storage.ObjectInfo) (task.Method, error) {
+	// A Size of 0 may mean "not reported" (ObjectInfo's convention).
+	if dest.Size != sent.Size && dest.Size != 0 {
+		return "", &MismatchError{Side: "destination", Check: "size",
+			Want: strconv.FormatInt(sent.Size, 10), Got: strconv.FormatInt(dest.Size, 10)}
+	}
+	if dest.HasCRC64 {
+		if dest.CRC64 != sent.CRC64 {
+			return "", &MismatchError{Side: "destination", Check: "crc64",
+				Want: crc.FormatOSS(sent.CRC64), Got: crc.FormatOSS(dest.CRC64)}
+		}
+		return task.MethodCRC64, nil
+	}
+	if mode == VerifySize {
+		return task.MethodSize, nil
+	}
+	etag := storage.TrimETag(dest.ETag)
+	switch {
+	case len(sent.PartMD5s) == 0 && sent.MD5 != nil && isMD5Hex(etag):
+		if want := hex.EncodeToString(sent.MD5); !strings.EqualFold(etag, want) {
+			return "", &MismatchError{Side: "destination", Check: "md5", Want: want, Got: etag, Hint: opaqueETagHint}
+		}
+		return task.MethodMD5, nil
+	case len(sent.PartMD5s) > 0:
+		if sum, n, ok := splitMultipartETag(etag); ok && n == len(sent.PartMD5s) {
+			if want := MultipartETag(sent.PartMD5s); !strings.EqualFold(sum+"-"+strconv.Itoa(n), want) {
+				return "", &MismatchError{Side: "destination", Check: "multipart-etag", Want: want, Got: etag, Hint: opaqueETagHint}
+			}
+			return task.MethodMultipartETag, nil
+		}
+	}
+	return task.MethodSize, nil
+}
+
+// VerifySource checks what was read against what the source said about
+// the object while it was being read (Open's ObjectInfo): a flipped bit on
+// the way down shows here, and nowhere else, since the destination
+// faithfully stores and checksums the damaged bytes. read.MD5 is nil when
+// the object was read in parallel parts.
+func VerifySource(mode string, src storage.ObjectInfo, read Sums) error {
+	if src.HasCRC64 && read.Size == src.Size && src.CRC64 != read.CRC64 {
+		return &MismatchError{Side: "source", Check: "crc64",
+			Want: crc.FormatOSS(read.CRC64), Got: crc.FormatOSS(src.CRC64)}
+	}
+	etag := storage.TrimETag(src.ETag)
+	if mode != VerifySize && read.MD5 != nil && isMD5Hex(etag) {
+		if got := hex.EncodeToString(read.MD5); !strings.EqualFold(etag, got) {
+			return &MismatchError{Side: "source", Check: "md5", Want: got, Got: etag, Hint: opaqueETagHint}
+		}
+	}
+	return nil
+}
+
+// VerifyPart checks one uploaded part as the destination acknowledged it:
+// its CRC64 (OSS) and its ETag, which S3 and OSS make the part's MD5.
+func VerifyPart(mode string, p storage.Part, read Sums) error {
+	side := "part " + strconv.Itoa(p.Number)
+	if p.HasCRC64 && p.CRC64 != read.CRC64 {
+		return &MismatchError{Side: side, Check: "crc64", Want: crc.FormatOSS(read.CRC64), Got: crc.FormatOSS(p.CRC64)}
+	}
+	etag := storage.TrimETag(p.ETag)
+	if mode != VerifySize && read.MD5 != nil && isMD5Hex(etag) {
+		if want := hex.EncodeToString(read.MD5); !strings.EqualFold(etag, want) {
+			return &MismatchError{Side: side, Check: "md5", Want: want, Got: etag, Hint: opaqueETagHint}
+		}
+	}
+	return nil
+}
+
+// MultipartETag is the ETag S3 and OSS give an object assembled from parts
+// with these MD5s: the MD5 of the concatenated binary digests, "-", the
+// number of parts.
+func MultipartETag(partMD5s [][]byte) string {
+	h := md5.New()
+	for _, m := range partMD5s {
+		_, _ = h.Write(m)
+	}
+	return hex.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(partMD5s))
+}
+
+// isMD5Hex reports whether s has the shape of an MD5: 32 hex digits.
+func isMD5Hex(s string) bool {
+	if len(s) != 2*md5.Size {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// splitMultipartETag splits "<32 hex>-<N>" into its parts.
+func splitMultipartETag(s string) (sum string, n int, ok bool) {
+	sum, count, found := strings.Cut(s, "-")
+	if !found || !isMD5Hex(sum) {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(count)
+	if err != nil || n < 1 || strconv.Itoa(n) != count {
+		return "", 0, false
+	}
+	return sum, n, true
+}
