@@ -8,7 +8,7 @@ PKGS    := ./...
 # Whole-suite bound; CI allows 90 minutes and the suite takes a few.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build test lint fmt vet staticcheck testservers tools proto clean
+.PHONY: all build test lint fmt vet staticcheck testservers tools proto clean demo
 
 all: build
 
@@ -44,6 +44,11 @@ testservers:
 
 tools: testservers
 	@scripts/install-tool.sh staticcheck
+
+## demo: a real migration end to end: local S3 server over TLS, sample
+## data, ferry run, audit, re-run. See README.md.
+demo:
+	@scripts/demo.sh
 
 ## proto: regenerates gRPC code (arrives with the distributed mode).
 proto:

@@ -30,6 +30,8 @@ var defaults = map[string]string{
 	"followSymlinks":           "false",
 	"srcPathStyle":             "false",
 	"destPathStyle":            "false",
+	"srcListPageSize":          "1000",
+	"destListPageSize":         "1000",
 }
 
 // Bounds that are facts of the services or of OssImport, not tuning.

@@ -36,6 +36,7 @@ var ferryKeys = []string{
 	"srcPathStyle", "destPathStyle",
 	"srcCABundle", "destCABundle",
 	"srcChecksums", "destChecksums",
+	"srcListPageSize", "destListPageSize",
 	"verify", "include", "exclude",
 	"maxBytesPerSecond", "maxObjectsPerSecond",
 	"partsInFlight", "objectRetries", "shardRetries",

@@ -154,4 +154,5 @@ func encodeSide(b *strings.Builder, kv func(k, v string), p string, s backends.S
 	}
 	kv(p+"CABundle", s.CABundle)
 	kv(p+"Checksums", s.ChecksumMode)
+	kv(p+"ListPageSize", strconv.Itoa(int(s.ListPageSize)))
 }

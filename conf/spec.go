@@ -64,7 +64,7 @@ func (r *reader) side(p string, t backends.Type) backends.Spec {
 			// OssImport's isAllowSymbolicLink (files only) is the same knob.
 			s.FollowSymlinks = r.boolean(r.pick("followSymlinks", "isAllowSymbolicLink"))
 		}
-		for _, k := range []string{"Domain", "Bucket", "Region", "AccessKey", "SecretKey", "SecurityToken", "PathStyle", "CABundle", "Checksums"} {
+		for _, k := range []string{"Domain", "Bucket", "Region", "AccessKey", "SecretKey", "SecurityToken", "PathStyle", "CABundle", "Checksums", "ListPageSize"} {
 			if v, ok := r.value(p + k); ok && v != "false" {
 				r.note(p+k, "%s is ignored: %sType is local", p+k, p)
 			}
@@ -84,6 +84,13 @@ func (r *reader) side(p string, t backends.Type) backends.Spec {
 		s.CABundle = r.resolve(v)
 	}
 	s.ChecksumMode = r.checksums(p+"Checksums", t, s.Endpoint)
+	// S3 and OSS cap a listing page at 1000 keys; smaller pages help
+	// stores that time out on large ones.
+	if n := r.integer(p+"ListPageSize", 1); n > 1000 {
+		r.fail(p+"ListPageSize", ErrInvalid, "%d is too large: S3 and OSS list at most 1000 keys a page", n)
+	} else {
+		s.ListPageSize = int32(n)
+	}
 	return s
 }
 

@@ -23,7 +23,7 @@ func TestStockOssImportLocal(t *testing.T) {
 		"a Windows path is absolute: not joined to the config's directory")
 	require.Equal(t, backends.Spec{
 		Type: backends.OSS, Endpoint: "http://oss-cn-hangzhou-zmf.aliyuncs.com", Bucket: "mybucket", Prefix: "docs/",
-		AccessKey: "LTAI5tExampleKeyId01", SecretKey: "ExampleSecret0123456789abcdef",
+		AccessKey: "LTAI5tExampleKeyId01", SecretKey: "ExampleSecret0123456789abcdef", ListPageSize: 1000,
 	}, j.Dest, "destType inferred from the aliyuncs.com domain; http kept as written")
 	require.True(t, j.ImportSince.IsZero())
 	require.False(t, j.SkipExisting)
@@ -45,7 +45,7 @@ func TestStockOssImportS3(t *testing.T) {
 	require.Equal(t, backends.Spec{
 		Type: backends.S3, Endpoint: "http://s3.us-east-1.amazonaws.com", Region: "us-east-1",
 		Bucket: "mybucket", Prefix: "docs/",
-		AccessKey: "AKIAIOSFODNN7EXAMPLE", SecretKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		AccessKey: "AKIAIOSFODNN7EXAMPLE", SecretKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ListPageSize: 1000,
 	}, j.Src)
 	require.Equal(t, backends.OSS, j.Dest.Type)
 	require.Equal(t, "http://oss-cn-hangzhou-internal.aliyuncs.com", j.Dest.Endpoint)
@@ -97,7 +97,7 @@ func allKeysConfig(srcType, destType string) string {
 		return []string{
 			p + "Domain=" + domain, p + "Bucket=b-" + p, p + "Prefix=x/", p + "Region=r1",
 			p + "AccessKey=AKIDEXAMPLE12345", p + "SecretKey=s", p + "SecurityToken=t",
-			p + "PathStyle=false", p + "CABundle=ca.pem", p + "Checksums=when_required",
+			p + "PathStyle=false", p + "CABundle=ca.pem", p + "Checksums=when_required", p + "ListPageSize=500",
 		}
 	}
 	var lines []string

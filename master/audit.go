@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/ferry-migrate/ferry/storage"
@@ -18,8 +19,13 @@ type AuditConfig struct {
 	DestPrefix string
 	Filter     *Filter
 	// Deep compares CRC64 where both sides can report one (a HEAD per object
-	// on each side); without it, size and single-part ETags only.
+	// on each side), and reads the source to compute the digest the
+	// destination reports (CRC64, MD5, multipart ETag) when the source has
+	// none of its own (a local disk); without it, size and MD5 ETags only.
 	Deep bool
+	// PartSize is the job's multipart part size, to recompute multipart
+	// ETags ("<md5 of part md5s>-N") from the source.
+	PartSize int64
 }
 
 // AuditSummary counts what the audit found.
@@ -102,12 +108,12 @@ func compare(ctx context.Context, cfg AuditConfig, s, d storage.ObjectInfo) (tas
 			return task.Result{}, err
 		}
 		if ss.HasCRC64 && ds.HasCRC64 {
-			if ss.CRC64 != ds.CRC64 {
-				return auditResult(s, d.Key, task.StatusFailed, "", fmt.Sprintf("CRC64 differs: source %d, destination %d", ss.CRC64, ds.CRC64)), nil
-			}
-			r := auditResult(s, d.Key, task.StatusVerified, task.MethodCRC64, "")
-			r.CRC64, r.HasCRC64 = ss.CRC64, true
-			return r, nil
+			return crcResult(s, d.Key, ss.CRC64, ds.CRC64), nil
+		}
+		if !md5Shaped(s.ETag) && (ds.HasCRC64 || md5Shaped(ds.ETag) || partsOf(ds.ETag, s.Size, cfg.PartSize) > 0) {
+			// The destination offers a digest the source cannot: read the
+			// source and compute it.
+			return readAndCompare(ctx, cfg, s, ds)
 		}
 	}
 	if md5Shaped(s.ETag) && md5Shaped(d.ETag) {
@@ -117,6 +123,47 @@ func compare(ctx context.Context, cfg AuditConfig, s, d storage.ObjectInfo) (tas
 		return auditResult(s, d.Key, task.StatusVerified, task.MethodMD5, ""), nil
 	}
 	return auditResult(s, d.Key, task.StatusVerified, task.MethodSize, ""), nil
+}
+
+func crcResult(s storage.ObjectInfo, dest string, src, dst uint64) task.Result {
+	if src != dst {
+		return auditResult(s, dest, task.StatusFailed, "", fmt.Sprintf("CRC64 differs: source %d, destination %d", src, dst))
+	}
+	r := auditResult(s, dest, task.StatusVerified, task.MethodCRC64, "")
+	r.CRC64, r.HasCRC64 = src, true
+	return r
+}
+
+// readAndCompare streams the source once, computing CRC64, MD5 and the
+// per-part MD5s of a multipart ETag, and compares the strongest digest the
+// destination reported.
+func readAndCompare(ctx context.Context, cfg AuditConfig, s, ds storage.ObjectInfo) (task.Result, error) {
+	rc, _, err := cfg.Src.Open(ctx, s.Key, 0, -1)
+	if err != nil {
+		return task.Result{}, err
+	}
+	defer rc.Close()
+	sum, err := digest(rc, cfg.PartSize)
+	if err != nil {
+		return task.Result{}, err
+	}
+	if sum.size != s.Size {
+		return auditResult(s, ds.Key, task.StatusFailed, "", fmt.Sprintf("source changed while auditing: listed %d bytes, read %d", s.Size, sum.size)), nil
+	}
+	switch {
+	case ds.HasCRC64:
+		return crcResult(s, ds.Key, sum.crc, ds.CRC64), nil
+	case md5Shaped(ds.ETag):
+		if !storage.ETagEqual(sum.md5, ds.ETag) {
+			return auditResult(s, ds.Key, task.StatusFailed, "", fmt.Sprintf("content differs: source MD5 %s, destination ETag %s", sum.md5, ds.ETag)), nil
+		}
+		return auditResult(s, ds.Key, task.StatusVerified, task.MethodMD5, ""), nil
+	default:
+		if !storage.ETagEqual(sum.multipart, ds.ETag) {
+			return auditResult(s, ds.Key, task.StatusFailed, "", fmt.Sprintf("content differs: source multipart ETag %s, destination %s", sum.multipart, ds.ETag)), nil
+		}
+		return auditResult(s, ds.Key, task.StatusVerified, task.MethodMultipartETag, ""), nil
+	}
 }
 
 func auditResult(s storage.ObjectInfo, dest string, st task.Status, m task.Method, reason string) task.Result {
@@ -140,6 +187,21 @@ func md5Shaped(etag string) bool {
 		}
 	}
 	return true
+}
+
+// partsOf returns N when etag is a multipart ETag "<32 hex>-N" whose part
+// count matches size cut in parts of partSize, else 0.
+func partsOf(etag string, size, partSize int64) int64 {
+	etag = storage.TrimETag(etag)
+	i := strings.LastIndexByte(etag, '-')
+	if i < 0 || partSize <= 0 || !md5Shaped(etag[:i]) {
+		return 0
+	}
+	n, err := strconv.ParseInt(etag[i+1:], 10, 64)
+	if err != nil || n != (size+partSize-1)/partSize {
+		return 0
+	}
+	return n
 }
 
 // listChan streams a listing through a small buffer so two listings can be

@@ -34,7 +34,7 @@ func (r *run) audit(ctx context.Context) (*Report, error) {
 	}
 	sum, err := master.Audit(ctx, master.AuditConfig{
 		Job: r.job.Name, Src: r.src, Dst: r.dst, SrcPrefix: r.job.Src.Prefix, DestPrefix: r.job.Dest.Prefix,
-		Filter: filter, Deep: true,
+		Filter: filter, Deep: true, PartSize: r.job.PartSize,
 	}, func(res task.Result) error {
 		batch = append(batch, res)
 		if len(batch) >= 1000 {

@@ -14,6 +14,7 @@ import (
 // what only the running process knows.
 type Status struct {
 	Job       string           `json:"job"`
+	Type      string           `json:"type"` // import or audit
 	Pass      uint64           `json:"pass"`
 	State     string           `json:"state"` // scanning, copying, finished
 	Counters  tracker.Counters `json:"counters"`
@@ -37,7 +38,7 @@ type Report struct {
 }
 
 func (r *run) status() Status {
-	s := Status{Job: r.job.Name, Pass: r.pass.N, Started: r.started, Elapsed: time.Since(r.started),
+	s := Status{Job: r.job.Name, Type: string(r.job.Type), Pass: r.pass.N, Started: r.started, Elapsed: time.Since(r.started),
 		Updated: time.Now(), PID: os.Getpid(), BytesSent: r.sent.Load()}
 	if p, ok, err := r.st.GetPass(r.job.Name, r.pass.N); err == nil && ok {
 		s.Counters = p.Counters

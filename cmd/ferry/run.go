@@ -85,7 +85,11 @@ func printReport(e *env, r *standalone.Report, asJSON bool) {
 	c := r.Counters
 	w := e.stdout
 	fmt.Fprintf(w, "\nJob %s, pass %d: %s after %s\n", r.Job, r.Pass, r.State, r.Elapsed.Round(time.Millisecond))
-	fmt.Fprintf(w, "  objects   verified %d | skipped %d | failed %d | listed for this pass %d", c.Verified, c.Skipped, c.Failed, c.Scanned)
+	if r.Type == string(conf.JobAudit) {
+		fmt.Fprintf(w, "  objects   compared %d | match %d | differ or missing %d", c.Verified+c.Failed, c.Verified, c.Failed)
+	} else {
+		fmt.Fprintf(w, "  objects   verified %d | skipped %d | failed %d | listed for this pass %d", c.Verified, c.Skipped, c.Failed, c.Scanned)
+	}
 	if r.Excluded > 0 {
 		fmt.Fprintf(w, " | excluded by filters %d", r.Excluded)
 	}
@@ -107,8 +111,12 @@ func printReport(e *env, r *standalone.Report, asJSON bool) {
 		fmt.Fprintf(w, "  ... %d more: ferry failed %s\n", c.Failed-int64(len(r.Failures)), r.Job)
 	}
 	switch {
+	case c.Failed > 0 && r.Type == string(conf.JobAudit):
+		fmt.Fprintf(w, "RESULT: %d object(s) DIFFER or are missing at the destination; `ferry failed %s` lists them\n", c.Failed, r.Job)
 	case c.Failed > 0:
 		fmt.Fprintf(w, "RESULT: %d object(s) FAILED; `ferry failed %s` lists them, `ferry retry %s` queues them again\n", c.Failed, r.Job, r.Job)
+	case r.State == "finished" && r.Type == string(conf.JobAudit):
+		fmt.Fprintf(w, "RESULT: OK: all %d object(s) match\n", c.Verified)
 	case r.State == "finished":
 		fmt.Fprintf(w, "RESULT: OK: %d verified, %d skipped, 0 failed\n", c.Verified, c.Skipped)
 	}
@@ -164,13 +172,13 @@ func progressPrinter(e *env, mode string) (func(standalone.Status), error) {
 func progressLine(s standalone.Status) string {
 	c := s.Counters
 	done := c.Verified + c.Failed + c.Skipped
-	total := c.Scanned
+	total := max(c.Scanned, done) // an audit records results without sharding
 	scan := "scan done"
 	if s.State == "scanning" {
 		scan = "scanning"
 	}
 	doneBytes := c.VerifiedBytes + c.SkippedBytes + c.FailedBytes
 	return fmt.Sprintf("[%s] objects %d/%d  bytes %s/%s  %s  ETA %s  failed %d",
-		scan, done, total, bytesIEC(doneBytes), bytesIEC(c.ScannedBytes),
+		scan, done, total, bytesIEC(doneBytes), bytesIEC(max(c.ScannedBytes, doneBytes)),
 		rate(s.BytesSent, s.Elapsed), eta(doneBytes, c.ScannedBytes, s.Elapsed), c.Failed)
 }
