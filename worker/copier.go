@@ -142,7 +142,8 @@ func (c *Copier) Copy(ctx context.Context, job string, obj task.Object) (task.Re
 	if err := c.o.Throttle.WaitObject(ctx); err != nil {
 		return finish(res, 0), fmt.Errorf("worker: copy %q: %w", obj.Key, err)
 	}
-	stalled := 0 // consecutive failed attempts without progress
+	stalled := 0   // consecutive failed attempts without progress
+	throttled := 0 // attempts refused with SlowDown / 429
 	for attempt := 1; ; attempt++ {
 		out, err := c.attempt(ctx, run)
 		if err == nil {
@@ -171,14 +172,24 @@ func (c *Copier) Copy(ctx context.Context, job string, obj task.Object) (task.Re
 		if out.progress {
 			stalled = 0
 		}
-		stalled++
+		// A server that says "slow down" is healthy and busy: back off and
+		// try again, on a budget of its own (throttleBudget times Retries),
+		// so a burst of SlowDown does not fail objects that are fine.
+		var wait int
+		if errors.Is(err, storage.ErrThrottled) && throttled < throttleBudget*c.o.Retries {
+			throttled++
+			wait = throttled - 1
+		} else {
+			stalled++
+			wait = stalled - 1
+		}
 		if stalled >= c.o.Retries {
 			c.cleanup(ctx, run, err)
 			res.Status, res.Class = task.StatusFailed, storage.Retryable.String()
 			res.Reason = fmt.Sprintf("gave up after %d attempts: %v", attempt, err)
 			return finish(res, attempt), nil
 		}
-		if serr := c.o.Backoff.Sleep(ctx, c.o.Backoff.Backoff(stalled-1, err)); serr != nil {
+		if serr := c.o.Backoff.Sleep(ctx, c.o.Backoff.Backoff(wait, err)); serr != nil {
 			res.Status, res.Class = task.StatusFailed, storage.Canceled.String()
 			return finish(res, attempt), fmt.Errorf("worker: copy %q: %w while waiting to retry after: %w", obj.Key, serr, err)
 		}
@@ -216,6 +227,11 @@ func classify(err error) storage.Class {
 	}
 	return storage.Classify(err)
 }
+
+// throttleBudget: SlowDown answers an object may meet, as a multiple of
+// Retries, before it is failed. With the default backoff (doubling to 20 s)
+// and Retries 3 that rides out about three minutes of throttling.
+const throttleBudget = 4
 
 // errUploadGone marks ErrNoSuchUpload met during our own multipart copy.
 var errUploadGone = errors.New("multipart upload vanished")

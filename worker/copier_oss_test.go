@@ -95,6 +95,28 @@ func TestCopyOSS(t *testing.T) {
 		// SlowDown costs an object attempt.
 		assert.Equal(t, 3, res.Attempts)
 	})
+	t.Run("SlowDown longer than Retries: own budget, still success", func(t *testing.T) {
+		data := randomBytes(10<<10, 37)
+		putObj(t, src, "slower", data)
+		e.p.Inject(ossproxy.Fault{Kind: ossproxy.SlowDown, Method: "PUT", KeyContains: "slower", Times: 7})
+		o := opts
+		o.Retries = 3
+		res, err := newCopier(t, o).Copy(ctx, "job", object(t, src, "slower", "slower"))
+		requireVerified(t, res, err, data)
+		assert.Equal(t, 8, res.Attempts, "seven refusals, then stored")
+	})
+	t.Run("SlowDown without end: bounded", func(t *testing.T) {
+		data := randomBytes(1<<10, 38)
+		putObj(t, src, "endless", data)
+		e.p.Inject(ossproxy.Fault{Kind: ossproxy.SlowDown, Method: "PUT", KeyContains: "endless", Times: -1})
+		o := opts
+		o.Retries = 2
+		res, err := newCopier(t, o).Copy(ctx, "job", object(t, src, "endless", "endless"))
+		require.NoError(t, err)
+		assert.Equal(t, task.StatusFailed, res.Status)
+		assert.Equal(t, throttleBudget*2+2, res.Attempts, "throttle budget, then the ordinary attempts")
+		assert.Contains(t, res.Reason, "gave up after")
+	})
 	t.Run("skip by crc64 between OSS buckets", func(t *testing.T) {
 		ossSrc := e.bucket(t, "src")
 		data := randomBytes(50<<10, 36)
