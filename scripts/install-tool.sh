@@ -15,6 +15,8 @@ mkdir -p "$bin"
 declare -A pkg=(
 	[versitygw]=github.com/versity/versitygw/cmd/versitygw@v1.8.0
 	[staticcheck]=honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	[protoc-gen-go]=google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+	[protoc-gen-go-grpc]=google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
 )
 
 install() {
@@ -32,6 +34,7 @@ install() {
 	echo "$spec" >"$stamp"
 }
 
+# protoc itself comes from Debian (protobuf-compiler); `make proto` needs it.
 if [ "${1:-all}" = all ]; then
 	for n in "${!pkg[@]}"; do install "$n"; done
 else

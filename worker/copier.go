@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -166,6 +167,10 @@ func (c *Copier) Copy(ctx context.Context, job string, obj task.Object) (task.Re
 			return finish(res, attempt), fmt.Errorf("worker: copy %q: %w", obj.Key, err)
 		case storage.Permanent:
 			c.cleanup(ctx, run, err)
+			if c.dirMarker(obj, err) {
+				res.Status, res.Reason = task.StatusSkipped, ReasonDirMarker
+				return finish(res, attempt), nil
+			}
 			res.Status, res.Class = task.StatusFailed, class.String()
 			return finish(res, attempt), nil
 		}
@@ -226,6 +231,19 @@ func classify(err error) storage.Class {
 		return storage.Retryable
 	}
 	return storage.Classify(err)
+}
+
+// ReasonDirMarker is the skip reason for an S3 "folder" object (an empty
+// key ending in "/") that the destination cannot hold as an object (a
+// filesystem, where directories exist implicitly).
+const ReasonDirMarker = "directory marker (empty key ending in \"/\"): the destination keeps no such objects; its directories are implicit"
+
+// dirMarker: obj is an S3 directory marker that the destination (not the
+// source) refused as a key. Anything else refused stays a failure.
+func (c *Copier) dirMarker(obj task.Object, err error) bool {
+	var se *storage.Error
+	return obj.Size == 0 && strings.HasSuffix(obj.Dest, "/") && errors.Is(err, storage.ErrInvalidKey) &&
+		errors.As(err, &se) && se.Backend == c.o.Dst.String()
 }
 
 // throttleBudget: SlowDown answers an object may meet, as a multiple of

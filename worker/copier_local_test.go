@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -228,4 +229,29 @@ func TestNewCopierChecks(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, task.StatusFailed, res.Status, "no destination key")
 	assert.True(t, errors.Is(ErrFinished, task.ErrFinished))
+}
+
+// markerSource serves S3-style directory markers, which a local tree
+// cannot hold, over a local backend.
+type markerSource struct{ storage.Backend }
+
+func (m markerSource) Open(ctx context.Context, key string, off, n int64) (io.ReadCloser, storage.ObjectInfo, error) {
+	if strings.HasSuffix(key, "/") {
+		return io.NopCloser(strings.NewReader("")), storage.ObjectInfo{Key: key}, nil
+	}
+	return m.Backend.Open(ctx, key, off, n)
+}
+
+func TestDirMarkerToLocalIsSkipped(t *testing.T) {
+	src, dst := markerSource{newLocal(t)}, newLocal(t)
+	c := newCopier(t, Options{Src: src, Dst: dst})
+	res, err := c.Copy(t.Context(), "job", task.Object{Key: "folder/", Dest: "folder/", Size: 0})
+	require.NoError(t, err)
+	assert.Equal(t, task.StatusSkipped, res.Status)
+	assert.Equal(t, ReasonDirMarker, res.Reason)
+	// A key the SOURCE refuses is a failure, marker-shaped or not.
+	c2 := newCopier(t, Options{Src: newLocal(t), Dst: dst})
+	res, err = c2.Copy(t.Context(), "job", task.Object{Key: "folder/", Dest: "folder/", Size: 0})
+	require.NoError(t, err)
+	assert.Equal(t, task.StatusFailed, res.Status)
 }

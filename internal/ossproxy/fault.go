@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 )
 
 // FaultKind is a misbehaviour the proxy can inject.
@@ -24,6 +25,11 @@ const (
 	// checks notices; on an upload the corrupted bytes are what gets stored
 	// and the CRC header describes them, as OSS would report.
 	FlipByte
+	// Delay holds the request for Wait, then forwards it unchanged (or
+	// drops it when the client gives up first): a slow store, e.g. to make a
+	// listing take long enough to interrupt a scan. Like every fault it
+	// hides the faults queued after it from the requests it matches.
+	Delay
 )
 
 func (k FaultKind) String() string {
@@ -36,6 +42,8 @@ func (k FaultKind) String() string {
 		return "Reset"
 	case FlipByte:
 		return "FlipByte"
+	case Delay:
+		return "Delay"
 	}
 	return "FaultKind(?)"
 }
@@ -63,8 +71,9 @@ type Fault struct {
 	// ListBuckets, DeleteObjects) instead of object requests.
 	BucketLevel bool
 	Direction   Direction
-	Offset      int64 // Reset: body bytes passed before the cut; FlipByte: which byte
-	Times       int   // matching requests it hits; 0 means 1, negative means all
+	Offset      int64         // Reset: body bytes passed before the cut; FlipByte: which byte
+	Wait        time.Duration // Delay: how long a request is held
+	Times       int           // matching requests it hits; 0 means 1, negative means all
 }
 
 func (f *Fault) matches(method string, req reqInfo) bool {
@@ -90,6 +99,9 @@ func (f *Fault) upload(r *http.Request) bool {
 
 // Inject queues f.
 func (p *Proxy) Inject(f Fault) { p.faults.add(f) }
+
+// ClearFaults drops every queued fault, e.g. a Delay with negative Times.
+func (p *Proxy) ClearFaults() { p.faults.clear() }
 
 // PendingFaults is how many queued faults have not used up their Times.
 func (p *Proxy) PendingFaults() int { return p.faults.pending() }
@@ -126,6 +138,12 @@ func (q *faultQueue) take(method string, req reqInfo) (Fault, bool) {
 		return hit, true
 	}
 	return Fault{}, false
+}
+
+func (q *faultQueue) clear() {
+	q.mu.Lock()
+	q.q = nil
+	q.mu.Unlock()
 }
 
 func (q *faultQueue) pending() int {

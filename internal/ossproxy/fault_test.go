@@ -220,3 +220,42 @@ func TestFlipByte(t *testing.T) {
 		assert.Len(t, seen[len(seen)-1].Header.Get("X-Amz-Content-Sha256"), 64, "the payload was signed")
 	})
 }
+
+func TestDelay(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.client()
+	put(t, c, "obj", []byte("payload"))
+	const wait = 300 * time.Millisecond
+	list := func() (time.Duration, error) {
+		start := time.Now()
+		_, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket)})
+		return time.Since(start), err
+	}
+
+	e.p.Inject(Fault{Kind: Delay, BucketLevel: true, Wait: wait, Times: -1})
+	for range 2 {
+		took, err := list()
+		require.NoError(t, err, "a delayed request is forwarded")
+		assert.GreaterOrEqual(t, took, wait, "held for Wait")
+	}
+	start := time.Now()
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(testBucket), Key: aws.String("obj")})
+	require.NoError(t, err)
+	out.Body.Close()
+	assert.Less(t, time.Since(start), wait, "an object request does not match a BucketLevel delay")
+	assert.Equal(t, 2, faultHits(e.p, Delay))
+
+	t.Run("client gives up", func(t *testing.T) {
+		short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer cancel()
+		_, err := c.ListObjectsV2(short, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket)})
+		require.Error(t, err)
+	})
+
+	e.p.ClearFaults()
+	assert.Equal(t, 0, e.p.PendingFaults())
+	took, err := list()
+	require.NoError(t, err)
+	assert.Less(t, took, wait, "no delay once cleared")
+}

@@ -10,7 +10,7 @@
 //   - upper-cases ETags, in headers and in XML bodies;
 //   - adds x-oss-hash-crc64ecma to Put, UploadPart, Complete, Get and Head;
 //   - injects faults on request: 503 SlowDown, connection resets, flipped
-//     bytes in either direction.
+//     bytes in either direction, delays.
 //
 // Requests are forwarded with the Host header unchanged: SigV4 signs Host and
 // versitygw checks the signature against the Host it receives, so the proxy
@@ -129,7 +129,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := classify(r)
 	rw := &respWriter{ResponseWriter: w, cutAt: -1, flipAt: -1}
 	entry := Seen{Method: r.Method, Bucket: req.bucket, Key: req.key, Query: r.URL.RawQuery,
-		Header: redact(r.Header)}
+		Header: redact(r.Header), Received: time.Now()}
 	// Deferred so that requests a Reset aborts (by panicking) are logged too.
 	defer func() {
 		entry.Status = rw.status
@@ -155,6 +155,14 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case f.Kind == SlowDown:
 			p.writeError(rw, r, http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate.")
 			return
+		case f.Kind == Delay:
+			t := time.NewTimer(f.Wait)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return // the client gave up: nothing to forward to
+			}
 		case f.Kind == Reset && upload:
 			// The connection dies mid-body: the server never gets the
 			// whole object, the client sees a broken connection.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Seen is one request as the proxy received it, for tests that assert on
@@ -16,6 +17,10 @@ type Seen struct {
 	Header http.Header // request headers, Authorization removed
 	Status int         // status sent; 0 if the connection was cut first
 	Fault  FaultKind   // the fault that hit this request, 0 for none
+	// Received is when the request arrived. Requests are logged when they
+	// end, so the log is in order of completion: a request a killed client
+	// left in flight can be logged after requests of a later client.
+	Received time.Time
 }
 
 // Requests returns every request seen so far, oldest first.
