@@ -50,9 +50,16 @@ tools: testservers
 demo:
 	@scripts/demo.sh
 
-## proto: regenerates gRPC code (arrives with the distributed mode).
+## proto: regenerates proto/ferrypb from proto/ferry/v1/*.proto with
+## Debian's protoc (apt-get install protobuf-compiler) and the pinned
+## protoc-gen-go / protoc-gen-go-grpc from scripts/install-tool.sh.
 proto:
-	@echo "proto: no .proto files yet (distributed mode, issue 4)"
+	@command -v protoc >/dev/null || { echo "proto: protoc not found: apt-get install protobuf-compiler"; exit 1; }
+	@scripts/install-tool.sh protoc-gen-go protoc-gen-go-grpc
+	PATH="$(TOOLBIN):$$PATH" protoc -I proto \
+		--go_out=. --go_opt=module=github.com/ferry-migrate/ferry \
+		--go-grpc_out=. --go-grpc_opt=module=github.com/ferry-migrate/ferry \
+		proto/ferry/v1/ferry.proto
 
 clean:
 	rm -rf bin

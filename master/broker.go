@@ -44,6 +44,21 @@ type Broker struct {
 	expiries map[uint64]int
 	attempts map[uint64]int
 	next     uint64
+	tokens   func() uint64 // nil: a counter of this broker's own
+}
+
+// SetTokens makes the broker draw lease tokens from next, so that tokens
+// are unique across the brokers (jobs) of one master, and across master
+// restarts when next starts from a time-based base. A worker's token then
+// names its job and pass on its own.
+func (b *Broker) SetTokens(next func() uint64) { b.tokens = next }
+
+func (b *Broker) token() uint64 {
+	if b.tokens != nil {
+		return b.tokens()
+	}
+	b.next++
+	return b.next
 }
 
 // NewBroker makes a broker whose leases last ttl unless renewed. A shard
@@ -81,9 +96,8 @@ func (b *Broker) Lease(worker string, max int, now time.Time) (granted []Lease, 
 		id := b.queue[0]
 		b.queue = b.queue[1:]
 		delete(b.queued, id)
-		b.next++
 		b.attempts[id]++
-		l := &Lease{Shard: id, Token: b.next, Worker: worker, Deadline: now.Add(b.ttl), Attempt: b.attempts[id]}
+		l := &Lease{Shard: id, Token: b.token(), Worker: worker, Deadline: now.Add(b.ttl), Attempt: b.attempts[id]}
 		b.leases[l.Token] = l
 		b.byShard[id] = l.Token
 		granted = append(granted, *l)

@@ -116,3 +116,17 @@ func TestBrokerExpiryLimitFailsAPoisonShard(t *testing.T) {
 	assert.Equal(t, b.maxExpiries, b.expiries[9])
 	assert.Greater(t, b.maxExpiries, 3, "dying workers are tolerated far more than explicit nacks")
 }
+
+func TestBrokerSharedTokens(t *testing.T) {
+	var n uint64 = 1 << 40
+	next := func() uint64 { n++; return n }
+	a, b := NewBroker(time.Minute, 3), NewBroker(time.Minute, 3)
+	a.SetTokens(next)
+	b.SetTokens(next)
+	a.Add(1)
+	b.Add(1)
+	ga, _ := a.Lease("w", 1, t0)
+	gb, _ := b.Lease("w", 1, t0)
+	assert.NotEqual(t, ga[0].Token, gb[0].Token, "two jobs' shard 1 get different tokens")
+	assert.Greater(t, ga[0].Token, uint64(1<<40))
+}

@@ -35,6 +35,8 @@ type CoordinatorConfig struct {
 	ShardRetries int           // Nacks before a shard's objects fail (default 3)
 	Now          func() time.Time
 	Log          *slog.Logger
+	// Tokens, when set, issues lease tokens (see Broker.SetTokens).
+	Tokens func() uint64
 }
 
 // Coordinator runs one pass of one job: it owns the broker, answers
@@ -77,7 +79,11 @@ func NewCoordinator(cfg CoordinatorConfig, store Store) (*Coordinator, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	c := &Coordinator{cfg: cfg, store: store, broker: NewBroker(cfg.LeaseTTL, cfg.ShardRetries),
+	broker := NewBroker(cfg.LeaseTTL, cfg.ShardRetries)
+	if cfg.Tokens != nil {
+		broker.SetTokens(cfg.Tokens)
+	}
+	c := &Coordinator{cfg: cfg, store: store, broker: broker,
 		done: make(chan struct{}), progress: map[uint64]*shardProgress{}, workers: map[string]time.Time{}}
 	p, ok, err := store.GetPass(cfg.Job, cfg.Pass)
 	if err != nil {
