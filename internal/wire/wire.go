@@ -1,0 +1,115 @@
+// Package wire converts between package task's plain values and their
+// protobuf messages. It is the only translation layer: master/server and
+// worker/client call it, core logic never sees proto types (DESIGN §2).
+package wire
+
+import (
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
+	"github.com/ferry-migrate/ferry/task"
+)
+
+func ts(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+func fromTS(t *timestamppb.Timestamp) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.AsTime()
+}
+
+// Object converts a task.Object.
+func Object(o task.Object) *pb.Object {
+	return &pb.Object{Key: o.Key, Dest: o.Dest, Size: o.Size, ModTime: ts(o.ModTime), Etag: o.ETag, Crc64: o.CRC64, HasCrc64: o.HasCRC64}
+}
+
+// ToObject converts back.
+func ToObject(o *pb.Object) task.Object {
+	return task.Object{Key: o.GetKey(), Dest: o.GetDest(), Size: o.GetSize(), ModTime: fromTS(o.GetModTime()),
+		ETag: o.GetEtag(), CRC64: o.GetCrc64(), HasCRC64: o.GetHasCrc64()}
+}
+
+// Grant converts a task.Grant.
+func Grant(g task.Grant) *pb.Grant {
+	objs := make([]*pb.Object, len(g.Objects))
+	for i, o := range g.Objects {
+		objs[i] = Object(o)
+	}
+	return &pb.Grant{Job: g.Job, Pass: g.Pass, Shard: g.ID, Objects: objs, Token: g.Token,
+		Deadline: ts(g.Deadline), Attempt: int32(g.Attempt)}
+}
+
+// ToGrant converts back.
+func ToGrant(g *pb.Grant) task.Grant {
+	objs := make([]task.Object, len(g.GetObjects()))
+	for i, o := range g.GetObjects() {
+		objs[i] = ToObject(o)
+	}
+	return task.Grant{Shard: task.Shard{Job: g.GetJob(), Pass: g.GetPass(), ID: g.GetShard(), Objects: objs},
+		Token: g.GetToken(), Deadline: fromTS(g.GetDeadline()), Attempt: int(g.GetAttempt())}
+}
+
+// Result converts a task.Result.
+func Result(r task.Result) *pb.Result {
+	return &pb.Result{Key: r.Key, Dest: r.Dest, Status: pb.Status(r.Status), Method: string(r.Method),
+		Reason: r.Reason, Class: r.Class, Size: r.Size, ModTime: ts(r.ModTime), Etag: r.ETag, DestEtag: r.DestETag,
+		Crc64: r.CRC64, HasCrc64: r.HasCRC64, BytesRead: r.BytesRead, BytesSent: r.BytesSent,
+		Attempts: int32(r.Attempts), Duration: durationpb.New(r.Duration)}
+}
+
+// ToResult converts back.
+func ToResult(r *pb.Result) task.Result {
+	return task.Result{Key: r.GetKey(), Dest: r.GetDest(), Status: task.Status(r.GetStatus()),
+		Method: task.Method(r.GetMethod()), Reason: r.GetReason(), Class: r.GetClass(), Size: r.GetSize(),
+		ModTime: fromTS(r.GetModTime()), ETag: r.GetEtag(), DestETag: r.GetDestEtag(), CRC64: r.GetCrc64(),
+		HasCRC64: r.GetHasCrc64(), BytesRead: r.GetBytesRead(), BytesSent: r.GetBytesSent(),
+		Attempts: int(r.GetAttempts()), Duration: r.GetDuration().AsDuration()}
+}
+
+// Results converts a batch.
+func Results(rs []task.Result) []*pb.Result {
+	out := make([]*pb.Result, len(rs))
+	for i, r := range rs {
+		out[i] = Result(r)
+	}
+	return out
+}
+
+// ToResults converts a batch back.
+func ToResults(rs []*pb.Result) []task.Result {
+	out := make([]task.Result, len(rs))
+	for i, r := range rs {
+		out[i] = ToResult(r)
+	}
+	return out
+}
+
+// Upload converts a task.UploadState.
+func Upload(u task.UploadState) *pb.UploadState {
+	parts := make([]*pb.PartState, len(u.Parts))
+	for i, p := range u.Parts {
+		parts[i] = &pb.PartState{Number: int32(p.Number), Size: p.Size, Etag: p.ETag, Crc64: p.CRC64, Md5: p.MD5}
+	}
+	return &pb.UploadState{Job: u.Job, Key: u.Key, Dest: u.Dest, UploadId: u.UploadID, PartSize: u.PartSize,
+		Size: u.Size, ModTime: ts(u.ModTime), Etag: u.ETag, Parts: parts, Created: ts(u.Created)}
+}
+
+// ToUpload converts back.
+func ToUpload(u *pb.UploadState) task.UploadState {
+	parts := make([]task.PartState, len(u.GetParts()))
+	for i, p := range u.GetParts() {
+		parts[i] = task.PartState{Number: int(p.GetNumber()), Size: p.GetSize(), ETag: p.GetEtag(), CRC64: p.GetCrc64(), MD5: p.GetMd5()}
+	}
+	return task.UploadState{Job: u.GetJob(), Key: u.GetKey(), Dest: u.GetDest(), UploadID: u.GetUploadId(),
+		PartSize: u.GetPartSize(), Size: u.GetSize(), ModTime: fromTS(u.GetModTime()), ETag: u.GetEtag(),
+		Parts: parts, Created: fromTS(u.GetCreated())}
+}
