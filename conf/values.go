@@ -125,3 +125,8 @@ func parseRate(s string) (float64, error) {
 	}
 	return f, nil
 }
+
+// ParseSize parses a size as configs write it: bytes, or with a k/m/g/t
+// suffix (1024-based), as for maxBytesPerSecond. The CLI's throttle flag
+// takes the same syntax.
+func ParseSize(s string) (int64, error) { return parseSize(s) }

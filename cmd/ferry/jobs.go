@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ferry-migrate/ferry/conf"
+	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
 	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/storage/backends"
 	"github.com/ferry-migrate/ferry/task"
@@ -29,8 +30,8 @@ func openStore(dataDir string, readOnly bool) (*tracker.Store, error) {
 	return st, err
 }
 
-func cmdJobs(_ context.Context, e *env, args []string) int {
-	stats, code := statsFor(e, "jobs", args)
+func cmdJobs(ctx context.Context, e *env, args []string) int {
+	stats, code := statsFor(ctx, e, "jobs", args)
 	if stats == nil {
 		return code
 	}
@@ -41,23 +42,36 @@ func cmdJobs(_ context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-func statsFor(e *env, name string, args []string) ([]JobStat, int) {
+func statsFor(ctx context.Context, e *env, name string, args []string) ([]JobStat, int) {
 	fs, dataDir := flags(e, name, "")
+	rf := addRemoteFlags(fs, e)
 	if err := parse(fs, args, 0, 0); err != nil {
 		return nil, flagExit(err)
 	}
-	stats, err := collectStats(*dataDir, "")
+	var (
+		stats []JobStat
+		err   error
+	)
+	if rf.set() {
+		stats, err = remoteStats(ctx, e, rf, "")
+	} else {
+		stats, err = collectStats(*dataDir, "")
+	}
 	if err != nil {
 		return nil, fail(e, err)
 	}
 	return stats, exitOK
 }
 
-func cmdFailed(_ context.Context, e *env, args []string) int {
+func cmdFailed(ctx context.Context, e *env, args []string) int {
 	fs, dataDir := flags(e, "failed", "JOB")
+	rf := addRemoteFlags(fs, e)
 	asJSON := fs.Bool("json", false, "print JSON lines, one object per line")
 	if err := parse(fs, args, 1, 1); err != nil {
 		return flagExit(err)
+	}
+	if rf.set() {
+		return remoteFailed(ctx, e, rf, fs.Arg(0), *asJSON)
 	}
 	st, err := openStore(*dataDir, true)
 	if err != nil {
@@ -95,10 +109,14 @@ func cmdFailed(_ context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-func cmdRetry(_ context.Context, e *env, args []string) int {
+func cmdRetry(ctx context.Context, e *env, args []string) int {
 	fs, dataDir := flags(e, "retry", "JOB")
+	rf := addRemoteFlags(fs, e)
 	if err := parse(fs, args, 1, 1); err != nil {
 		return flagExit(err)
+	}
+	if rf.set() {
+		return remoteRetry(ctx, e, rf, fs.Arg(0))
 	}
 	st, err := openStore(*dataDir, false)
 	if err != nil {
@@ -122,9 +140,17 @@ func cmdRetry(_ context.Context, e *env, args []string) int {
 
 func cmdClean(ctx context.Context, e *env, args []string) int {
 	fs, dataDir := flags(e, "clean", "JOB [JOB.cfg]")
+	rf := addRemoteFlags(fs, e)
 	force := fs.Bool("force", false, "forget unfinished multipart uploads without aborting them")
 	if err := parse(fs, args, 1, 2); err != nil {
 		return flagExit(err)
+	}
+	if rf.set() {
+		// The master holds the job's config and aborts its uploads itself.
+		return jobCall("clean", "deletes the job's state on the master",
+			func(ctx context.Context, c pb.AdminServiceClient, r *pb.JobRequest) (*pb.JobResponse, error) {
+				return c.Clean(ctx, r)
+			})(ctx, e, args)
 	}
 	st, err := openStore(*dataDir, false)
 	if err != nil {
@@ -191,4 +217,47 @@ func abortUploads(ctx context.Context, e *env, cfgPath, job string, uploads []ta
 		fmt.Fprintf(e.stderr, "aborted unfinished upload of %q\n", u.Dest)
 	}
 	return nil
+}
+
+func remoteFailed(ctx context.Context, e *env, rf remoteFlags, job string, asJSON bool) int {
+	c, done, err := rf.admin(e)
+	if err != nil {
+		return fail(e, err)
+	}
+	defer done()
+	cctx, cancel := callCtx(ctx)
+	defer cancel()
+	resp, err := c.Failed(cctx, &pb.FailedRequest{Job: job})
+	if err != nil {
+		return fail(e, rpcErr(*rf.master, err))
+	}
+	enc := json.NewEncoder(e.stdout)
+	for _, o := range resp.GetObjects() {
+		if asJSON {
+			_ = enc.Encode(map[string]any{"key": o.GetKey(), "dest": o.GetDest(), "size": o.GetSize(), "class": o.GetClass(),
+				"error": o.GetError(), "attempts": o.GetAttempts()})
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", o.GetKey(), o.GetClass(), oneLine(o.GetError()))
+	}
+	if !asJSON {
+		fmt.Fprintf(e.stderr, "%d failed object(s) in job %q\n", len(resp.GetObjects()), job)
+	}
+	return exitOK
+}
+
+func remoteRetry(ctx context.Context, e *env, rf remoteFlags, job string) int {
+	c, done, err := rf.admin(e)
+	if err != nil {
+		return fail(e, err)
+	}
+	defer done()
+	cctx, cancel := callCtx(ctx)
+	defer cancel()
+	resp, err := c.Retry(cctx, &pb.JobRequest{Job: job})
+	if err != nil {
+		return fail(e, rpcErr(*rf.master, err))
+	}
+	fmt.Fprintf(e.stdout, "%d object(s) of job %q queued again on the master\n", resp.GetRequeued(), job)
+	return exitOK
 }

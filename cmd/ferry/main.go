@@ -38,6 +38,12 @@ func commands() []command {
 		{"failed", "list a job's failed objects with their errors", cmdFailed},
 		{"retry", "queue a job's failed objects again (then `ferry run` it)", cmdRetry},
 		{"clean", "delete a job's state from the data dir", cmdClean},
+		{"submit", "send a job to a master (distributed mode)", cmdSubmit},
+		{"workers", "list a master's workers", cmdWorkers},
+		{"pause", "stop granting a job's shards on a master", cmdPause},
+		{"resume", "grant a paused or canceled job's shards again", cmdResume},
+		{"cancel", "stop a job on a master and take its leases back", cmdCancel},
+		{"throttle", "change a job's cluster-wide bandwidth / object rate while it runs", cmdThrottle},
 		{"version", "print the version", cmdVersion},
 	}
 }

@@ -44,13 +44,22 @@ type runningTask struct {
 	BytesDone   int64  `json:"bytes_done"`
 }
 
-func cmdStat(_ context.Context, e *env, args []string) int {
+func cmdStat(ctx context.Context, e *env, args []string) int {
 	fs, dataDir := flags(e, "stat", "[JOB]")
+	rf := addRemoteFlags(fs, e)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args, 0, 1); err != nil {
 		return flagExit(err)
 	}
-	stats, err := collectStats(*dataDir, fs.Arg(0))
+	var (
+		stats []JobStat
+		err   error
+	)
+	if rf.set() {
+		stats, err = remoteStats(ctx, e, rf, fs.Arg(0))
+	} else {
+		stats, err = collectStats(*dataDir, fs.Arg(0))
+	}
 	if err != nil {
 		return fail(e, err)
 	}
