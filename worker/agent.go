@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/task"
 )
 
@@ -34,10 +35,14 @@ const (
 	// stopTimeout bounds the best-effort reports, acks and nacks made after
 	// Run was told to stop: a dead master must not hold the process.
 	stopTimeout = 5 * time.Second
-	// finishTries bounds the attempts to report and ack a completed shard.
-	// Giving up loses nothing: the lease expires, the shard is leased
-	// again, and its reported objects are skipped as verified.
+	// finishTries bounds the attempts to report and ack (or nack) a shard
+	// when the master answers with an error that is not transient. Giving
+	// up loses little: the lease expires, the shard is leased again, and
+	// its reported objects are skipped as verified. Transient failures (an
+	// unreachable master) are retried for as long as Run lasts, spaced up
+	// to settleMax.
 	finishTries = 5
+	settleMax   = 10 * time.Second
 )
 
 // Agent leases shards from a master and copies their objects: it is the
@@ -46,17 +51,32 @@ const (
 type Agent struct {
 	Name   string
 	Master Master
+	// Copier copies the objects of every shard, unless CopierFor is set.
 	Copier *Copier
+	// CopierFor, when set, returns the copier for a job's objects: a
+	// cluster worker serves shards of many jobs, each with its own source,
+	// destination and throttle. It is called once per leased shard (not
+	// per object) and may block, e.g. to fetch the job's config.
+	//
+	// Setting it also scopes failures to jobs: a fatal copy error, or an
+	// error from CopierFor, gives that shard back (Nack, with the error)
+	// and the agent goes on, since one job's refused credentials say
+	// nothing about another job's. Without it a fatal error ends Run, which
+	// is what `ferry run` (one job, one process) wants.
+	CopierFor func(ctx context.Context, job string) (*Copier, error)
 	// Concurrency is how many objects are copied at once (default 8).
 	Concurrency int
-	// MaxShards is how many shards are leased at once (default 2): one to
-	// work on, one to start when the first runs dry.
+	// MaxShards is how many shards are held at once (default 2): one to
+	// work on, one to start when the first runs dry. A shard whose results
+	// cannot be reported yet keeps its place, which is what bounds memory
+	// while the master is unreachable.
 	MaxShards int
 	// RenewEvery is the heartbeat period (default 10 s); it must be well
-	// below the master's lease duration.
+	// below the master's lease duration. Renew is called even when no
+	// shard is held: it is also how a master learns the worker is alive.
 	RenewEvery time.Duration
-	// Results of a shard are reported in batches of ReportBatch (default
-	// 100), and at least every ReportEvery (default 2 s).
+	// Results of a shard are reported in batches of at most ReportBatch
+	// (default 32), at least every ReportEvery (default 250 ms).
 	ReportEvery time.Duration
 	ReportBatch int
 	Log         *slog.Logger
@@ -64,26 +84,34 @@ type Agent struct {
 
 // Run works until the master says the job is finished (then it returns
 // nil, once its shards are acked), until ctx ends (it returns ctx.Err()
-// after a best-effort report of what is done), or until a copy fails
-// fatally (it nacks its shards and returns the error). Whatever it leaves
-// unfinished is resumable: unacked shards are leased again when their
-// leases expire, and multipart uploads resume from their saved state.
+// after a best-effort report of what is done), until a copy fails fatally
+// without CopierFor (it nacks its shards and returns the error), or until
+// the master refuses the worker outright (Lease or Renew fails with a
+// storage.Fatal error, such as a refused cluster token).
+//
+// A master that is away is waited for: transient failures of Lease,
+// Renew, Report and Ack are retried with backoff, results are kept until
+// they are reported, and no new shard is leased while reports are failing.
+// Whatever Run leaves unfinished is resumable: unacked shards are leased
+// again when their leases expire, and multipart uploads resume from their
+// saved state.
 func (a *Agent) Run(ctx context.Context) error {
-	if a.Master == nil || a.Copier == nil {
-		return errors.New("worker: agent needs a Master and a Copier")
+	if a.Master == nil || (a.Copier == nil && a.CopierFor == nil) {
+		return errors.New("worker: agent needs a Master and a Copier (or CopierFor)")
 	}
 	cfg := *a
 	cfg.setDefaults()
 	rctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	r := &runner{
-		a:       &cfg,
-		log:     cfg.Log.With("worker", cfg.Name),
-		ctx:     rctx,
-		cancel:  cancel,
-		active:  map[uint64]*shardRun{},
-		changed: make(chan struct{}, 1),
-		work:    make(chan item),
+		a:        &cfg,
+		log:      cfg.Log.With("worker", cfg.Name),
+		ctx:      rctx,
+		cancel:   cancel,
+		active:   map[uint64]*shardRun{},
+		changed:  make(chan struct{}, 1),
+		flushNow: make(chan struct{}, 1),
+		work:     make(chan item),
 	}
 	for range cfg.Concurrency {
 		r.wg.Go(r.copyLoop)
@@ -119,26 +147,28 @@ func (a *Agent) setDefaults() {
 
 // runner is the state of one Run.
 type runner struct {
-	a      *Agent
-	log    *slog.Logger
-	ctx    context.Context // ends when Run stops, for whatever reason
-	cancel context.CancelCauseFunc
-	wg     sync.WaitGroup
-	work   chan item
+	a        *Agent
+	log      *slog.Logger
+	ctx      context.Context // ends when Run stops, for whatever reason
+	cancel   context.CancelCauseFunc
+	wg       sync.WaitGroup
+	work     chan item
+	flushNow chan struct{} // a batch is full: report without waiting for the tick
 
 	mu      sync.Mutex
 	active  map[uint64]*shardRun // by token
 	fatal   error
-	changed chan struct{} // a shard left active, or a fatal error
+	changed chan struct{} // a shard left active, reports flow again, or a fatal error
 }
 
 type item struct {
 	s   *shardRun
+	c   *Copier
 	obj task.Object
 }
 
 // leaseLoop keeps MaxShards shards leased until the job is finished, ctx
-// ends or a copy fails fatally.
+// ends or the run fails.
 func (r *runner) leaseLoop() error {
 	wait := pollMin
 	finished := false
@@ -150,11 +180,22 @@ func (r *runner) leaseLoop() error {
 			return context.Cause(r.ctx)
 		}
 		sleep := time.Duration(-1) // -1: until a shard leaves or Run stops
-		if free := r.a.MaxShards - r.count(); !finished && free > 0 {
+		free := r.a.MaxShards - r.count()
+		switch {
+		case finished || free <= 0:
+		case r.backlogged():
+			// Results wait for a master that does not take them: more
+			// shards would only pile up more. Look again when reports flow
+			// (signal) or after a while.
+			sleep = pollMax
+		default:
 			grants, err := r.a.Master.Lease(r.ctx, r.a.Name, free)
 			switch {
 			case errors.Is(err, ErrFinished):
 				finished = true
+			case err != nil && storage.Classify(err) == storage.Fatal:
+				r.failRun(fmt.Errorf("lease: %w", err))
+				continue
 			case err != nil || len(grants) == 0:
 				if err != nil && r.ctx.Err() == nil {
 					r.log.Warn("lease failed; will ask again", "err", err, "in", wait)
@@ -206,7 +247,7 @@ func (r *runner) copyLoop() {
 
 func (r *runner) copyOne(it item) {
 	s := it.s
-	res, err := r.a.Copier.Copy(s.ctx, s.g.Job, it.obj)
+	res, err := it.c.Copy(s.ctx, s.g.Job, it.obj)
 	if err != nil {
 		if s.ctx.Err() != nil {
 			return // stopped, or the lease was lost: the object stays with the shard
@@ -219,23 +260,34 @@ func (r *runner) copyOne(it item) {
 	} else {
 		r.log.Debug("object done", "shard", s.g.ID, "key", res.Key, "status", res.Status.String(), "method", string(res.Method))
 	}
+	// Reporting is the flush loop's business: a copy goroutine never waits
+	// for the master, so an unreachable master does not stop the copies of
+	// the shards already held.
 	full, done := s.add(res, r.a.ReportBatch)
-	if full && !done {
-		if err := r.report(r.ctx, s); err != nil && r.ctx.Err() == nil {
-			r.log.Warn("report failed; will retry", "shard", s.g.ID, "err", err)
-		}
-	}
-	if done {
+	switch {
+	case done:
 		r.wg.Go(func() { r.finish(s) })
+	case full:
+		r.kick()
 	}
 }
 
-// fail records a fatal copy error and stops the run; shutdown nacks.
+// fail handles a fatal copy error: with CopierFor it is that job's problem
+// and the shard is given back; otherwise the run stops (shutdown nacks).
 func (r *runner) fail(s *shardRun, err error) {
+	if r.a.CopierFor != nil {
+		r.giveBack(s, err)
+		return
+	}
+	r.failRun(fmt.Errorf("shard %d: %w", s.g.ID, err))
+}
+
+// failRun records the error that ends the run and stops it.
+func (r *runner) failRun(err error) {
 	r.mu.Lock()
 	if r.fatal == nil {
-		r.fatal = fmt.Errorf("worker %s: shard %d: %w", r.a.Name, s.g.ID, err)
-		r.log.Error("fatal error: stopping", "shard", s.g.ID, "err", err)
+		r.fatal = fmt.Errorf("worker %s: %w", r.a.Name, err)
+		r.log.Error("fatal error: stopping", "err", err)
 	}
 	r.mu.Unlock()
 	r.cancel(err)
@@ -250,9 +302,10 @@ func (r *runner) fatalErr() error {
 
 // shutdown runs after every goroutine has stopped. With a short timeout
 // that ignores ctx's end, it reports what is done, acks the shards whose
-// every object has a result, and after a fatal error nacks the others (a
-// canceled run leaves them to expire: stopping is not the shard's fault,
-// and a nack could count against its retries).
+// every object has a result, nacks the shards given back, and after a
+// fatal error nacks the others (a canceled run leaves them to expire:
+// stopping is not the shard's fault, and a nack could count against its
+// retries).
 func (r *runner) shutdown(ctx context.Context, loopErr error) error {
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
 	defer cancel()
@@ -263,15 +316,18 @@ func (r *runner) shutdown(ctx context.Context, loopErr error) error {
 			r.log.Warn("final report failed", "shard", s.g.ID, "err", err)
 			reported = false
 		}
+		state, reason := s.status()
 		switch {
+		case state == shardLost:
+			// reported above; the lease is someone else's
+		case state == shardGiven:
+			r.nack(bctx, s, reason)
 		case reported && s.complete():
 			if err := r.a.Master.Ack(bctx, r.a.Name, s.g.Token); err != nil {
 				r.log.Warn("final ack failed", "shard", s.g.ID, "err", err)
 			}
 		case fatal != nil:
-			if err := r.a.Master.Nack(bctx, r.a.Name, s.g.Token, fatal.Error()); err != nil {
-				r.log.Warn("nack failed", "shard", s.g.ID, "err", err)
-			}
+			r.nack(bctx, s, fatal.Error())
 		}
 	}
 	switch {
@@ -281,4 +337,10 @@ func (r *runner) shutdown(ctx context.Context, loopErr error) error {
 		return ctx.Err()
 	}
 	return loopErr
+}
+
+func (r *runner) nack(ctx context.Context, s *shardRun, reason string) {
+	if err := r.a.Master.Nack(ctx, r.a.Name, s.g.Token, reason); err != nil {
+		r.log.Warn("nack failed", "shard", s.g.ID, "err", err)
+	}
 }

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -9,16 +10,31 @@ import (
 	"github.com/ferry-migrate/ferry/task"
 )
 
+// shardState is where a held shard stands.
+type shardState uint8
+
+const (
+	shardHeld  shardState = iota // ours: copy, report, ack
+	shardLost                    // the master re-granted it: report what is done, then forget it
+	shardGiven                   // we give it back (job fatal here): report, then nack
+)
+
 // shardRun is one leased shard being worked on.
 type shardRun struct {
 	g      task.Grant
-	ctx    context.Context // ends when the lease is lost or Run stops
+	ctx    context.Context // ends when the lease is lost or given back, or Run stops
 	cancel context.CancelFunc
 
 	mu      sync.Mutex
 	pending []task.Result // not yet reported
 	results int           // objects with a result, reported or not
-	lost    bool
+	state   shardState
+	reason  string // why it is given back
+	// streak counts consecutive failed calls to the master about this
+	// shard (reports, acks); while it is non-zero no new shard is leased.
+	// retryAt spaces the flush loop's attempts during a streak.
+	streak  int
+	retryAt time.Time
 
 	reportMu sync.Mutex // one Report at a time per shard, in order
 }
@@ -40,10 +56,21 @@ func (s *shardRun) complete() bool {
 	return s.results == len(s.g.Objects) && len(s.pending) == 0
 }
 
-func (s *shardRun) isLost() bool {
+func (s *shardRun) status() (shardState, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.lost
+	return s.state, s.reason
+}
+
+// leave moves a held shard to state; false if it was not held.
+func (s *shardRun) leave(state shardState, reason string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != shardHeld {
+		return false
+	}
+	s.state, s.reason = state, reason
+	return true
 }
 
 // start takes on a granted shard and feeds its objects to the copy
@@ -58,19 +85,33 @@ func (r *runner) start(g task.Grant) {
 	s.ctx, s.cancel = context.WithCancel(r.ctx)
 	r.active[g.Token] = s
 	r.log.Info("shard leased", "shard", g.ID, "job", g.Job, "objects", len(g.Objects), "attempt", g.Attempt)
-	if len(g.Objects) == 0 {
-		r.wg.Go(func() { r.finish(s) })
+	r.wg.Go(func() { r.feed(s) })
+}
+
+// feed finds the shard's copier and hands its objects to the copy
+// goroutines.
+func (r *runner) feed(s *shardRun) {
+	if len(s.g.Objects) == 0 {
+		r.finish(s)
 		return
 	}
-	r.wg.Go(func() {
-		for _, obj := range g.Objects {
-			select {
-			case r.work <- item{s: s, obj: obj}:
-			case <-s.ctx.Done():
-				return
+	c := r.a.Copier
+	if r.a.CopierFor != nil {
+		var err error
+		if c, err = r.a.CopierFor(s.ctx, s.g.Job); err != nil {
+			if s.ctx.Err() == nil {
+				r.giveBack(s, fmt.Errorf("job %q: %w", s.g.Job, err))
 			}
+			return
 		}
-	})
+	}
+	for _, obj := range s.g.Objects {
+		select {
+		case r.work <- item{s: s, c: c, obj: obj}:
+		case <-s.ctx.Done():
+			return
+		}
+	}
 }
 
 func (r *runner) count() int {
@@ -91,6 +132,20 @@ func (r *runner) shards() []*shardRun {
 	return out
 }
 
+// backlogged says some shard's results or ack are waiting for a master
+// that failed to take them.
+func (r *runner) backlogged() bool {
+	for _, s := range r.shards() {
+		s.mu.Lock()
+		streak := s.streak
+		s.mu.Unlock()
+		if streak > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func compareU64(a, b uint64) int {
 	switch {
 	case a < b:
@@ -101,8 +156,8 @@ func compareU64(a, b uint64) int {
 	return 0
 }
 
-// remove forgets a shard (acked, lost or given up) and wakes the lease
-// loop, which may lease another.
+// remove forgets a shard (acked, nacked, lost and reported, or given up)
+// and wakes the lease loop, which may lease another.
 func (r *runner) remove(s *shardRun) {
 	s.cancel()
 	r.mu.Lock()
@@ -118,125 +173,42 @@ func (r *runner) signal() {
 	}
 }
 
-// report sends the shard's pending results. On failure they are kept, to
-// go with the next report.
-func (r *runner) report(ctx context.Context, s *shardRun) error {
-	s.reportMu.Lock()
-	defer s.reportMu.Unlock()
-	s.mu.Lock()
-	batch := s.pending
-	s.pending = nil
-	s.mu.Unlock()
-	if len(batch) == 0 {
-		return nil
-	}
-	if err := r.a.Master.Report(ctx, r.a.Name, s.g.Token, batch); err != nil {
-		s.mu.Lock()
-		s.pending = append(batch, s.pending...)
-		s.mu.Unlock()
-		return err
-	}
-	return nil
-}
-
-// finish reports the rest of a shard whose objects all have results, and
-// acks it.
-func (r *runner) finish(s *shardRun) {
-	wait := pollMin
-	for try := 1; ; try++ {
-		err := r.report(r.ctx, s)
-		if err == nil {
-			err = r.a.Master.Ack(r.ctx, r.a.Name, s.g.Token)
-		}
-		if err == nil {
-			r.log.Info("shard done", "shard", s.g.ID)
-			r.remove(s)
-			return
-		}
-		if r.ctx.Err() != nil || s.isLost() {
-			return // shutdown acks it if it can; a lost shard is not ours
-		}
-		if try == finishTries {
-			r.log.Error("cannot ack shard; leaving it to expire", "shard", s.g.ID, "err", err)
-			r.remove(s)
-			return
-		}
-		r.log.Warn("ack failed; will retry", "shard", s.g.ID, "err", err, "in", wait)
-		if sleepCtx(r.ctx, wait) != nil {
-			return
-		}
-		wait = min(2*wait, pollMax)
+// kick asks the flush loop to report now.
+func (r *runner) kick() {
+	select {
+	case r.flushNow <- struct{}{}:
+	default:
 	}
 }
 
-// renewLoop heartbeats the leases and drops the shards the master no
-// longer honours.
-func (r *runner) renewLoop() {
-	t := time.NewTicker(r.a.RenewEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.ctx.Done():
-			return
-		case <-t.C:
-		}
-		shards := r.shards()
-		if len(shards) == 0 {
-			continue
-		}
-		tokens := make([]uint64, len(shards))
-		for i, s := range shards {
-			tokens[i] = s.g.Token
-		}
-		lost, err := r.a.Master.Renew(r.ctx, r.a.Name, tokens)
-		if err != nil {
-			if r.ctx.Err() == nil {
-				r.log.Warn("renew failed", "err", err)
-			}
-			continue
-		}
-		for _, tok := range lost {
-			r.lose(tok)
-		}
-	}
-}
-
-// lose stops work on a shard whose lease went to someone else. Its
-// results so far are still reported: the master records them per object
-// (copies are idempotent), though this token can no longer ack.
+// lose stops work on a shard whose lease went to someone else. It stays
+// active until its results so far are reported (the master records them
+// per object: copies are idempotent, though this token can no longer
+// ack), so it keeps its place in MaxShards meanwhile. A copy that
+// completes after that report is not reported; the next holder redoes it.
 func (r *runner) lose(token uint64) {
 	r.mu.Lock()
 	s := r.active[token]
 	r.mu.Unlock()
-	if s == nil {
+	if s == nil || !s.leave(shardLost, "") {
 		return
 	}
-	s.mu.Lock()
-	s.lost = true
-	s.mu.Unlock()
-	r.log.Warn("lease lost; dropping shard", "shard", s.g.ID)
-	r.remove(s)
-	r.wg.Go(func() {
-		if err := r.report(r.ctx, s); err != nil && r.ctx.Err() == nil {
-			r.log.Debug("report for lost shard failed", "shard", s.g.ID, "err", err)
-		}
-	})
+	r.log.Warn("lease lost; dropping shard", "shard", s.g.ID, "job", s.g.Job)
+	s.cancel()
+	r.kick()
 }
 
-// flushLoop reports pending results at least every ReportEvery.
-func (r *runner) flushLoop() {
-	t := time.NewTicker(r.a.ReportEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.ctx.Done():
-			return
-		case <-t.C:
-		}
-		for _, s := range r.shards() {
-			if err := r.report(r.ctx, s); err != nil && r.ctx.Err() == nil {
-				r.log.Warn("report failed; will retry", "shard", s.g.ID, "err", err)
-			}
-		}
+// giveBack stops work on a shard this worker cannot copy (its job failed
+// fatally here), reports what is done and nacks it with the error.
+func (r *runner) giveBack(s *shardRun, err error) {
+	if !s.leave(shardGiven, err.Error()) {
+		return
 	}
+	r.log.Error("giving shard back", "shard", s.g.ID, "job", s.g.Job, "err", err)
+	s.cancel()
+	r.wg.Go(func() {
+		r.settle(s, "nack", func(ctx context.Context) error {
+			return r.a.Master.Nack(ctx, r.a.Name, s.g.Token, err.Error())
+		})
+	})
 }

@@ -53,6 +53,11 @@ type Options struct {
 	// from the parts of a multipart copy: it must be safe for that). Bytes
 	// sent again by a retry are counted again.
 	Progress func(delta int64)
+	// OnThrottled, if set, is called each time an attempt fails because the
+	// server asked us to slow down (storage.ErrThrottled): a cluster worker
+	// counts these in its heartbeats so the master can make every worker of
+	// the job back off together. It must be quick and safe for concurrent use.
+	OnThrottled func()
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -180,8 +185,12 @@ func (c *Copier) Copy(ctx context.Context, job string, obj task.Object) (task.Re
 		// A server that says "slow down" is healthy and busy: back off and
 		// try again, on a budget of its own (throttleBudget times Retries),
 		// so a burst of SlowDown does not fail objects that are fine.
+		isThrottled := errors.Is(err, storage.ErrThrottled)
+		if isThrottled && c.o.OnThrottled != nil {
+			c.o.OnThrottled()
+		}
 		var wait int
-		if errors.Is(err, storage.ErrThrottled) && throttled < throttleBudget*c.o.Retries {
+		if isThrottled && throttled < throttleBudget*c.o.Retries {
 			throttled++
 			wait = throttled - 1
 		} else {

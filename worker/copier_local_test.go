@@ -136,6 +136,30 @@ func TestRetriesExhausted(t *testing.T) {
 	assert.Equal(t, int64(3), h.puts.Load())
 }
 
+// OnThrottled counts every attempt refused with SlowDown (the heartbeat's
+// slowdowns figure), and nothing else.
+func TestOnThrottledCounts(t *testing.T) {
+	src, dst := newLocal(t), newLocal(t)
+	putObj(t, src, "k", []byte("data"))
+	h := hook(dst)
+	h.afterPut = func(info storage.ObjectInfo, err error) (storage.ObjectInfo, error) {
+		switch h.puts.Load() {
+		case 1, 2:
+			return storage.ObjectInfo{}, fmt.Errorf("put: 503 SlowDown: %w", storage.ErrThrottled)
+		case 3:
+			return storage.ObjectInfo{}, fmt.Errorf("put: %w", storage.ErrUnavailable) // not a slowdown
+		}
+		return info, err
+	}
+	var slowdowns atomic.Int64
+	c := newCopier(t, Options{Src: src, Dst: h, OnThrottled: func() { slowdowns.Add(1) }})
+	res, err := c.Copy(t.Context(), "job", object(t, src, "k", "k"))
+	require.NoError(t, err)
+	assert.Equal(t, task.StatusVerified, res.Status, res.Reason)
+	assert.Equal(t, 4, res.Attempts)
+	assert.Equal(t, int64(2), slowdowns.Load())
+}
+
 func TestMismatchEveryTimeDeletesDamagedCopy(t *testing.T) {
 	src, dst := newLocal(t), newLocal(t)
 	data := []byte("some bytes")

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -288,4 +290,42 @@ func TestMultipartContextCanceled(t *testing.T) {
 	require.ErrorIs(t, b.ListUploads(ctx, "", func(storage.Upload) error { return nil }), context.Canceled)
 	_, err = b.CreateUpload(ctx, "k2", storage.ObjectInfo{})
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+// TestConcurrentCompletes: uploads ending together must not trip over the
+// shared staging directory one of them removes.
+func TestConcurrentCompletes(t *testing.T) {
+	b, err := New(t.TempDir(), Options{})
+	require.NoError(t, err)
+	ctx := t.Context()
+	for round := 0; round < 20; round++ {
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				key := fmt.Sprintf("r%d/o%d", round, i)
+				u, err := b.CreateUpload(ctx, key, storage.ObjectInfo{})
+				if err != nil {
+					errs <- err
+					return
+				}
+				p, err := b.UploadPart(ctx, u, 1, strings.NewReader("data"), 4)
+				if err == nil {
+					_, err = b.CompleteUpload(ctx, u, []storage.Part{p})
+				}
+				if err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("round %d: %v", round, err)
+		}
+	}
+	_, err = os.Stat(filepath.Join(b.Root(), stagingDir))
+	assert.True(t, os.IsNotExist(err), "no staging directory left behind")
 }

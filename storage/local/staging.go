@@ -196,5 +196,11 @@ func (b *Backend) discard(dir string) error {
 	if err := os.Remove(b.stagingRoot()); err == nil {
 		return syncDir(b.root)
 	}
-	return syncDir(b.stagingRoot())
+	// Another upload ending at the same moment may have removed the
+	// staging directory between our Remove and this sync: then there is
+	// nothing left to sync, and our upload is gone as it should be.
+	if err := syncDir(b.stagingRoot()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }

@@ -1,0 +1,162 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ferry-migrate/ferry/conf"
+	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
+	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/storage/backends"
+	"github.com/ferry-migrate/ferry/worker"
+)
+
+// jobEntry is what the worker keeps per job: the throttle exists from the
+// first time the job is heard of (a heartbeat's share may come before its
+// first shard); the copier is built once, on the first shard.
+type jobEntry struct {
+	throttle *worker.Throttle
+	shared   bool // a heartbeat has set the throttle
+
+	mu     sync.Mutex // serialises building the copier
+	copier *worker.Copier
+}
+
+// entry returns the job's entry, creating it (unlimited) if new.
+func (c *Client) entry(job string) *jobEntry {
+	c.jobsMu.Lock()
+	defer c.jobsMu.Unlock()
+	e := c.jobs[job]
+	if e == nil {
+		e = &jobEntry{throttle: worker.NewThrottle(0, 0)}
+		c.jobs[job] = e
+	}
+	return e
+}
+
+// Throttle returns the job's throttle, whose limits are this worker's
+// share of the job's cluster-wide limits, as the last heartbeat said.
+func (c *Client) Throttle(job string) *worker.Throttle { return c.entry(job).throttle }
+
+// applyThrottles sets each job's share. A job the answer does not mention
+// keeps its last share (the master lists every active job, zero limits
+// included, so a lifted limit arrives as a zero).
+func (c *Client) applyThrottles(ts []*pb.Throttle) {
+	for _, t := range ts {
+		e := c.entry(t.GetJob())
+		e.throttle.SetLimits(t.GetBytesPerSecond(), t.GetObjectsPerSecond())
+		c.jobsMu.Lock()
+		first := !e.shared
+		e.shared = true
+		c.jobsMu.Unlock()
+		if b, o := t.GetBytesPerSecond(), t.GetObjectsPerSecond(); first && (b > 0 || o > 0) {
+			c.log.Info("job throttle share", "job", t.GetJob(), "bytes_per_second", b, "objects_per_second", o)
+		}
+	}
+}
+
+func (c *Client) hasShare(job string) bool {
+	e := c.entry(job)
+	c.jobsMu.Lock()
+	defer c.jobsMu.Unlock()
+	return e.shared
+}
+
+// CopierFor returns the copier for the job's objects (for
+// worker.Agent.CopierFor), built on first use from the config the master
+// hands out and cached: source and destination backends, the job's copy
+// settings, the job's throttle, and the master as upload store, so that
+// any worker can resume any multipart upload. The config carries
+// credentials: it is never logged, and errors about it name keys, not
+// values.
+func (c *Client) CopierFor(ctx context.Context, job string) (*worker.Copier, error) {
+	e := c.entry(job)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.copier != nil {
+		return e.copier, nil
+	}
+	cp, err := c.build(ctx, job, e.throttle)
+	if err != nil {
+		return nil, err // not cached: the next shard of the job tries again
+	}
+	if !c.hasShare(job) {
+		// Without a share the throttle is open, and a job limited to
+		// 10 MB/s across 36 workers would get 36 times that until the next
+		// heartbeat. Ask for the share before the first copy.
+		lost, err := c.heartbeat(ctx, c.heldLeases())
+		if err != nil {
+			return nil, fmt.Errorf("job %q: fetching its throttle share: %w", job, err)
+		}
+		c.mu.Lock()
+		c.lostLater = append(c.lostLater, lost...)
+		c.mu.Unlock()
+	}
+	e.copier = cp
+	c.log.Info("job ready", "job", job)
+	return cp, nil
+}
+
+func (c *Client) build(ctx context.Context, job string, th *worker.Throttle) (*worker.Copier, error) {
+	var resp *pb.GetJobResponse
+	err := c.call(ctx, "get job", func(ctx context.Context) (err error) {
+		resp, err = c.rpc.GetJob(ctx, &pb.GetJobRequest{Job: job})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("job %q: %w", job, err)
+	}
+	// Relative local paths in the config resolve against the worker's
+	// directory; a cluster job should use absolute ones.
+	j, err := conf.Parse(strings.NewReader(resp.GetConfig()), job+".cfg")
+	if err != nil {
+		return nil, fmt.Errorf("job %q: the master's config does not parse here: %w", job, err)
+	}
+	if j.Name != job {
+		return nil, fmt.Errorf("job %q: the master sent the config of job %q", job, j.Name)
+	}
+	if j.Type == conf.JobAudit {
+		return nil, fmt.Errorf("job %q is an audit job: the master runs audits, workers only copy", job)
+	}
+	// Every SlowDown answer counts for the heartbeat, including those the
+	// retry layer absorbs below the copier: the master backs the whole
+	// cluster off on them.
+	onRetry := func(_, _ string, _ int, _ time.Duration, err error) {
+		if errors.Is(err, storage.ErrThrottled) {
+			c.slowdowns.Add(1)
+		}
+	}
+	src, dst := j.Src, j.Dest
+	src.Retry.OnRetry, dst.Retry.OnRetry = onRetry, onRetry
+	if dst.Type == backends.Local {
+		if err := os.MkdirAll(dst.Root, 0o755); err != nil {
+			return nil, fmt.Errorf("job %q: destination: %w", job, err)
+		}
+	}
+	sb, err := backends.Open(ctx, src)
+	if err != nil {
+		return nil, fmt.Errorf("job %q: source: %w", job, err)
+	}
+	db, err := backends.Open(ctx, dst)
+	if err != nil {
+		return nil, fmt.Errorf("job %q: destination: %w", job, err)
+	}
+	cp, err := worker.NewCopier(worker.Options{
+		Src: sb, Dst: db, SkipExisting: j.SkipExisting,
+		MultipartThreshold: j.MultipartThreshold, PartSize: j.PartSize, PartsInFlight: j.PartsInFlight,
+		Verify: string(j.Verify), Retries: j.Retries,
+		Throttle:    th,
+		Uploads:     c,
+		Progress:    func(d int64) { c.bytesSent.Add(d) },
+		OnThrottled: func() { c.slowdowns.Add(1) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("job %q: %w", job, err)
+	}
+	return cp, nil
+}
