@@ -170,6 +170,44 @@ func (b *Broker) Expire(now time.Time) (failed []uint64) {
 	return failed
 }
 
+// ReleaseWorker requeues every lease worker holds, at once. It is for a
+// worker declared dead (silent past the master's worker timeout): waiting
+// for its leases' deadlines would only leave the shards idle. Each release
+// counts as an expiry, so a shard that kills every worker taking it still
+// fails in the end. It returns the shards requeued and those now lost too
+// often to try again (gone from the broker, like Expire's).
+func (b *Broker) ReleaseWorker(worker string) (released, failed []uint64) {
+	var mine []*Lease
+	for _, l := range b.leases {
+		if l.Worker == worker {
+			mine = append(mine, l)
+		}
+	}
+	sort.Slice(mine, func(i, j int) bool { return mine[i].Token < mine[j].Token })
+	for _, l := range mine {
+		b.drop(l)
+		b.expiries[l.Shard]++
+		if b.expiries[l.Shard] >= b.maxExpiries {
+			failed = append(failed, l.Shard)
+			continue
+		}
+		b.Add(l.Shard)
+		released = append(released, l.Shard)
+	}
+	return released, failed
+}
+
+// ReleaseAll requeues every lease without counting it against its shard:
+// the job was canceled, nobody failed. The old tokens are stale from now.
+func (b *Broker) ReleaseAll() (released []uint64) {
+	for _, l := range b.Leases() {
+		b.drop(&l)
+		b.Add(l.Shard)
+		released = append(released, l.Shard)
+	}
+	return released
+}
+
 // Leases returns the leases in flight, ordered by token.
 func (b *Broker) Leases() []Lease {
 	out := make([]Lease, 0, len(b.leases))

@@ -130,3 +130,51 @@ func TestBrokerSharedTokens(t *testing.T) {
 	assert.NotEqual(t, ga[0].Token, gb[0].Token, "two jobs' shard 1 get different tokens")
 	assert.Greater(t, ga[0].Token, uint64(1<<40))
 }
+
+func TestBrokerReleaseWorkerRequeuesBeforeTheDeadline(t *testing.T) {
+	b := NewBroker(time.Minute, 3)
+	b.Add(1, 2, 3)
+	dead, _ := b.Lease("dead", 2, t0)
+	alive, _ := b.Lease("alive", 1, t0)
+	released, failed := b.ReleaseWorker("dead")
+	assert.Equal(t, []uint64{1, 2}, released)
+	assert.Empty(t, failed)
+	assert.Equal(t, 2, b.Pending())
+	// Long before the TTL, the living get the dead worker's shards.
+	g, _ := b.Lease("alive", 5, t0.Add(time.Second))
+	require.Len(t, g, 2)
+	assert.Equal(t, []uint64{1, 2}, []uint64{g[0].Shard, g[1].Shard})
+	assert.Equal(t, 2, g[0].Attempt)
+	// The dead worker's tokens are stale; the other worker's lease is untouched.
+	_, err := b.Ack(dead[0].Token, t0.Add(time.Second))
+	assert.ErrorIs(t, err, ErrStaleToken)
+	assert.Equal(t, []uint64{dead[1].Token}, b.Renew("dead", []uint64{dead[1].Token}, t0.Add(time.Second)))
+	_, err = b.Ack(alive[0].Token, t0.Add(time.Second))
+	require.NoError(t, err)
+	released, _ = b.ReleaseWorker("nobody")
+	assert.Empty(t, released)
+}
+
+func TestBrokerReleaseWorkerCountsAsExpiry(t *testing.T) {
+	b := NewBroker(time.Minute, 1)
+	b.Add(9)
+	var failed []uint64
+	for i := 0; i < 100 && len(failed) == 0; i++ {
+		b.Lease("w", 1, t0)
+		_, failed = b.ReleaseWorker("w")
+	}
+	assert.Equal(t, []uint64{9}, failed, "a shard that kills every worker still fails in the end")
+	assert.True(t, b.Idle())
+}
+
+func TestBrokerReleaseAll(t *testing.T) {
+	b := NewBroker(time.Minute, 1)
+	b.Add(1, 2)
+	g, _ := b.Lease("w", 2, t0)
+	assert.ElementsMatch(t, []uint64{1, 2}, b.ReleaseAll())
+	assert.Equal(t, 0, b.Busy())
+	assert.Equal(t, 2, b.Pending())
+	_, err := b.Ack(g[0].Token, t0)
+	assert.ErrorIs(t, err, ErrStaleToken)
+	assert.Zero(t, b.expiries[1], "a cancel is nobody's failure")
+}

@@ -52,6 +52,7 @@ type Coordinator struct {
 	mu       sync.Mutex
 	scanDone bool
 	finished bool
+	closed   bool // Close: grants nothing more (job canceled)
 	done     chan struct{}
 	progress map[uint64]*shardProgress // by token
 	workers  map[string]time.Time      // last contact
@@ -135,6 +136,9 @@ func (c *Coordinator) ScanFinished() error {
 func (c *Coordinator) Lease(ctx context.Context, worker string, max int) ([]task.Grant, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		return nil, nil
+	}
 	now := c.cfg.Now()
 	c.workers[worker] = now
 	var out []task.Grant

@@ -209,3 +209,50 @@ func TestCoordinatorRestartRequeuesInFlight(t *testing.T) {
 	}
 	assert.Equal(t, 20, total, "the verified shard is not copied again")
 }
+
+func TestCoordinatorReleaseWorker(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	_, c := scanned(t, clock)
+	ctx := context.Background()
+	gs, err := c.Lease(ctx, "dead", 2)
+	require.NoError(t, err)
+	require.Len(t, gs, 2)
+	require.NoError(t, c.Report(ctx, "dead", gs[0].Token, verified(gs[0].Objects[:3])))
+	n, err := c.ReleaseWorker("dead")
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	assert.Empty(t, c.Snapshot().Running)
+	clock.Add(time.Second) // far inside the 1-minute TTL
+	again, err := c.Lease(ctx, "alive", 3)
+	require.NoError(t, err)
+	require.Len(t, again, 3)
+	byShard := map[uint64]task.Grant{}
+	for _, g := range again {
+		byShard[g.ID] = g
+	}
+	assert.Equal(t, gs[0].Objects[3:], byShard[gs[0].ID].Objects, "reported objects are not handed out again")
+	assert.Equal(t, 2, byShard[gs[1].ID].Attempt)
+	assert.ErrorIs(t, c.Ack(ctx, "dead", gs[0].Token), ErrStaleToken)
+}
+
+func TestCoordinatorCloseAndLoadPending(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	st, c := scanned(t, clock)
+	ctx := context.Background()
+	gs, err := c.Lease(ctx, "w", 1)
+	require.NoError(t, err)
+	c.Close()
+	assert.True(t, c.Closed())
+	none, err := c.Lease(ctx, "w", 3)
+	require.NoError(t, err)
+	assert.Empty(t, none, "a closed coordinator grants nothing")
+	lost, err := c.Renew(ctx, "w", []uint64{gs[0].Token})
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{gs[0].Token}, lost)
+	require.NoError(t, c.Report(ctx, "w", gs[0].Token, verified(gs[0].Objects)), "late reports still count")
+
+	// A fresh coordinator resumes the pass; LoadPending is idempotent.
+	c2 := coordinator(t, st, 1, clock)
+	require.NoError(t, c2.LoadPending())
+	assert.Equal(t, 3, c2.Snapshot().Pending)
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/ferry-migrate/ferry/conf"
@@ -39,7 +40,13 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 	defer done()
 	cctx, cancel := callCtx(ctx)
 	defer cancel()
-	resp, err := c.Submit(cctx, &pb.SubmitRequest{Config: string(text), ConfigName: fs.Arg(0)})
+	// The master resolves relative local paths against the config's
+	// directory, so it gets the absolute name.
+	name, err := filepath.Abs(fs.Arg(0))
+	if err != nil {
+		return fail(e, err)
+	}
+	resp, err := c.Submit(cctx, &pb.SubmitRequest{Config: string(text), ConfigName: name})
 	if err != nil {
 		return fail(e, rpcErr(*rf.master, err))
 	}

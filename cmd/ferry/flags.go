@@ -22,8 +22,27 @@ func flags(e *env, name, args string) (*flag.FlagSet, *string) {
 }
 
 // parse parses args and checks the number of positional arguments.
+// Flags may come after positional arguments too (`ferry throttle JOB
+// --bytes 100m`), which Go's flag package alone does not allow; a "--"
+// ends flag parsing as usual.
 func parse(fs *flag.FlagSet, args []string, min, max int) error {
-	if err := fs.Parse(args); err != nil {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			pos = append(pos, rest...) // everything after "--" is positional
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+	if err := fs.Parse(append([]string{"--"}, pos...)); err != nil {
 		return err
 	}
 	if n := fs.NArg(); n < min || n > max {

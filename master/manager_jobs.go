@@ -1,0 +1,363 @@
+package master
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/ferry-migrate/ferry/conf"
+	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/storage/backends"
+	"github.com/ferry-migrate/ferry/task"
+	"github.com/ferry-migrate/ferry/tracker"
+)
+
+// jobRun is the master's runtime state of one job; the tracker holds the
+// durable rest. Its fields are guarded by Manager.mu.
+type jobRun struct {
+	name     string
+	cfg      *conf.Job // with credentials; nil when the job has no saved config
+	src, dst storage.Backend
+	pass     uint64       // pass being run, or last run: late reports go there
+	coord    *Coordinator // nil when no copy pass runs here
+	scanner  *Scanner
+	stop     context.CancelFunc // ends the current pass's goroutines
+	auditing bool               // an audit pass runs in the master
+	paused   bool
+	override *Limits   // SetThrottle's, else the config's limits apply
+	next     time.Time // when the next pass starts (incremental; retry of a failed audit)
+	problem  string    // why the job is not progressing, for stat; "" when fine
+	// active: when each worker last held one of the job's leases (granted
+	// or renewed); the job's throttle is shared among the recent ones.
+	active map[string]time.Time
+}
+
+// markActive records that worker holds a lease of the job at now. Called
+// with Manager.mu held.
+func (jr *jobRun) markActive(worker string, now time.Time) {
+	if jr.active == nil {
+		jr.active = map[string]time.Time{}
+	}
+	jr.active[worker] = now
+}
+
+// limits are the job's cluster-wide limits before backoff.
+func (jr *jobRun) limits() Limits {
+	switch {
+	case jr.override != nil:
+		return *jr.override
+	case jr.cfg != nil:
+		return Limits{BytesPerSecond: jr.cfg.BytesPerSecond, ObjectsPerSecond: jr.cfg.ObjectsPerSecond}
+	}
+	return Limits{}
+}
+
+// granting: workers get this job's shards now.
+func (jr *jobRun) granting() bool { return jr.coord != nil && !jr.paused }
+
+// restore brings one job back at Start.
+func (m *Manager) restore(jr *jobRun, j tracker.Job) error {
+	over, hasOver, err := m.loadThrottle(j.Name)
+	if err != nil {
+		return err
+	}
+	paused := m.pausedFile(j.Name)
+	m.mu.Lock()
+	if hasOver {
+		jr.override = &over
+	}
+	jr.paused, jr.pass = paused, j.Pass
+	m.mu.Unlock()
+	cfg, err := m.loadConfig(j.Name)
+	if errors.Is(err, fs.ErrNotExist) {
+		if j.State == tracker.JobRunning {
+			return fmt.Errorf("job %q is running in the tracker but has no saved config here (not submitted to this master): submit its config", j.Name)
+		}
+		return nil // a finished job run elsewhere: listed, nothing to resume
+	}
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	jr.cfg = cfg
+	m.mu.Unlock()
+	switch j.State {
+	case tracker.JobRunning:
+		m.log.Info("resuming job", "job", j.Name, "pass", j.Pass)
+		_, _, err := m.run(m.lifetime(), jr, cfg, false)
+		return err
+	case tracker.JobSucceeded, tracker.JobFailed:
+		if cfg.Incremental {
+			m.schedule(jr, j.Pass)
+		}
+	}
+	return nil
+}
+
+// run opens the job's backends (checking them when check is set), resumes
+// its unfinished pass or starts a new one, and launches it.
+func (m *Manager) run(ctx context.Context, jr *jobRun, cfg *conf.Job, check bool) (tracker.Pass, bool, error) {
+	rec := &skipRecorder{m: m, job: cfg.Name}
+	src, dst, err := openSides(ctx, cfg, rec, check)
+	if err != nil {
+		return tracker.Pass{}, false, err
+	}
+	p, resumed, err := m.beginPass(cfg)
+	if err != nil {
+		return tracker.Pass{}, false, err
+	}
+	if err := m.launch(jr, cfg, src, dst, rec, p); err != nil {
+		return tracker.Pass{}, false, err
+	}
+	return p, resumed, nil
+}
+
+// beginPass resumes the job's unfinished pass or starts a new one (the
+// rule of `ferry run`). The tracker keeps only the redacted config.
+func (m *Manager) beginPass(cfg *conf.Job) (tracker.Pass, bool, error) {
+	j, ok, err := m.st.GetJob(cfg.Name)
+	if err != nil {
+		return tracker.Pass{}, false, err
+	}
+	if !ok {
+		j = tracker.Job{Name: cfg.Name, Source: cfg.Src.String(), Dest: cfg.Dest.String(), Created: m.now()}
+	}
+	j.Config, j.State = cfg.Redacted(), tracker.JobRunning
+	if err := m.st.PutJob(j); err != nil {
+		return tracker.Pass{}, false, err
+	}
+	if j.Pass > 0 {
+		p, ok, err := m.st.GetPass(cfg.Name, j.Pass)
+		if err != nil {
+			return tracker.Pass{}, false, err
+		}
+		if ok && p.Finished.IsZero() {
+			return p, true, nil
+		}
+	}
+	p, err := m.st.StartPass(cfg.Name, m.now())
+	return p, false, err
+}
+
+// launch installs pass p as the job's runtime (stopping any previous one)
+// and starts its goroutines: scanner and watcher, or the audit.
+func (m *Manager) launch(jr *jobRun, cfg *conf.Job, src, dst storage.Backend, rec *skipRecorder, p tracker.Pass) error {
+	log := m.log.With("job", cfg.Name, "pass", p.N)
+	rec.pass.Store(p.N)
+	var (
+		coord *Coordinator
+		sc    *Scanner
+	)
+	if cfg.Type != conf.JobAudit {
+		var err error
+		coord, err = NewCoordinator(CoordinatorConfig{Job: cfg.Name, Pass: p.N, LeaseTTL: m.cfg.LeaseTTL,
+			ShardRetries: cfg.ShardRetries, Now: m.cfg.Now, Log: log, Tokens: m.nextToken}, m.st)
+		if err != nil {
+			return fmt.Errorf("job %q pass %d: %w", cfg.Name, p.N, err)
+		}
+		filter, err := NewFilter(cfg.ImportSince, cfg.Include, cfg.Exclude)
+		if err != nil {
+			return fmt.Errorf("job %q: %w: %w", cfg.Name, ErrInvalid, err)
+		}
+		sc = NewScanner(ScanConfig{Job: cfg.Name, Pass: p.N, Src: src, SrcPrefix: cfg.Src.Prefix, DestPrefix: cfg.Dest.Prefix,
+			Filter: filter, ShardObjects: cfg.ShardObjects, ShardBytes: cfg.ShardBytes, Threads: cfg.ScanThreads,
+		}, m.st, coord.AddShards, log)
+	}
+	ctx, stop := context.WithCancel(m.lifetime())
+	m.mu.Lock()
+	m.haltLocked(jr)
+	jr.cfg, jr.src, jr.dst, jr.pass = cfg, src, dst, p.N
+	jr.coord, jr.scanner, jr.stop, jr.auditing = coord, sc, stop, coord == nil
+	jr.next, jr.problem = time.Time{}, ""
+	m.mu.Unlock()
+	log.Info("pass launched", "scan_finished", p.ScanFinished, "type", cfg.Type)
+	m.wg.Add(1)
+	if coord == nil {
+		go m.runAudit(ctx, jr, cfg, src, dst, p.N)
+		return nil
+	}
+	go m.watch(ctx, jr, coord, p.N)
+	if !p.ScanFinished {
+		m.wg.Add(1)
+		go m.scanLoop(ctx, jr, sc, coord, p.N)
+	}
+	return nil
+}
+
+// haltLocked stops the job's current pass: goroutines end, the coordinator
+// grants nothing more and drops its leases. Called with m.mu held.
+func (m *Manager) haltLocked(jr *jobRun) {
+	if jr.stop != nil {
+		jr.stop()
+		jr.stop = nil
+	}
+	if jr.coord != nil {
+		jr.coord.Close()
+	}
+	jr.scanner, jr.auditing, jr.active = nil, false, nil
+}
+
+// scanLoop runs the scanner to the end of the listing. Backends already
+// retry transient errors; what escapes is retried here with a growing
+// pause (the scan resumes from its checkpoints), and shown in stat.
+func (m *Manager) scanLoop(ctx context.Context, jr *jobRun, sc *Scanner, coord *Coordinator, pass uint64) {
+	defer m.wg.Done()
+	wait := time.Second
+	for {
+		err := sc.Run(ctx)
+		if err == nil {
+			err = coord.ScanFinished()
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			m.setProblem(jr, "")
+			m.log.Info("scan finished", "job", jr.name, "pass", pass, "listed", sc.Listed.Load(), "excluded", sc.Excluded.Load())
+			return
+		}
+		m.log.Error("scan failed; retrying", "job", jr.name, "pass", pass, "err", err, "retry_in", wait)
+		m.setProblem(jr, fmt.Sprintf("scan: %v (retrying)", err))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Minute)
+	}
+}
+
+// watch waits for the pass to finish (the coordinator closes it when the
+// scan is done and every shard is done or failed).
+func (m *Manager) watch(ctx context.Context, jr *jobRun, coord *Coordinator, pass uint64) {
+	defer m.wg.Done()
+	select {
+	case <-ctx.Done():
+	case <-coord.Done():
+		m.passDone(jr, pass)
+	}
+}
+
+// passDone logs the end of a pass and schedules the next one for an
+// incremental job.
+func (m *Manager) passDone(jr *jobRun, n uint64) {
+	p, _, err := m.st.GetPass(jr.name, n)
+	if err != nil {
+		m.log.Error("pass finished; reading it", "job", jr.name, "pass", n, "err", err)
+	}
+	j, _, _ := m.st.GetJob(jr.name)
+	m.log.Info("pass finished", "job", jr.name, "pass", n, "state", j.State, "verified", p.Verified,
+		"skipped", p.Skipped, "failed", p.Failed)
+	m.mu.Lock()
+	if jr.pass == n {
+		jr.auditing = false
+	}
+	m.mu.Unlock()
+	if j.State != tracker.JobCanceled {
+		m.schedule(jr, n)
+	}
+}
+
+// schedule sets the next pass of an incremental job: the interval after
+// pass n finished.
+func (m *Manager) schedule(jr *jobRun, n uint64) {
+	p, ok, err := m.st.GetPass(jr.name, n)
+	if err != nil || !ok || p.Finished.IsZero() {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if jr.cfg == nil || !jr.cfg.Incremental || jr.pass != n {
+		return
+	}
+	jr.next = p.Finished.Add(jr.cfg.IncrementalInterval)
+	m.log.Info("next pass scheduled", "job", jr.name, "at", jr.next)
+}
+
+// startDue starts the passes whose time has come.
+func (m *Manager) startDue(now time.Time) {
+	m.mu.Lock()
+	var due []*jobRun
+	for _, jr := range m.jobs {
+		if !jr.next.IsZero() && !now.Before(jr.next) && !jr.paused && jr.cfg != nil {
+			jr.next = time.Time{}
+			due = append(due, jr)
+		}
+	}
+	m.mu.Unlock()
+	for _, jr := range due {
+		m.submitMu.Lock()
+		m.mu.Lock()
+		cfg := jr.cfg
+		m.mu.Unlock()
+		_, _, err := m.run(m.lifetime(), jr, cfg, false)
+		m.submitMu.Unlock()
+		if err != nil {
+			m.log.Error("starting pass; retrying in a minute", "job", jr.name, "err", err)
+			m.mu.Lock()
+			jr.problem, jr.next = err.Error(), now.Add(time.Minute)
+			m.mu.Unlock()
+		}
+	}
+}
+
+// openSides opens both backends and, with check, checks them before any
+// state changes, so a typo in a bucket name costs nothing. A local
+// destination directory is created.
+func openSides(ctx context.Context, cfg *conf.Job, rec *skipRecorder, check bool) (src, dst storage.Backend, err error) {
+	srcSpec := cfg.Src
+	srcSpec.OnSkip = rec.onSkip
+	if src, err = backends.Open(ctx, srcSpec); err != nil {
+		return nil, nil, fmt.Errorf("%w: job %q: source %s: %w", ErrCheck, cfg.Name, cfg.Src, err)
+	}
+	if cfg.Dest.Type == backends.Local {
+		if err := os.MkdirAll(cfg.Dest.Root, 0o755); err != nil {
+			return nil, nil, fmt.Errorf("%w: job %q: destination %s: %w", ErrCheck, cfg.Name, cfg.Dest, err)
+		}
+	}
+	if dst, err = backends.Open(ctx, cfg.Dest); err != nil {
+		return nil, nil, fmt.Errorf("%w: job %q: destination %s: %w", ErrCheck, cfg.Name, cfg.Dest, err)
+	}
+	if !check {
+		return src, dst, nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for _, side := range []struct {
+		name string
+		spec backends.Spec
+		b    storage.Backend
+	}{{"source", cfg.Src, src}, {"destination", cfg.Dest, dst}} {
+		if c, ok := side.b.(storage.Checker); ok {
+			if err := c.Check(cctx); err != nil {
+				return nil, nil, fmt.Errorf("%w (%s): job %q: %s %s: %w", ErrCheck, storage.Classify(err), cfg.Name, side.name, side.spec, err)
+			}
+		}
+	}
+	return src, dst, nil
+}
+
+// skipRecorder receives what a local source lists but cannot copy
+// (symlinks, special files, unreadable directories) and records it in the
+// manifest of the current pass: skipped with the reason, or failed when
+// data is unreachable (as `ferry run` does).
+type skipRecorder struct {
+	m    *Manager
+	job  string
+	pass atomic.Uint64
+}
+
+func (s *skipRecorder) onSkip(key string, reason error) {
+	r := task.Result{Key: key, Status: task.StatusSkipped, Reason: reason.Error()}
+	if errors.Is(reason, storage.ErrAccessDenied) || errors.Is(reason, storage.ErrNotFound) || storage.Classify(reason) != storage.Permanent {
+		r.Status, r.Class = task.StatusFailed, storage.Classify(reason).String()
+	}
+	s.m.log.Warn("source entry not copied", "job", s.job, "key", key, "reason", reason)
+	if err := s.m.st.Report(s.job, s.pass.Load(), []task.Result{r}); err != nil {
+		s.m.log.Error("recording skipped source entry", "job", s.job, "key", key, "err", err)
+	}
+}

@@ -1,0 +1,164 @@
+package master
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ferry-migrate/ferry/task"
+	"github.com/ferry-migrate/ferry/tracker"
+)
+
+// JobStat is one job as the operator sees it (it mirrors the proto
+// JobStat, plus what only Go callers use). It never holds the config.
+type JobStat struct {
+	Job   string
+	Type  string // import or audit ("" when the master has no config for it)
+	State string // running, paused, succeeded, failed, canceled
+	Pass  uint64
+
+	// Tasks (shards) of the current pass, as OssImport counts them:
+	// pending (not leased), dispatched (leased, nothing reported yet),
+	// running (leased, reporting), succeeded and failed.
+	PendingTasks, DispatchedTasks, RunningTasks, SucceedTasks, FailedTasks int64
+
+	ScanFinished bool
+	Counters     tracker.Counters
+	Checkpoint   time.Time
+	Running      []Running
+
+	// Cluster-wide limits in force (configured or set, times the SlowDown
+	// backoff); zero is unlimited.
+	BytesPerSecondLimit   int64
+	ObjectsPerSecondLimit float64
+	BackoffFactor         float64
+
+	Source, Dest string    // descriptions, no secrets
+	Listed       int64     // objects listed by this master's scan of the pass
+	NextPass     time.Time // incremental: when the next pass starts
+	Problem      string    // why the job is not progressing; "" when fine
+}
+
+// Stat returns the job's stat, or every job's (in name order) when job is
+// empty.
+func (m *Manager) Stat(job string) ([]JobStat, error) {
+	m.reap(m.now())
+	var names []string
+	if job != "" {
+		if _, err := m.job(job); err != nil {
+			return nil, err
+		}
+		names = []string{job}
+	} else {
+		m.mu.Lock()
+		for _, jr := range m.sortedJobs() {
+			names = append(names, jr.name)
+		}
+		m.mu.Unlock()
+	}
+	out := make([]JobStat, 0, len(names))
+	for _, name := range names {
+		s, err := m.stat(name)
+		if errors.Is(err, ErrUnknownJob) && job == "" {
+			continue // cleaned meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func (m *Manager) stat(name string) (JobStat, error) {
+	j, err := m.trackerJob(name)
+	if err != nil {
+		return JobStat{}, err
+	}
+	s := JobStat{Job: name, State: string(j.State), Pass: j.Pass, Checkpoint: j.Checkpoint, Source: j.Source, Dest: j.Dest}
+	if j.Pass > 0 {
+		p, ok, err := m.st.GetPass(name, j.Pass)
+		if err != nil {
+			return JobStat{}, fmt.Errorf("job %q: stat: %w", name, err)
+		}
+		if ok {
+			s.Counters, s.ScanFinished = p.Counters, p.ScanFinished
+		}
+	}
+	m.mu.Lock()
+	jr := m.jobs[name]
+	if jr == nil {
+		m.mu.Unlock()
+		return JobStat{}, fmt.Errorf("job %q: %w", name, ErrUnknownJob)
+	}
+	coord, sc := jr.coord, jr.scanner
+	if jr.pass != j.Pass {
+		coord, sc = nil, nil // a stale runtime says nothing about this pass
+	}
+	if jr.cfg != nil {
+		s.Type = string(jr.cfg.Type)
+	}
+	if jr.paused && j.State == tracker.JobRunning {
+		s.State = "paused"
+	}
+	s.BackoffFactor = m.backoff.Current()
+	lim := Effective(jr.limits(), s.BackoffFactor, m.backoff.Base)
+	s.BytesPerSecondLimit, s.ObjectsPerSecondLimit = lim.BytesPerSecond, lim.ObjectsPerSecond
+	s.NextPass, s.Problem = jr.next, jr.problem
+	m.mu.Unlock()
+
+	var leased int64
+	if coord != nil {
+		snap := coord.Snapshot()
+		s.Running, leased = snap.Running, int64(snap.Leased)
+		for _, r := range snap.Running {
+			if r.ObjectsDone > 0 {
+				s.RunningTasks++
+			}
+		}
+	}
+	if sc != nil {
+		s.Listed = sc.Listed.Load()
+	}
+	s.DispatchedTasks = leased - s.RunningTasks
+	s.SucceedTasks, s.FailedTasks = s.Counters.ShardsDone, s.Counters.ShardsFailed
+	s.PendingTasks = max(0, s.Counters.Shards-s.Counters.ShardsDone-s.Counters.ShardsFailed-leased)
+	return s, nil
+}
+
+// State returns the job's state as Stat shows it.
+func (m *Manager) State(job string) (string, error) {
+	ss, err := m.Stat(job)
+	if err != nil {
+		return "", err
+	}
+	return ss[0].State, nil
+}
+
+// Failed returns up to limit (0: all) failed objects of the job's current
+// pass, in key order, with their errors.
+func (m *Manager) Failed(job string, limit int) ([]tracker.Entry, error) {
+	if _, err := m.job(job); err != nil {
+		return nil, err
+	}
+	j, err := m.trackerJob(job)
+	if err != nil {
+		return nil, err
+	}
+	var out []tracker.Entry
+	errStop := errors.New("enough")
+	err = m.st.Manifest(job, task.StatusFailed, "", func(e tracker.Entry) error {
+		if e.Pass != j.Pass {
+			return nil
+		}
+		out = append(out, e)
+		if limit > 0 && len(out) >= limit {
+			return errStop
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return nil, fmt.Errorf("job %q: failed objects: %w", job, err)
+	}
+	return out, nil
+}

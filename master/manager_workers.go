@@ -1,0 +1,340 @@
+package master
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"time"
+
+	"github.com/ferry-migrate/ferry/task"
+)
+
+// Held is one lease a worker says it holds.
+type Held struct {
+	Job   string
+	Token uint64
+}
+
+// WorkerStats is what a worker measured since its previous heartbeat.
+type WorkerStats struct {
+	BytesSent, ObjectsDone int64
+	Slowdowns              int64 // 503 SlowDown / 429 answers met
+	Interval               time.Duration
+}
+
+// JobThrottle is one worker's share of a job's cluster-wide limits; zero
+// is unlimited.
+type JobThrottle struct {
+	Job              string
+	BytesPerSecond   int64
+	ObjectsPerSecond float64
+}
+
+// maxLease bounds one Lease call, whatever a worker asks.
+const maxLease = 256
+
+// Register announces a worker, first or again after a reconnect. A worker
+// restarted under the same name holds none of its old leases; they lapse
+// at their deadline (it does not list them in its heartbeats).
+func (m *Manager) Register(ctx context.Context, r Registration) error {
+	if r.Worker == "" {
+		return fmt.Errorf("%w: register: empty worker name", ErrInvalid)
+	}
+	now := m.now()
+	m.mu.Lock()
+	w := m.touchLocked(r.Worker, now)
+	w.Registration, w.implicit, w.registered = r, false, now
+	live := m.liveLocked()
+	m.mu.Unlock()
+	m.log.Info("worker registered", "worker", r.Worker, "hostname", r.Hostname, "address", r.Address,
+		"concurrency", r.Concurrency, "version", r.Version, "live_workers", live)
+	return nil
+}
+
+// Heartbeat renews the worker's leases and returns those it lost (expired
+// and re-granted, dropped by a cancel, unknown after a master restart),
+// its share of every active job's throttle, and reregister=true when the
+// master does not know the worker (it restarted): the worker should
+// Register again. The stats feed the operator view and the SlowDown
+// backoff.
+func (m *Manager) Heartbeat(ctx context.Context, worker string, held []Held, stats WorkerStats) (lost []Held, throttles []JobThrottle, reregister bool, err error) {
+	if worker == "" {
+		return nil, nil, false, fmt.Errorf("%w: heartbeat: empty worker name", ErrInvalid)
+	}
+	now := m.now()
+	m.mu.Lock()
+	w := m.workers[worker]
+	reregister = w == nil || w.implicit
+	if w != nil {
+		m.touchLocked(worker, now)
+		interval := stats.Interval
+		if interval <= 0 && !w.lastBeat.IsZero() {
+			interval = now.Sub(w.lastBeat)
+		}
+		if interval > 0 {
+			w.rates = Rates{BytesPerSecond: float64(stats.BytesSent) / interval.Seconds(),
+				ObjectsPerSecond: float64(stats.ObjectsDone) / interval.Seconds()}
+		}
+		w.lastBeat = now
+		w.slowdowns += stats.Slowdowns
+	}
+	before := m.backoff.Current()
+	m.backoff.Observe(now, stats.Slowdowns, m.clusterRatesLocked(), m.cfg.Heartbeat)
+	if after := m.backoff.Current(); after != before {
+		m.log.Info("SlowDown backoff", "factor", after, "was", before, "worker", worker, "slowdowns", stats.Slowdowns)
+	}
+	m.mu.Unlock()
+
+	m.reap(now)
+	lost, err = m.renew(ctx, worker, held, now)
+	if err != nil {
+		return nil, nil, reregister, err
+	}
+	return lost, m.throttles(worker, now), reregister, nil
+}
+
+// renew renews held leases job by job; leases of unknown or stopped jobs
+// are lost.
+func (m *Manager) renew(ctx context.Context, worker string, held []Held, now time.Time) ([]Held, error) {
+	byJob := map[string][]uint64{}
+	for _, h := range held {
+		byJob[h.Job] = append(byJob[h.Job], h.Token)
+	}
+	jobs := make([]string, 0, len(byJob))
+	for j := range byJob {
+		jobs = append(jobs, j)
+	}
+	sort.Strings(jobs)
+	var lost []Held
+	for _, job := range jobs {
+		tokens := byJob[job]
+		m.mu.Lock()
+		var coord *Coordinator
+		if jr := m.jobs[job]; jr != nil {
+			coord = jr.coord
+		}
+		m.mu.Unlock()
+		gone := tokens
+		if coord != nil {
+			var err error
+			if gone, err = coord.Renew(ctx, worker, tokens); err != nil {
+				return nil, fmt.Errorf("job %q: renewing leases of worker %q: %w", job, worker, err)
+			}
+		}
+		for _, t := range gone {
+			lost = append(lost, Held{Job: job, Token: t})
+		}
+		if len(gone) < len(tokens) {
+			m.mu.Lock()
+			if jr := m.jobs[job]; jr != nil && jr.coord == coord {
+				jr.markActive(worker, now)
+			}
+			m.mu.Unlock()
+		}
+	}
+	return lost, nil
+}
+
+// throttles returns worker's share of each running job's limits (see
+// WorkerShare), zero entries included so that a lifted limit reaches the
+// workers too.
+func (m *Manager) throttles(worker string, now time.Time) []JobThrottle {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	live, factor, base := m.liveLocked(), m.backoff.Current(), m.backoff.Base
+	var out []JobThrottle
+	for _, jr := range m.sortedJobs() {
+		if jr.coord == nil || jr.coord.Closed() {
+			continue
+		}
+		active, isActive := 0, false
+		for w, t := range jr.active {
+			if ws := m.workers[w]; ws != nil && ws.alive && now.Sub(t) <= m.cfg.WorkerTimeout {
+				active++
+				isActive = isActive || w == worker
+			}
+		}
+		s := WorkerShare(Effective(jr.limits(), factor, base), live, active, isActive)
+		out = append(out, JobThrottle{Job: jr.name, BytesPerSecond: s.BytesPerSecond, ObjectsPerSecond: s.ObjectsPerSecond})
+	}
+	return out
+}
+
+// Lease grants up to max shards, one at a time round-robin over the
+// running, unpaused jobs, so that every job moves. It never answers
+// task.ErrFinished: a worker serves the cluster, not one job, and keeps
+// polling; an empty answer means "nothing now".
+func (m *Manager) Lease(ctx context.Context, worker string, max int) ([]task.Grant, error) {
+	if worker == "" {
+		return nil, fmt.Errorf("%w: lease: empty worker name", ErrInvalid)
+	}
+	max = min(maxLease, max)
+	if max < 1 {
+		max = 1
+	}
+	now := m.now()
+	m.touch(worker, now)
+	m.reap(now)
+	m.mu.Lock()
+	var coords []*Coordinator
+	var names []string
+	jobs := m.sortedJobs()
+	for i := range jobs {
+		jr := jobs[(m.rr+i)%len(jobs)]
+		if jr.granting() {
+			coords, names = append(coords, jr.coord), append(names, jr.name)
+		}
+	}
+	m.rr++
+	m.mu.Unlock()
+
+	var out []task.Grant
+	for len(out) < max {
+		got := false
+		for i, c := range coords {
+			if len(out) >= max {
+				break
+			}
+			gs, err := c.Lease(ctx, worker, 1)
+			if errors.Is(err, task.ErrFinished) {
+				continue // the watcher records the end of the pass
+			}
+			if err != nil {
+				err = fmt.Errorf("job %q: lease for worker %q: %w", names[i], worker, err)
+				if len(out) > 0 {
+					// Those granted must reach the worker, or they sit idle
+					// until the lease expires.
+					m.log.Error("lease", "err", err)
+					return out, nil
+				}
+				return nil, err
+			}
+			got = got || len(gs) > 0
+			out = append(out, gs...)
+			if len(gs) > 0 {
+				m.mu.Lock()
+				if jr := m.jobs[names[i]]; jr != nil && jr.coord == c {
+					jr.markActive(worker, now)
+				}
+				m.mu.Unlock()
+			}
+		}
+		if !got {
+			break
+		}
+	}
+	return out, nil
+}
+
+// coordFor returns the job's coordinator (nil when no pass runs here) and
+// its current pass.
+func (m *Manager) coordFor(job string) (*Coordinator, uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	jr := m.jobs[job]
+	if jr == nil {
+		return nil, 0, fmt.Errorf("job %q: %w", job, ErrUnknownJob)
+	}
+	return jr.coord, jr.pass, nil
+}
+
+// Report records object results. It is idempotent and accepted whatever
+// the token's state: a copy verified by a worker whose lease lapsed is
+// still a verified copy.
+func (m *Manager) Report(ctx context.Context, worker, job string, token uint64, results []task.Result) error {
+	m.touch(worker, m.now())
+	coord, pass, err := m.coordFor(job)
+	if err != nil {
+		return err
+	}
+	if coord != nil {
+		err = coord.Report(ctx, worker, token, results)
+	} else if pass > 0 {
+		err = m.st.Report(job, pass, results)
+	}
+	if err != nil {
+		return fmt.Errorf("job %q: report from worker %q: %w", job, worker, err)
+	}
+	return nil
+}
+
+// Ack finishes a shard. A token the master no longer honours (the lease
+// lapsed and was re-granted, the job was canceled, the master restarted)
+// answers stale=true: harmless to the worker, its results are recorded.
+func (m *Manager) Ack(ctx context.Context, worker, job string, token uint64) (stale bool, err error) {
+	m.touch(worker, m.now())
+	coord, _, err := m.coordFor(job)
+	if err != nil {
+		return false, err
+	}
+	if coord == nil {
+		return true, nil
+	}
+	err = coord.Ack(ctx, worker, token)
+	if errors.Is(err, ErrStaleToken) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("job %q: ack from worker %q: %w", job, worker, err)
+	}
+	return false, nil
+}
+
+// Nack gives a shard back with the reason; stale as for Ack.
+func (m *Manager) Nack(ctx context.Context, worker, job string, token uint64, reason string) (stale bool, err error) {
+	m.touch(worker, m.now())
+	coord, _, err := m.coordFor(job)
+	if err != nil {
+		return false, err
+	}
+	if coord == nil {
+		return true, nil
+	}
+	err = coord.Nack(ctx, worker, token, reason)
+	if errors.Is(err, ErrStaleToken) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("job %q: nack from worker %q: %w", job, worker, err)
+	}
+	return false, nil
+}
+
+// LoadUpload, SaveUpload and DropUpload keep multipart upload state on the
+// master, so any worker can resume any upload.
+func (m *Manager) LoadUpload(ctx context.Context, job, key string) (task.UploadState, bool, error) {
+	if _, err := m.job(job); err != nil {
+		return task.UploadState{}, false, err
+	}
+	return m.st.GetUpload(job, key)
+}
+
+func (m *Manager) SaveUpload(ctx context.Context, s task.UploadState) error {
+	if _, err := m.job(s.Job); err != nil {
+		return err
+	}
+	return m.st.PutUpload(s)
+}
+
+func (m *Manager) DropUpload(ctx context.Context, job, key string) error {
+	if _, err := m.job(job); err != nil {
+		return err
+	}
+	return m.st.DeleteUpload(job, key)
+}
+
+// JobConfig returns the job's config as submitted, credentials included.
+// It is for workers (over TLS, holding the cluster token) and nothing
+// else: never log or display it.
+func (m *Manager) JobConfig(job string) (string, error) {
+	if _, err := m.job(job); err != nil {
+		return "", err
+	}
+	text, _, err := m.readConfig(job)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("%w: job %q was not submitted to this master (no saved config)", ErrUnknownJob, job)
+	}
+	return text, err
+}

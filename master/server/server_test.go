@@ -1,0 +1,250 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/ferry-migrate/ferry/internal/rpcauth"
+	"github.com/ferry-migrate/ferry/internal/testserver"
+	"github.com/ferry-migrate/ferry/internal/wire"
+	"github.com/ferry-migrate/ferry/master"
+	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
+	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/storage/local"
+	"github.com/ferry-migrate/ferry/task"
+	"github.com/ferry-migrate/ferry/tracker"
+)
+
+const token = "server-test-token-0123456789abcdef"
+
+// cluster is a master served over TLS on 127.0.0.1, in-process.
+type cluster struct {
+	addr string
+	cert *testserver.Cert
+}
+
+func startMaster(t *testing.T) *cluster {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := tracker.Open(dir, tracker.Options{})
+	require.NoError(t, err)
+	m, err := master.NewManager(master.ManagerConfig{Store: st, DataDir: dir, Heartbeat: time.Second})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(t, m.Start(ctx))
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	c := &cluster{addr: lis.Addr().String(), cert: testserver.NewCert(t)}
+	served := make(chan error, 1)
+	go func() {
+		served <- New(m, nil).Serve(ctx, lis, rpcauth.Config{CertFile: c.cert.CertFile, KeyFile: c.cert.KeyFile, Token: token})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		assert.NoError(t, <-served)
+		m.Close()
+		st.Close()
+	})
+	return c
+}
+
+// dial returns a connection with the given token (and TLS unless insecure).
+func (c *cluster) dial(t *testing.T, tok string, insecure bool) *grpc.ClientConn {
+	t.Helper()
+	opts, err := rpcauth.DialOptions(rpcauth.Config{CAFile: c.cert.CertFile, Token: tok, Insecure: insecure})
+	require.NoError(t, err)
+	conn, err := grpc.NewClient(c.addr, opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// jobConfig writes n one-byte source files and returns a local -> local
+// config with shards of 4 objects.
+func jobConfig(t *testing.T, name string, n int) string {
+	t.Helper()
+	src := t.TempDir()
+	b, err := local.New(src, local.Options{})
+	require.NoError(t, err)
+	for i := range n {
+		_, err := b.Put(t.Context(), fmt.Sprintf("o%02d", i), bytes.NewReader([]byte{byte(i)}), storage.ObjectInfo{Size: 1})
+		require.NoError(t, err)
+	}
+	return strings.Join([]string{"jobName=" + name, "srcType=local", "srcPrefix=" + src, "destType=local",
+		"destPrefix=" + filepath.Join(t.TempDir(), "dst"), "taskObjectCountLimit=4"}, "\n") + "\n"
+}
+
+func code(err error) codes.Code { return status.Code(err) }
+
+// TestFullJobOverGRPC drives a job to its end with a tiny worker made of
+// raw RPCs: register, heartbeat, lease, report, ack.
+func TestFullJobOverGRPC(t *testing.T) {
+	c := startMaster(t)
+	conn := c.dial(t, token, false)
+	admin, wk := pb.NewAdminServiceClient(conn), pb.NewWorkerServiceClient(conn)
+	ctx := t.Context()
+	cfg := jobConfig(t, "g", 10)
+	sub, err := admin.Submit(ctx, &pb.SubmitRequest{Config: cfg, ConfigName: "g.cfg"})
+	require.NoError(t, err)
+	assert.Equal(t, "g", sub.GetJob())
+	assert.NotEmpty(t, sub.GetNotes())
+
+	reg, err := wk.Register(ctx, &pb.RegisterRequest{Worker: "w1", Concurrency: 2, Hostname: "h1", Version: "test"})
+	require.NoError(t, err)
+	assert.Equal(t, time.Second, reg.GetHeartbeatEvery().AsDuration())
+	assert.Positive(t, reg.GetLeaseTtl().AsDuration())
+	assert.NotEmpty(t, reg.GetMasterId())
+	job, err := wk.GetJob(ctx, &pb.GetJobRequest{Job: "g"})
+	require.NoError(t, err)
+	assert.Equal(t, cfg, job.GetConfig())
+
+	up := task.UploadState{Job: "g", Key: "o01", Dest: "o01", UploadID: "u1", PartSize: 5 << 20,
+		Parts: []task.PartState{{Number: 1, Size: 5 << 20, ETag: "e", CRC64: 7, MD5: "m"}}}
+	_, err = wk.SaveUpload(ctx, &pb.SaveUploadRequest{State: wire.Upload(up)})
+	require.NoError(t, err)
+	got, err := wk.LoadUpload(ctx, &pb.LoadUploadRequest{Job: "g", Key: "o01"})
+	require.NoError(t, err)
+	require.True(t, got.GetFound())
+	assert.Equal(t, up.Parts, wire.ToUpload(got.GetState()).Parts)
+	_, err = wk.DropUpload(ctx, &pb.DropUploadRequest{Job: "g", Key: "o01"})
+	require.NoError(t, err)
+
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		hb, err := wk.Heartbeat(ctx, &pb.HeartbeatRequest{Worker: "w1"})
+		require.NoError(t, err)
+		assert.False(t, hb.GetReregister())
+		st, err := admin.Stat(ctx, &pb.StatRequest{Job: "g"})
+		require.NoError(t, err)
+		if st.GetJobs()[0].GetState() == string(tracker.JobSucceeded) {
+			break
+		}
+		lease, err := wk.Lease(ctx, &pb.LeaseRequest{Worker: "w1", Max: 2})
+		require.NoError(t, err)
+		if len(lease.GetGrants()) == 0 {
+			time.Sleep(10 * time.Millisecond) // the scan is still running
+			continue
+		}
+		for _, pg := range lease.GetGrants() {
+			g := wire.ToGrant(pg)
+			res := make([]task.Result, len(g.Objects))
+			for i, o := range g.Objects {
+				res[i] = task.Result{Key: o.Key, Dest: o.Dest, Status: task.StatusVerified, Method: task.MethodSize, Size: o.Size, ModTime: o.ModTime}
+			}
+			_, err := wk.Report(ctx, &pb.ReportRequest{Worker: "w1", Job: g.Job, Token: g.Token, Results: wire.Results(res)})
+			require.NoError(t, err)
+			ack, err := wk.Ack(ctx, &pb.AckRequest{Worker: "w1", Job: g.Job, Token: g.Token})
+			require.NoError(t, err)
+			assert.False(t, ack.GetStale())
+			ack, err = wk.Ack(ctx, &pb.AckRequest{Worker: "w1", Job: g.Job, Token: g.Token})
+			require.NoError(t, err)
+			assert.True(t, ack.GetStale(), "a duplicate ack is stale, not an error")
+		}
+	}
+	st, err := admin.Stat(ctx, &pb.StatRequest{})
+	require.NoError(t, err)
+	require.Len(t, st.GetJobs(), 1)
+	js := st.GetJobs()[0]
+	assert.Equal(t, string(tracker.JobSucceeded), js.GetState())
+	assert.Equal(t, int64(10), js.GetCounters().GetVerified())
+	assert.Equal(t, int64(3), js.GetSucceedTasks())
+	assert.True(t, js.GetScanFinished())
+	assert.NotNil(t, js.GetCheckpoint())
+
+	ws, err := admin.ListWorkers(ctx, &pb.ListWorkersRequest{})
+	require.NoError(t, err)
+	require.Len(t, ws.GetWorkers(), 1)
+	w := ws.GetWorkers()[0]
+	assert.Equal(t, "w1", w.GetWorker())
+	assert.Equal(t, "h1", w.GetHostname())
+	assert.True(t, w.GetAlive())
+	assert.Contains(t, w.GetAddress(), "127.0.0.1:")
+}
+
+// TestRefusedWithoutTheToken: a wrong token, no token or plaintext is
+// refused and changes nothing.
+func TestRefusedWithoutTheToken(t *testing.T) {
+	c := startMaster(t)
+	ctx := t.Context()
+	good := pb.NewAdminServiceClient(c.dial(t, token, false))
+	_, err := good.Submit(ctx, &pb.SubmitRequest{Config: jobConfig(t, "keep", 3)})
+	require.NoError(t, err)
+
+	bad := c.dial(t, "wrong-token-0123456789abcdef", false)
+	_, err = pb.NewAdminServiceClient(bad).Cancel(ctx, &pb.JobRequest{Job: "keep"})
+	assert.Equal(t, codes.Unauthenticated, code(err), "%v", err)
+	_, err = pb.NewAdminServiceClient(bad).Submit(ctx, &pb.SubmitRequest{Config: jobConfig(t, "intruder", 1)})
+	assert.Equal(t, codes.Unauthenticated, code(err))
+	_, err = pb.NewWorkerServiceClient(bad).Register(ctx, &pb.RegisterRequest{Worker: "intruder"})
+	assert.Equal(t, codes.Unauthenticated, code(err))
+	_, err = pb.NewWorkerServiceClient(bad).GetJob(ctx, &pb.GetJobRequest{Job: "keep"})
+	assert.Equal(t, codes.Unauthenticated, code(err), "no config (with credentials) for a wrong token")
+	_, err = pb.NewWorkerServiceClient(c.dial(t, token, true)).Register(ctx, &pb.RegisterRequest{Worker: "plaintext"})
+	assert.NotEqual(t, codes.OK, code(err), "plaintext to a TLS master")
+
+	st, err := good.Stat(ctx, &pb.StatRequest{})
+	require.NoError(t, err)
+	require.Len(t, st.GetJobs(), 1, "no job was added")
+	assert.Equal(t, string(tracker.JobRunning), st.GetJobs()[0].GetState(), "the job was not canceled")
+	ws, err := good.ListWorkers(ctx, &pb.ListWorkersRequest{})
+	require.NoError(t, err)
+	assert.Empty(t, ws.GetWorkers(), "no refused worker was registered")
+}
+
+func TestErrorsMapToCodes(t *testing.T) {
+	c := startMaster(t)
+	conn := c.dial(t, token, false)
+	admin, wk := pb.NewAdminServiceClient(conn), pb.NewWorkerServiceClient(conn)
+	ctx := t.Context()
+	_, err := admin.Submit(ctx, &pb.SubmitRequest{Config: jobConfig(t, "run", 3)})
+	require.NoError(t, err)
+
+	_, err = admin.Stat(ctx, &pb.StatRequest{Job: "nope"})
+	assert.Equal(t, codes.NotFound, code(err))
+	_, err = wk.Ack(ctx, &pb.AckRequest{Worker: "w", Job: "nope", Token: 1})
+	assert.Equal(t, codes.NotFound, code(err))
+
+	_, err = admin.Submit(ctx, &pb.SubmitRequest{Config: "jobName=x\nsrcTyp=local\n", ConfigName: "x.cfg"})
+	assert.Equal(t, codes.InvalidArgument, code(err))
+	assert.Contains(t, status.Convert(err).Message(), "srcTyp", "the message names the key")
+
+	missing := filepath.Join(t.TempDir(), "missing")
+	_, err = admin.Submit(ctx, &pb.SubmitRequest{Config: strings.Join([]string{"jobName=m", "srcType=local",
+		"srcPrefix=" + missing, "destType=local", "destPrefix=" + t.TempDir()}, "\n")})
+	assert.Equal(t, codes.FailedPrecondition, code(err))
+	assert.Contains(t, status.Convert(err).Message(), missing)
+
+	_, err = admin.Submit(ctx, &pb.SubmitRequest{Config: jobConfig(t, "run", 1)})
+	assert.Equal(t, codes.AlreadyExists, code(err), "same name, another source")
+	_, err = admin.Clean(ctx, &pb.JobRequest{Job: "run"})
+	assert.Equal(t, codes.FailedPrecondition, code(err), "clean a running job")
+	_, err = admin.SetThrottle(ctx, &pb.SetThrottleRequest{Job: "run", BytesPerSecond: -1})
+	assert.Equal(t, codes.InvalidArgument, code(err))
+	_, err = wk.Lease(ctx, &pb.LeaseRequest{Max: 1})
+	assert.Equal(t, codes.InvalidArgument, code(err), "no worker name")
+
+	r, err := admin.SetThrottle(ctx, &pb.SetThrottleRequest{Job: "run", BytesPerSecond: 1 << 20})
+	require.NoError(t, err)
+	assert.Equal(t, "running", r.GetState())
+	r, err = admin.Pause(ctx, &pb.JobRequest{Job: "run"})
+	require.NoError(t, err)
+	assert.Equal(t, "paused", r.GetState())
+	r, err = admin.Cancel(ctx, &pb.JobRequest{Job: "run"})
+	require.NoError(t, err)
+	assert.Equal(t, "canceled", r.GetState())
+	r, err = admin.Clean(ctx, &pb.JobRequest{Job: "run"})
+	require.NoError(t, err)
+	assert.Equal(t, "cleaned", r.GetState())
+}
