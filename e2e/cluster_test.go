@@ -307,6 +307,17 @@ func TestClusterThrottle(t *testing.T) {
 	if slow > 3*(1<<20)*tolerance {
 		t.Errorf("three workers together moved %.2f MiB/s under a 3 MiB/s cluster limit", slow/(1<<20))
 	}
+	// The operator's view while it runs: job block plus per-worker state.
+	st := c.admin("stat", "thr")
+	wantExit(t, st, 0)
+	for _, want := range []string{"JobName: thr", "JobState: Running", "RunningTasks:", "WORKER", "LEASES", "BYTES/S", "LAST HEARTBEAT"} {
+		if !strings.Contains(st.stdout, want) {
+			t.Errorf("stat --master output lacks %q:\n%s", want, st.stdout)
+		}
+	}
+	if strings.Count(st.stdout, " true ") < 3 {
+		t.Errorf("stat --master should list three live workers:\n%s", st.stdout)
+	}
 	wantExit(t, c.admin("throttle", "thr", "--bytes", "9m"), 0)
 	time.Sleep(3 * time.Second) // the next heartbeats carry the new shares
 	fast := rate(6 * time.Second)

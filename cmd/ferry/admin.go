@@ -30,8 +30,13 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 	}
 	// Parse locally first: a typo is reported here, with line numbers,
 	// before the config (with its credentials) leaves this machine.
-	if _, err := conf.Parse(bytes.NewReader(text), fs.Arg(0)); err != nil {
+	job, err := conf.Parse(bytes.NewReader(text), fs.Arg(0))
+	if err != nil {
 		return fail(e, err)
+	}
+	if *rf.insecure && job.HasCredentials() {
+		return fail(e, fmt.Errorf("%s carries credentials and --insecure would send them in clear text: remove the "+
+			"access keys from it and give the master and workers OSS_*/AWS_* environment variables, or use TLS", fs.Arg(0)))
 	}
 	c, done, err := rf.admin(e)
 	if err != nil {
@@ -153,12 +158,32 @@ func cmdWorkers(ctx context.Context, e *env, args []string) int {
 	if *asJSON {
 		return printJSON(e, resp.GetWorkers())
 	}
+	printWorkers(e, resp.GetWorkers())
+	return exitOK
+}
+
+func printWorkers(e *env, ws []*pb.WorkerInfo) {
 	fmt.Fprintf(e.stdout, "%-24s %-6s %6s %7s %10s %12s %s\n", "WORKER", "ALIVE", "CONC", "LEASES", "OBJECTS/S", "BYTES/S", "LAST HEARTBEAT")
-	for _, w := range resp.GetWorkers() {
+	for _, w := range ws {
 		fmt.Fprintf(e.stdout, "%-24s %-6t %6d %7d %10.1f %12s %s ago\n", w.GetWorker(), w.GetAlive(), w.GetConcurrency(), w.GetLeases(),
 			w.GetObjectsPerSecond(), bytesIEC(w.GetBytesPerSecond())+"/s", time.Since(w.GetLastHeartbeat().AsTime()).Round(time.Second))
 	}
-	return exitOK
+}
+
+// remoteWorkers fetches the master's workers for `stat`.
+func remoteWorkers(ctx context.Context, e *env, rf remoteFlags) ([]*pb.WorkerInfo, error) {
+	c, done, err := rf.admin(e)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	cctx, cancel := callCtx(ctx)
+	defer cancel()
+	resp, err := c.ListWorkers(cctx, &pb.ListWorkersRequest{})
+	if err != nil {
+		return nil, rpcErr(*rf.master, err)
+	}
+	return resp.GetWorkers(), nil
 }
 
 func printJSON(e *env, v any) int {

@@ -78,6 +78,14 @@ func cmdStat(ctx context.Context, e *env, args []string) int {
 		}
 		printStat(e, s)
 	}
+	if rf.set() {
+		ws, err := remoteWorkers(ctx, e, rf)
+		if err != nil {
+			return fail(e, err)
+		}
+		fmt.Fprintln(e.stdout)
+		printWorkers(e, ws)
+	}
 	return exitOK
 }
 

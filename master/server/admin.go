@@ -14,6 +14,9 @@ import (
 // The admin service.
 
 func (s *Server) Submit(ctx context.Context, req *pb.SubmitRequest) (*pb.SubmitResponse, error) {
+	if err := refuseSecretsInClear(ctx, req.GetConfig(), req.GetConfigName()); err != nil {
+		return nil, err
+	}
 	job, notes, err := s.m.Submit(ctx, req.GetConfig(), req.GetConfigName())
 	if err != nil {
 		return nil, s.toStatus("Submit", err)

@@ -92,6 +92,9 @@ func (s *Server) GetJob(ctx context.Context, req *pb.GetJobRequest) (*pb.GetJobR
 	if err != nil {
 		return nil, s.toStatus("GetJob", err)
 	}
+	if err := refuseSecretsInClear(ctx, text, req.GetJob()+".cfg"); err != nil {
+		return nil, err
+	}
 	return &pb.GetJobResponse{Job: req.GetJob(), Config: text}, nil
 }
 
