@@ -38,22 +38,17 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 		return fail(e, fmt.Errorf("%s carries credentials and --insecure would send them in clear text: remove the "+
 			"access keys from it and give the master and workers OSS_*/AWS_* environment variables, or use TLS", fs.Arg(0)))
 	}
-	c, done, err := rf.admin(e)
-	if err != nil {
-		return fail(e, err)
-	}
-	defer done()
-	cctx, cancel := callCtx(ctx)
-	defer cancel()
 	// The master resolves relative local paths against the config's
 	// directory, so it gets the absolute name.
 	name, err := filepath.Abs(fs.Arg(0))
 	if err != nil {
 		return fail(e, err)
 	}
-	resp, err := c.Submit(cctx, &pb.SubmitRequest{Config: string(text), ConfigName: name})
+	resp, err := adminCall(ctx, e, rf, func(ctx context.Context, c pb.AdminServiceClient) (*pb.SubmitResponse, error) {
+		return c.Submit(ctx, &pb.SubmitRequest{Config: string(text), ConfigName: name})
+	})
 	if err != nil {
-		return fail(e, rpcErr(*rf.master, err))
+		return fail(e, err)
 	}
 	for _, n := range resp.GetNotes() {
 		fmt.Fprintln(e.stderr, "note:", n)
@@ -73,16 +68,11 @@ func jobCall(name, summary string, call func(context.Context, pb.AdminServiceCli
 		if !rf.set() {
 			return fail(e, fmt.Errorf("%s needs --master (or FERRY_MASTER): it %s", name, summary))
 		}
-		c, done, err := rf.admin(e)
+		resp, err := adminCall(ctx, e, rf, func(ctx context.Context, c pb.AdminServiceClient) (*pb.JobResponse, error) {
+			return call(ctx, c, &pb.JobRequest{Job: fs.Arg(0)})
+		})
 		if err != nil {
 			return fail(e, err)
-		}
-		defer done()
-		cctx, cancel := callCtx(ctx)
-		defer cancel()
-		resp, err := call(cctx, c, &pb.JobRequest{Job: fs.Arg(0)})
-		if err != nil {
-			return fail(e, rpcErr(*rf.master, err))
 		}
 		fmt.Fprintf(e.stdout, "job %q: %s\n", resp.GetJob(), resp.GetState())
 		return exitOK
@@ -119,16 +109,11 @@ func cmdThrottle(ctx context.Context, e *env, args []string) int {
 	if err != nil || n < 0 || *ops < 0 {
 		return fail(e, fmt.Errorf("--bytes %q / --objects %v: give sizes like 100m and rates of 0 or more", *bps, *ops))
 	}
-	c, done, err := rf.admin(e)
+	resp, err := adminCall(ctx, e, rf, func(ctx context.Context, c pb.AdminServiceClient) (*pb.JobResponse, error) {
+		return c.SetThrottle(ctx, &pb.SetThrottleRequest{Job: fs.Arg(0), BytesPerSecond: n, ObjectsPerSecond: *ops})
+	})
 	if err != nil {
 		return fail(e, err)
-	}
-	defer done()
-	cctx, cancel := callCtx(ctx)
-	defer cancel()
-	resp, err := c.SetThrottle(cctx, &pb.SetThrottleRequest{Job: fs.Arg(0), BytesPerSecond: n, ObjectsPerSecond: *ops})
-	if err != nil {
-		return fail(e, rpcErr(*rf.master, err))
 	}
 	fmt.Fprintf(e.stdout, "job %q: throttle set to %s/s and %g objects/s across the cluster (0 = unlimited)\n", resp.GetJob(), bytesIEC(n), *ops)
 	return exitOK
@@ -144,21 +129,14 @@ func cmdWorkers(ctx context.Context, e *env, args []string) int {
 	if !rf.set() {
 		return fail(e, fmt.Errorf("workers needs --master (or FERRY_MASTER): `ferry run` has no remote workers"))
 	}
-	c, done, err := rf.admin(e)
+	ws, err := remoteWorkers(ctx, e, rf)
 	if err != nil {
 		return fail(e, err)
 	}
-	defer done()
-	cctx, cancel := callCtx(ctx)
-	defer cancel()
-	resp, err := c.ListWorkers(cctx, &pb.ListWorkersRequest{})
-	if err != nil {
-		return fail(e, rpcErr(*rf.master, err))
-	}
 	if *asJSON {
-		return printJSON(e, resp.GetWorkers())
+		return printJSON(e, ws)
 	}
-	printWorkers(e, resp.GetWorkers())
+	printWorkers(e, ws)
 	return exitOK
 }
 
@@ -172,16 +150,11 @@ func printWorkers(e *env, ws []*pb.WorkerInfo) {
 
 // remoteWorkers fetches the master's workers for `stat`.
 func remoteWorkers(ctx context.Context, e *env, rf remoteFlags) ([]*pb.WorkerInfo, error) {
-	c, done, err := rf.admin(e)
+	resp, err := adminCall(ctx, e, rf, func(ctx context.Context, c pb.AdminServiceClient) (*pb.ListWorkersResponse, error) {
+		return c.ListWorkers(ctx, &pb.ListWorkersRequest{})
+	})
 	if err != nil {
 		return nil, err
-	}
-	defer done()
-	cctx, cancel := callCtx(ctx)
-	defer cancel()
-	resp, err := c.ListWorkers(cctx, &pb.ListWorkersRequest{})
-	if err != nil {
-		return nil, rpcErr(*rf.master, err)
 	}
 	return resp.GetWorkers(), nil
 }
@@ -197,16 +170,11 @@ func printJSON(e *env, v any) int {
 
 // remoteStats fetches job stats from a master, in the local command's shape.
 func remoteStats(ctx context.Context, e *env, rf remoteFlags, job string) ([]JobStat, error) {
-	c, done, err := rf.admin(e)
+	resp, err := adminCall(ctx, e, rf, func(ctx context.Context, c pb.AdminServiceClient) (*pb.StatResponse, error) {
+		return c.Stat(ctx, &pb.StatRequest{Job: job})
+	})
 	if err != nil {
 		return nil, err
-	}
-	defer done()
-	cctx, cancel := callCtx(ctx)
-	defer cancel()
-	resp, err := c.Stat(cctx, &pb.StatRequest{Job: job})
-	if err != nil {
-		return nil, rpcErr(*rf.master, err)
 	}
 	var out []JobStat
 	for _, j := range resp.GetJobs() {

@@ -220,16 +220,11 @@ func abortUploads(ctx context.Context, e *env, cfgPath, job string, uploads []ta
 }
 
 func remoteFailed(ctx context.Context, e *env, rf remoteFlags, job string, asJSON bool) int {
-	c, done, err := rf.admin(e)
+	resp, err := adminCall(ctx, e, rf, func(ctx context.Context, c pb.AdminServiceClient) (*pb.FailedResponse, error) {
+		return c.Failed(ctx, &pb.FailedRequest{Job: job})
+	})
 	if err != nil {
 		return fail(e, err)
-	}
-	defer done()
-	cctx, cancel := callCtx(ctx)
-	defer cancel()
-	resp, err := c.Failed(cctx, &pb.FailedRequest{Job: job})
-	if err != nil {
-		return fail(e, rpcErr(*rf.master, err))
 	}
 	enc := json.NewEncoder(e.stdout)
 	for _, o := range resp.GetObjects() {
@@ -247,16 +242,11 @@ func remoteFailed(ctx context.Context, e *env, rf remoteFlags, job string, asJSO
 }
 
 func remoteRetry(ctx context.Context, e *env, rf remoteFlags, job string) int {
-	c, done, err := rf.admin(e)
+	resp, err := adminCall(ctx, e, rf, func(ctx context.Context, c pb.AdminServiceClient) (*pb.RetryResponse, error) {
+		return c.Retry(ctx, &pb.JobRequest{Job: job})
+	})
 	if err != nil {
 		return fail(e, err)
-	}
-	defer done()
-	cctx, cancel := callCtx(ctx)
-	defer cancel()
-	resp, err := c.Retry(cctx, &pb.JobRequest{Job: job})
-	if err != nil {
-		return fail(e, rpcErr(*rf.master, err))
 	}
 	fmt.Fprintf(e.stdout, "%d object(s) of job %q queued again on the master\n", resp.GetRequeued(), job)
 	return exitOK

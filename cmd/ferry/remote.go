@@ -52,9 +52,22 @@ func (r remoteFlags) admin(e *env) (pb.AdminServiceClient, func(), error) {
 	return pb.NewAdminServiceClient(conn), func() { conn.Close() }, nil
 }
 
-// callCtx bounds one admin call.
-func callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, 30*time.Second)
+// adminCall dials the master and makes one admin call, bounded in time;
+// a failure comes back in an operator's words (see rpcErr).
+func adminCall[T any](ctx context.Context, e *env, rf remoteFlags, f func(context.Context, pb.AdminServiceClient) (T, error)) (T, error) {
+	var zero T
+	c, done, err := rf.admin(e)
+	if err != nil {
+		return zero, err
+	}
+	defer done()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	v, err := f(ctx, c)
+	if err != nil {
+		return zero, rpcErr(*rf.master, err)
+	}
+	return v, nil
 }
 
 // rpcErr turns a gRPC status into a message for an operator.
