@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"github.com/ferry-migrate/ferry/storage/retry"
 	"time"
 
 	"github.com/ferry-migrate/ferry/storage"
@@ -108,7 +109,7 @@ func (r *runner) settle(s *shardRun, what string, final func(context.Context) er
 			}
 		}
 		r.logCallErr(s, what+" failed; will retry", err, wait)
-		if sleepCtx(r.ctx, wait) != nil {
+		if retry.Sleep(r.ctx, wait) != nil {
 			return
 		}
 		wait = min(2*wait, settleMax)

@@ -99,7 +99,7 @@ func NewCopier(o Options) (*Copier, error) {
 		o.Now = time.Now
 	}
 	if o.Backoff.Sleep == nil {
-		o.Backoff.Sleep = sleepCtx
+		o.Backoff.Sleep = retry.Sleep
 	}
 	c := &Copier{o: o}
 	c.mp, _ = o.Dst.(storage.Multipart)
@@ -295,19 +295,5 @@ func fillSource(r *task.Result, obj task.Object, src storage.ObjectInfo) {
 	}
 	if src.ETag != "" {
 		r.ETag = src.ETag
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

@@ -53,7 +53,7 @@ func DefaultPolicy() Policy {
 		MaxAttempts: DefaultMaxAttempts,
 		Initial:     DefaultInitial,
 		Max:         DefaultMax,
-		Sleep:       sleep,
+		Sleep:       Sleep,
 		Rand:        rand.Float64,
 	}
 }
@@ -121,8 +121,10 @@ func fraction(r float64, d time.Duration) time.Duration {
 	return time.Duration(f)
 }
 
-// sleep is the default Policy.Sleep.
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d or until ctx ends (then it returns ctx.Err()). It is the
+// default Policy.Sleep, and what other layers use to wait between their
+// own retries.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

@@ -102,17 +102,17 @@ func TestBackoffNoOverflow(t *testing.T) {
 }
 
 func TestDefaultSleep(t *testing.T) {
-	require.NoError(t, sleep(context.Background(), time.Millisecond))
-	require.NoError(t, sleep(context.Background(), 0))
+	require.NoError(t, Sleep(context.Background(), time.Millisecond))
+	require.NoError(t, Sleep(context.Background(), 0))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	assert.ErrorIs(t, sleep(ctx, 0), context.Canceled)
+	assert.ErrorIs(t, Sleep(ctx, 0), context.Canceled)
 
 	ctx, cancel = context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err := sleep(ctx, time.Hour)
+	err := Sleep(ctx, time.Hour)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(start), 5*time.Second)
 }
