@@ -125,16 +125,11 @@ func (m *Manager) Pause(ctx context.Context, job string) error {
 // where it stopped, else a new pass). A job that finished is not resumed:
 // Retry re-queues its failures, Submit runs it again.
 func (m *Manager) Resume(ctx context.Context, job string) error {
-	jr, err := m.job(job)
+	jr, j, unlock, err := m.lockedJob(job)
 	if err != nil {
 		return err
 	}
-	m.submitMu.Lock()
-	defer m.submitMu.Unlock()
-	j, err := m.trackerJob(job)
-	if err != nil {
-		return err
-	}
+	defer unlock()
 	m.mu.Lock()
 	wasPaused, cfg := jr.paused, jr.cfg
 	active := jr.coord != nil && !jr.coord.Closed() || jr.auditing
@@ -168,16 +163,11 @@ func (m *Manager) Resume(ctx context.Context, job string) error {
 // (workers lose them at their next heartbeat, late reports still count),
 // the scanner stops, and the state is canceled. Resume continues it.
 func (m *Manager) Cancel(ctx context.Context, job string) error {
-	jr, err := m.job(job)
+	jr, j, unlock, err := m.lockedJob(job)
 	if err != nil {
 		return err
 	}
-	m.submitMu.Lock()
-	defer m.submitMu.Unlock()
-	j, err := m.trackerJob(job)
-	if err != nil {
-		return err
-	}
+	defer unlock()
 	m.mu.Lock()
 	m.haltLocked(jr)
 	jr.paused, jr.next = false, time.Time{}
@@ -195,16 +185,11 @@ func (m *Manager) Cancel(ctx context.Context, job string) error {
 // unfinished multipart uploads are aborted at the destination with the
 // saved credentials, then its tracker data and saved files are deleted.
 func (m *Manager) Clean(ctx context.Context, job string) error {
-	jr, err := m.job(job)
+	jr, j, unlock, err := m.lockedJob(job)
 	if err != nil {
 		return err
 	}
-	m.submitMu.Lock()
-	defer m.submitMu.Unlock()
-	j, err := m.trackerJob(job)
-	if err != nil {
-		return err
-	}
+	defer unlock()
 	if j.State == tracker.JobRunning {
 		return fmt.Errorf("%w: job %q is running: cancel it first", ErrJobState, job)
 	}
@@ -305,4 +290,20 @@ func (m *Manager) SetThrottle(ctx context.Context, job string, bytesPerSecond in
 	m.mu.Unlock()
 	m.log.Info("throttle set", "job", job, "bytes_per_second", bytesPerSecond, "objects_per_second", objectsPerSecond)
 	return nil
+}
+
+// lockedJob looks job up and takes the admin lock, so that a job's state
+// changes one admin call (or submit) at a time; the caller defers unlock.
+func (m *Manager) lockedJob(job string) (*jobRun, tracker.Job, func(), error) {
+	jr, err := m.job(job)
+	if err != nil {
+		return nil, tracker.Job{}, nil, err
+	}
+	m.submitMu.Lock()
+	j, err := m.trackerJob(job)
+	if err != nil {
+		m.submitMu.Unlock()
+		return nil, tracker.Job{}, nil, err
+	}
+	return jr, j, m.submitMu.Unlock, nil
 }
