@@ -30,6 +30,23 @@ func openStore(dataDir string, readOnly bool) (*tracker.Store, error) {
 	return st, err
 }
 
+// openJob opens the tracker and finds job in it.
+func openJob(dataDir, job string, readOnly bool) (*tracker.Store, tracker.Job, error) {
+	st, err := openStore(dataDir, readOnly)
+	if err != nil {
+		return nil, tracker.Job{}, err
+	}
+	j, ok, err := st.GetJob(job)
+	if err == nil && !ok {
+		err = fmt.Errorf("no job %q in %s", job, dataDir)
+	}
+	if err != nil {
+		st.Close()
+		return nil, tracker.Job{}, err
+	}
+	return st, j, nil
+}
+
 func cmdJobs(ctx context.Context, e *env, args []string) int {
 	stats, code := statsFor(ctx, e, "jobs", args)
 	if stats == nil {
@@ -73,19 +90,12 @@ func cmdFailed(ctx context.Context, e *env, args []string) int {
 	if rf.set() {
 		return remoteFailed(ctx, e, rf, fs.Arg(0), *asJSON)
 	}
-	st, err := openStore(*dataDir, true)
+	job := fs.Arg(0)
+	st, j, err := openJob(*dataDir, job, true)
 	if err != nil {
 		return fail(e, err)
 	}
 	defer st.Close()
-	job := fs.Arg(0)
-	j, ok, err := st.GetJob(job)
-	if err != nil {
-		return fail(e, err)
-	}
-	if !ok {
-		return fail(e, fmt.Errorf("no job %q in %s", job, *dataDir))
-	}
 	n := 0
 	enc := json.NewEncoder(e.stdout)
 	err = st.Manifest(job, task.StatusFailed, "", func(en tracker.Entry) error {
@@ -118,18 +128,12 @@ func cmdRetry(ctx context.Context, e *env, args []string) int {
 	if rf.set() {
 		return remoteRetry(ctx, e, rf, fs.Arg(0))
 	}
-	st, err := openStore(*dataDir, false)
+	job := fs.Arg(0)
+	st, _, err := openJob(*dataDir, job, false)
 	if err != nil {
 		return fail(e, err)
 	}
 	defer st.Close()
-	job := fs.Arg(0)
-	if _, ok, err := st.GetJob(job); err != nil || !ok {
-		if err == nil {
-			err = fmt.Errorf("no job %q in %s", job, *dataDir)
-		}
-		return fail(e, err)
-	}
 	n, err := st.RequeueFailed(job)
 	if err != nil {
 		return fail(e, err)
@@ -152,18 +156,12 @@ func cmdClean(ctx context.Context, e *env, args []string) int {
 				return c.Clean(ctx, r)
 			})(ctx, e, args)
 	}
-	st, err := openStore(*dataDir, false)
+	job := fs.Arg(0)
+	st, _, err := openJob(*dataDir, job, false)
 	if err != nil {
 		return fail(e, err)
 	}
 	defer st.Close()
-	job := fs.Arg(0)
-	if _, ok, err := st.GetJob(job); err != nil || !ok {
-		if err == nil {
-			err = fmt.Errorf("no job %q in %s", job, *dataDir)
-		}
-		return fail(e, err)
-	}
 	var uploads []task.UploadState
 	if err := st.Uploads(job, func(u task.UploadState) error { uploads = append(uploads, u); return nil }); err != nil {
 		return fail(e, err)
