@@ -63,3 +63,18 @@ proto:
 
 clean:
 	rm -rf bin
+
+## bench: ferry vs rclone vs a raw GET->PUT pipe on two local versitygw
+## servers, scan scale at 1 M / 2 M objects, hashing cost. Writes the
+## tables into docs/benchmarks.md. Not part of `make test`. Takes a while
+## (rclone's first build alone is minutes); BENCH_QUICK=1 runs small
+## datasets. Scratch data goes to $(BENCH_WORK).
+BENCH_WORK ?= $(or $(TMPDIR),/tmp)/ferry-bench
+.PHONY: bench
+bench:
+	@scripts/install-tool.sh versitygw rclone
+	$(GO) build -o bin/ferry ./cmd/ferry
+	$(GO) build -o bin/rawpipe ./scripts/bench/rawpipe
+	$(GO) build -o bin/scanbench ./scripts/bench/scanbench
+	$(GO) build -o bin/hashbench ./scripts/bench/hashbench
+	$(GO) run ./scripts/bench/bench -work $(BENCH_WORK) $(if $(BENCH_SECTIONS),-sections $(BENCH_SECTIONS))

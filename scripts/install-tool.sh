@@ -3,7 +3,7 @@
 # (.cache/bin, or $FERRY_CACHE/bin) unless that exact version is already
 # there. Everything comes from the Go module proxy; nothing else is fetched.
 #
-#   scripts/install-tool.sh versitygw | staticcheck | all
+#   scripts/install-tool.sh versitygw | staticcheck | rclone | all
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +17,8 @@ declare -A pkg=(
 	[staticcheck]=honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	[protoc-gen-go]=google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 	[protoc-gen-go-grpc]=google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
+	# The peer `make bench` measures ferry against (a big build: minutes).
+	[rclone]=github.com/rclone/rclone@v1.76.0
 )
 
 install() {
