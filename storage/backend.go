@@ -9,6 +9,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -123,4 +124,22 @@ type Checker interface {
 // prefixes in parallel.
 type LevelLister interface {
 	ListLevel(ctx context.Context, prefix string, fn ListFunc, dirFn func(prefix string) error) error
+}
+
+// Changed says how the object described by now differs from the one
+// described by was (the same key read at two moments), or "" when nothing
+// known differs. Values one side does not know (empty ETag, zero time, no
+// CRC64) prove nothing: a local file has no ETag.
+func Changed(was, now ObjectInfo) string {
+	switch {
+	case was.Size != now.Size:
+		return fmt.Sprintf("size was %d, now %d", was.Size, now.Size)
+	case was.ETag != "" && now.ETag != "" && !ETagEqual(was.ETag, now.ETag):
+		return fmt.Sprintf("etag was %q, now %q", was.ETag, now.ETag)
+	case was.HasCRC64 && now.HasCRC64 && was.CRC64 != now.CRC64:
+		return fmt.Sprintf("crc64 was %d, now %d", was.CRC64, now.CRC64)
+	case !was.ModTime.IsZero() && !now.ModTime.IsZero() && !was.ModTime.Equal(now.ModTime):
+		return fmt.Sprintf("modified %s, now %s", was.ModTime, now.ModTime)
+	}
+	return ""
 }

@@ -149,24 +149,7 @@ func stale(st task.UploadState, obj task.Object, src storage.ObjectInfo, ps int6
 	case st.PartSize != ps:
 		return fmt.Sprintf("part size was %d, now %d", st.PartSize, ps)
 	}
-	return changed(storage.ObjectInfo{Size: st.Size, ModTime: st.ModTime, ETag: st.ETag}, src)
-}
-
-// changed says how the source object now differs from the one an upload
-// or a copy started from, or "" when nothing known differs. Unknown values
-// (empty ETag, zero time) are not differences: local files have no ETag.
-func changed(was, now storage.ObjectInfo) string {
-	switch {
-	case was.Size != now.Size:
-		return fmt.Sprintf("size was %d, now %d", was.Size, now.Size)
-	case was.ETag != "" && now.ETag != "" && !storage.ETagEqual(was.ETag, now.ETag):
-		return fmt.Sprintf("etag was %q, now %q", was.ETag, now.ETag)
-	case was.HasCRC64 && now.HasCRC64 && was.CRC64 != now.CRC64:
-		return fmt.Sprintf("crc64 was %d, now %d", was.CRC64, now.CRC64)
-	case !was.ModTime.IsZero() && !now.ModTime.IsZero() && !was.ModTime.Equal(now.ModTime):
-		return fmt.Sprintf("modified %s, now %s", was.ModTime, now.ModTime)
-	}
-	return ""
+	return storage.Changed(storage.ObjectInfo{Size: st.Size, ModTime: st.ModTime, ETag: st.ETag}, src)
 }
 
 // reconcile keeps the saved parts the destination still holds unchanged:

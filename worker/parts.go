@@ -125,7 +125,7 @@ func (c *Copier) sendPart(ctx context.Context, run *copyRun, up *upload, src sto
 		return task.PartState{}, err
 	}
 	defer func() { _ = rc.Close() }()
-	if why := changed(src, info); why != "" {
+	if why := storage.Changed(src, info); why != "" {
 		return task.PartState{}, fmt.Errorf("%w: part %d: %s", retry.ErrChanged, n, why)
 	}
 	h := newHashingReader(c.o.Throttle.Reader(ctx, rc), &run.bytesRead, c.o.Progress)

@@ -96,7 +96,7 @@ func (r *reader) reopen() error {
 			r.lastErr = err
 			continue
 		}
-		if why := changed(r.info, info); why != "" {
+		if why := storage.Changed(r.info, info); why != "" {
 			_ = rc.Close()
 			return r.changedError(fmt.Errorf("%w: %s", ErrChanged, why))
 		}
@@ -123,23 +123,6 @@ func (r *reader) remaining() (off, n int64, done bool) {
 
 func (r *reader) changedError(err error) error {
 	return &storage.Error{Backend: r.b.String(), Op: "read", Key: r.key, Err: err}
-}
-
-// changed says how the object described by now differs from the one
-// described by was, or "" if nothing shows it changed. Fields one side does
-// not know (empty ETag, zero time, no CRC64) prove nothing.
-func changed(was, now storage.ObjectInfo) string {
-	switch {
-	case was.Size != now.Size:
-		return fmt.Sprintf("size %d, now %d", was.Size, now.Size)
-	case was.ETag != "" && now.ETag != "" && !storage.ETagEqual(was.ETag, now.ETag):
-		return fmt.Sprintf("etag %q, now %q", was.ETag, now.ETag)
-	case was.HasCRC64 && now.HasCRC64 && was.CRC64 != now.CRC64:
-		return fmt.Sprintf("crc64 %d, now %d", was.CRC64, now.CRC64)
-	case !was.ModTime.IsZero() && !now.ModTime.IsZero() && !was.ModTime.Equal(now.ModTime):
-		return fmt.Sprintf("modified %s, now %s", was.ModTime, now.ModTime)
-	}
-	return ""
 }
 
 // Close closes the current inner stream, if any. Reads after Close fail.
