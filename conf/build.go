@@ -133,13 +133,13 @@ func (r *reader) verify() Verify {
 	}
 	if v, ok := r.value("verify"); ok {
 		switch t := Verify(v); t {
-		case VerifyAuto, VerifyReread, VerifySize:
+		case VerifyAuto, VerifyReread, VerifySize, VerifyOff:
 			if modeSet && mode != "general" {
 				r.note("auditMode", "auditMode=%s is overridden by verify=%s", mode, v)
 			}
 			return t
 		}
-		r.fail("verify", ErrInvalid, "%q: use auto, reread or size", v)
+		r.fail("verify", ErrInvalid, "%q: use auto, reread, size or off", v)
 		return VerifyAuto
 	}
 	if mode == "simple" {

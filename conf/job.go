@@ -30,6 +30,10 @@ const (
 	VerifyReread Verify = "reread"
 	// VerifySize checks sizes only (for stores whose ETags are opaque).
 	VerifySize Verify = "size"
+	// VerifyOff hashes nothing and checks sizes only; the manifest keeps no
+	// CRC64. For measuring what verification costs, or for stores verified
+	// by other means.
+	VerifyOff Verify = "off"
 )
 
 // Job is one parsed, defaulted and validated job config.

@@ -31,6 +31,13 @@ type ObjectInfo struct {
 	// "verified".
 	CRC64    uint64
 	HasCRC64 bool
+	// Checksum is the store's own whole-object checksum (S3's
+	// x-amz-checksum-*, FULL_OBJECT type only) as "<algorithm>:<base64 of
+	// the big-endian sum>", e.g. "crc64nvme:WZvzgmIcGKc=", or "" when the
+	// store gives none (ranged reads never carry one). Algorithms:
+	// ChecksumCRC32, ChecksumCRC32C, ChecksumCRC64NVME. On a write's result
+	// it is the store's checksum of what it stored (see Evidence.Checksums).
+	Checksum string
 
 	ContentType        string
 	CacheControl       string

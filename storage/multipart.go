@@ -11,6 +11,12 @@ import (
 type Upload struct {
 	Key string
 	ID  string
+	// Checksum, when set, is the whole-object checksum declared at
+	// CreateUpload (from its info.Checksum, by a backend whose
+	// Evidence.Checksums is true): CompleteUpload asks the store to
+	// validate the assembled object against it. An upload created with one
+	// must be completed with the same value.
+	Checksum string
 }
 
 // Part is one uploaded part as the backend acknowledged it.

@@ -80,12 +80,13 @@ func (s Status) String() string {
 type Method string
 
 const (
-	MethodReread        Method = "reread"         // destination read back and CRC64 compared
-	MethodCRC64         Method = "crc64"          // destination-reported CRC64 (OSS) = CRC64 of bytes sent
-	MethodMD5           Method = "md5"            // single-part ETag = MD5 of bytes sent
-	MethodMultipartETag Method = "multipart-etag" // ETag = MD5 of part MD5s + "-N"
-	MethodSize          Method = "size"           // only the size could be checked
-	MethodManifest      Method = "manifest"       // skipped: verified in an earlier pass, source unchanged
+	MethodReread        Method = "reread"          // destination read back and CRC64 compared
+	MethodCRC64         Method = "crc64"           // destination-reported CRC64 (OSS) = CRC64 of bytes sent
+	MethodChecksum      Method = "source-checksum" // destination validated the source's own x-amz-checksum over what it stored
+	MethodMD5           Method = "md5"             // single-part ETag = MD5 of bytes sent
+	MethodMultipartETag Method = "multipart-etag"  // ETag = MD5 of part MD5s + "-N"
+	MethodSize          Method = "size"            // only the size could be checked
+	MethodManifest      Method = "manifest"        // skipped: verified in an earlier pass, source unchanged
 )
 
 // Result is a worker's answer for one object. Re-applying the same Result
@@ -133,6 +134,13 @@ type UploadState struct {
 	ETag     string
 	Parts    []PartState // in part-number order
 	Created  time.Time
+	// Checksum is the source's whole-object checksum declared to the
+	// destination at creation (storage.Upload.Checksum), "" if none: the
+	// upload must be completed with it.
+	Checksum string
+	// Verify is the verify mode the parts were hashed for: a resume under
+	// another mode would lack the digests it compares.
+	Verify string
 }
 
 // PartState is one part known to be stored at the destination, with the

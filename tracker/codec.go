@@ -120,6 +120,9 @@ func (d *decoder) str() string   { return string(d.bytes()) }
 func (d *decoder) boolean() bool { return d.byte1() != 0 }
 func (d *decoder) integer() int  { return int(d.varint()) }
 
+// more reports whether bytes are left: optional trailing fields.
+func (d *decoder) more() bool { return d.err == nil && len(d.b) != 0 }
+
 // finish reports the first error, or trailing bytes (a record written by
 // a different layout).
 func (d *decoder) finish() error {

@@ -130,5 +130,5 @@ func upload(job, key string) task.UploadState {
 		Parts: []task.PartState{
 			{Number: 1, Size: 8 << 20, ETag: `"p1"`, CRC64: 0xFFFFFFFFFFFFFFFF, MD5: "d41d8cd98f00b204e9800998ecf8427e"},
 			{Number: 2, Size: 8 << 20, ETag: `"p2"`, CRC64: 1, MD5: "00"},
-		}}
+		}, Checksum: "crc64nvme:WZvzgmIcGKc=", Verify: "auto"}
 }

@@ -228,6 +228,9 @@ func encodeUpload(u *task.UploadState) []byte {
 		e.fixed64(p.CRC64)
 		e.str(p.MD5)
 	}
+	// Added after the first release of schema v1; absent in older records.
+	e.str(u.Checksum)
+	e.str(u.Verify)
 	return e.b
 }
 
@@ -255,6 +258,10 @@ func decodeUpload(job, key string, v []byte) (task.UploadState, error) {
 		p.ETag = d.str()
 		p.CRC64 = d.fixed64()
 		p.MD5 = d.str()
+	}
+	if d.more() {
+		u.Checksum = d.str()
+		u.Verify = d.str()
 	}
 	return u, d.finish()
 }

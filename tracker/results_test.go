@@ -208,3 +208,25 @@ func TestUploadsCRUD(t *testing.T) {
 		t.Error("PutUpload with an empty key succeeded")
 	}
 }
+
+// TestUploadRecordWithoutTrailingFields: records written before an
+// upload's checksum and verify mode were saved still decode, with both
+// empty (the copier reads that as "hashed for auto, nothing declared").
+func TestUploadRecordWithoutTrailingFields(t *testing.T) {
+	u := upload("j", "k")
+	u.Checksum, u.Verify = "", ""
+	rec := encodeUpload(&u)
+	old := rec[:len(rec)-2] // two empty strings: one length byte each
+	got, err := decodeUpload("j", "k", old)
+	if err != nil || !reflect.DeepEqual(got, u) {
+		t.Fatalf("old record decoded as %+v, %v", got, err)
+	}
+	full := upload("j", "k")
+	got, err = decodeUpload("j", "k", encodeUpload(&full))
+	if err != nil || !reflect.DeepEqual(got, full) {
+		t.Fatalf("record decoded as %+v, %v", got, err)
+	}
+	if _, err := decodeUpload("j", "k", append(encodeUpload(&full), 1)); err == nil {
+		t.Error("a record with a stray trailing byte decoded")
+	}
+}

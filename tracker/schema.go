@@ -44,7 +44,9 @@
 //	    failed                 <source key> -> "" index of the manifest keys
 //	                              whose entry is StatusFailed, so retries and
 //	                              failure reports do not scan the manifest
-//	    uploads                <source key> -> multipart UploadState
+//	    uploads                <source key> -> multipart UploadState (its
+//	                              checksum and verify mode are trailing
+//	                              fields, absent in records of older builds)
 //
 // Shard ids start at 1 in every pass and are assigned by AppendShards.
 // Append-only buckets (passes, shards, objects, scan) are written with

@@ -34,7 +34,7 @@ type Options struct {
 	// when Dst implements storage.Multipart.
 	MultipartThreshold, PartSize int64
 	PartsInFlight                int
-	// Verify is VerifyAuto (""), VerifyReread or VerifySize.
+	// Verify is VerifyAuto (""), VerifyReread, VerifySize or VerifyOff.
 	Verify string
 	// Retries bounds the attempts of one object (default 3). An attempt of
 	// a multipart copy that stored parts before it failed made progress,
@@ -76,9 +76,9 @@ func NewCopier(o Options) (*Copier, error) {
 	switch o.Verify {
 	case "":
 		o.Verify = VerifyAuto
-	case VerifyAuto, VerifyReread, VerifySize:
+	case VerifyAuto, VerifyReread, VerifySize, VerifyOff:
 	default:
-		return nil, fmt.Errorf("worker: verify mode %q unknown: use %q, %q or %q", o.Verify, VerifyAuto, VerifyReread, VerifySize)
+		return nil, fmt.Errorf("worker: verify mode %q unknown: use %q, %q, %q or %q", o.Verify, VerifyAuto, VerifyReread, VerifySize, VerifyOff)
 	}
 	if o.MultipartThreshold <= 0 {
 		o.MultipartThreshold = DefaultMultipartThreshold

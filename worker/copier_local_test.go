@@ -165,8 +165,9 @@ func TestMismatchEveryTimeDeletesDamagedCopy(t *testing.T) {
 	data := []byte("some bytes")
 	putObj(t, src, "k", data)
 	h := hook(dst)
+	h.evidence = &storage.Evidence{ETagMD5: true} // a store whose ETags are MD5s...
 	h.afterPut = func(info storage.ObjectInfo, err error) (storage.ObjectInfo, error) {
-		info.ETag = strings.Repeat("0", 32) // an MD5 that is not ours
+		info.ETag = strings.Repeat("0", 32) // ...answering an MD5 that is not ours
 		return info, err
 	}
 	res, err := newCopier(t, Options{Src: src, Dst: h}).Copy(t.Context(), "job", object(t, src, "k", "k"))

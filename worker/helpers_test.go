@@ -120,9 +120,13 @@ type hooked struct {
 	// beforeOpen runs before Open; an error is returned instead.
 	beforeOpen func(ctx context.Context, key string) error
 	// stat may change what Stat reports.
-	stat  func(storage.ObjectInfo, error) (storage.ObjectInfo, error)
-	puts  atomic.Int64
-	opens atomic.Int64
+	stat func(storage.ObjectInfo, error) (storage.ObjectInfo, error)
+	// body may replace what Open returns (open counts from 1).
+	body func(open int64, off int64, rc io.ReadCloser) io.ReadCloser
+	// evidence, if set, is claimed instead of the inner backend's.
+	evidence *storage.Evidence
+	puts     atomic.Int64
+	opens    atomic.Int64
 }
 
 func hook(b storage.Backend) *hooked {
@@ -140,13 +144,45 @@ func (h *hooked) Put(ctx context.Context, key string, body io.Reader, info stora
 }
 
 func (h *hooked) Open(ctx context.Context, key string, off, n int64) (io.ReadCloser, storage.ObjectInfo, error) {
-	h.opens.Add(1)
+	call := h.opens.Add(1)
 	if h.beforeOpen != nil {
 		if err := h.beforeOpen(ctx, key); err != nil {
 			return nil, storage.ObjectInfo{}, err
 		}
 	}
-	return h.Backend.Open(ctx, key, off, n)
+	rc, info, err := h.Backend.Open(ctx, key, off, n)
+	if err == nil && h.body != nil {
+		rc = h.body(call, off, rc)
+	}
+	return rc, info, err
+}
+
+// Evidence passes the inner backend's on (the copier plans its hashes by
+// it) unless the test overrides it.
+func (h *hooked) Evidence() storage.Evidence {
+	if h.evidence != nil {
+		return *h.evidence
+	}
+	return storage.EvidenceOf(h.Backend)
+}
+
+// flipped returns rc with the byte at offset at (of the read) inverted.
+func flipped(rc io.ReadCloser, at int64) io.ReadCloser {
+	return &flipReader{ReadCloser: rc, at: at}
+}
+
+type flipReader struct {
+	io.ReadCloser
+	at, pos int64
+}
+
+func (f *flipReader) Read(p []byte) (int, error) {
+	n, err := f.ReadCloser.Read(p)
+	if i := f.at - f.pos; i >= 0 && i < int64(n) {
+		p[i] ^= 0xff
+	}
+	f.pos += int64(n)
+	return n, err
 }
 
 func (h *hooked) Stat(ctx context.Context, key string) (storage.ObjectInfo, error) {

@@ -41,18 +41,28 @@ func (c *Copier) copyMultipart(ctx context.Context, run *copyRun) (outcome, erro
 		// would complete a truncated object.
 		return outcome{}, fmt.Errorf("worker: upload of %q has %d of %d parts", run.obj.Key, len(st.Parts), want)
 	}
-	sums := Sums{Size: st.Size}
+	plan := c.planPart(modeOf(st))
+	sums := Sums{Size: st.Size, HasCRC64: plan.crc64, Declared: st.Checksum}
 	parts := make([]storage.Part, len(st.Parts))
 	for i, p := range st.Parts {
 		parts[i] = storage.Part{Number: p.Number, Size: p.Size, ETag: p.ETag}
 		sums.CRC64 = crc.Combine(sums.CRC64, p.CRC64, p.Size)
-		sum, _ := hex.DecodeString(p.MD5) // checked by reconcile or computed by us
-		sums.PartMD5s = append(sums.PartMD5s, sum)
+		if plan.md5 {
+			sum, _ := hex.DecodeString(p.MD5) // checked by reconcile or computed by us
+			sums.PartMD5s = append(sums.PartMD5s, sum)
+		}
 	}
-	u := storage.Upload{Key: st.Dest, ID: st.UploadID}
+	u := storage.Upload{Key: st.Dest, ID: st.UploadID, Checksum: st.Checksum}
 	dst, err := c.mp.CompleteUpload(ctx, u, parts)
 	if errors.Is(err, storage.ErrNoSuchUpload) {
 		dst, err = c.completedMeanwhile(ctx, st.Dest, sums, err)
+	}
+	if errors.Is(err, storage.ErrCorrupt) && st.Checksum != "" {
+		// The store refused the assembled object against the source's
+		// checksum: some part is damaged and nothing says which. The
+		// upload is dropped so the next attempt sends every part again.
+		c.discardUpload(ctx, run)
+		return outcome{}, err
 	}
 	if err != nil {
 		return outcome{}, err
@@ -65,17 +75,14 @@ func (c *Copier) copyMultipart(ctx context.Context, run *copyRun) (outcome, erro
 		run.damaged = true
 		return outcome{}, err
 	}
-	method, err := VerifyDest(c.o.Verify, sums, dst)
-	if err == nil && c.o.Verify == VerifyReread {
-		method, err = c.reread(ctx, st.Dest, sums)
-	}
+	method, err := c.verifyDest(ctx, st.Dest, sums, dst)
 	if err != nil {
 		run.damaged = true
 		return outcome{}, err
 	}
 	return outcome{src: src, res: task.Result{
 		Status: task.StatusVerified, Method: method, DestETag: dst.ETag,
-		CRC64: sums.CRC64, HasCRC64: true,
+		CRC64: sums.CRC64, HasCRC64: sums.HasCRC64,
 	}}, nil
 }
 
@@ -91,6 +98,16 @@ func (c *Copier) completedMeanwhile(ctx context.Context, key string, sums Sums, 
 		}
 	}
 	return storage.ObjectInfo{}, fmt.Errorf("%w: %w", errUploadGone, cause)
+}
+
+// modeOf is what st's parts were hashed for. Records from builds that
+// did not save it were hashed for auto (they hashed everything).
+func modeOf(st task.UploadState) uploadMode {
+	v := st.Verify
+	if v == "" {
+		v = VerifyAuto
+	}
+	return uploadMode{verify: v, checksum: st.Checksum}
 }
 
 // partSize is want, raised so the object fits in storage.MaxParts parts,
@@ -111,10 +128,10 @@ func (c *Copier) prepareUpload(ctx context.Context, run *copyRun, src storage.Ob
 		return nil, fmt.Errorf("load upload state: %w", err)
 	}
 	if ok {
-		if stale(st, run.obj, src, ps) == "" {
+		if stale(st, run.obj, src, ps, c.o.Verify) == "" {
 			listed, err := c.mp.ListParts(ctx, storage.Upload{Key: st.Dest, ID: st.UploadID})
 			if err == nil {
-				st.Parts = reconcile(st.Parts, listed, st.Size, st.PartSize)
+				st.Parts = reconcile(st.Parts, listed, st.Size, st.PartSize, c.planPart(modeOf(st)).md5)
 				return &upload{st: st}, nil
 			}
 			if !errors.Is(err, storage.ErrNoSuchUpload) {
@@ -125,13 +142,16 @@ func (c *Copier) prepareUpload(ctx context.Context, run *copyRun, src storage.Ob
 			return nil, err
 		}
 	}
-	u, err := c.mp.CreateUpload(ctx, run.obj.Dest, carriedMeta(src))
+	info := carriedMeta(src)
+	info.Checksum = c.declareFor(src)
+	u, err := c.mp.CreateUpload(ctx, run.obj.Dest, info)
 	if err != nil {
 		return nil, err
 	}
 	st = task.UploadState{
 		Job: run.job, Key: run.obj.Key, Dest: run.obj.Dest, UploadID: u.ID, PartSize: ps,
 		Size: src.Size, ModTime: src.ModTime, ETag: src.ETag, Created: c.o.Now(),
+		Checksum: u.Checksum, Verify: c.o.Verify,
 	}
 	if err := c.o.Uploads.SaveUpload(ctx, st); err != nil {
 		// Unrecorded, the upload would be orphaned by a crash: give it up.
@@ -142,12 +162,16 @@ func (c *Copier) prepareUpload(ctx context.Context, run *copyRun, src storage.Ob
 }
 
 // stale says why a saved upload cannot be resumed for this object, or "".
-func stale(st task.UploadState, obj task.Object, src storage.ObjectInfo, ps int64) string {
+func stale(st task.UploadState, obj task.Object, src storage.ObjectInfo, ps int64, verify string) string {
 	switch {
 	case st.Dest != obj.Dest:
 		return fmt.Sprintf("destination key was %q", st.Dest)
 	case st.PartSize != ps:
 		return fmt.Sprintf("part size was %d, now %d", st.PartSize, ps)
+	case modeOf(st).verify != verify:
+		return fmt.Sprintf("parts were hashed for verify=%s, now %s", modeOf(st).verify, verify)
+	case st.Checksum != "" && st.Checksum != src.Checksum:
+		return fmt.Sprintf("declared checksum %s, the source now has %q", st.Checksum, src.Checksum)
 	}
 	return storage.Changed(storage.ObjectInfo{Size: st.Size, ModTime: st.ModTime, ETag: st.ETag}, src)
 }
@@ -155,8 +179,9 @@ func stale(st task.UploadState, obj task.Object, src storage.ObjectInfo, ps int6
 // reconcile keeps the saved parts the destination still holds unchanged:
 // same number, size and ETag in both lists, and the size the plan gives
 // that number. Everything else is sent again; a part the destination holds
-// but we have no checksums for cannot be verified, so it is replaced too.
-func reconcile(saved []task.PartState, listed []storage.Part, size, ps int64) []task.PartState {
+// but we lack a digest for (its MD5, when needMD5) cannot be verified, so
+// it is replaced too.
+func reconcile(saved []task.PartState, listed []storage.Part, size, ps int64, needMD5 bool) []task.PartState {
 	held := make(map[int]storage.Part, len(listed))
 	for _, p := range listed {
 		held[p.Number] = p
@@ -165,7 +190,7 @@ func reconcile(saved []task.PartState, listed []storage.Part, size, ps int64) []
 	for _, p := range saved {
 		h, ok := held[p.Number]
 		md5, err := hex.DecodeString(p.MD5)
-		if ok && err == nil && len(md5) == 16 && h.Size == p.Size && p.Size == planned(p.Number, size, ps) &&
+		if ok && (!needMD5 || err == nil && len(md5) == 16) && h.Size == p.Size && p.Size == planned(p.Number, size, ps) &&
 			storage.ETagEqual(h.ETag, p.ETag) {
 			keep = append(keep, p)
 		}

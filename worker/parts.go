@@ -128,8 +128,8 @@ func (c *Copier) sendPart(ctx context.Context, run *copyRun, up *upload, src sto
 	if why := storage.Changed(src, info); why != "" {
 		return task.PartState{}, fmt.Errorf("%w: part %d: %s", retry.ErrChanged, n, why)
 	}
-	h := newHashingReader(c.o.Throttle.Reader(ctx, rc), &run.bytesRead, c.o.Progress)
-	p, err := c.mp.UploadPart(ctx, storage.Upload{Key: st.Dest, ID: st.UploadID}, n, h, size)
+	h := newHashingReader(c.o.Throttle.Reader(ctx, rc), c.planPart(modeOf(st)), &run.bytesRead, c.o.Progress)
+	p, err := c.mp.UploadPart(ctx, storage.Upload{Key: st.Dest, ID: st.UploadID, Checksum: st.Checksum}, n, h, size)
 	if errors.Is(err, storage.ErrNoSuchUpload) {
 		return task.PartState{}, fmt.Errorf("%w: %w", errUploadGone, err)
 	}

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -32,8 +33,10 @@ func (c *Copier) copySingle(ctx context.Context, run *copyRun) (outcome, error) 
 		c.discardUpload(ctx, run)
 		run.multipart = false
 	}
-	h := newHashingReader(c.o.Throttle.Reader(ctx, rc), &run.bytesRead, c.o.Progress)
+	plan := c.planSingle(src)
+	h := newHashingReader(c.o.Throttle.Reader(ctx, rc), plan, &run.bytesRead, c.o.Progress)
 	info := carriedMeta(src)
+	info.Checksum = plan.declare
 	dst, err := c.o.Dst.Put(ctx, run.obj.Dest, h, info)
 	if err != nil {
 		return outcome{}, err
@@ -43,23 +46,32 @@ func (c *Copier) copySingle(ctx context.Context, run *copyRun) (outcome, error) 
 		run.damaged = true
 		return outcome{}, err
 	}
-	method, err := VerifyDest(c.o.Verify, sums, dst)
-	if err == nil && c.o.Verify == VerifyReread {
-		method, err = c.reread(ctx, run.obj.Dest, sums)
-	}
+	method, err := c.verifyDest(ctx, run.obj.Dest, sums, dst)
 	if err != nil {
 		run.damaged = true
 		return outcome{}, err
 	}
 	return outcome{src: src, res: task.Result{
 		Status: task.StatusVerified, Method: method, DestETag: dst.ETag,
-		CRC64: sums.CRC64, HasCRC64: true,
+		CRC64: sums.CRC64, HasCRC64: sums.HasCRC64,
 	}}, nil
+}
+
+// verifyDest is VerifyDest, then the read-back that verify=reread asks for
+// or that a destination ignoring a declared checksum makes necessary.
+func (c *Copier) verifyDest(ctx context.Context, key string, sums Sums, dst storage.ObjectInfo) (task.Method, error) {
+	method, err := VerifyDest(c.o.Verify, sums, dst)
+	if errors.Is(err, errNotValidated) || err == nil && c.o.Verify == VerifyReread {
+		method, err = c.reread(ctx, key, sums)
+	}
+	return method, err
 }
 
 // carriedMeta is what the destination object inherits from the source:
 // HTTP headers, user metadata, storage class, and the mtime (a local
 // destination keeps it; S3 sets its own).
+// The source's checksum is not carried: a copier declares it only when
+// the destination validates it (hashPlan.declare).
 func carriedMeta(src storage.ObjectInfo) storage.ObjectInfo {
 	return storage.ObjectInfo{
 		Size:               src.Size,

@@ -3,6 +3,7 @@ package worker
 import (
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,8 +16,10 @@ import (
 // Verification modes (Options.Verify; DESIGN §6).
 const (
 	// VerifyAuto compares what the copier computed while streaming with the
-	// strongest check the destination offers: its CRC64 (OSS), else an
+	// strongest check the destination offers: its CRC64 (OSS), else the
+	// source's own checksum, which the destination validated (S3), else an
 	// MD5-shaped ETag (single-part MD5, or the multipart ETag), else size.
+	// What is computed is planned per object (plan.go).
 	VerifyAuto = "auto"
 	// VerifyReread does what auto does, then reads the destination back
 	// and compares its CRC64.
@@ -25,18 +28,35 @@ const (
 	// (S3 with SSE-KMS or SSE-C): CRC64s are still compared where reported,
 	// since they cannot be mistaken for anything else.
 	VerifySize = "size"
+	// VerifyOff computes no digest at all and compares sizes only: the
+	// manifest then holds no CRC64 either. It exists to measure what
+	// verification costs, and for stores verified by other means.
+	VerifyOff = "off"
 )
 
 // Sums describes bytes as the copier read and sent them.
 type Sums struct {
-	Size  int64
-	CRC64 uint64
+	Size     int64
+	CRC64    uint64
+	HasCRC64 bool // false under verify=off
 	// MD5 is the whole object's MD5, known for single-part copies only
 	// (parallel parts cannot be hashed as one stream).
 	MD5 []byte
 	// PartMD5s are the parts' MD5s in part order, for multipart copies.
 	PartMD5s [][]byte
+	// Checksum is the source's checksum algorithm computed over the bytes
+	// read (storage.ObjectInfo.Checksum form), when planned.
+	Checksum string
+	// Declared is the source's own checksum handed to the destination to
+	// validate; its echo in the destination's answer proves the copy.
+	Declared string
 }
+
+// errNotValidated: the destination stored a copy without echoing the
+// checksum it was given, so it did not validate it. The copier did not
+// compute what else it could compare (it counted on that check), so it
+// reads the copy back instead; the backend stops declaring from then on.
+var errNotValidated = errors.New("destination ignored the declared checksum")
 
 // MismatchError says that a check failed: the bytes were damaged on their
 // way from the source or to the destination. It wraps storage.ErrCorrupt,
@@ -76,14 +96,26 @@ func VerifyDest(mode string, sent Sums, dest storage.ObjectInfo) (task.Method, e
 		return "", &MismatchError{Side: "destination", Check: "size",
 			Want: strconv.FormatInt(sent.Size, 10), Got: strconv.FormatInt(dest.Size, 10)}
 	}
-	if dest.HasCRC64 {
+	if dest.HasCRC64 && sent.HasCRC64 {
 		if dest.CRC64 != sent.CRC64 {
 			return "", &MismatchError{Side: "destination", Check: "crc64",
 				Want: crc.FormatOSS(sent.CRC64), Got: crc.FormatOSS(dest.CRC64)}
 		}
 		return task.MethodCRC64, nil
 	}
-	if mode == VerifySize {
+	if sent.Declared != "" {
+		switch dest.Checksum {
+		case sent.Declared:
+			return task.MethodChecksum, nil
+		case "":
+			return "", errNotValidated
+		default:
+			// A store that validates refuses a mismatch (BadDigest); one
+			// that answers with another value has stored other bytes.
+			return "", &MismatchError{Side: "destination", Check: "checksum", Want: sent.Declared, Got: dest.Checksum}
+		}
+	}
+	if mode == VerifySize || mode == VerifyOff {
 		return task.MethodSize, nil
 	}
 	etag := storage.TrimETag(dest.ETag)
@@ -110,9 +142,12 @@ func VerifyDest(mode string, sent Sums, dest storage.ObjectInfo) (task.Method, e
 // faithfully stores and checksums the damaged bytes. read.MD5 is nil when
 // the object was read in parallel parts.
 func VerifySource(mode string, src storage.ObjectInfo, read Sums) error {
-	if src.HasCRC64 && read.Size == src.Size && src.CRC64 != read.CRC64 {
+	if src.HasCRC64 && read.HasCRC64 && read.Size == src.Size && src.CRC64 != read.CRC64 {
 		return &MismatchError{Side: "source", Check: "crc64",
 			Want: crc.FormatOSS(read.CRC64), Got: crc.FormatOSS(src.CRC64)}
+	}
+	if read.Checksum != "" && src.Checksum != "" && read.Size == src.Size && read.Checksum != src.Checksum {
+		return &MismatchError{Side: "source", Check: "checksum", Want: read.Checksum, Got: src.Checksum}
 	}
 	etag := storage.TrimETag(src.ETag)
 	if mode != VerifySize && read.MD5 != nil && isMD5Hex(etag) {
@@ -127,7 +162,7 @@ func VerifySource(mode string, src storage.ObjectInfo, read Sums) error {
 // its CRC64 (OSS) and its ETag, which S3 and OSS make the part's MD5.
 func VerifyPart(mode string, p storage.Part, read Sums) error {
 	side := "part " + strconv.Itoa(p.Number)
-	if p.HasCRC64 && p.CRC64 != read.CRC64 {
+	if p.HasCRC64 && read.HasCRC64 && p.CRC64 != read.CRC64 {
 		return &MismatchError{Side: side, Check: "crc64", Want: crc.FormatOSS(read.CRC64), Got: crc.FormatOSS(p.CRC64)}
 	}
 	etag := storage.TrimETag(p.ETag)

@@ -20,10 +20,10 @@ func md5sum(b []byte) []byte { s := md5.Sum(b); return s[:] }
 func TestVerifyDest(t *testing.T) {
 	body := []byte("hello, ferry")
 	sumHex := hex.EncodeToString(md5sum(body))
-	single := Sums{Size: int64(len(body)), CRC64: crc.Checksum(body), MD5: md5sum(body)}
+	single := Sums{Size: int64(len(body)), CRC64: crc.Checksum(body), HasCRC64: true, MD5: md5sum(body)}
 	p1, p2 := []byte("part one"), []byte("part two!")
 	multi := Sums{Size: int64(len(p1) + len(p2)),
-		CRC64:    crc.Combine(crc.Checksum(p1), crc.Checksum(p2), int64(len(p2))),
+		CRC64: crc.Combine(crc.Checksum(p1), crc.Checksum(p2), int64(len(p2))), HasCRC64: true,
 		PartMD5s: [][]byte{md5sum(p1), md5sum(p2)}}
 	mpETag := MultipartETag(multi.PartMD5s)
 	otherMP := MultipartETag([][]byte{md5sum(p2), md5sum(p1)})
@@ -49,7 +49,7 @@ func TestVerifyDest(t *testing.T) {
 		{"no etag: size", VerifyAuto, single, storage.ObjectInfo{Size: single.Size}, task.MethodSize, ""},
 		{"size unknown (0) is not a mismatch", VerifyAuto, single, storage.ObjectInfo{ETag: sumHex}, task.MethodMD5, ""},
 		{"size differs", VerifyAuto, single, storage.ObjectInfo{Size: single.Size + 1, ETag: sumHex}, "", "size"},
-		{"empty object", VerifyAuto, Sums{MD5: md5sum(nil), CRC64: 0}, storage.ObjectInfo{ETag: hex.EncodeToString(md5sum(nil))}, task.MethodMD5, ""},
+		{"empty object", VerifyAuto, Sums{MD5: md5sum(nil), CRC64: 0, HasCRC64: true}, storage.ObjectInfo{ETag: hex.EncodeToString(md5sum(nil))}, task.MethodMD5, ""},
 		{"multipart etag", VerifyAuto, multi, storage.ObjectInfo{Size: multi.Size, ETag: strings.ToUpper(mpETag)}, task.MethodMultipartETag, ""},
 		{"multipart etag differs", VerifyAuto, multi, storage.ObjectInfo{Size: multi.Size, ETag: otherMP}, "", "multipart-etag"},
 		{"multipart etag of another part count: size", VerifyAuto, multi, storage.ObjectInfo{Size: multi.Size, ETag: strings.TrimSuffix(otherMP, "-2") + "-3"}, task.MethodSize, ""},
@@ -76,7 +76,7 @@ func TestVerifyDest(t *testing.T) {
 
 func TestVerifySource(t *testing.T) {
 	body := []byte("source bytes")
-	read := Sums{Size: int64(len(body)), CRC64: crc.Checksum(body), MD5: md5sum(body)}
+	read := Sums{Size: int64(len(body)), CRC64: crc.Checksum(body), HasCRC64: true, MD5: md5sum(body)}
 	sumHex := hex.EncodeToString(read.MD5)
 	tests := []struct {
 		name     string
@@ -93,7 +93,7 @@ func TestVerifySource(t *testing.T) {
 		{"md5 etag differs", VerifyAuto, storage.ObjectInfo{Size: read.Size, ETag: strings.Repeat("0", 32)}, read, "md5"},
 		{"md5 etag differs, size mode trusts no etag", VerifySize, storage.ObjectInfo{Size: read.Size, ETag: strings.Repeat("0", 32)}, read, ""},
 		{"multipart source etag is not an md5", VerifyAuto, storage.ObjectInfo{Size: read.Size, ETag: strings.Repeat("0", 32) + "-4"}, read, ""},
-		{"read in parts: no whole md5", VerifyAuto, storage.ObjectInfo{Size: read.Size, ETag: strings.Repeat("0", 32)}, Sums{Size: read.Size, CRC64: read.CRC64}, ""},
+		{"read in parts: no whole md5", VerifyAuto, storage.ObjectInfo{Size: read.Size, ETag: strings.Repeat("0", 32)}, Sums{Size: read.Size, CRC64: read.CRC64, HasCRC64: true}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -112,7 +112,7 @@ func TestVerifySource(t *testing.T) {
 
 func TestVerifyPart(t *testing.T) {
 	body := []byte("a part")
-	read := Sums{Size: int64(len(body)), CRC64: crc.Checksum(body), MD5: md5sum(body)}
+	read := Sums{Size: int64(len(body)), CRC64: crc.Checksum(body), HasCRC64: true, MD5: md5sum(body)}
 	sumHex := hex.EncodeToString(read.MD5)
 	assert.NoError(t, VerifyPart(VerifyAuto, storage.Part{Number: 3, ETag: strings.ToUpper(sumHex), CRC64: read.CRC64, HasCRC64: true}, read))
 	assert.NoError(t, VerifyPart(VerifyAuto, storage.Part{Number: 3, ETag: "opaque"}, read))

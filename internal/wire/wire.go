@@ -100,7 +100,8 @@ func Upload(u task.UploadState) *pb.UploadState {
 		parts[i] = &pb.PartState{Number: int32(p.Number), Size: p.Size, Etag: p.ETag, Crc64: p.CRC64, Md5: p.MD5}
 	}
 	return &pb.UploadState{Job: u.Job, Key: u.Key, Dest: u.Dest, UploadId: u.UploadID, PartSize: u.PartSize,
-		Size: u.Size, ModTime: ts(u.ModTime), Etag: u.ETag, Parts: parts, Created: ts(u.Created)}
+		Size: u.Size, ModTime: ts(u.ModTime), Etag: u.ETag, Parts: parts, Created: ts(u.Created),
+		Checksum: u.Checksum, Verify: u.Verify}
 }
 
 // ToUpload converts back.
@@ -111,5 +112,5 @@ func ToUpload(u *pb.UploadState) task.UploadState {
 	}
 	return task.UploadState{Job: u.GetJob(), Key: u.GetKey(), Dest: u.GetDest(), UploadID: u.GetUploadId(),
 		PartSize: u.GetPartSize(), Size: u.GetSize(), ModTime: fromTS(u.GetModTime()), ETag: u.GetEtag(),
-		Parts: parts, Created: fromTS(u.GetCreated())}
+		Parts: parts, Created: fromTS(u.GetCreated()), Checksum: u.GetChecksum(), Verify: u.GetVerify()}
 }

@@ -25,6 +25,7 @@ func TestRoundTrips(t *testing.T) {
 	assert.Equal(t, []task.Result{r, r}, ToResults(Results([]task.Result{r, r})))
 
 	u := task.UploadState{Job: "j", Key: "k", Dest: "d", UploadID: "u", PartSize: 5 << 20, Size: 11 << 20, ModTime: now, ETag: "e",
-		Parts: []task.PartState{{Number: 1, Size: 5 << 20, ETag: "p1", CRC64: 1, MD5: "m1"}}, Created: now}
+		Parts: []task.PartState{{Number: 1, Size: 5 << 20, ETag: "p1", CRC64: 1, MD5: "m1"}}, Created: now,
+		Checksum: "crc64nvme:WZvzgmIcGKc=", Verify: "size"}
 	assert.Equal(t, u, ToUpload(Upload(u)))
 }

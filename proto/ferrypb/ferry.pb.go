@@ -520,6 +520,8 @@ type UploadState struct {
 	Etag          string                 `protobuf:"bytes,8,opt,name=etag,proto3" json:"etag,omitempty"`
 	Parts         []*PartState           `protobuf:"bytes,9,rep,name=parts,proto3" json:"parts,omitempty"`
 	Created       *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=created,proto3" json:"created,omitempty"`
+	Checksum      string                 `protobuf:"bytes,11,opt,name=checksum,proto3" json:"checksum,omitempty"`
+	Verify        string                 `protobuf:"bytes,12,opt,name=verify,proto3" json:"verify,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -622,6 +624,20 @@ func (x *UploadState) GetCreated() *timestamppb.Timestamp {
 		return x.Created
 	}
 	return nil
+}
+
+func (x *UploadState) GetChecksum() string {
+	if x != nil {
+		return x.Checksum
+	}
+	return ""
+}
+
+func (x *UploadState) GetVerify() string {
+	if x != nil {
+		return x.Verify
+	}
+	return ""
 }
 
 type RegisterRequest struct {
@@ -3019,7 +3035,7 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x04size\x18\x02 \x01(\x03R\x04size\x12\x12\n" +
 	"\x04etag\x18\x03 \x01(\tR\x04etag\x12\x14\n" +
 	"\x05crc64\x18\x04 \x01(\x04R\x05crc64\x12\x10\n" +
-	"\x03md5\x18\x05 \x01(\tR\x03md5\"\xbf\x02\n" +
+	"\x03md5\x18\x05 \x01(\tR\x03md5\"\xf3\x02\n" +
 	"\vUploadState\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x12\n" +
@@ -3031,7 +3047,9 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x04etag\x18\b \x01(\tR\x04etag\x12)\n" +
 	"\x05parts\x18\t \x03(\v2\x13.ferry.v1.PartStateR\x05parts\x124\n" +
 	"\acreated\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\acreated\"\x81\x01\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\acreated\x12\x1a\n" +
+	"\bchecksum\x18\v \x01(\tR\bchecksum\x12\x16\n" +
+	"\x06verify\x18\f \x01(\tR\x06verify\"\x81\x01\n" +
 	"\x0fRegisterRequest\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\tR\x06worker\x12 \n" +
 	"\vconcurrency\x18\x02 \x01(\x05R\vconcurrency\x12\x18\n" +

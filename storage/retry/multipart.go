@@ -2,6 +2,7 @@ package retry
 
 import (
 	"context"
+	"errors"
 	"io"
 
 	"github.com/ferry-migrate/ferry/storage"
@@ -43,10 +44,24 @@ func (m *multipartBackend) ListParts(ctx context.Context, u storage.Upload) ([]s
 // CompleteUpload is retried like any call. If an earlier attempt did
 // complete the upload and only the response was lost, the retry gets
 // ErrNoSuchUpload (permanent); the caller can tell by a Stat of the key.
+// ErrCorrupt is not retried here: the store refused the assembled parts
+// against a declared checksum, and the same parts get the same answer
+// (after re-reading the whole object each time). The caller must send them
+// again.
 func (m *multipartBackend) CompleteUpload(ctx context.Context, u storage.Upload, parts []storage.Part) (storage.ObjectInfo, error) {
-	return call(ctx, m.backend, "complete-upload", u.Key, func() (storage.ObjectInfo, error) {
-		return m.mp.CompleteUpload(ctx, u, parts)
+	var refused error
+	info, err := call(ctx, m.backend, "complete-upload", u.Key, func() (storage.ObjectInfo, error) {
+		info, err := m.mp.CompleteUpload(ctx, u, parts)
+		if errors.Is(err, storage.ErrCorrupt) {
+			refused = err
+			return info, nil // ends the retries
+		}
+		return info, err
 	})
+	if refused != nil {
+		return storage.ObjectInfo{}, refused
+	}
+	return info, err
 }
 
 func (m *multipartBackend) AbortUpload(ctx context.Context, u storage.Upload) error {

@@ -37,8 +37,9 @@ import (
 
 // New returns b with retries according to p (zero fields of p take their
 // defaults). The result implements storage.Multipart exactly when b does.
-// It passes storage.Checker through (as a no-op when b has no Check); other
-// optional interfaces of b are not passed through.
+// It passes storage.Checker through (as a no-op when b has no Check) and
+// storage.EvidenceReporter; other optional interfaces of b are not passed
+// through.
 func New(b storage.Backend, p Policy) storage.Backend {
 	rb := &backend{inner: b, p: p.withDefaults()}
 	if mp, ok := b.(storage.Multipart); ok {
@@ -48,11 +49,16 @@ func New(b storage.Backend, p Policy) storage.Backend {
 }
 
 var (
-	_ storage.Backend     = (*backend)(nil)
-	_ storage.Multipart   = (*multipartBackend)(nil)
-	_ storage.Checker     = (*backend)(nil)
-	_ storage.LevelLister = (*backend)(nil)
+	_ storage.Backend          = (*backend)(nil)
+	_ storage.Multipart        = (*multipartBackend)(nil)
+	_ storage.Checker          = (*backend)(nil)
+	_ storage.LevelLister      = (*backend)(nil)
+	_ storage.EvidenceReporter = (*backend)(nil)
 )
+
+// Evidence is the inner backend's: retries change how often a write is
+// tried, not what its answer proves.
+func (b *backend) Evidence() storage.Evidence { return storage.EvidenceOf(b.inner) }
 
 // backend is the wrapper for backends without multipart support. It is a
 // separate type from multipartBackend so that a type assertion on New's

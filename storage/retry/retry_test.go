@@ -280,3 +280,20 @@ func TestEveryOperation(t *testing.T) {
 		}
 	}
 }
+
+// TestCompleteRefusedIsNotRetried: a store that refuses the assembled parts
+// against a declared checksum (ErrCorrupt, otherwise retryable) would give
+// the same answer to the same parts, after re-reading the whole object.
+func TestCompleteRefusedIsNotRetried(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	u, err := f.CreateUpload(ctx, "k", storage.ObjectInfo{})
+	require.NoError(t, err)
+	before := f.count("complete-upload")
+	f.fail("complete-upload", wrapErr("complete-upload", storage.ErrCorrupt))
+	b := New(f, testPolicy(&sleeper{})).(storage.Multipart)
+	_, err = b.CompleteUpload(ctx, u, nil)
+	require.ErrorIs(t, err, storage.ErrCorrupt)
+	assert.Equal(t, 1, f.count("complete-upload")-before)
+	assert.Equal(t, storage.Retryable, storage.Classify(err), "the object is retried, by sending its parts again")
+}

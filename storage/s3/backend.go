@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -23,15 +24,17 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/ferry-migrate/ferry/storage"
 )
 
 var (
-	_ storage.Backend     = (*Backend)(nil)
-	_ storage.Multipart   = (*Backend)(nil)
-	_ storage.Checker     = (*Backend)(nil)
-	_ storage.LevelLister = (*Backend)(nil)
+	_ storage.Backend          = (*Backend)(nil)
+	_ storage.Multipart        = (*Backend)(nil)
+	_ storage.Checker          = (*Backend)(nil)
+	_ storage.LevelLister      = (*Backend)(nil)
+	_ storage.EvidenceReporter = (*Backend)(nil)
 )
 
 // Backend is one bucket.
@@ -39,6 +42,9 @@ type Backend struct {
 	cfg    resolved
 	name   string
 	client *awss3.Client
+	// ignoresChecksums is set once a write that passed a checksum came
+	// back without it (see noteEcho).
+	ignoresChecksums atomic.Bool
 }
 
 // New builds a backend. It does not contact the server; call Check for that.
@@ -184,7 +190,11 @@ func (b *Backend) Stat(ctx context.Context, key string) (storage.ObjectInfo, err
 	if err := b.validKey("stat", key); err != nil {
 		return storage.ObjectInfo{}, err
 	}
-	out, err := b.client.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: aws.String(b.cfg.Bucket), Key: aws.String(key)})
+	in := &awss3.HeadObjectInput{Bucket: aws.String(b.cfg.Bucket), Key: aws.String(key)}
+	if b.useChecksums() {
+		in.ChecksumMode = types.ChecksumModeEnabled // a HEAD has no body to validate
+	}
+	out, err := b.client.HeadObject(ctx, in)
 	if err != nil {
 		return storage.ObjectInfo{}, b.wrap("stat", key, err)
 	}
@@ -223,7 +233,12 @@ func (b *Backend) Open(ctx context.Context, key string, offset, length int64) (i
 	case offset > 0:
 		in.Range = aws.String(fmt.Sprintf("bytes=%d-", offset))
 	}
-	out, err := b.client.GetObject(ctx, in)
+	var opts []func(*awss3.Options)
+	if in.Range == nil && b.useChecksums() && b.cfg.required {
+		// Without required the SDK asks (and validates) by itself.
+		opts = append(opts, askChecksum)
+	}
+	out, err := b.client.GetObject(ctx, in, opts...)
 	if err != nil {
 		return nil, storage.ObjectInfo{}, b.wrap("open", key, err)
 	}
@@ -272,11 +287,18 @@ func (b *Backend) Put(ctx context.Context, key string, r io.Reader, info storage
 		ContentLength: aws.Int64(info.Size),
 	}
 	applyPutMeta(in, info)
+	var passed string
+	if info.Checksum != "" && b.passChecksums() {
+		passed = info.Checksum
+		_, in.ChecksumCRC32, in.ChecksumCRC32C, in.ChecksumCRC64NVME = checksumFields(passed)
+	}
 	out, err := b.client.PutObject(ctx, in, unsignedPayload)
 	if err != nil {
 		return storage.ObjectInfo{}, b.wrap("put", key, err)
 	}
-	res := storage.ObjectInfo{Key: key, Size: info.Size, ETag: storage.TrimETag(aws.ToString(out.ETag))}
+	res := storage.ObjectInfo{Key: key, Size: info.Size, ETag: storage.TrimETag(aws.ToString(out.ETag)),
+		Checksum: checksumOf(out.ChecksumType, out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME)}
+	b.noteEcho(passed, res.Checksum)
 	if err := readCRC(&res, out.ResultMetadata); err != nil {
 		return storage.ObjectInfo{}, b.wrap("put", key, err)
 	}

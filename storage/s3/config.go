@@ -28,7 +28,7 @@ const (
 const (
 	ChecksumAuto          = "auto"           // when_supported on AWS, when_required elsewhere
 	ChecksumWhenSupported = "when_supported" // SDK default: aws-chunked + CRC32 trailer over HTTPS
-	ChecksumWhenRequired  = "when_required"  // only where the API demands one
+	ChecksumWhenRequired  = "when_required"  // only where the API demands one; no checksum passthrough either
 )
 
 // Config describes one bucket. The zero value of every optional field is a

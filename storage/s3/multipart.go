@@ -33,11 +33,17 @@ func (b *Backend) CreateUpload(ctx context.Context, key string, info storage.Obj
 		Metadata:           info.Metadata,
 		StorageClass:       types.StorageClass(info.StorageClass),
 	}
+	var declared string
+	if info.Checksum != "" && b.passChecksums() {
+		declared = info.Checksum
+		in.ChecksumAlgorithm, _, _, _ = checksumFields(declared)
+		in.ChecksumType = types.ChecksumTypeFullObject
+	}
 	out, err := b.client.CreateMultipartUpload(ctx, in)
 	if err != nil {
 		return storage.Upload{}, b.wrap("create-upload", key, err)
 	}
-	return storage.Upload{Key: key, ID: aws.ToString(out.UploadId)}, nil
+	return storage.Upload{Key: key, ID: aws.ToString(out.UploadId), Checksum: declared}, nil
 }
 
 // UploadPart sends exactly size bytes as part n.
@@ -46,14 +52,21 @@ func (b *Backend) UploadPart(ctx context.Context, u storage.Upload, n int, r io.
 		return storage.Part{}, &storage.Error{Backend: b.name, Op: "upload-part", Key: u.Key,
 			Err: fmt.Errorf("part number %d outside 1..%d", n, storage.MaxParts)}
 	}
-	out, err := b.client.UploadPart(ctx, &awss3.UploadPartInput{
+	in := &awss3.UploadPartInput{
 		Bucket:        aws.String(b.cfg.Bucket),
 		Key:           aws.String(u.Key),
 		UploadId:      aws.String(u.ID),
 		PartNumber:    aws.Int32(int32(n)),
 		Body:          newExactReader(r, size),
 		ContentLength: aws.Int64(size),
-	}, unsignedPayload)
+	}
+	if u.Checksum != "" && !b.cfg.required {
+		// The SDK computes a part checksum by itself here, and it must be
+		// of the upload's algorithm. In when_required mode it sends none
+		// and the store computes the parts' own.
+		in.ChecksumAlgorithm, _, _, _ = checksumFields(u.Checksum)
+	}
+	out, err := b.client.UploadPart(ctx, in, unsignedPayload)
 	if err != nil {
 		return storage.Part{}, b.wrap("upload-part", u.Key, err)
 	}
@@ -99,16 +112,30 @@ func (b *Backend) CompleteUpload(ctx context.Context, u storage.Upload, parts []
 		done[i] = types.CompletedPart{PartNumber: aws.Int32(int32(p.Number)), ETag: aws.String(`"` + p.ETag + `"`)}
 		size += p.Size
 	}
-	out, err := b.client.CompleteMultipartUpload(ctx, &awss3.CompleteMultipartUploadInput{
+	in := &awss3.CompleteMultipartUploadInput{
 		Bucket:          aws.String(b.cfg.Bucket),
 		Key:             aws.String(u.Key),
 		UploadId:        aws.String(u.ID),
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: done},
-	})
+	}
+	if u.Checksum != "" {
+		// The store validates the assembled object against the value
+		// declared at CreateUpload (BadDigest -> ErrCorrupt), and wants
+		// each part's checksum too, which it computed itself; a resumed
+		// upload's parts were sent by other processes, so ask for them.
+		in.ChecksumType = types.ChecksumTypeFullObject
+		_, in.ChecksumCRC32, in.ChecksumCRC32C, in.ChecksumCRC64NVME = checksumFields(u.Checksum)
+		if err := b.partChecksums(ctx, u, done); err != nil {
+			return storage.ObjectInfo{}, err
+		}
+	}
+	out, err := b.client.CompleteMultipartUpload(ctx, in)
 	if err != nil {
 		return storage.ObjectInfo{}, b.wrap("complete-upload", u.Key, err)
 	}
-	info := storage.ObjectInfo{Key: u.Key, Size: size, ETag: storage.TrimETag(aws.ToString(out.ETag))}
+	info := storage.ObjectInfo{Key: u.Key, Size: size, ETag: storage.TrimETag(aws.ToString(out.ETag)),
+		Checksum: checksumOf(out.ChecksumType, out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME)}
+	b.noteEcho(u.Checksum, info.Checksum)
 	if err := readCRC(&info, out.ResultMetadata); err != nil {
 		return storage.ObjectInfo{}, b.wrap("complete-upload", u.Key, err)
 	}
@@ -148,4 +175,28 @@ func (b *Backend) ListUploads(ctx context.Context, prefix string, fn func(storag
 		}
 		in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
 	}
+}
+
+// partChecksums fills done's checksum fields from ListParts.
+func (b *Backend) partChecksums(ctx context.Context, u storage.Upload, done []types.CompletedPart) error {
+	in := &awss3.ListPartsInput{Bucket: aws.String(b.cfg.Bucket), Key: aws.String(u.Key), UploadId: aws.String(u.ID)}
+	held := map[int32]types.Part{}
+	for {
+		out, err := b.client.ListParts(ctx, in)
+		if err != nil {
+			return b.wrap("complete-upload", u.Key, err)
+		}
+		for _, p := range out.Parts {
+			held[aws.ToInt32(p.PartNumber)] = p
+		}
+		if !aws.ToBool(out.IsTruncated) || out.NextPartNumberMarker == nil {
+			break
+		}
+		in.PartNumberMarker = out.NextPartNumberMarker
+	}
+	for i := range done {
+		p := held[aws.ToInt32(done[i].PartNumber)]
+		done[i].ChecksumCRC32, done[i].ChecksumCRC32C, done[i].ChecksumCRC64NVME = p.ChecksumCRC32, p.ChecksumCRC32C, p.ChecksumCRC64NVME
+	}
+	return nil
 }

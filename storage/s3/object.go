@@ -63,6 +63,7 @@ func headInfo(key string, out *awss3.HeadObjectOutput) storage.ObjectInfo {
 		ContentEncoding:    aws.ToString(out.ContentEncoding),
 		Metadata:           lowerKeys(out.Metadata),
 		StorageClass:       string(out.StorageClass),
+		Checksum:           checksumOf(out.ChecksumType, out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME),
 	}
 }
 
@@ -78,6 +79,9 @@ func getInfo(key string, out *awss3.GetObjectOutput) (storage.ObjectInfo, error)
 		ContentEncoding:    aws.ToString(out.ContentEncoding),
 		Metadata:           lowerKeys(out.Metadata),
 		StorageClass:       string(out.StorageClass),
+	}
+	if out.ContentRange == nil {
+		info.Checksum = checksumOf(out.ChecksumType, out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME)
 	}
 	if cr := aws.ToString(out.ContentRange); cr != "" {
 		total, err := totalFromContentRange(cr)
