@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -22,8 +23,16 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	progress := fs.String("progress", "auto", "progress display: auto (bar on a terminal, log lines otherwise), bar, log, none")
 	asJSON := fs.Bool("json", false, "print the final report as JSON")
 	once := fs.Bool("once", false, "with isIncremental=true: run one pass and exit instead of repeating")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to this file (for `go tool pprof`, in performance reports)")
 	if err := parse(fs, args, 1, 1); err != nil {
 		return flagExit(err)
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return fail(e, err)
+		}
+		defer stop()
 	}
 	if *workers < 1 || *workers > 4096 {
 		return fail(e, fmt.Errorf("--workers %d: give a number from 1 to 4096", *workers))
@@ -181,4 +190,20 @@ func progressLine(s standalone.Status) string {
 	return fmt.Sprintf("[%s] objects %d/%d  bytes %s/%s  %s  ETA %s  failed %d",
 		scan, done, total, bytesIEC(doneBytes), bytesIEC(max(c.ScannedBytes, doneBytes)),
 		rate(s.BytesSent, s.Elapsed), eta(doneBytes, c.ScannedBytes, s.Elapsed), c.Failed)
+}
+
+// startCPUProfile profiles the process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("--cpuprofile %s: %w", path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}, nil
 }

@@ -172,6 +172,15 @@ func (s *S3Server) ready() bool {
 }
 
 // Stop kills the server. Safe to call twice.
+// Pid is the server process's id (0 once stopped), for benchmarks that
+// account its CPU time.
+func (s *S3Server) Pid() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 func (s *S3Server) Stop() {
 	if s.cmd != nil && s.cmd.Process != nil {
 		_ = s.cmd.Process.Kill()

@@ -21,6 +21,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -38,12 +39,13 @@ type dataset struct {
 	Name  string
 	Count int
 	Size  int64
+	Runs  int // rounds; -runs overrides
 }
 
 type config struct {
 	quick                              bool
 	runs, workers                      int
-	work, out, bin                     string
+	work, out, bin, profile            string
 	sections                           map[string]bool
 	tools                              []string
 	scanSizes                          []int
@@ -54,11 +56,12 @@ type config struct {
 func main() {
 	var c config
 	quick := flag.Bool("quick", os.Getenv("BENCH_QUICK") == "1", "small datasets (also BENCH_QUICK=1)")
-	flag.IntVar(&c.runs, "runs", 3, "runs per tool and dataset")
+	flag.IntVar(&c.runs, "runs", 0, "runs per tool and dataset (default 3 for small objects, 5 for the large sets, whose single runs are short and noisier)")
 	flag.IntVar(&c.workers, "workers", 16, "concurrency for every tool (ferry --workers, rclone --transfers, rawpipe -workers)")
 	flag.StringVar(&c.work, "work", "", "scratch directory (default $TMPDIR/ferry-bench)")
 	flag.StringVar(&c.out, "out", "docs/benchmarks.md", "results file (tables replaced between markers)")
 	flag.StringVar(&c.bin, "bin", "", "directory with ferry, rawpipe, scanbench, hashbench (built by make bench)")
+	flag.StringVar(&c.profile, "profile", "", "write a CPU profile of every ferry run into this directory (ferry run --cpuprofile)")
 	sections := flag.String("sections", "copy,verify,scan,hash", "which parts to run")
 	tools := flag.String("tools", "ferry,rclone,raw", "tools compared in the copy section")
 	sets := flag.String("sets", "", "datasets to run, comma-separated (default all: a-small,b-large,c-huge)")
@@ -85,11 +88,16 @@ func main() {
 	c.scan, c.hash = filepath.Join(c.bin, "scanbench"), filepath.Join(c.bin, "hashbench")
 	c.rclone = filepath.Join(cache, "bin", "rclone")
 	if c.quick {
-		c.sets = []dataset{{"a-small", 2000, 16 << 10}, {"b-large", 4, 64 << 20}, {"c-huge", 1, 256 << 20}}
+		c.sets = []dataset{{"a-small", 2000, 16 << 10, 3}, {"b-large", 4, 64 << 20, 3}, {"c-huge", 1, 256 << 20, 3}}
 		c.scanSizes = []int{100_000, 200_000}
 	} else {
-		c.sets = []dataset{{"a-small", 20000, 16 << 10}, {"b-large", 32, 64 << 20}, {"c-huge", 1, 2 << 30}}
+		c.sets = []dataset{{"a-small", 20000, 16 << 10, 3}, {"b-large", 32, 64 << 20, 5}, {"c-huge", 1, 2 << 30, 5}}
 		c.scanSizes = []int{1_000_000, 2_000_000}
+	}
+	for i := range c.sets {
+		if c.runs > 0 {
+			c.sets[i].Runs = c.runs
+		}
 	}
 	if *sets != "" {
 		keep := strings.Split(*sets, ",")
@@ -262,6 +270,34 @@ type env struct {
 	sc, dc   *s3.Client
 	bundle   string // both servers' certificates
 	seq      int
+	// cpu holds each run's CPU seconds by series key (dataset/tool): the
+	// tool's own and both servers'. Wall time is what a user sees; CPU
+	// time is steadier on a shared 2-core box and says where it goes.
+	cpu     map[string][]runCPU
+	warming bool // the run in progress is a warm-up: not recorded
+}
+
+type runCPU struct{ tool, servers float64 }
+
+// serverCPU is the CPU seconds both servers used so far, from
+// /proc/PID/stat (utime + stime, in clock ticks of 1/100 s on Linux).
+func (e *env) serverCPU() float64 {
+	var total float64
+	for _, s := range []*testserver.S3Server{e.src, e.dst} {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.Pid()))
+		if err != nil {
+			continue
+		}
+		// Fields after the ")" closing the command name: utime and
+		// stime are the 12th and 13th.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) > 12 {
+			u, _ := strconv.ParseFloat(f[11], 64)
+			st, _ := strconv.ParseFloat(f[12], 64)
+			total += (u + st) / 100
+		}
+	}
+	return total
 }
 
 func unsigned(o *s3.Options) {
@@ -439,7 +475,11 @@ destCABundle=%s
 		if err := os.WriteFile(cfg, []byte(job), 0o600); err != nil {
 			return 0, err
 		}
-		cmd = exec.CommandContext(ctx, e.c.ferry, "run", "--json", "--progress", "none", "--workers", w, "--data-dir", filepath.Join(dir, "data"), cfg)
+		args := []string{"run", "--json", "--progress", "none", "--workers", w, "--data-dir", filepath.Join(dir, "data")}
+		if e.c.profile != "" {
+			args = append(args, "--cpuprofile", filepath.Join(e.c.profile, bucket+".pprof"))
+		}
+		cmd = exec.CommandContext(ctx, e.c.ferry, append(args, cfg)...)
 	case tool == "rclone":
 		cmd = exec.CommandContext(ctx, e.c.rclone, "copy", "src:"+d.Name, "dst:"+bucket, "--transfers", w,
 			"--ca-cert", e.bundle, "--config", filepath.Join(e.c.work, "rclone.conf"),
@@ -461,11 +501,30 @@ destCABundle=%s
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// Every run starts with no dirty pages: the previous run's write-back
+	// would otherwise land on whoever runs next.
+	syscall.Sync()
+	srv0 := e.serverCPU()
 	t := time.Now()
 	err := cmd.Run()
 	secs := time.Since(t).Seconds()
 	if err != nil {
 		return 0, fmt.Errorf("%s on %s: %v\n%s%s", tool, d.Name, err, tail(stdout.String()), tail(stderr.String()))
+	}
+	if e.warming {
+		logf("(warm-up, not counted)")
+	} else if e.cpu == nil {
+		e.cpu = map[string][]runCPU{}
+	}
+	key := d.Name + "/" + tool
+	if verify != "" {
+		key += ":" + verify
+	}
+	if !e.warming {
+		e.cpu[key] = append(e.cpu[key], runCPU{
+			tool:    (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds(),
+			servers: e.serverCPU() - srv0,
+		})
 	}
 	if strings.HasPrefix(tool, "ferry") {
 		var rep struct {
@@ -508,11 +567,22 @@ func median(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// series runs tools on d, c.runs rounds, rotating which tool goes first
+// series runs tools on d, d.Runs rounds, rotating which tool goes first
 // each round; it returns each tool's wall times by round.
+//
+// A warm-up run comes first and is not counted: the first run of a series
+// is 20-30% slower whatever the tool (seen for ferry, rclone and the raw
+// pipe alike), and would handicap whoever opens round 1.
 func (e *env) series(ctx context.Context, d dataset, tools []string) (map[string][]float64, error) {
 	secs := map[string][]float64{}
-	for r := range e.c.runs {
+	name, verify, _ := strings.Cut(tools[len(tools)-1], ":")
+	e.warming = true
+	_, err := e.oneRun(ctx, name, d, verify)
+	e.warming = false
+	if err != nil {
+		return nil, fmt.Errorf("warm-up: %w", err)
+	}
+	for r := range d.Runs {
 		for i := range tools {
 			tool := tools[(i+r)%len(tools)]
 			name, verify, _ := strings.Cut(tool, ":")
@@ -546,9 +616,14 @@ func fmtList(v []float64, f string) string {
 func (e *env) copyBench() (string, error) {
 	ctx := context.Background()
 	var md strings.Builder
-	fmt.Fprintf(&md, "### Copy throughput (S3 -> S3, %d runs per tool, alternating, concurrency %d)\n\n", e.c.runs, e.c.workers)
+	var runs []string
+	for _, d := range e.c.sets {
+		runs = append(runs, fmt.Sprintf("%s %d", d.Name, d.Runs))
+	}
+	fmt.Fprintf(&md, "### Copy throughput (S3 -> S3, runs per tool alternating: %s; concurrency %d)\n\n", strings.Join(runs, ", "), e.c.workers)
 	md.WriteString("Rates are medians over runs of objects / wall time and bytes / wall time (MB = 10^6 bytes); ratios are computed run by run (same round) and the median is shown, with every round's value in brackets.\n\n")
-	md.WriteString("| dataset | tool | median wall s | objects/s | MB/s | all walls (s) |\n|---|---|---|---|---|---|\n")
+	md.WriteString("CPU columns are medians of CPU seconds per run (user + system): the tool's process, and both servers together; all share the 2 cores.\n\n")
+	md.WriteString("| dataset | tool | median wall s | objects/s | MB/s | tool CPU s | servers CPU s | all walls (s) |\n|---|---|---|---|---|---|---|---|\n")
 	var ratios strings.Builder
 	ratios.WriteString("| dataset | ferry/rclone | ferry/raw | rclone/raw |\n|---|---|---|---|\n")
 	tools := e.c.tools
@@ -559,8 +634,9 @@ func (e *env) copyBench() (string, error) {
 		}
 		for _, t := range tools {
 			m := median(secs[t])
-			fmt.Fprintf(&md, "| %s (%d x %s) | %s | %.2f | %.1f | %.1f | %s |\n", d.Name, d.Count, human(d.Size), t, m,
-				float64(d.Count)/m, float64(d.Count)*float64(d.Size)/1e6/m, fmtList(secs[t], "%.2f"))
+			tc, sc := e.cpuMedians(d.Name + "/" + t)
+			fmt.Fprintf(&md, "| %s (%d x %s) | %s | %.2f | %.1f | %.1f | %.1f | %.1f | %s |\n", d.Name, d.Count, human(d.Size), t, m,
+				float64(d.Count)/m, float64(d.Count)*float64(d.Size)/1e6/m, tc, sc, fmtList(secs[t], "%.2f"))
 		}
 		ratio := func(a, b string) string {
 			if secs[a] == nil || secs[b] == nil {
@@ -590,17 +666,25 @@ func (e *env) verifyBench() (string, error) {
 		return "", err
 	}
 	var md strings.Builder
-	fmt.Fprintf(&md, "### Verification on vs off, dataset %s (%d x %s), ferry, %d runs alternating\n\n", d.Name, d.Count, human(d.Size), e.c.runs)
-	md.WriteString("| verify | median wall s | MB/s | all walls (s) |\n|---|---|---|---|\n")
+	fmt.Fprintf(&md, "### Verification on vs off, dataset %s (%d x %s), ferry, %d runs alternating\n\n", d.Name, d.Count, human(d.Size), d.Runs)
+	md.WriteString("| verify | median wall s | MB/s | ferry CPU s | servers CPU s | all walls (s) |\n|---|---|---|---|---|---|\n")
 	for _, t := range tools {
 		m := median(secs[t])
-		fmt.Fprintf(&md, "| %s | %.2f | %.1f | %s |\n", strings.TrimPrefix(t, "ferry:"), m, float64(d.Count)*float64(d.Size)/1e6/m, fmtList(secs[t], "%.2f"))
+		tc, sc := e.cpuMedians(d.Name + "/" + t)
+		fmt.Fprintf(&md, "| %s | %.2f | %.1f | %.1f | %.1f | %s |\n", strings.TrimPrefix(t, "ferry:"), m, float64(d.Count)*float64(d.Size)/1e6/m, tc, sc, fmtList(secs[t], "%.2f"))
 	}
 	r, each := pairRatio(secs["ferry:auto"], secs["ferry:off"])
 	fmt.Fprintf(&md, "\nThroughput auto/off, run by run: median **%.3f** [%s] (cost of verification = %.1f%%). "+
 		"`verify=off` computes no digest and compares sizes only; `auto` computes CRC64 (the manifest's) and, S3 to S3, "+
 		"has the destination validate the source's own CRC64NVME (see worker/plan.go).\n\n",
 		r, fmtList(each, "%.3f"), (1-r)*100)
+	aTool, aSrv := e.cpuMedians(d.Name + "/ferry:auto")
+	oTool, oSrv := e.cpuMedians(d.Name + "/ferry:off")
+	if oTool+oSrv > 0 {
+		fmt.Fprintf(&md, "CPU, which does not depend on what else the box did meanwhile: ferry %.1f s with verification vs %.1f s without, "+
+			"ferry and both servers %.1f s vs %.1f s: verification costs **%.1f%%** of the CPU the copy takes.\n\n",
+			aTool, oTool, aTool+aSrv, oTool+oSrv, (aTool+aSrv-oTool-oSrv)/(oTool+oSrv)*100)
+	}
 	return md.String(), nil
 }
 
@@ -653,4 +737,13 @@ func scanBench(c *config) (string, error) {
 	}
 	md.WriteString("\n")
 	return md.String(), nil
+}
+
+// cpuMedians is the median tool and server CPU seconds of key's runs.
+func (e *env) cpuMedians(key string) (tool, servers float64) {
+	var t, s []float64
+	for _, r := range e.cpu[key] {
+		t, s = append(t, r.tool), append(s, r.servers)
+	}
+	return median(t), median(s)
 }
