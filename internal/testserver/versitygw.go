@@ -117,8 +117,13 @@ func (s *S3Server) start(bin, dir string, opt Options) error {
 		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	}
 	s.Endpoint = "https://" + s.Addr
+	// --keep-alive: versitygw otherwise answers every request with
+	// "Connection: close", so every request of every client pays a fresh TLS
+	// handshake on both ends. Real S3 and OSS endpoints keep connections
+	// alive; without this the benchmarks measured handshakes (half of every
+	// tool's CPU on small objects), not copying.
 	args := []string{"--port", s.Addr, "--cert", s.Cert.CertFile, "--key", s.Cert.KeyFile,
-		"--region", s.Region, "--quiet", "--iam-dir", filepath.Join(dir, "iam")}
+		"--region", s.Region, "--quiet", "--keep-alive", "--iam-dir", filepath.Join(dir, "iam")}
 	if opt.VirtualDomain != "" {
 		args = append(args, "--virtual-domain", opt.VirtualDomain)
 	}
