@@ -60,6 +60,7 @@ func (s *Store) Report(job string, n uint64, results []task.Result) error {
 	if err != nil {
 		return fmt.Errorf("tracker: report to job %q pass %d: %w", job, n, err)
 	}
+	s.trimResident()
 	return nil
 }
 

@@ -132,6 +132,7 @@ func (s *Store) AppendShards(job string, n uint64, shards []task.Shard, skipped 
 	for i := range shards {
 		shards[i].Job, shards[i].Pass, shards[i].ID = job, n, ids[i]
 	}
+	s.trimResident()
 	return ids, nil
 }
 

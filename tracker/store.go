@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -34,7 +35,8 @@ type Options struct {
 type Store struct {
 	db      *bolt.DB
 	path    string
-	pidPath string // written by a read-write Store, removed by Close
+	pidPath string       // written by a read-write Store, removed by Close
+	trimmed atomic.Int64 // unix nanos of the last trimResident
 }
 
 // pidFile names the holder of a read-write Store, so a second process
