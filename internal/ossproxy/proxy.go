@@ -160,8 +160,12 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-t.C:
 			case <-r.Context().Done():
+				// The client gave up: nothing is forwarded, and nothing
+				// answered either. Returning would make net/http send an
+				// empty 200, which a client still reading (the cancel
+				// races the close) takes for a successful, empty answer.
 				t.Stop()
-				return // the client gave up: nothing to forward to
+				panic(http.ErrAbortHandler)
 			}
 		case f.Kind == Reset && upload:
 			// The connection dies mid-body: the server never gets the
