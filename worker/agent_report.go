@@ -3,10 +3,10 @@ package worker
 import (
 	"context"
 	"fmt"
-	"github.com/ferry-migrate/ferry/storage/retry"
 	"time"
 
 	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/storage/retry"
 )
 
 // report sends the shard's pending results, in batches of at most

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/ferry-migrate/ferry/internal/gcpolicy"
 )
 
 // Exit codes. Scripts can tell "some objects failed" (rerun or inspect)
@@ -58,6 +60,7 @@ type env struct {
 }
 
 func main() {
+	gcpolicy.Apply(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(dispatch(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:]))

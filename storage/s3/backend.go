@@ -74,6 +74,9 @@ func New(ctx context.Context, c Config) (*Backend, error) {
 			tr.DialContext = dialLoopbackNames
 		}
 		tr.MaxIdleConnsPerHost = 256
+		// net/http's 4 KiB default splits every body into 4 KiB TLS
+		// writes and reads; a copier moves whole objects.
+		tr.WriteBufferSize, tr.ReadBufferSize = 64<<10, 64<<10
 		// A server that accepts the connection but never answers must not
 		// hang a worker forever; bodies may take long, headers may not.
 		tr.ResponseHeaderTimeout = 2 * time.Minute

@@ -26,6 +26,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/ferry-migrate/ferry/internal/gcpolicy"
 )
 
 func main() {
@@ -46,6 +48,7 @@ func main() {
 	flag.Int64Var(&partSize, "part-size", 50<<20, "multipart part size")
 	flag.Int64Var(&threshold, "threshold", 100<<20, "multipart threshold")
 	flag.Parse()
+	gcpolicy.Apply(os.Getenv) // as ferry runs
 	pem, err := os.ReadFile(ca)
 	if err != nil && ca != "" {
 		fail(err)
@@ -98,6 +101,7 @@ func client(endpoint, access, secret string, pool *x509.CertPool, conns int) *s3
 	hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		tr.TLSClientConfig.RootCAs = pool
 		tr.MaxIdleConnsPerHost = max(conns, 16)
+		tr.WriteBufferSize, tr.ReadBufferSize = 64<<10, 64<<10 // as ferry's backend
 	})
 	return s3.New(s3.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,

@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ferry-migrate/ferry/internal/gcpolicy"
 	"github.com/ferry-migrate/ferry/master"
 	"github.com/ferry-migrate/ferry/storage/backends"
 	"github.com/ferry-migrate/ferry/tracker"
@@ -36,6 +37,7 @@ func main() {
 	threads := flag.Int("threads", 1, "scanThreadCount (ferry's default is 1)")
 	cpuprof := flag.String("cpuprofile", "", "write a CPU profile")
 	flag.Parse()
+	gcpolicy.Apply(os.Getenv) // as ferry runs
 	if *mk > 0 {
 		if err := makeFiles(*src, *mk); err != nil {
 			fail(err)
