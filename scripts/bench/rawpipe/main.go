@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/ferry-migrate/ferry/internal/gcpolicy"
+	fs3 "github.com/ferry-migrate/ferry/storage/s3"
 )
 
 func main() {
@@ -101,7 +102,7 @@ func client(endpoint, access, secret string, pool *x509.CertPool, conns int) *s3
 	hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		tr.TLSClientConfig.RootCAs = pool
 		tr.MaxIdleConnsPerHost = max(conns, 16)
-		tr.WriteBufferSize, tr.ReadBufferSize = 64<<10, 64<<10 // as ferry's backend
+		tr.WriteBufferSize, tr.ReadBufferSize = fs3.TransportBuffer, fs3.TransportBuffer // as ferry's backend
 	})
 	return s3.New(s3.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
