@@ -5,18 +5,18 @@
 package master
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/ferry-migrate/ferry/task"
 )
 
-// Errors the broker returns for tokens it does not honour. They are
-// harmless to a worker: the shard was re-granted after its lease expired,
-// and the results already reported still count (copies are idempotent).
-var (
-	ErrStaleToken = errors.New("lease no longer held (expired and re-granted, or already finished)")
-)
+// ErrStale is what the broker, the coordinator and the manager answer for
+// a lease they no longer honour (expired and re-granted, finished, of an
+// ended pass). It is task.ErrStale, so that a worker, which does not
+// import this package, recognises it in-process.
+var ErrStale = task.ErrStale
 
 // Lease is one shard held by one worker until Deadline.
 type Lease struct {
@@ -120,7 +120,7 @@ func (b *Broker) Renew(worker string, tokens []uint64, now time.Time) (lost []ui
 }
 
 // Ack finishes the shard held under token. A stale token is refused with
-// ErrStaleToken: its shard belongs to someone else now (or is done).
+// ErrStale: its shard belongs to someone else now (or is done).
 func (b *Broker) Ack(token uint64, now time.Time) (shard uint64, err error) {
 	l, err := b.current(token, now)
 	if err != nil {
@@ -237,13 +237,13 @@ func (b *Broker) Holder(shard uint64) (Lease, bool) {
 func (b *Broker) current(token uint64, now time.Time) (*Lease, error) {
 	l, ok := b.leases[token]
 	if !ok {
-		return nil, fmt.Errorf("token %d: %w", token, ErrStaleToken)
+		return nil, fmt.Errorf("token %d: %w", token, ErrStale)
 	}
 	if now.After(l.Deadline) {
 		// Expired but not yet reclaimed: reclaim it now rather than let a
 		// late worker finish a shard that may already be promised elsewhere.
 		b.Expire(now)
-		return nil, fmt.Errorf("token %d for shard %d expired at %s: %w", token, l.Shard, l.Deadline.Format(time.RFC3339), ErrStaleToken)
+		return nil, fmt.Errorf("token %d for shard %d expired at %s: %w", token, l.Shard, l.Deadline.Format(time.RFC3339), ErrStale)
 	}
 	return l, nil
 }

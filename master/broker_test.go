@@ -44,9 +44,9 @@ func TestBrokerExpiryRequeuesAndFencesTheOldHolder(t *testing.T) {
 	// The presumed-dead worker comes back: fenced everywhere.
 	assert.Equal(t, []uint64{g[0].Token}, b.Renew("dead", []uint64{g[0].Token}, later))
 	_, err := b.Ack(g[0].Token, later)
-	assert.ErrorIs(t, err, ErrStaleToken)
+	assert.ErrorIs(t, err, ErrStale)
 	_, _, err = b.Nack(g[0].Token, later)
-	assert.ErrorIs(t, err, ErrStaleToken)
+	assert.ErrorIs(t, err, ErrStale)
 	// The new holder is unaffected.
 	shard, err := b.Ack(g2[0].Token, later)
 	require.NoError(t, err)
@@ -61,7 +61,7 @@ func TestBrokerDuplicateAckIsHarmless(t *testing.T) {
 	_, err := b.Ack(g[0].Token, t0)
 	require.NoError(t, err)
 	_, err = b.Ack(g[0].Token, t0)
-	assert.ErrorIs(t, err, ErrStaleToken, "second ack refused, state unchanged")
+	assert.ErrorIs(t, err, ErrStale, "second ack refused, state unchanged")
 	assert.True(t, b.Idle())
 }
 
@@ -70,7 +70,7 @@ func TestBrokerAckAfterDeadlineIsRefused(t *testing.T) {
 	b.Add(1)
 	g, _ := b.Lease("w", 1, t0)
 	_, err := b.Ack(g[0].Token, t0.Add(2*time.Minute))
-	assert.ErrorIs(t, err, ErrStaleToken)
+	assert.ErrorIs(t, err, ErrStale)
 	assert.Equal(t, 1, b.Pending(), "the late ack reclaimed the lease; the shard is queued again")
 }
 
@@ -147,7 +147,7 @@ func TestBrokerReleaseWorkerRequeuesBeforeTheDeadline(t *testing.T) {
 	assert.Equal(t, 2, g[0].Attempt)
 	// The dead worker's tokens are stale; the other worker's lease is untouched.
 	_, err := b.Ack(dead[0].Token, t0.Add(time.Second))
-	assert.ErrorIs(t, err, ErrStaleToken)
+	assert.ErrorIs(t, err, ErrStale)
 	assert.Equal(t, []uint64{dead[1].Token}, b.Renew("dead", []uint64{dead[1].Token}, t0.Add(time.Second)))
 	_, err = b.Ack(alive[0].Token, t0.Add(time.Second))
 	require.NoError(t, err)
@@ -175,6 +175,6 @@ func TestBrokerReleaseAll(t *testing.T) {
 	assert.Equal(t, 0, b.Busy())
 	assert.Equal(t, 2, b.Pending())
 	_, err := b.Ack(g[0].Token, t0)
-	assert.ErrorIs(t, err, ErrStaleToken)
+	assert.ErrorIs(t, err, ErrStale)
 	assert.Zero(t, b.expiries[1], "a cancel is nobody's failure")
 }

@@ -56,6 +56,12 @@ type Coordinator struct {
 	done     chan struct{}
 	progress map[uint64]*shardProgress // by token
 	workers  map[string]time.Time      // last contact
+	// The token of each shard's latest grant, and the shard of each such
+	// token: results are taken only under a shard's latest token, so a
+	// worker whose shard was leased again cannot write over the new
+	// holder's results.
+	latest  map[uint64]uint64 // shard -> token
+	shardOf map[uint64]uint64 // token -> shard
 }
 
 type shardProgress struct {
@@ -85,7 +91,8 @@ func NewCoordinator(cfg CoordinatorConfig, store Store) (*Coordinator, error) {
 		broker.SetTokens(cfg.Tokens)
 	}
 	c := &Coordinator{cfg: cfg, store: store, broker: broker,
-		done: make(chan struct{}), progress: map[uint64]*shardProgress{}, workers: map[string]time.Time{}}
+		done: make(chan struct{}), progress: map[uint64]*shardProgress{}, workers: map[string]time.Time{},
+		latest: map[uint64]uint64{}, shardOf: map[uint64]uint64{}}
 	p, ok, err := store.GetPass(cfg.Job, cfg.Pass)
 	if err != nil {
 		return nil, err
@@ -107,6 +114,9 @@ func NewCoordinator(cfg CoordinatorConfig, store Store) (*Coordinator, error) {
 	}
 	return c, nil
 }
+
+// Pass is the pass this coordinator runs.
+func (c *Coordinator) Pass() uint64 { return c.cfg.Pass }
 
 // Done is closed when the pass is finished.
 func (c *Coordinator) Done() <-chan struct{} { return c.done }
@@ -153,6 +163,7 @@ func (c *Coordinator) Lease(ctx context.Context, worker string, max int) ([]task
 			break
 		}
 		for _, l := range leases {
+			c.track(l)
 			g, empty, err := c.grant(l)
 			if err != nil {
 				return nil, err
@@ -221,9 +232,47 @@ func (c *Coordinator) Renew(ctx context.Context, worker string, tokens []uint64)
 	return lost, nil
 }
 
-// Report records results whatever the token's state: a copy verified by a
-// worker whose lease lapsed is still a verified copy.
-func (c *Coordinator) Report(ctx context.Context, worker string, token uint64, results []task.Result) error {
+// track makes l its shard's latest lease. Called with c.mu held.
+func (c *Coordinator) track(l Lease) {
+	if old, ok := c.latest[l.Shard]; ok {
+		delete(c.shardOf, old)
+	}
+	c.latest[l.Shard], c.shardOf[l.Token] = l.Token, l.Shard
+}
+
+// untrack forgets the shard's leases once it is done or failed. Called
+// with c.mu held.
+func (c *Coordinator) untrack(shard uint64) {
+	if tok, ok := c.latest[shard]; ok {
+		delete(c.shardOf, tok)
+		delete(c.latest, shard)
+	}
+}
+
+// Report records results under the shard's latest lease, even one that
+// lapsed (a copy verified by a worker whose lease expired is still a
+// verified copy of this pass's object). A token that is not its shard's
+// latest (the shard was leased again, or finished) is refused with
+// ErrStale and nothing is recorded. A token this coordinator never issued
+// (from before a master restart) is taken only while its shard is still
+// pending and unleased since: nobody else has worked on it.
+func (c *Coordinator) Report(ctx context.Context, worker string, lease task.LeaseRef, results []task.Result) error {
+	token := lease.Token
+	c.mu.Lock()
+	shard, current := c.shardOf[token]
+	current = current && (lease.Shard == 0 || lease.Shard == shard)
+	_, leased := c.latest[lease.Shard]
+	c.mu.Unlock()
+	if !current && !leased && lease.Shard != 0 {
+		rec, ok, err := c.store.GetShard(c.cfg.Job, c.cfg.Pass, lease.Shard)
+		if err != nil {
+			return err
+		}
+		current = ok && rec.State == tracker.ShardPending
+	}
+	if !current {
+		return fmt.Errorf("job %q pass %d: report under token %d: %w", c.cfg.Job, c.cfg.Pass, token, ErrStale)
+	}
 	if err := c.store.Report(c.cfg.Job, c.cfg.Pass, results); err != nil {
 		return err
 	}
@@ -239,7 +288,7 @@ func (c *Coordinator) Report(ctx context.Context, worker string, token uint64, r
 	return nil
 }
 
-// Ack finishes a shard. A stale token is answered with ErrStaleToken,
+// Ack finishes a shard. A stale token is answered with ErrStale,
 // which the worker may ignore.
 func (c *Coordinator) Ack(ctx context.Context, worker string, token uint64) error {
 	c.mu.Lock()
@@ -253,6 +302,7 @@ func (c *Coordinator) Ack(ctx context.Context, worker string, token uint64) erro
 		return err
 	}
 	delete(c.progress, token)
+	c.untrack(shard)
 	return c.maybeFinish()
 }
 
@@ -274,9 +324,10 @@ func (c *Coordinator) Nack(ctx context.Context, worker string, token uint64, rea
 }
 
 func (c *Coordinator) finishShard(l Lease) error {
-	if _, err := c.broker.Ack(l.Token, c.cfg.Now()); err != nil && !errors.Is(err, ErrStaleToken) {
+	if _, err := c.broker.Ack(l.Token, c.cfg.Now()); err != nil && !errors.Is(err, ErrStale) {
 		return err
 	}
+	c.untrack(l.Shard)
 	return c.store.SetShardState(c.cfg.Job, c.cfg.Pass, l.Shard, tracker.ShardDone, 0, "")
 }
 
@@ -309,6 +360,7 @@ func (c *Coordinator) failShard(id uint64, reason string) error {
 	if err := c.store.SetShardState(c.cfg.Job, c.cfg.Pass, id, tracker.ShardFailed, c.cfg.ShardRetries, reason); err != nil {
 		return err
 	}
+	c.untrack(id)
 	return c.maybeFinish()
 }
 

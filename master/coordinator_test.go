@@ -65,7 +65,7 @@ func TestCoordinatorHappyPath(t *testing.T) {
 		require.NoError(t, err)
 		require.NotEmpty(t, gs, "work remains, so a lease must return some")
 		for _, g := range gs {
-			require.NoError(t, c.Report(ctx, "w", g.Token, verified(g.Objects)))
+			require.NoError(t, c.Report(ctx, "w", g.Ref(), verified(g.Objects)))
 			require.NoError(t, c.Ack(ctx, "w", g.Token))
 		}
 	}
@@ -92,7 +92,7 @@ func TestCoordinatorDeadWorkerLosesItsShard(t *testing.T) {
 	require.NoError(t, err)
 	g := gs[0]
 	require.Len(t, g.Objects, 10)
-	require.NoError(t, c.Report(ctx, "dead", g.Token, verified(g.Objects[:4])))
+	require.NoError(t, c.Report(ctx, "dead", g.Ref(), verified(g.Objects[:4])))
 	// The worker dies; its lease lapses.
 	clock.Add(2 * time.Minute)
 	var again task.Grant
@@ -102,20 +102,39 @@ func TestCoordinatorDeadWorkerLosesItsShard(t *testing.T) {
 		require.Len(t, gs, 1)
 		again = gs[0]
 		if again.Shard.ID != g.Shard.ID {
-			require.NoError(t, c.Report(ctx, "alive", again.Token, verified(again.Objects)))
+			require.NoError(t, c.Report(ctx, "alive", again.Ref(), verified(again.Objects)))
 			require.NoError(t, c.Ack(ctx, "alive", again.Token))
 		}
 	}
 	assert.Equal(t, 2, again.Attempt)
 	assert.Equal(t, g.Objects[4:], again.Objects, "objects verified before the crash are not handed out again")
-	// The dead worker comes back late: its report is harmless, its ack fenced.
-	require.NoError(t, c.Report(ctx, "dead", g.Token, verified(g.Objects[4:6])))
-	assert.ErrorIs(t, c.Ack(ctx, "dead", g.Token), ErrStaleToken)
+	// The dead worker comes back late: its shard was leased again, so its
+	// report is refused (nothing recorded) and its ack fenced.
+	require.ErrorIs(t, c.Report(ctx, "dead", g.Ref(), verified(g.Objects[4:6])), ErrStale)
+	assert.ErrorIs(t, c.Ack(ctx, "dead", g.Token), ErrStale)
 	lost, err := c.Renew(ctx, "dead", []uint64{g.Token})
 	require.NoError(t, err)
 	assert.Equal(t, []uint64{g.Token}, lost)
-	require.NoError(t, c.Report(ctx, "alive", again.Token, verified(again.Objects)))
+	require.NoError(t, c.Report(ctx, "alive", again.Ref(), verified(again.Objects)))
 	require.NoError(t, c.Ack(ctx, "alive", again.Token))
+	assert.ErrorIs(t, c.Report(ctx, "alive", again.Ref(), verified(again.Objects)), ErrStale,
+		"a shard acked is finished: no token reports into it any more")
+}
+
+// A lease that lapsed but whose shard nobody holds yet is still the
+// shard's latest: its results are this pass's and are recorded.
+func TestCoordinatorLapsedLeaseStillReports(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	st, c := scanned(t, clock)
+	ctx := context.Background()
+	gs, err := c.Lease(ctx, "slow", 1)
+	require.NoError(t, err)
+	g := gs[0]
+	clock.Add(3 * time.Minute) // past the 1-minute lease
+	require.NoError(t, c.Report(ctx, "slow", g.Ref(), verified(g.Objects[:1])))
+	known, err := st.Lookup("j", []string{g.Objects[0].Key})
+	require.NoError(t, err)
+	assert.Equal(t, task.StatusVerified, known[g.Objects[0].Key].Status)
 }
 
 func TestCoordinatorNackLimitFailsObjectsWithReason(t *testing.T) {
@@ -133,14 +152,14 @@ func TestCoordinatorNackLimitFailsObjectsWithReason(t *testing.T) {
 		if failedShard == 0 || g.Shard.ID == failedShard {
 			failedShard = g.Shard.ID
 			if g.Attempt == 1 {
-				require.NoError(t, c.Report(ctx, "w", g.Token, verified(g.Objects[:3])))
+				require.NoError(t, c.Report(ctx, "w", g.Ref(), verified(g.Objects[:3])))
 			} else {
 				assert.Len(t, g.Objects, 7, "the retry carries only what has no result")
 			}
 			require.NoError(t, c.Nack(ctx, "w", g.Token, "destination unreachable"))
 			continue
 		}
-		require.NoError(t, c.Report(ctx, "w", g.Token, verified(g.Objects)))
+		require.NoError(t, c.Report(ctx, "w", g.Ref(), verified(g.Objects)))
 		require.NoError(t, c.Ack(ctx, "w", g.Token))
 	}
 	p, _, err := st.GetPass("j", 1)
@@ -169,7 +188,7 @@ func TestCoordinatorNackLimitFailsObjectsWithReason(t *testing.T) {
 	var objs []task.Object
 	for _, g := range gs {
 		objs = append(objs, g.Objects...)
-		require.NoError(t, c2.Report(ctx, "w", g.Token, verified(g.Objects)))
+		require.NoError(t, c2.Report(ctx, "w", g.Ref(), verified(g.Objects)))
 		require.NoError(t, c2.Ack(ctx, "w", g.Token))
 	}
 	assert.Len(t, objs, 7)
@@ -188,7 +207,7 @@ func TestCoordinatorRestartRequeuesInFlight(t *testing.T) {
 	gs, err := c.Lease(ctx, "w", 3)
 	require.NoError(t, err)
 	require.Len(t, gs, 3)
-	require.NoError(t, c.Report(ctx, "w", gs[0].Token, verified(gs[0].Objects)))
+	require.NoError(t, c.Report(ctx, "w", gs[0].Ref(), verified(gs[0].Objects)))
 	// The master process dies here; a new one opens the same store.
 	c2 := coordinator(t, st, 1, clock)
 	snap := c2.Snapshot()
@@ -203,7 +222,7 @@ func TestCoordinatorRestartRequeuesInFlight(t *testing.T) {
 		require.NoError(t, err)
 		for _, g := range gs {
 			total += len(g.Objects)
-			require.NoError(t, c2.Report(ctx, "w2", g.Token, verified(g.Objects)))
+			require.NoError(t, c2.Report(ctx, "w2", g.Ref(), verified(g.Objects)))
 			require.NoError(t, c2.Ack(ctx, "w2", g.Token))
 		}
 	}
@@ -217,7 +236,7 @@ func TestCoordinatorReleaseWorker(t *testing.T) {
 	gs, err := c.Lease(ctx, "dead", 2)
 	require.NoError(t, err)
 	require.Len(t, gs, 2)
-	require.NoError(t, c.Report(ctx, "dead", gs[0].Token, verified(gs[0].Objects[:3])))
+	require.NoError(t, c.Report(ctx, "dead", gs[0].Ref(), verified(gs[0].Objects[:3])))
 	n, err := c.ReleaseWorker("dead")
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
@@ -232,7 +251,7 @@ func TestCoordinatorReleaseWorker(t *testing.T) {
 	}
 	assert.Equal(t, gs[0].Objects[3:], byShard[gs[0].ID].Objects, "reported objects are not handed out again")
 	assert.Equal(t, 2, byShard[gs[1].ID].Attempt)
-	assert.ErrorIs(t, c.Ack(ctx, "dead", gs[0].Token), ErrStaleToken)
+	assert.ErrorIs(t, c.Ack(ctx, "dead", gs[0].Token), ErrStale)
 }
 
 func TestCoordinatorCloseAndLoadPending(t *testing.T) {
@@ -249,10 +268,43 @@ func TestCoordinatorCloseAndLoadPending(t *testing.T) {
 	lost, err := c.Renew(ctx, "w", []uint64{gs[0].Token})
 	require.NoError(t, err)
 	assert.Equal(t, []uint64{gs[0].Token}, lost)
-	require.NoError(t, c.Report(ctx, "w", gs[0].Token, verified(gs[0].Objects)), "late reports still count")
+	require.NoError(t, c.Report(ctx, "w", gs[0].Ref(), verified(gs[0].Objects)), "late reports still count")
 
 	// A fresh coordinator resumes the pass; LoadPending is idempotent.
 	c2 := coordinator(t, st, 1, clock)
 	require.NoError(t, c2.LoadPending())
 	assert.Equal(t, 3, c2.Snapshot().Pending)
+}
+
+// After a master restart the new coordinator never issued the workers'
+// tokens. Results under such a token are taken while nobody has leased
+// the shard since (the same pass, the same objects), and refused once the
+// shard has a new holder.
+func TestCoordinatorAfterRestartTakesResultsOfUnleasedShards(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	st, c := scanned(t, clock)
+	ctx := context.Background()
+	gs, err := c.Lease(ctx, "w1", 2)
+	require.NoError(t, err)
+	require.Len(t, gs, 2)
+	a, b := gs[0], gs[1]
+
+	// The restarted master's, whose tokens differ from the old ones.
+	next := uint64(1 << 20)
+	c2, err := NewCoordinator(CoordinatorConfig{Job: "j", Pass: 1, LeaseTTL: time.Minute, Now: clock.Now,
+		Tokens: func() uint64 { next++; return next }}, st)
+	require.NoError(t, err)
+	require.NoError(t, c2.Report(ctx, "w1", a.Ref(), verified(a.Objects[:2])), "shard a is pending and unleased")
+	known, err := st.Lookup("j", []string{a.Objects[0].Key})
+	require.NoError(t, err)
+	assert.Equal(t, task.StatusVerified, known[a.Objects[0].Key].Status)
+
+	var again task.Grant
+	for again.ID != b.ID {
+		gs, err := c2.Lease(ctx, "w2", 1)
+		require.NoError(t, err)
+		require.Len(t, gs, 1)
+		again = gs[0]
+	}
+	assert.ErrorIs(t, c2.Report(ctx, "w1", b.Ref(), verified(b.Objects)), ErrStale, "shard b has a new holder")
 }

@@ -58,6 +58,16 @@ type ManagerConfig struct {
 	// (default: the current time in ns), so tokens differ across restarts
 	// and a worker's token from before a restart is never honoured.
 	TokenBase uint64
+	// InProcess: the manager serves the jobs of one process, `ferry run`,
+	// whose worker is in-process. Start brings back no job from the
+	// tracker (the process submits its own, whatever else the data dir
+	// holds), and a submitted config, which may carry credentials, stays in
+	// memory: nothing but the redacted copy in the tracker is written.
+	InProcess bool
+	// OnPass, when set, hears of every pass that finishes (err nil) and of
+	// every error that stops a pass until the manager retries it (a scan or
+	// an audit that failed). `ferry run` reports and exits on them.
+	OnPass func(job string, pass uint64, err error)
 }
 
 // Manager runs many jobs in one master process over one tracker: a
@@ -145,9 +155,12 @@ func (m *Manager) Start(ctx context.Context) error {
 	m.ctx, m.cancel = context.WithCancel(ctx)
 	context.AfterFunc(m.ctx, prev) // anything started before Start ends with it
 	m.mu.Unlock()
-	jobs, err := m.st.ListJobs()
-	if err != nil {
-		return fmt.Errorf("master: loading jobs: %w", err)
+	var jobs []tracker.Job
+	if !m.cfg.InProcess {
+		var err error
+		if jobs, err = m.st.ListJobs(); err != nil {
+			return fmt.Errorf("master: loading jobs: %w", err)
+		}
 	}
 	for _, j := range jobs {
 		jr := m.addJob(j.Name)
@@ -231,6 +244,13 @@ func (m *Manager) sortedJobs() []*jobRun {
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].name < out[b].name })
 	return out
+}
+
+// passEvent tells OnPass.
+func (m *Manager) passEvent(job string, pass uint64, err error) {
+	if m.cfg.OnPass != nil {
+		m.cfg.OnPass(job, pass, err)
+	}
 }
 
 func (m *Manager) setProblem(jr *jobRun, p string) {

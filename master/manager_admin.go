@@ -40,8 +40,10 @@ func (m *Manager) Submit(ctx context.Context, text, name string) (job string, no
 	if err := m.submittable(cfg); err != nil {
 		return "", nil, err
 	}
-	if err := m.saveConfig(cfg.Name, name, text); err != nil {
-		return "", nil, err
+	if !m.cfg.InProcess {
+		if err := m.saveConfig(cfg.Name, name, text); err != nil {
+			return "", nil, err
+		}
 	}
 	jr := m.addJob(cfg.Name)
 	// The config's limits apply again: an override (SetThrottle) lasts

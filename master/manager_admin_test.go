@@ -30,16 +30,16 @@ func TestManagerPauseResumeCancelClean(t *testing.T) {
 	require.NoError(t, h.m.Resume(ctx, job))
 	assert.Equal(t, string(tracker.JobRunning), h.stat(job).State)
 	g2 := h.lease("w", 1)[0]
-	require.NoError(t, h.m.Report(ctx, "w", job, g2.Token, verified(g2.Objects[:1])))
+	require.NoError(t, h.m.Report(ctx, "w", g2.Ref(), verified(g2.Objects[:1])))
 
 	assert.ErrorIs(t, h.m.Clean(ctx, job), ErrJobState, "a running job is not cleaned")
 	require.NoError(t, h.m.Cancel(ctx, job))
 	assert.Equal(t, string(tracker.JobCanceled), h.stat(job).State)
-	lost, _ := h.heartbeat("w", Held{Job: job, Token: g2.Token})
-	assert.Equal(t, []Held{{Job: job, Token: g2.Token}}, lost, "cancel drops the leases")
+	lost, _ := h.heartbeat("w", g2.Ref())
+	assert.Equal(t, []task.LeaseRef{g2.Ref()}, lost, "cancel drops the leases")
 	assert.Empty(t, h.lease("w", 3), "canceled: nothing granted")
-	require.NoError(t, h.m.Report(ctx, "w", job, g2.Token, verified(g2.Objects[1:2])), "a late report still counts")
-	stale, err := h.m.Ack(ctx, "w", job, g2.Token)
+	require.NoError(t, h.m.Report(ctx, "w", g2.Ref(), verified(g2.Objects[1:2])), "a late report still counts")
+	stale, err := h.m.Ack(ctx, "w", g2.Ref())
 	require.NoError(t, err)
 	assert.True(t, stale)
 	assert.ErrorIs(t, h.m.Pause(ctx, job), ErrJobState)
@@ -80,8 +80,8 @@ func TestManagerRetryRequeuesFailures(t *testing.T) {
 	g := h.lease("w", 1)[0]
 	res := verified(g.Objects)
 	res[1].Status, res[1].Reason, res[1].Class = task.StatusFailed, "boom", "permanent"
-	require.NoError(t, h.m.Report(ctx, "w", job, g.Token, res))
-	_, err := h.m.Ack(ctx, "w", job, g.Token)
+	require.NoError(t, h.m.Report(ctx, "w", g.Ref(), res))
+	_, err := h.m.Ack(ctx, "w", g.Ref())
 	require.NoError(t, err)
 	assert.Equal(t, string(tracker.JobFailed), h.stat(job).State)
 	failed, err := h.m.Failed(job, 0)

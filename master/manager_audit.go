@@ -16,12 +16,18 @@ import (
 // object). A failure is retried a minute later, from the start.
 func (m *Manager) runAudit(ctx context.Context, jr *jobRun, cfg *conf.Job, src, dst storage.Backend, pass uint64) {
 	defer m.wg.Done()
-	err := m.audit(ctx, cfg, src, dst, pass)
+	extra, err := m.audit(ctx, cfg, src, dst, pass)
+	m.mu.Lock()
+	if jr.pass == pass {
+		jr.auditExtra = extra
+	}
+	m.mu.Unlock()
 	if ctx.Err() != nil {
 		return
 	}
 	if err != nil {
 		m.log.Error("audit failed; retrying in a minute", "job", cfg.Name, "pass", pass, "err", err)
+		m.passEvent(cfg.Name, pass, fmt.Errorf("audit: %w", err))
 		m.mu.Lock()
 		if jr.pass == pass {
 			jr.problem, jr.next, jr.auditing = fmt.Sprintf("audit: %v (retrying)", err), m.now().Add(time.Minute), false
@@ -32,10 +38,12 @@ func (m *Manager) runAudit(ctx context.Context, jr *jobRun, cfg *conf.Job, src, 
 	m.passDone(jr, pass)
 }
 
-func (m *Manager) audit(ctx context.Context, cfg *conf.Job, src, dst storage.Backend, pass uint64) error {
+// audit runs the comparison and returns how many objects exist only at
+// the destination.
+func (m *Manager) audit(ctx context.Context, cfg *conf.Job, src, dst storage.Backend, pass uint64) (int64, error) {
 	filter, err := NewFilter(cfg.ImportSince, cfg.Include, cfg.Exclude)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var batch []task.Result
 	flush := func() error {
@@ -72,10 +80,10 @@ func (m *Manager) audit(ctx context.Context, cfg *conf.Job, src, dst storage.Bac
 		_, err = m.st.FinishPass(cfg.Name, pass, m.now())
 	}
 	if err != nil {
-		return fmt.Errorf("job %q pass %d: %w", cfg.Name, pass, err)
+		return extra, fmt.Errorf("job %q pass %d: %w", cfg.Name, pass, err)
 	}
 	if extra > 0 {
 		m.log.Warn("audit: objects only at the destination", "job", cfg.Name, "count", extra)
 	}
-	return nil
+	return extra, nil
 }

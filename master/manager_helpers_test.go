@@ -115,7 +115,7 @@ func (h *harness) register(workers ...string) {
 	}
 }
 
-func (h *harness) heartbeat(w string, held ...Held) (lost []Held, thr []JobThrottle) {
+func (h *harness) heartbeat(w string, held ...task.LeaseRef) (lost []task.LeaseRef, thr []JobThrottle) {
 	h.t.Helper()
 	lost, thr, rereg, err := h.m.Heartbeat(h.t.Context(), w, held, WorkerStats{Interval: testHeartbeat})
 	require.NoError(h.t, err)
@@ -134,8 +134,8 @@ func (h *harness) lease(w string, max int) []task.Grant {
 func (h *harness) finish(w string, g task.Grant) {
 	h.t.Helper()
 	ctx := context.Background()
-	require.NoError(h.t, h.m.Report(ctx, w, g.Job, g.Token, verified(g.Objects)))
-	stale, err := h.m.Ack(ctx, w, g.Job, g.Token)
+	require.NoError(h.t, h.m.Report(ctx, w, g.Ref(), verified(g.Objects)))
+	stale, err := h.m.Ack(ctx, w, g.Ref())
 	require.NoError(h.t, err)
 	require.False(h.t, stale, "ack of %s shard %d", g.Job, g.ID)
 }

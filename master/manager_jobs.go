@@ -31,6 +31,10 @@ type jobRun struct {
 	override *Limits   // SetThrottle's, else the config's limits apply
 	next     time.Time // when the next pass starts (incremental; retry of a failed audit)
 	problem  string    // why the job is not progressing, for stat; "" when fine
+	// staleRefused counts results, acks and nacks refused because their
+	// lease was no longer current (see Manager.Report).
+	staleRefused int64
+	auditExtra   int64 // the last audit's objects only at the destination
 	// active: when each worker last held one of the job's leases (granted
 	// or renewed); the job's throttle is shared among the recent ones.
 	active map[string]time.Time
@@ -221,6 +225,7 @@ func (m *Manager) scanLoop(ctx context.Context, jr *jobRun, sc *Scanner, coord *
 			return
 		}
 		m.log.Error("scan failed; retrying", "job", jr.name, "pass", pass, "err", err, "retry_in", wait)
+		m.passEvent(jr.name, pass, fmt.Errorf("scan: %w", err))
 		m.setProblem(jr, fmt.Sprintf("scan: %v (retrying)", err))
 		select {
 		case <-ctx.Done():
@@ -260,6 +265,7 @@ func (m *Manager) passDone(jr *jobRun, n uint64) {
 	if j.State != tracker.JobCanceled {
 		m.schedule(jr, n)
 	}
+	m.passEvent(jr.name, n, nil)
 }
 
 // schedule sets the next pass of an incremental job: the interval after

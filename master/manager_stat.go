@@ -35,8 +35,13 @@ type JobStat struct {
 
 	Source, Dest string    // descriptions, no secrets
 	Listed       int64     // objects listed by this master's scan of the pass
+	Excluded     int64     // of those, dropped by importSince/include/exclude
+	AuditExtra   int64     // the last audit's objects only at the destination
 	NextPass     time.Time // incremental: when the next pass starts
 	Problem      string    // why the job is not progressing; "" when fine
+	// StaleRefused counts the results, acks and nacks refused since the
+	// master started because their lease was no longer current.
+	StaleRefused int64
 }
 
 // Stat returns the job's stat, or every job's (in name order) when job is
@@ -104,7 +109,7 @@ func (m *Manager) stat(name string) (JobStat, error) {
 	s.BackoffFactor = m.backoff.Current()
 	lim := Effective(jr.limits(), s.BackoffFactor, m.backoff.Base)
 	s.BytesPerSecondLimit, s.ObjectsPerSecondLimit = lim.BytesPerSecond, lim.ObjectsPerSecond
-	s.NextPass, s.Problem = jr.next, jr.problem
+	s.NextPass, s.Problem, s.StaleRefused, s.AuditExtra = jr.next, jr.problem, jr.staleRefused, jr.auditExtra
 	m.mu.Unlock()
 
 	var leased int64
@@ -118,12 +123,28 @@ func (m *Manager) stat(name string) (JobStat, error) {
 		}
 	}
 	if sc != nil {
-		s.Listed = sc.Listed.Load()
+		s.Listed, s.Excluded = sc.Listed.Load(), sc.Excluded.Load()
 	}
 	s.DispatchedTasks = leased - s.RunningTasks
 	s.SucceedTasks, s.FailedTasks = s.Counters.ShardsDone, s.Counters.ShardsFailed
 	s.PendingTasks = max(0, s.Counters.Shards-s.Counters.ShardsDone-s.Counters.ShardsFailed-leased)
 	return s, nil
+}
+
+// Live returns the live state of the job's current pass (queue, leases,
+// per-shard progress), and false when no copy pass of it runs here.
+func (m *Manager) Live(job string) (Snapshot, bool) {
+	m.mu.Lock()
+	jr := m.jobs[job]
+	var coord *Coordinator
+	if jr != nil && jr.coord != nil && jr.coord.Pass() == jr.pass {
+		coord = jr.coord
+	}
+	m.mu.Unlock()
+	if coord == nil {
+		return Snapshot{}, false
+	}
+	return coord.Snapshot(), true
 }
 
 // State returns the job's state as Stat shows it.

@@ -46,7 +46,7 @@ func TestManagerTwoJobsShareTheWorkers(t *testing.T) {
 	if ga.Job == b {
 		other = a
 	}
-	stale, err := h.m.Ack(ctx, "w", other, ga.Token)
+	stale, err := h.m.Ack(ctx, "w", task.LeaseRef{Job: other, Pass: 1, Token: ga.Token})
 	require.NoError(t, err)
 	assert.True(t, stale, "another job's token is stale there")
 	for _, g := range grants {
@@ -59,9 +59,9 @@ func TestManagerTwoJobsShareTheWorkers(t *testing.T) {
 		assert.Equal(t, int64(15), s.Counters.Verified, job)
 		assert.Equal(t, int64(3), s.SucceedTasks, job)
 	}
-	_, err = h.m.Ack(ctx, "w", "nope", 1)
+	_, err = h.m.Ack(ctx, "w", task.LeaseRef{Job: "nope", Pass: 1, Token: 1})
 	assert.ErrorIs(t, err, ErrUnknownJob)
-	assert.ErrorIs(t, h.m.Report(ctx, "w", "nope", 1, nil), ErrUnknownJob)
+	assert.ErrorIs(t, h.m.Report(ctx, "w", task.LeaseRef{Job: "nope", Pass: 1, Token: 1}, nil), ErrUnknownJob)
 }
 
 func TestManagerDeadWorkerLeasesGoToTheLiving(t *testing.T) {
@@ -70,7 +70,7 @@ func TestManagerDeadWorkerLeasesGoToTheLiving(t *testing.T) {
 	h.register("dead", "alive")
 	ctx := context.Background()
 	g := h.lease("dead", 1)[0]
-	require.NoError(t, h.m.Report(ctx, "dead", job, g.Token, verified(g.Objects[:2])))
+	require.NoError(t, h.m.Report(ctx, "dead", g.Ref(), verified(g.Objects[:2])))
 
 	// "dead" goes silent; "alive" keeps heartbeating. Past the worker
 	// timeout (15s) but well inside the lease TTL (1 min), the dead
@@ -93,14 +93,16 @@ func TestManagerDeadWorkerLeasesGoToTheLiving(t *testing.T) {
 		assert.Equal(t, w.Worker == "alive", w.Alive, w.Worker)
 	}
 
-	// It comes back late: its report is harmless, its ack stale, its
-	// heartbeat says the lease is lost.
-	require.NoError(t, h.m.Report(ctx, "dead", job, g.Token, verified(g.Objects[2:3])))
-	stale, err := h.m.Ack(ctx, "dead", job, g.Token)
+	// It comes back late: its shard was leased again, so its report is
+	// refused and counted, its ack stale, its heartbeat says the lease is
+	// lost.
+	require.ErrorIs(t, h.m.Report(ctx, "dead", g.Ref(), verified(g.Objects[2:3])), ErrStale)
+	assert.Equal(t, int64(1), h.stat(job).StaleRefused)
+	stale, err := h.m.Ack(ctx, "dead", g.Ref())
 	require.NoError(t, err)
 	assert.True(t, stale)
-	lost, _ := h.heartbeat("dead", Held{Job: job, Token: g.Token})
-	assert.Equal(t, []Held{{Job: job, Token: g.Token}}, lost)
+	lost, _ := h.heartbeat("dead", g.Ref())
+	assert.Equal(t, []task.LeaseRef{g.Ref()}, lost)
 
 	for _, x := range held {
 		h.finish("alive", x)
@@ -113,17 +115,17 @@ func TestManagerDeadWorkerLeasesGoToTheLiving(t *testing.T) {
 
 func TestManagerUnknownWorkerIsAskedToRegister(t *testing.T) {
 	h := newHarness(t)
-	_, _, rereg, err := h.m.Heartbeat(context.Background(), "ghost", []Held{{Job: "x", Token: 7}}, WorkerStats{})
+	_, _, rereg, err := h.m.Heartbeat(context.Background(), "ghost", []task.LeaseRef{{Job: "x", Pass: 1, Token: 7}}, WorkerStats{})
 	require.NoError(t, err)
 	assert.True(t, rereg)
 	// A lease before registering still works (the worker is tracked, and
 	// still asked to register).
 	_, err = h.m.Lease(context.Background(), "ghost", 1)
 	require.NoError(t, err)
-	lost, _, rereg, err := h.m.Heartbeat(context.Background(), "ghost", []Held{{Job: "x", Token: 7}}, WorkerStats{})
+	lost, _, rereg, err := h.m.Heartbeat(context.Background(), "ghost", []task.LeaseRef{{Job: "x", Pass: 1, Token: 7}}, WorkerStats{})
 	require.NoError(t, err)
 	assert.True(t, rereg)
-	assert.Equal(t, []Held{{Job: "x", Token: 7}}, lost, "a lease of an unknown job is lost")
+	assert.Equal(t, []task.LeaseRef{{Job: "x", Pass: 1, Token: 7}}, lost, "a lease of an unknown job is lost")
 	h.register("ghost")
 	h.heartbeat("ghost")
 }
@@ -144,7 +146,7 @@ func TestManagerRestartResumesEveryJob(t *testing.T) {
 			h.finish("w", g)
 		case g.Job == b && halfB.Token == 0:
 			halfB = g
-			require.NoError(t, h.m.Report(ctx, "w", b, g.Token, verified(g.Objects[:2])))
+			require.NoError(t, h.m.Report(ctx, "w", g.Ref(), verified(g.Objects[:2])))
 		}
 	}
 	verifiedKeys := map[string]bool{}
@@ -157,11 +159,11 @@ func TestManagerRestartResumesEveryJob(t *testing.T) {
 
 	h.restart()
 	// The worker does not know yet: its old token is stale now.
-	stale, err := h.m.Ack(ctx, "w", b, halfB.Token)
+	stale, err := h.m.Ack(ctx, "w", halfB.Ref())
 	require.NoError(t, err)
 	assert.True(t, stale)
 	h.clock.Add(time.Second)
-	_, _, rereg, err := h.m.Heartbeat(ctx, "w", []Held{{Job: b, Token: halfB.Token}}, WorkerStats{})
+	_, _, rereg, err := h.m.Heartbeat(ctx, "w", []task.LeaseRef{halfB.Ref()}, WorkerStats{})
 	require.NoError(t, err)
 	assert.True(t, rereg, "the restarted master does not know the worker")
 	h.register("w2")

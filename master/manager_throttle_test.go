@@ -101,21 +101,21 @@ func TestManagerSlowdownsBackOffTogether(t *testing.T) {
 
 func TestManagerThrottleGoesToTheWorkersOnTheJob(t *testing.T) {
 	h := newHarness(t)
-	job := h.submit(localJob(t, "t", 10, "maxBytesPerSecond=300")) // 2 shards
+	h.submit(localJob(t, "t", 10, "maxBytesPerSecond=300")) // 2 shards
 	h.register("w1", "w2", "w3")
 	_, thr := h.heartbeat("w1")
 	assert.Equal(t, int64(100), thr[0].BytesPerSecond, "nobody on the job yet: an equal split")
 
 	g := h.lease("w1", 1)[0]
-	_, thr = h.heartbeat("w1", Held{Job: job, Token: g.Token})
+	_, thr = h.heartbeat("w1", g.Ref())
 	assert.Equal(t, int64(300), thr[0].BytesPerSecond, "the only worker on the job gets the whole limit")
 	_, thr = h.heartbeat("w2")
 	assert.Equal(t, int64(100), thr[0].BytesPerSecond, "an idle worker gets what an equal split would give it")
 
 	g2 := h.lease("w2", 1)[0]
-	_, thr = h.heartbeat("w2", Held{Job: job, Token: g2.Token})
+	_, thr = h.heartbeat("w2", g2.Ref())
 	assert.Equal(t, int64(150), thr[0].BytesPerSecond)
-	_, thr = h.heartbeat("w1", Held{Job: job, Token: g.Token})
+	_, thr = h.heartbeat("w1", g.Ref())
 	assert.Equal(t, int64(150), thr[0].BytesPerSecond)
 
 	// w1 finishes its shard and stays without work: after a worker timeout
@@ -125,7 +125,7 @@ func TestManagerThrottleGoesToTheWorkersOnTheJob(t *testing.T) {
 		h.clock.Add(testHeartbeat)
 		h.heartbeat("w1")
 		h.heartbeat("w3")
-		_, thr = h.heartbeat("w2", Held{Job: job, Token: g2.Token})
+		_, thr = h.heartbeat("w2", g2.Ref())
 	}
 	assert.Equal(t, int64(300), thr[0].BytesPerSecond)
 }

@@ -11,12 +11,6 @@ import (
 	"github.com/ferry-migrate/ferry/task"
 )
 
-// Held is one lease a worker says it holds.
-type Held struct {
-	Job   string
-	Token uint64
-}
-
 // WorkerStats is what a worker measured since its previous heartbeat.
 type WorkerStats struct {
 	BytesSent, ObjectsDone int64
@@ -59,7 +53,7 @@ func (m *Manager) Register(ctx context.Context, r Registration) error {
 // master does not know the worker (it restarted): the worker should
 // Register again. The stats feed the operator view and the SlowDown
 // backoff.
-func (m *Manager) Heartbeat(ctx context.Context, worker string, held []Held, stats WorkerStats) (lost []Held, throttles []JobThrottle, reregister bool, err error) {
+func (m *Manager) Heartbeat(ctx context.Context, worker string, held []task.LeaseRef, stats WorkerStats) (lost []task.LeaseRef, throttles []JobThrottle, reregister bool, err error) {
 	if worker == "" {
 		return nil, nil, false, fmt.Errorf("%w: heartbeat: empty worker name", ErrInvalid)
 	}
@@ -95,24 +89,33 @@ func (m *Manager) Heartbeat(ctx context.Context, worker string, held []Held, sta
 	return lost, m.throttles(worker, now), reregister, nil
 }
 
-// renew renews held leases job by job; leases of unknown or stopped jobs
-// are lost.
-func (m *Manager) renew(ctx context.Context, worker string, held []Held, now time.Time) ([]Held, error) {
-	byJob := map[string][]uint64{}
+// renew renews held leases job by job; leases of unknown or stopped jobs,
+// and of passes that are not the job's current one, are lost.
+func (m *Manager) renew(ctx context.Context, worker string, held []task.LeaseRef, now time.Time) ([]task.LeaseRef, error) {
+	type passKey struct {
+		job  string
+		pass uint64
+	}
+	byPass := map[passKey][]uint64{}
+	refs := map[uint64]task.LeaseRef{}
 	for _, h := range held {
-		byJob[h.Job] = append(byJob[h.Job], h.Token)
+		k := passKey{h.Job, h.Pass}
+		byPass[k] = append(byPass[k], h.Token)
+		refs[h.Token] = h
 	}
-	jobs := make([]string, 0, len(byJob))
-	for j := range byJob {
-		jobs = append(jobs, j)
+	keys := make([]passKey, 0, len(byPass))
+	for k := range byPass {
+		keys = append(keys, k)
 	}
-	sort.Strings(jobs)
-	var lost []Held
-	for _, job := range jobs {
-		tokens := byJob[job]
+	sort.Slice(keys, func(a, b int) bool {
+		return keys[a].job < keys[b].job || keys[a].job == keys[b].job && keys[a].pass < keys[b].pass
+	})
+	var lost []task.LeaseRef
+	for _, k := range keys {
+		job, tokens := k.job, byPass[k]
 		m.mu.Lock()
 		var coord *Coordinator
-		if jr := m.jobs[job]; jr != nil {
+		if jr := m.jobs[job]; jr != nil && jr.coord != nil && jr.coord.Pass() == k.pass {
 			coord = jr.coord
 		}
 		m.mu.Unlock()
@@ -124,7 +127,7 @@ func (m *Manager) renew(ctx context.Context, worker string, held []Held, now tim
 			}
 		}
 		for _, t := range gone {
-			lost = append(lost, Held{Job: job, Token: t})
+			lost = append(lost, refs[t])
 		}
 		if len(gone) < len(tokens) {
 			m.mu.Lock()
@@ -228,76 +231,89 @@ func (m *Manager) Lease(ctx context.Context, worker string, max int) ([]task.Gra
 	return out, nil
 }
 
-// coordFor returns the job's coordinator (nil when no pass runs here) and
-// its current pass.
-func (m *Manager) coordFor(job string) (*Coordinator, uint64, error) {
+// coordOf returns the coordinator of the lease's pass. A pass that is not
+// the job's current one, or that no longer runs here, is stale: the refusal
+// is counted and logged, and nothing is recorded.
+func (m *Manager) coordOf(op, worker string, lease task.LeaseRef) (*Coordinator, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	jr := m.jobs[job]
+	jr := m.jobs[lease.Job]
 	if jr == nil {
-		return nil, 0, fmt.Errorf("job %q: %w", job, ErrUnknownJob)
+		return nil, fmt.Errorf("job %q: %w", lease.Job, ErrUnknownJob)
 	}
-	return jr.coord, jr.pass, nil
+	if jr.coord == nil || jr.coord.Pass() != lease.Pass {
+		return nil, m.staleLocked(jr, op, worker, lease, fmt.Errorf("job %q: %s of pass %d: the job is at pass %d: %w", lease.Job, op, lease.Pass, jr.pass, ErrStale))
+	}
+	return jr.coord, nil
 }
 
-// Report records object results. It is idempotent and accepted whatever
-// the token's state: a copy verified by a worker whose lease lapsed is
-// still a verified copy.
-func (m *Manager) Report(ctx context.Context, worker, job string, token uint64, results []task.Result) error {
+// staleLocked counts and logs a refused result, ack or nack, and returns
+// err. Called with m.mu held.
+func (m *Manager) staleLocked(jr *jobRun, op, worker string, lease task.LeaseRef, err error) error {
+	jr.staleRefused++
+	m.log.Warn("refused a stale "+op, "job", lease.Job, "pass", lease.Pass, "token", lease.Token, "worker", worker,
+		"job_pass", jr.pass, "refused_total", jr.staleRefused)
+	return err
+}
+
+// stale counts and logs a refusal the coordinator made.
+func (m *Manager) stale(op, worker string, lease task.LeaseRef, err error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if jr := m.jobs[lease.Job]; jr != nil {
+		return m.staleLocked(jr, op, worker, lease, err)
+	}
+	return err
+}
+
+// Report records object results of the lease's shard. It is idempotent.
+// A lease of an earlier pass, or one whose shard was leased again, is
+// refused with ErrStale: its results may describe objects the current pass
+// sees differently, and recording them would make the pass skip those.
+func (m *Manager) Report(ctx context.Context, worker string, lease task.LeaseRef, results []task.Result) error {
 	m.touch(worker, m.now())
-	coord, pass, err := m.coordFor(job)
+	coord, err := m.coordOf("report", worker, lease)
 	if err != nil {
 		return err
 	}
-	if coord != nil {
-		err = coord.Report(ctx, worker, token, results)
-	} else if pass > 0 {
-		err = m.st.Report(job, pass, results)
+	err = coord.Report(ctx, worker, lease, results)
+	if errors.Is(err, ErrStale) {
+		return m.stale("report", worker, lease, err)
 	}
 	if err != nil {
-		return fmt.Errorf("job %q: report from worker %q: %w", job, worker, err)
+		return fmt.Errorf("job %q: report from worker %q: %w", lease.Job, worker, err)
 	}
 	return nil
 }
 
-// Ack finishes a shard. A token the master no longer honours (the lease
-// lapsed and was re-granted, the job was canceled, the master restarted)
-// answers stale=true: harmless to the worker, its results are recorded.
-func (m *Manager) Ack(ctx context.Context, worker, job string, token uint64) (stale bool, err error) {
-	m.touch(worker, m.now())
-	coord, _, err := m.coordFor(job)
-	if err != nil {
-		return false, err
-	}
-	if coord == nil {
-		return true, nil
-	}
-	err = coord.Ack(ctx, worker, token)
-	if errors.Is(err, ErrStaleToken) {
-		return true, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("job %q: ack from worker %q: %w", job, worker, err)
-	}
-	return false, nil
+// Ack finishes a shard. A lease the master no longer honours (it lapsed
+// and was re-granted, the job was canceled, the pass ended, the master
+// restarted) answers stale=true: harmless to the worker, which drops it.
+func (m *Manager) Ack(ctx context.Context, worker string, lease task.LeaseRef) (stale bool, err error) {
+	return m.settle("ack", worker, lease, func(c *Coordinator) error { return c.Ack(ctx, worker, lease.Token) })
 }
 
 // Nack gives a shard back with the reason; stale as for Ack.
-func (m *Manager) Nack(ctx context.Context, worker, job string, token uint64, reason string) (stale bool, err error) {
+func (m *Manager) Nack(ctx context.Context, worker string, lease task.LeaseRef, reason string) (stale bool, err error) {
+	return m.settle("nack", worker, lease, func(c *Coordinator) error { return c.Nack(ctx, worker, lease.Token, reason) })
+}
+
+func (m *Manager) settle(op, worker string, lease task.LeaseRef, call func(*Coordinator) error) (stale bool, err error) {
 	m.touch(worker, m.now())
-	coord, _, err := m.coordFor(job)
+	coord, err := m.coordOf(op, worker, lease)
+	if errors.Is(err, ErrStale) {
+		return true, nil
+	}
 	if err != nil {
 		return false, err
 	}
-	if coord == nil {
-		return true, nil
-	}
-	err = coord.Nack(ctx, worker, token, reason)
-	if errors.Is(err, ErrStaleToken) {
+	err = call(coord)
+	if errors.Is(err, ErrStale) {
+		_ = m.stale(op, worker, lease, err)
 		return true, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("job %q: nack from worker %q: %w", job, worker, err)
+		return false, fmt.Errorf("job %q: %s from worker %q: %w", lease.Job, op, worker, err)
 	}
 	return false, nil
 }

@@ -1,7 +1,8 @@
-// Package standalone runs a job in one process: the master's scanner and
-// coordinator and a worker agent joined in-process through the same
-// interfaces the distributed mode uses over gRPC. `ferry run` is a thin
-// command-line layer over Run.
+// Package standalone is the wiring of `ferry run`: the master's own job
+// code (master.Manager: scanner, broker, coordinator, passes, audit) and a
+// worker agent in one process, joined by master.Link, the in-process
+// transport. What is specific to `ferry run` lives here and nowhere else:
+// that wiring, progress, and the report at the end of a pass.
 package standalone
 
 import (
@@ -9,15 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"sync/atomic"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/ferry-migrate/ferry/conf"
 	"github.com/ferry-migrate/ferry/master"
-	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/storage/backends"
-	"github.com/ferry-migrate/ferry/task"
 	"github.com/ferry-migrate/ferry/tracker"
 	"github.com/ferry-migrate/ferry/worker"
 )
@@ -28,112 +27,158 @@ type Options struct {
 	Workers       int           // objects copied at once (default 16)
 	LeaseTTL      time.Duration // default 2 minutes
 	Log           *slog.Logger
-	Progress      func(Status) // called every ProgressEvery and once at the end
+	Progress      func(Status) // called every ProgressEvery and once at the end of a pass
 	ProgressEvery time.Duration
+	// Repeat keeps running an incremental job's passes as they fall due
+	// until ctx ends; EachPass hears of each. Without it Run returns after
+	// one pass.
+	Repeat   bool
+	EachPass func(*Report)
 }
 
-// Run runs (or resumes) the job's current pass to its end and reports. A
-// failure of individual objects is not an error: the Report says what
+// Run submits the job (cfgText, read from the file cfgName) to an
+// in-process master and runs (or resumes) its current pass to its end.
+// A failure of individual objects is not an error: the Report says what
 // failed. An error means the pass could not run to its end (bad config,
 // fatal storage error, interruption); everything done so far is kept and
-// the same call resumes it.
-func Run(ctx context.Context, job *conf.Job, opt Options) (*Report, error) {
+// the same call resumes it. With Repeat, Run returns nil when ctx ends
+// between passes.
+func Run(ctx context.Context, cfgText, cfgName string, opt Options) (*Report, error) {
 	opt = withDefaults(opt)
+	job, err := conf.Parse(strings.NewReader(cfgText), cfgName)
+	if err != nil {
+		return nil, err
+	}
 	st, err := tracker.Open(opt.DataDir, tracker.Options{})
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	src, dst, err := openBackends(ctx, job, st, opt)
+	ev := newEvents()
+	m, err := master.NewManager(master.ManagerConfig{Store: st, DataDir: opt.DataDir, LeaseTTL: opt.LeaseTTL,
+		Log: opt.Log, InProcess: true, OnPass: ev.add})
 	if err != nil {
 		return nil, err
 	}
-	pass, resumed, err := beginPass(st, job)
-	if err != nil {
+	mctx, stopMaster := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopMaster()
+	if err := m.Start(mctx); err != nil {
 		return nil, err
 	}
-	r := &run{job: job, opt: opt, st: st, src: src.b, dst: dst, pass: pass, started: time.Now()}
-	src.setPass(job.Name, pass.N)
-	if resumed {
-		opt.Log.Info("resuming pass", "job", job.Name, "pass", pass.N, "scan_finished", pass.ScanFinished)
+	defer m.Close()
+	if _, notes, err := m.Submit(ctx, cfgText, cfgName); err != nil {
+		return nil, err
 	} else {
-		opt.Log.Info("starting pass", "job", job.Name, "pass", pass.N)
+		opt.Log.Info("job submitted", "job", job.Name, "notes", notes)
 	}
-	if job.Type == conf.JobAudit {
-		return r.audit(ctx)
+	r := &run{job: job, opt: opt, m: m, started: time.Now()}
+	agentDone := make(chan error, 1)
+	stopAgent := func() {}
+	if job.Type != conf.JobAudit {
+		actx, cancel := context.WithCancel(ctx)
+		agent, err := r.agent(actx)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		go func() { agentDone <- agent.Run(actx) }()
+		stopAgent = sync.OnceFunc(func() { cancel(); <-agentDone })
 	}
-	return r.copy(ctx)
+	defer func() { stopAgent() }()
+	stopProgress := r.progressLoop()
+	defer func() { stopProgress() }()
+
+	var last *Report
+	for {
+		select {
+		case <-ev.ready:
+			for _, e := range ev.take() {
+				if e.job != job.Name {
+					continue
+				}
+				if e.err != nil {
+					stopAgent()
+					stopProgress()
+					return r.report(), e.err
+				}
+				stopProgress()
+				last = r.report()
+				if opt.EachPass != nil {
+					opt.EachPass(last)
+				}
+				if !opt.Repeat {
+					return last, nil
+				}
+				stopProgress = r.progressLoop()
+			}
+		case err := <-agentDone:
+			agentDone <- err // for stopAgent
+			if err == nil {
+				err = errors.New("the worker agent stopped")
+			}
+			stopProgress()
+			return r.report(), err
+		case <-ctx.Done():
+			stopAgent()
+			stopProgress()
+			rep := r.report()
+			if opt.Repeat && rep.State == "finished" {
+				return rep, nil // between passes: nothing is interrupted
+			}
+			return rep, ctx.Err()
+		}
+	}
 }
 
 type run struct {
-	job      *conf.Job
-	opt      Options
-	st       *tracker.Store
-	src, dst storage.Backend
-	pass     tracker.Pass
-	started  time.Time
-	scanner  *master.Scanner
-	coord    *master.Coordinator
-	sent     atomic.Int64
+	job     *conf.Job
+	opt     Options
+	m       *master.Manager
+	link    *master.Link
+	started time.Time
 }
 
-func (r *run) copy(ctx context.Context) (*Report, error) {
-	coord, err := master.NewCoordinator(master.CoordinatorConfig{
-		Job: r.job.Name, Pass: r.pass.N, LeaseTTL: r.opt.LeaseTTL, ShardRetries: r.job.ShardRetries, Log: r.opt.Log,
-	}, r.st)
+// agent builds the in-process worker: the job's copier fed by the link
+// (uploads, throttle share, stats), as a cluster worker's is by its
+// client.
+func (r *run) agent(ctx context.Context) (*worker.Agent, error) {
+	link, err := r.m.NewLink(ctx, localWorker, r.opt.Workers)
 	if err != nil {
 		return nil, err
 	}
-	r.coord = coord
-	filter, err := master.NewFilter(r.job.ImportSince, r.job.Include, r.job.Exclude)
+	r.link = link
+	j := r.job
+	src, err := backends.Open(ctx, j.Src)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("source: %w", err)
 	}
-	r.scanner = master.NewScanner(master.ScanConfig{
-		Job: r.job.Name, Pass: r.pass.N, Src: r.src, SrcPrefix: r.job.Src.Prefix, DestPrefix: r.job.Dest.Prefix,
-		Filter: filter, ShardObjects: r.job.ShardObjects, ShardBytes: r.job.ShardBytes, Threads: r.job.ScanThreads,
-	}, r.st, coord.AddShards, r.opt.Log)
-
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	if !r.pass.ScanFinished {
-		go func() {
-			err := r.scanner.Run(ctx)
-			if err == nil {
-				err = coord.ScanFinished()
-			}
-			if err != nil && ctx.Err() == nil {
-				cancel(fmt.Errorf("scan: %w", err))
-			}
-		}()
+	dst, err := backends.Open(ctx, j.Dest)
+	if err != nil {
+		return nil, fmt.Errorf("destination: %w", err)
+	}
+	th := worker.NewThrottle(0, 0)
+	if err := link.OnThrottle(ctx, j.Name, th.SetLimits); err != nil {
+		return nil, err
 	}
 	copier, err := worker.NewCopier(worker.Options{
-		Src: r.src, Dst: r.dst, SkipExisting: r.job.SkipExisting,
-		MultipartThreshold: r.job.MultipartThreshold, PartSize: r.job.PartSize, PartsInFlight: r.job.PartsInFlight,
-		Verify: string(r.job.Verify), Retries: r.job.Retries,
-		Throttle: worker.NewThrottle(r.job.BytesPerSecond, r.job.ObjectsPerSecond),
-		Uploads:  coord,
-		Progress: func(d int64) { r.sent.Add(d) },
+		Src: src, Dst: dst, SkipExisting: j.SkipExisting,
+		MultipartThreshold: j.MultipartThreshold, PartSize: j.PartSize, PartsInFlight: j.PartsInFlight,
+		Verify: string(j.Verify), Retries: j.Retries,
+		Throttle:    th,
+		Uploads:     link,
+		Progress:    link.AddBytes,
+		OnThrottled: link.AddSlowdown,
 	})
 	if err != nil {
 		return nil, err
 	}
-	agent := &worker.Agent{Name: "local", Master: coord, Copier: copier, Concurrency: r.opt.Workers, Log: r.opt.Log}
-	stopProgress := r.progressLoop(ctx)
-	err = agent.Run(ctx)
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		err = cause // the scanner's error explains why the agent stopped
-	}
-	stopProgress()
-	if err != nil {
-		return r.report(), err
-	}
-	return r.report(), nil
+	return &worker.Agent{Name: localWorker, Master: link, Copier: copier, Concurrency: r.opt.Workers,
+		RenewEvery: r.m.HeartbeatEvery(), Log: r.opt.Log}, nil
 }
 
 // progressLoop reports Status until the returned stop is called, which
-// also sends the final one.
-func (r *run) progressLoop(ctx context.Context) (stop func()) {
+// also sends the final one; stop may be called more than once.
+func (r *run) progressLoop() (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
@@ -149,11 +194,11 @@ func (r *run) progressLoop(ctx context.Context) (stop func()) {
 			}
 		}
 	}()
-	return func() {
+	return sync.OnceFunc(func() {
 		close(done)
 		<-finished
 		r.emit()
-	}
+	})
 }
 
 func (r *run) emit() {
@@ -171,6 +216,9 @@ func withDefaults(o Options) Options {
 	if o.Workers <= 0 {
 		o.Workers = 16
 	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = 2 * time.Minute
+	}
 	if o.ProgressEvery <= 0 {
 		o.ProgressEvery = time.Second
 	}
@@ -180,103 +228,38 @@ func withDefaults(o Options) Options {
 	return o
 }
 
-// beginPass resumes the job's unfinished pass or starts a new one. A job
-// name already used for a different source or destination is refused:
-// its manifest describes other objects.
-func beginPass(st *tracker.Store, job *conf.Job) (tracker.Pass, bool, error) {
-	j, ok, err := st.GetJob(job.Name)
-	if err != nil {
-		return tracker.Pass{}, false, err
-	}
-	srcDesc, dstDesc := job.Src.String(), job.Dest.String()
-	if ok && (j.Source != srcDesc || j.Dest != dstDesc) {
-		return tracker.Pass{}, false, fmt.Errorf("job %q already exists for %s -> %s; this config says %s -> %s: "+
-			"choose another jobName, or `ferry clean %s` to forget the old job", job.Name, j.Source, j.Dest, srcDesc, dstDesc, job.Name)
-	}
-	if !ok {
-		j = tracker.Job{Name: job.Name, Source: srcDesc, Dest: dstDesc, Created: time.Now()}
-	}
-	j.Config = job.Redacted()
-	j.State = tracker.JobRunning
-	if err := st.PutJob(j); err != nil {
-		return tracker.Pass{}, false, err
-	}
-	if j.Pass > 0 {
-		p, ok, err := st.GetPass(job.Name, j.Pass)
-		if err != nil {
-			return tracker.Pass{}, false, err
-		}
-		if ok && p.Finished.IsZero() {
-			return p, true, nil
-		}
-	}
-	p, err := st.StartPass(job.Name, time.Now())
-	return p, false, err
+// events collects the manager's pass events without ever blocking it.
+type events struct {
+	mu    sync.Mutex
+	list  []passEvent
+	ready chan struct{}
 }
 
-// skipRecorder receives what a local source lists but cannot copy
-// (symlinks, special files, unreadable directories) and records it in the
-// manifest: skipped with the reason, or failed when data is unreachable.
-type skipRecorder struct {
-	st   *tracker.Store
-	job  atomic.Value // string
-	pass atomic.Uint64
-	log  *slog.Logger
+type passEvent struct {
+	job  string
+	pass uint64
+	err  error
 }
 
-func (s *skipRecorder) setPass(job string, n uint64) { s.job.Store(job); s.pass.Store(n) }
+func newEvents() *events { return &events{ready: make(chan struct{}, 1)} }
 
-func (s *skipRecorder) onSkip(key string, reason error) {
-	job, _ := s.job.Load().(string)
-	if job == "" {
-		return
-	}
-	r := task.Result{Key: key, Status: task.StatusSkipped, Reason: reason.Error()}
-	if errors.Is(reason, storage.ErrAccessDenied) || errors.Is(reason, storage.ErrNotFound) || storage.Classify(reason) != storage.Permanent {
-		r.Status, r.Class = task.StatusFailed, storage.Classify(reason).String()
-	}
-	s.log.Warn("source entry not copied", "key", key, "reason", reason)
-	if err := s.st.Report(job, s.pass.Load(), []task.Result{r}); err != nil {
-		s.log.Error("recording skipped source entry", "key", key, "err", err)
+func (e *events) add(job string, pass uint64, err error) {
+	e.mu.Lock()
+	e.list = append(e.list, passEvent{job, pass, err})
+	e.mu.Unlock()
+	select {
+	case e.ready <- struct{}{}:
+	default:
 	}
 }
 
-type source struct {
-	b storage.Backend
-	*skipRecorder
+func (e *events) take() []passEvent {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := e.list
+	e.list = nil
+	return l
 }
 
-// openBackends opens and checks both sides before any state changes, so a
-// typo in a bucket name costs nothing. A local destination directory is
-// created.
-func openBackends(ctx context.Context, job *conf.Job, st *tracker.Store, opt Options) (source, storage.Backend, error) {
-	rec := &skipRecorder{st: st, log: opt.Log}
-	srcSpec := job.Src
-	srcSpec.OnSkip = rec.onSkip
-	src, err := backends.Open(ctx, srcSpec)
-	if err != nil {
-		return source{}, nil, fmt.Errorf("source: %w", err)
-	}
-	if job.Dest.Type == backends.Local {
-		if err := os.MkdirAll(job.Dest.Root, 0o755); err != nil {
-			return source{}, nil, fmt.Errorf("destination: %w", err)
-		}
-	}
-	dst, err := backends.Open(ctx, job.Dest)
-	if err != nil {
-		return source{}, nil, fmt.Errorf("destination: %w", err)
-	}
-	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	for _, side := range []struct {
-		name string
-		b    storage.Backend
-	}{{"source", src}, {"destination", dst}} {
-		if c, ok := side.b.(storage.Checker); ok {
-			if err := c.Check(cctx); err != nil {
-				return source{}, nil, fmt.Errorf("%s check failed (%s): %w", side.name, storage.Classify(err), err)
-			}
-		}
-	}
-	return source{b: src, skipRecorder: rec}, dst, nil
-}
+// localWorker is the in-process worker's name, as stat shows it.
+const localWorker = "local"

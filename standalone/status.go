@@ -33,47 +33,44 @@ type Report struct {
 	Status
 	JobState   tracker.JobState `json:"job_state"`
 	Checkpoint time.Time        `json:"checkpoint"`
-	Failures   []tracker.Entry  `json:"failures,omitempty"` // the first few, see `ferry failed`
-	Extra      int64            `json:"extra,omitempty"`    // audit: objects only at the destination
+	Failures   []tracker.Entry  `json:"failures,omitempty"`  // the first few, see `ferry failed`
+	Extra      int64            `json:"extra,omitempty"`     // audit: objects only at the destination
+	NextPass   time.Time        `json:"next_pass,omitempty"` // incremental: when the next pass starts
 }
 
 func (r *run) status() Status {
-	s := Status{Job: r.job.Name, Type: string(r.job.Type), Pass: r.pass.N, Started: r.started, Elapsed: time.Since(r.started),
-		Updated: time.Now(), PID: os.Getpid(), BytesSent: r.sent.Load()}
-	if p, ok, err := r.st.GetPass(r.job.Name, r.pass.N); err == nil && ok {
-		s.Counters = p.Counters
-		s.State = "copying"
-		if !p.ScanFinished {
-			s.State = "scanning"
-		}
-		if !p.Finished.IsZero() {
+	s := Status{Job: r.job.Name, Type: string(r.job.Type), Started: r.started, Elapsed: time.Since(r.started),
+		Updated: time.Now(), PID: os.Getpid()}
+	if r.link != nil {
+		s.BytesSent = r.link.BytesSent()
+	}
+	if ss, err := r.m.Stat(r.job.Name); err == nil && len(ss) == 1 {
+		js := ss[0]
+		s.Pass, s.Counters, s.Listed, s.Excluded = js.Pass, js.Counters, js.Listed, js.Excluded
+		switch {
+		case js.State != string(tracker.JobRunning) && js.State != "paused":
 			s.State = "finished"
+		case !js.ScanFinished:
+			s.State = "scanning"
+		default:
+			s.State = "copying"
 		}
 	}
-	if r.coord != nil {
-		s.Live = r.coord.Snapshot()
-	}
-	if r.scanner != nil {
-		s.Listed, s.Excluded = r.scanner.Listed.Load(), r.scanner.Excluded.Load()
-	}
+	s.Live, _ = r.m.Live(r.job.Name)
 	return s
 }
 
+// report is the end of a pass: its counters, the job's state, and the
+// first failures (`ferry failed` lists them all).
 func (r *run) report() *Report {
 	rep := &Report{Status: r.status()}
-	if j, ok, err := r.st.GetJob(r.job.Name); err == nil && ok {
-		rep.JobState, rep.Checkpoint = j.State, j.Checkpoint
+	if ss, err := r.m.Stat(r.job.Name); err == nil && len(ss) == 1 {
+		js := ss[0]
+		rep.JobState, rep.Checkpoint, rep.Extra, rep.NextPass = tracker.JobState(js.State), js.Checkpoint, js.AuditExtra, js.NextPass
 	}
-	_ = r.st.Manifest(r.job.Name, failedStatus, "", func(e tracker.Entry) error {
-		if e.Pass != r.pass.N {
-			return nil
-		}
-		rep.Failures = append(rep.Failures, e)
-		if len(rep.Failures) >= 20 {
-			return errStop
-		}
-		return nil
-	})
+	if fs, err := r.m.Failed(r.job.Name, 20); err == nil {
+		rep.Failures = fs
+	}
 	return rep
 }
 

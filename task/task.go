@@ -156,3 +156,26 @@ type PartState struct {
 // ErrFinished is what a master answers to Lease when the job is over; a
 // worker agent that gets it exits cleanly.
 var ErrFinished = errors.New("job finished: no more work")
+
+// LeaseRef names one lease: its job, the pass it was granted in, and its
+// token. Every worker->master call about a leased shard (report, ack,
+// nack, heartbeat) carries it, so that the master can refuse what belongs
+// to a pass or a lease that is no longer current instead of filing it
+// under whatever pass runs now.
+type LeaseRef struct {
+	Job   string
+	Pass  uint64
+	Token uint64
+	// Shard lets a master that restarted (and so never issued Token)
+	// still take the results of a shard nobody has leased since.
+	Shard uint64
+}
+
+// Ref is the grant's lease.
+func (g Grant) Ref() LeaseRef { return LeaseRef{Job: g.Job, Pass: g.Pass, Token: g.Token, Shard: g.ID} }
+
+// ErrStale is the master's answer to a result, ack or nack whose lease is
+// no longer current: its pass has ended, or its shard was leased again.
+// Nothing of it is recorded; the worker drops the shard (whoever holds it
+// now copies it).
+var ErrStale = errors.New("lease is no longer current (its pass ended or its shard was leased again)")

@@ -325,7 +325,7 @@ func (r *runner) shutdown(ctx context.Context, loopErr error) error {
 		case state == shardGiven:
 			r.nack(bctx, s, reason)
 		case reported && s.complete():
-			if err := r.a.Master.Ack(bctx, r.a.Name, s.g.Token); err != nil {
+			if err := r.a.Master.Ack(bctx, r.a.Name, s.g.Ref()); err != nil {
 				r.log.Warn("final ack failed", "shard", s.g.ID, "err", err)
 			}
 		case fatal != nil:
@@ -342,7 +342,7 @@ func (r *runner) shutdown(ctx context.Context, loopErr error) error {
 }
 
 func (r *runner) nack(ctx context.Context, s *shardRun, reason string) {
-	if err := r.a.Master.Nack(ctx, r.a.Name, s.g.Token, reason); err != nil {
+	if err := r.a.Master.Nack(ctx, r.a.Name, s.g.Ref(), reason); err != nil {
 		r.log.Warn("nack failed", "shard", s.g.ID, "err", err)
 	}
 }

@@ -84,25 +84,25 @@ func (d *downMaster) Lease(ctx context.Context, w string, max int) ([]task.Grant
 	return g, err
 }
 
-func (d *downMaster) Renew(ctx context.Context, w string, tokens []uint64) ([]uint64, error) {
+func (d *downMaster) Renew(ctx context.Context, w string, held []task.LeaseRef) ([]uint64, error) {
 	if d.leasesDown.Load() {
 		return nil, errAway
 	}
-	return d.fakeMaster.Renew(ctx, w, tokens)
+	return d.fakeMaster.Renew(ctx, w, held)
 }
 
-func (d *downMaster) Report(ctx context.Context, w string, tok uint64, rs []task.Result) error {
+func (d *downMaster) Report(ctx context.Context, w string, lease task.LeaseRef, rs []task.Result) error {
 	if d.reportsDown.Load() {
 		return errAway
 	}
-	return d.fakeMaster.Report(ctx, w, tok, rs)
+	return d.fakeMaster.Report(ctx, w, lease, rs)
 }
 
-func (d *downMaster) Ack(ctx context.Context, w string, tok uint64) error {
+func (d *downMaster) Ack(ctx context.Context, w string, lease task.LeaseRef) error {
 	if d.reportsDown.Load() {
 		return errAway
 	}
-	return d.fakeMaster.Ack(ctx, w, tok)
+	return d.fakeMaster.Ack(ctx, w, lease)
 }
 
 // While reports fail, the agent keeps its results, takes no new shard
@@ -209,7 +209,7 @@ type refusing struct {
 	renews atomic.Int64
 }
 
-func (r *refusing) Renew(ctx context.Context, w string, tokens []uint64) ([]uint64, error) {
+func (r *refusing) Renew(ctx context.Context, w string, held []task.LeaseRef) ([]uint64, error) {
 	if r.renews.Add(1) < 3 {
 		return nil, nil
 	}

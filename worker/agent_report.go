@@ -2,11 +2,13 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/storage/retry"
+	"github.com/ferry-migrate/ferry/task"
 )
 
 // report sends the shard's pending results, in batches of at most
@@ -26,7 +28,19 @@ func (r *runner) report(ctx context.Context, s *shardRun) error {
 		if n == 0 {
 			return nil
 		}
-		err := r.a.Master.Report(ctx, r.a.Name, s.g.Token, batch)
+		err := r.a.Master.Report(ctx, r.a.Name, s.g.Ref(), batch)
+		if errors.Is(err, task.ErrStale) {
+			// The master will never take these: the shard belongs to
+			// another lease or pass now, whose holder copies it.
+			r.noteCall(s, nil)
+			r.log.Warn("master refused results of a lease no longer current; dropping the shard",
+				"shard", s.g.ID, "job", s.g.Job, "pass", s.g.Pass, "results", len(s.pending))
+			s.mu.Lock()
+			s.pending = nil
+			s.mu.Unlock()
+			r.lose(s.g.Token)
+			return nil
+		}
 		r.noteCall(s, err)
 		if err != nil {
 			return err
@@ -70,7 +84,7 @@ func (r *runner) finish(s *shardRun) {
 		return // lost: the flush loop reports it; given back: its nack is under way
 	}
 	r.settle(s, "ack", func(ctx context.Context) error {
-		return r.a.Master.Ack(ctx, r.a.Name, s.g.Token)
+		return r.a.Master.Ack(ctx, r.a.Name, s.g.Ref())
 	})
 }
 
@@ -192,13 +206,13 @@ func (r *runner) renewLoop() {
 			return
 		case <-t.C:
 		}
-		var tokens []uint64
+		var held []task.LeaseRef
 		for _, s := range r.shards() {
 			if state, _ := s.status(); state == shardHeld {
-				tokens = append(tokens, s.g.Token)
+				held = append(held, s.g.Ref())
 			}
 		}
-		lost, err := r.a.Master.Renew(r.ctx, r.a.Name, tokens)
+		lost, err := r.a.Master.Renew(r.ctx, r.a.Name, held)
 		switch {
 		case err == nil:
 			failed = 0

@@ -208,7 +208,7 @@ func (r *runner) giveBack(s *shardRun, err error) {
 	s.cancel()
 	r.wg.Go(func() {
 		r.settle(s, "nack", func(ctx context.Context) error {
-			return r.a.Master.Nack(ctx, r.a.Name, s.g.Token, err.Error())
+			return r.a.Master.Nack(ctx, r.a.Name, s.g.Ref(), err.Error())
 		})
 	})
 }

@@ -31,13 +31,18 @@ type fakeMaster struct {
 	acked       map[uint64]bool
 	nacked      map[uint64]string
 	loseOnRenew map[uint64]bool
-	leaseCalls  int
-	renewCalls  int
+	// staleOnReport: Report refuses these tokens with task.ErrStale, as a
+	// master does once the shard was leased again or its pass ended.
+	staleOnReport map[uint64]bool
+	refused       int
+	leaseCalls    int
+	renewCalls    int
 }
 
 func newFakeMaster(shards ...task.Grant) *fakeMaster {
 	return &fakeMaster{MemUploads: NewMemUploads(), queue: shards, finishWhen: true, out: map[uint64]bool{},
-		results: map[uint64][]task.Result{}, acked: map[uint64]bool{}, nacked: map[uint64]string{}, loseOnRenew: map[uint64]bool{}}
+		results: map[uint64][]task.Result{}, acked: map[uint64]bool{}, nacked: map[uint64]string{}, loseOnRenew: map[uint64]bool{},
+		staleOnReport: map[uint64]bool{}}
 }
 
 func (m *fakeMaster) Lease(ctx context.Context, worker string, max int) ([]task.Grant, error) {
@@ -63,13 +68,13 @@ func (m *fakeMaster) Lease(ctx context.Context, worker string, max int) ([]task.
 	return g, nil
 }
 
-func (m *fakeMaster) Renew(ctx context.Context, worker string, tokens []uint64) ([]uint64, error) {
+func (m *fakeMaster) Renew(ctx context.Context, worker string, held []task.LeaseRef) ([]uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.renewCalls++
 	var lost []uint64
-	for _, tok := range tokens {
-		if m.loseOnRenew[tok] {
+	for _, h := range held {
+		if tok := h.Token; m.loseOnRenew[tok] {
 			lost = append(lost, tok)
 			delete(m.out, tok) // re-granted to someone else
 		}
@@ -77,15 +82,22 @@ func (m *fakeMaster) Renew(ctx context.Context, worker string, tokens []uint64) 
 	return lost, nil
 }
 
-func (m *fakeMaster) Report(ctx context.Context, worker string, token uint64, results []task.Result) error {
+func (m *fakeMaster) Report(ctx context.Context, worker string, lease task.LeaseRef, results []task.Result) error {
+	token := lease.Token
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.staleOnReport[token] {
+		m.refused++
+		delete(m.out, token) // another worker or pass has the shard now
+		return fmt.Errorf("token %d: %w", token, task.ErrStale)
+	}
 	m.results[token] = append(m.results[token], results...)
 	m.reports = append(m.reports, len(results))
 	return nil
 }
 
-func (m *fakeMaster) Ack(ctx context.Context, worker string, token uint64) error {
+func (m *fakeMaster) Ack(ctx context.Context, worker string, lease task.LeaseRef) error {
+	token := lease.Token
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.out[token] {
@@ -96,7 +108,8 @@ func (m *fakeMaster) Ack(ctx context.Context, worker string, token uint64) error
 	return nil
 }
 
-func (m *fakeMaster) Nack(ctx context.Context, worker string, token uint64, reason string) error {
+func (m *fakeMaster) Nack(ctx context.Context, worker string, lease task.LeaseRef, reason string) error {
+	token := lease.Token
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.nacked[token] = reason
@@ -274,4 +287,26 @@ func (f *flakyLease) Lease(ctx context.Context, worker string, max int) ([]task.
 
 func TestAgentNeedsMasterAndCopier(t *testing.T) {
 	assert.Error(t, (&Agent{}).Run(t.Context()))
+}
+
+// A report the master refuses as stale is never sent again: the shard is
+// dropped (no ack, no nack), and the agent goes on with its other work.
+func TestAgentDropsShardRefusedAsStale(t *testing.T) {
+	src, dst := newLocal(t), newLocal(t)
+	old := shardOf(t, src, 1, 3, "old%d/o%d")
+	cur := shardOf(t, src, 2, 2, "cur%d/o%d")
+	m := newFakeMaster(old, cur)
+	m.staleOnReport[old.Token] = true
+	a := &Agent{Name: "w1", Master: m, Copier: newCopier(t, Options{Src: src, Dst: dst}), Concurrency: 2,
+		ReportEvery: 10 * time.Millisecond, Log: testLogger(t)}
+	_, err := runAgent(t.Context(), t, a)
+	require.NoError(t, err)
+	assert.Empty(t, m.results[old.Token], "refused results are not recorded")
+	assert.False(t, m.acked[old.Token], "a stale shard is not acked")
+	assert.Empty(t, m.nacked, "nor given back: it is someone else's")
+	assert.True(t, m.acked[cur.Token])
+	assert.Len(t, m.results[cur.Token], 2)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	assert.Equal(t, 1, m.refused, "a refused report is not retried")
 }

@@ -16,7 +16,9 @@ import (
 	"github.com/ferry-migrate/ferry/task"
 )
 
-// Master is how a worker talks to its master.
+// Master is how a worker talks to its master. Every call about a leased
+// shard names its lease (job, pass, token): the master refuses what
+// belongs to a pass or lease that is no longer current.
 type Master interface {
 	// Lease returns up to max shards for this worker. An empty result means
 	// "nothing right now, ask again soon"; ErrFinished means the job is over
@@ -24,13 +26,17 @@ type Master interface {
 	Lease(ctx context.Context, worker string, max int) ([]task.Grant, error)
 	// Renew extends the leases; it returns the tokens the master no longer
 	// honours (expired and re-granted): the agent stops working on them.
-	Renew(ctx context.Context, worker string, tokens []uint64) (lost []uint64, err error)
-	// Report records object results (batched, idempotent).
-	Report(ctx context.Context, worker string, token uint64, results []task.Result) error
-	// Ack says every object of the shard has a reported result.
-	Ack(ctx context.Context, worker string, token uint64) error
+	Renew(ctx context.Context, worker string, held []task.LeaseRef) (lost []uint64, err error)
+	// Report records object results (batched, idempotent). task.ErrStale
+	// means the lease is no longer current and nothing was recorded: the
+	// agent drops the shard.
+	Report(ctx context.Context, worker string, lease task.LeaseRef, results []task.Result) error
+	// Ack says every object of the shard has a reported result. The ack
+	// of a lease the master no longer honours succeeds: nothing is left to
+	// do for this worker.
+	Ack(ctx context.Context, worker string, lease task.LeaseRef) error
 	// Nack gives the shard back, with the reason.
-	Nack(ctx context.Context, worker string, token uint64, reason string) error
+	Nack(ctx context.Context, worker string, lease task.LeaseRef, reason string) error
 	UploadStore
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,7 +38,11 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if *workers < 1 || *workers > 4096 {
 		return fail(e, fmt.Errorf("--workers %d: give a number from 1 to 4096", *workers))
 	}
-	job, err := conf.Load(fs.Arg(0))
+	text, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return fail(e, err)
+	}
+	job, err := conf.Parse(bytes.NewReader(text), fs.Arg(0))
 	if err != nil {
 		return fail(e, err)
 	}
@@ -50,31 +55,29 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	fmt.Fprintf(e.stderr, "ferry: job %q (%s): %s -> %s\n", job.Name, job.Type, job.Src, job.Dest)
-	for {
-		rep, err := standalone.Run(ctx, job, standalone.Options{DataDir: *dataDir, Workers: *workers, Log: log, Progress: show})
+	code := exitOK
+	eachPass := func(rep *standalone.Report) {
 		show(standalone.Status{}) // end the progress line
-		if err != nil {
-			if rep != nil && !errors.Is(err, context.Canceled) {
-				printReport(e, rep, *asJSON)
-			}
-			return fail(e, err)
-		}
 		printReport(e, rep, *asJSON)
-		code := exitOK
 		if rep.Counters.Failed > 0 {
 			code = exitFailures
+		} else {
+			code = exitOK
 		}
-		if !job.Incremental || *once {
-			return code
-		}
-		next := time.Now().Add(job.IncrementalInterval)
-		fmt.Fprintf(e.stderr, "ferry: incremental job: next pass at %s (Ctrl-C to stop; state is saved)\n", next.Format(time.RFC3339))
-		select {
-		case <-ctx.Done():
-			return code
-		case <-time.After(time.Until(next)):
+		if job.Incremental && !*once && !rep.NextPass.IsZero() {
+			fmt.Fprintf(e.stderr, "ferry: incremental job: next pass at %s (Ctrl-C to stop; state is saved)\n", rep.NextPass.Format(time.RFC3339))
 		}
 	}
+	rep, err := standalone.Run(ctx, string(text), fs.Arg(0), standalone.Options{DataDir: *dataDir, Workers: *workers,
+		Log: log, Progress: show, Repeat: job.Incremental && !*once, EachPass: eachPass})
+	if err != nil {
+		show(standalone.Status{})
+		if rep != nil && !errors.Is(err, context.Canceled) {
+			printReport(e, rep, *asJSON)
+		}
+		return fail(e, err)
+	}
+	return code
 }
 
 func flagExit(err error) int {

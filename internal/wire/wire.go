@@ -114,3 +114,21 @@ func ToUpload(u *pb.UploadState) task.UploadState {
 		PartSize: u.GetPartSize(), Size: u.GetSize(), ModTime: fromTS(u.GetModTime()), ETag: u.GetEtag(),
 		Parts: parts, Created: fromTS(u.GetCreated()), Checksum: u.GetChecksum(), Verify: u.GetVerify()}
 }
+
+// Leases converts the leases a worker names in a heartbeat.
+func Leases(ls []task.LeaseRef) []*pb.HeldLease {
+	out := make([]*pb.HeldLease, len(ls))
+	for i, l := range ls {
+		out[i] = &pb.HeldLease{Job: l.Job, Pass: l.Pass, Token: l.Token, Shard: l.Shard}
+	}
+	return out
+}
+
+// ToLeases is Leases' inverse.
+func ToLeases(ls []*pb.HeldLease) []task.LeaseRef {
+	out := make([]task.LeaseRef, len(ls))
+	for i, l := range ls {
+		out[i] = task.LeaseRef{Job: l.GetJob(), Pass: l.GetPass(), Token: l.GetToken(), Shard: l.GetShard()}
+	}
+	return out
+}

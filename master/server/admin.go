@@ -41,7 +41,8 @@ func jobStat(s master.JobStat) *pb.JobStat {
 		DispatchedTasks: s.DispatchedTasks, RunningTasks: s.RunningTasks, SucceedTasks: s.SucceedTasks,
 		FailedTasks: s.FailedTasks, ScanFinished: s.ScanFinished, Counters: counters(s.Counters),
 		Checkpoint: ts(s.Checkpoint), BytesPerSecondLimit: s.BytesPerSecondLimit,
-		ObjectsPerSecondLimit: s.ObjectsPerSecondLimit, Source: s.Source, Dest: s.Dest}
+		ObjectsPerSecondLimit: s.ObjectsPerSecondLimit, Source: s.Source, Dest: s.Dest,
+		StaleRefused: s.StaleRefused}
 	for _, r := range s.Running {
 		out.Running = append(out.Running, &pb.RunningTask{Shard: r.Shard, Worker: r.Worker, Attempt: int32(r.Attempt),
 			Objects: r.Objects, ObjectsDone: r.ObjectsDone, Bytes: r.Bytes, BytesDone: r.BytesDone,

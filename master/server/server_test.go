@@ -143,12 +143,15 @@ func TestFullJobOverGRPC(t *testing.T) {
 			for i, o := range g.Objects {
 				res[i] = task.Result{Key: o.Key, Dest: o.Dest, Status: task.StatusVerified, Method: task.MethodSize, Size: o.Size, ModTime: o.ModTime}
 			}
-			_, err := wk.Report(ctx, &pb.ReportRequest{Worker: "w1", Job: g.Job, Token: g.Token, Results: wire.Results(res)})
+			_, err := wk.Report(ctx, &pb.ReportRequest{Worker: "w1", Job: g.Job, Pass: g.Pass, Token: g.Token, Results: wire.Results(res)})
 			require.NoError(t, err)
-			ack, err := wk.Ack(ctx, &pb.AckRequest{Worker: "w1", Job: g.Job, Token: g.Token})
+			stale, err := wk.Report(ctx, &pb.ReportRequest{Worker: "w1", Job: g.Job, Pass: g.Pass + 1, Token: g.Token, Results: wire.Results(res)})
+			require.NoError(t, err)
+			assert.True(t, stale.GetStale(), "a report naming another pass is refused as stale")
+			ack, err := wk.Ack(ctx, &pb.AckRequest{Worker: "w1", Job: g.Job, Pass: g.Pass, Token: g.Token})
 			require.NoError(t, err)
 			assert.False(t, ack.GetStale())
-			ack, err = wk.Ack(ctx, &pb.AckRequest{Worker: "w1", Job: g.Job, Token: g.Token})
+			ack, err = wk.Ack(ctx, &pb.AckRequest{Worker: "w1", Job: g.Job, Pass: g.Pass, Token: g.Token})
 			require.NoError(t, err)
 			assert.True(t, ack.GetStale(), "a duplicate ack is stale, not an error")
 		}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 
 	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -9,6 +10,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/wire"
 	"github.com/ferry-migrate/ferry/master"
 	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
+	"github.com/ferry-migrate/ferry/task"
 )
 
 // The worker service: one Manager call per RPC.
@@ -27,20 +29,14 @@ func (s *Server) Register(ctx context.Context, req *pb.RegisterRequest) (*pb.Reg
 }
 
 func (s *Server) Heartbeat(ctx context.Context, req *pb.HeartbeatRequest) (*pb.HeartbeatResponse, error) {
-	held := make([]master.Held, len(req.GetLeases()))
-	for i, l := range req.GetLeases() {
-		held[i] = master.Held{Job: l.GetJob(), Token: l.GetToken()}
-	}
+	held := wire.ToLeases(req.GetLeases())
 	stats := master.WorkerStats{BytesSent: req.GetBytesSent(), ObjectsDone: req.GetObjectsDone(),
 		Slowdowns: req.GetSlowdowns(), Interval: req.GetInterval().AsDuration()}
 	lost, thr, rereg, err := s.m.Heartbeat(ctx, req.GetWorker(), held, stats)
 	if err != nil {
 		return nil, s.toStatus("Heartbeat", err)
 	}
-	resp := &pb.HeartbeatResponse{Reregister: rereg}
-	for _, l := range lost {
-		resp.Lost = append(resp.Lost, &pb.HeldLease{Job: l.Job, Token: l.Token})
-	}
+	resp := &pb.HeartbeatResponse{Reregister: rereg, Lost: wire.Leases(lost)}
 	for _, t := range thr {
 		resp.Throttles = append(resp.Throttles, &pb.Throttle{Job: t.Job, BytesPerSecond: t.BytesPerSecond,
 			ObjectsPerSecond: t.ObjectsPerSecond})
@@ -61,7 +57,11 @@ func (s *Server) Lease(ctx context.Context, req *pb.LeaseRequest) (*pb.LeaseResp
 }
 
 func (s *Server) Report(ctx context.Context, req *pb.ReportRequest) (*pb.ReportResponse, error) {
-	err := s.m.Report(ctx, req.GetWorker(), req.GetJob(), req.GetToken(), wire.ToResults(req.GetResults()))
+	lease := task.LeaseRef{Job: req.GetJob(), Pass: req.GetPass(), Token: req.GetToken(), Shard: req.GetShard()}
+	err := s.m.Report(ctx, req.GetWorker(), lease, wire.ToResults(req.GetResults()))
+	if errors.Is(err, master.ErrStale) {
+		return &pb.ReportResponse{Stale: true}, nil
+	}
 	if err != nil {
 		return nil, s.toStatus("Report", err)
 	}
@@ -69,7 +69,7 @@ func (s *Server) Report(ctx context.Context, req *pb.ReportRequest) (*pb.ReportR
 }
 
 func (s *Server) Ack(ctx context.Context, req *pb.AckRequest) (*pb.AckResponse, error) {
-	stale, err := s.m.Ack(ctx, req.GetWorker(), req.GetJob(), req.GetToken())
+	stale, err := s.m.Ack(ctx, req.GetWorker(), task.LeaseRef{Job: req.GetJob(), Pass: req.GetPass(), Token: req.GetToken(), Shard: req.GetShard()})
 	if err != nil {
 		return nil, s.toStatus("Ack", err)
 	}
@@ -77,7 +77,7 @@ func (s *Server) Ack(ctx context.Context, req *pb.AckRequest) (*pb.AckResponse, 
 }
 
 func (s *Server) Nack(ctx context.Context, req *pb.NackRequest) (*pb.NackResponse, error) {
-	stale, err := s.m.Nack(ctx, req.GetWorker(), req.GetJob(), req.GetToken(), req.GetReason())
+	stale, err := s.m.Nack(ctx, req.GetWorker(), task.LeaseRef{Job: req.GetJob(), Pass: req.GetPass(), Token: req.GetToken(), Shard: req.GetShard()}, req.GetReason())
 	if err != nil {
 		return nil, s.toStatus("Nack", err)
 	}

@@ -768,10 +768,14 @@ func (x *RegisterResponse) GetMasterId() string {
 	return ""
 }
 
+// A lease as every worker->master call about a leased shard names it:
+// the master refuses a pass or lease that is no longer current.
 type HeldLease struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Job           string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
 	Token         uint64                 `protobuf:"varint,2,opt,name=token,proto3" json:"token,omitempty"`
+	Pass          uint64                 `protobuf:"varint,3,opt,name=pass,proto3" json:"pass,omitempty"`
+	Shard         uint64                 `protobuf:"varint,4,opt,name=shard,proto3" json:"shard,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -816,6 +820,20 @@ func (x *HeldLease) GetJob() string {
 func (x *HeldLease) GetToken() uint64 {
 	if x != nil {
 		return x.Token
+	}
+	return 0
+}
+
+func (x *HeldLease) GetPass() uint64 {
+	if x != nil {
+		return x.Pass
+	}
+	return 0
+}
+
+func (x *HeldLease) GetShard() uint64 {
+	if x != nil {
+		return x.Shard
 	}
 	return 0
 }
@@ -1127,6 +1145,8 @@ type ReportRequest struct {
 	Job           string                 `protobuf:"bytes,2,opt,name=job,proto3" json:"job,omitempty"`
 	Token         uint64                 `protobuf:"varint,3,opt,name=token,proto3" json:"token,omitempty"`
 	Results       []*Result              `protobuf:"bytes,4,rep,name=results,proto3" json:"results,omitempty"`
+	Pass          uint64                 `protobuf:"varint,5,opt,name=pass,proto3" json:"pass,omitempty"`
+	Shard         uint64                 `protobuf:"varint,6,opt,name=shard,proto3" json:"shard,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1189,8 +1209,25 @@ func (x *ReportRequest) GetResults() []*Result {
 	return nil
 }
 
+func (x *ReportRequest) GetPass() uint64 {
+	if x != nil {
+		return x.Pass
+	}
+	return 0
+}
+
+func (x *ReportRequest) GetShard() uint64 {
+	if x != nil {
+		return x.Shard
+	}
+	return 0
+}
+
 type ReportResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The lease is no longer current (its pass ended, or its shard was
+	// leased again): nothing was recorded; the worker drops the shard.
+	Stale         bool `protobuf:"varint,1,opt,name=stale,proto3" json:"stale,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1225,11 +1262,20 @@ func (*ReportResponse) Descriptor() ([]byte, []int) {
 	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{14}
 }
 
+func (x *ReportResponse) GetStale() bool {
+	if x != nil {
+		return x.Stale
+	}
+	return false
+}
+
 type AckRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Worker        string                 `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
 	Job           string                 `protobuf:"bytes,2,opt,name=job,proto3" json:"job,omitempty"`
 	Token         uint64                 `protobuf:"varint,3,opt,name=token,proto3" json:"token,omitempty"`
+	Pass          uint64                 `protobuf:"varint,4,opt,name=pass,proto3" json:"pass,omitempty"`
+	Shard         uint64                 `protobuf:"varint,5,opt,name=shard,proto3" json:"shard,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1285,6 +1331,20 @@ func (x *AckRequest) GetToken() uint64 {
 	return 0
 }
 
+func (x *AckRequest) GetPass() uint64 {
+	if x != nil {
+		return x.Pass
+	}
+	return 0
+}
+
+func (x *AckRequest) GetShard() uint64 {
+	if x != nil {
+		return x.Shard
+	}
+	return 0
+}
+
 type AckResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Stale         bool                   `protobuf:"varint,1,opt,name=stale,proto3" json:"stale,omitempty"` // the lease had lapsed; harmless
@@ -1335,6 +1395,8 @@ type NackRequest struct {
 	Job           string                 `protobuf:"bytes,2,opt,name=job,proto3" json:"job,omitempty"`
 	Token         uint64                 `protobuf:"varint,3,opt,name=token,proto3" json:"token,omitempty"`
 	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	Pass          uint64                 `protobuf:"varint,5,opt,name=pass,proto3" json:"pass,omitempty"`
+	Shard         uint64                 `protobuf:"varint,6,opt,name=shard,proto3" json:"shard,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1395,6 +1457,20 @@ func (x *NackRequest) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *NackRequest) GetPass() uint64 {
+	if x != nil {
+		return x.Pass
+	}
+	return 0
+}
+
+func (x *NackRequest) GetShard() uint64 {
+	if x != nil {
+		return x.Shard
+	}
+	return 0
 }
 
 type NackResponse struct {
@@ -2327,8 +2403,11 @@ type JobStat struct {
 	ObjectsPerSecondLimit float64                `protobuf:"fixed64,14,opt,name=objects_per_second_limit,json=objectsPerSecondLimit,proto3" json:"objects_per_second_limit,omitempty"`
 	Source                string                 `protobuf:"bytes,15,opt,name=source,proto3" json:"source,omitempty"`
 	Dest                  string                 `protobuf:"bytes,16,opt,name=dest,proto3" json:"dest,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// Results, acks and nacks refused since the master started because
+	// their lease was no longer current.
+	StaleRefused  int64 `protobuf:"varint,17,opt,name=stale_refused,json=staleRefused,proto3" json:"stale_refused,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *JobStat) Reset() {
@@ -2471,6 +2550,13 @@ func (x *JobStat) GetDest() string {
 		return x.Dest
 	}
 	return ""
+}
+
+func (x *JobStat) GetStaleRefused() int64 {
+	if x != nil {
+		return x.StaleRefused
+	}
+	return 0
 }
 
 type StatRequest struct {
@@ -3058,10 +3144,12 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x10RegisterResponse\x12B\n" +
 	"\x0fheartbeat_every\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x0eheartbeatEvery\x126\n" +
 	"\tlease_ttl\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\bleaseTtl\x12\x1b\n" +
-	"\tmaster_id\x18\x03 \x01(\tR\bmasterId\"3\n" +
+	"\tmaster_id\x18\x03 \x01(\tR\bmasterId\"]\n" +
 	"\tHeldLease\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x14\n" +
-	"\x05token\x18\x02 \x01(\x04R\x05token\"\xee\x01\n" +
+	"\x05token\x18\x02 \x01(\x04R\x05token\x12\x12\n" +
+	"\x04pass\x18\x03 \x01(\x04R\x04pass\x12\x14\n" +
+	"\x05shard\x18\x04 \x01(\x04R\x05shard\"\xee\x01\n" +
 	"\x10HeartbeatRequest\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\tR\x06worker\x12+\n" +
 	"\x06leases\x18\x02 \x03(\v2\x13.ferry.v1.HeldLeaseR\x06leases\x12\x1d\n" +
@@ -3084,25 +3172,32 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x06worker\x18\x01 \x01(\tR\x06worker\x12\x10\n" +
 	"\x03max\x18\x02 \x01(\x05R\x03max\"8\n" +
 	"\rLeaseResponse\x12'\n" +
-	"\x06grants\x18\x01 \x03(\v2\x0f.ferry.v1.GrantR\x06grants\"{\n" +
+	"\x06grants\x18\x01 \x03(\v2\x0f.ferry.v1.GrantR\x06grants\"\xa5\x01\n" +
 	"\rReportRequest\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\tR\x06worker\x12\x10\n" +
 	"\x03job\x18\x02 \x01(\tR\x03job\x12\x14\n" +
 	"\x05token\x18\x03 \x01(\x04R\x05token\x12*\n" +
-	"\aresults\x18\x04 \x03(\v2\x10.ferry.v1.ResultR\aresults\"\x10\n" +
-	"\x0eReportResponse\"L\n" +
+	"\aresults\x18\x04 \x03(\v2\x10.ferry.v1.ResultR\aresults\x12\x12\n" +
+	"\x04pass\x18\x05 \x01(\x04R\x04pass\x12\x14\n" +
+	"\x05shard\x18\x06 \x01(\x04R\x05shard\"&\n" +
+	"\x0eReportResponse\x12\x14\n" +
+	"\x05stale\x18\x01 \x01(\bR\x05stale\"v\n" +
 	"\n" +
 	"AckRequest\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\tR\x06worker\x12\x10\n" +
 	"\x03job\x18\x02 \x01(\tR\x03job\x12\x14\n" +
-	"\x05token\x18\x03 \x01(\x04R\x05token\"#\n" +
+	"\x05token\x18\x03 \x01(\x04R\x05token\x12\x12\n" +
+	"\x04pass\x18\x04 \x01(\x04R\x04pass\x12\x14\n" +
+	"\x05shard\x18\x05 \x01(\x04R\x05shard\"#\n" +
 	"\vAckResponse\x12\x14\n" +
-	"\x05stale\x18\x01 \x01(\bR\x05stale\"e\n" +
+	"\x05stale\x18\x01 \x01(\bR\x05stale\"\x8f\x01\n" +
 	"\vNackRequest\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\tR\x06worker\x12\x10\n" +
 	"\x03job\x18\x02 \x01(\tR\x03job\x12\x14\n" +
 	"\x05token\x18\x03 \x01(\x04R\x05token\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"$\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x12\n" +
+	"\x04pass\x18\x05 \x01(\x04R\x04pass\x12\x14\n" +
+	"\x05shard\x18\x06 \x01(\x04R\x05shard\"$\n" +
 	"\fNackResponse\x12\x14\n" +
 	"\x05stale\x18\x01 \x01(\bR\x05stale\"!\n" +
 	"\rGetJobRequest\x12\x10\n" +
@@ -3170,7 +3265,7 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x05bytes\x18\x06 \x01(\x03R\x05bytes\x12\x1d\n" +
 	"\n" +
 	"bytes_done\x18\a \x01(\x03R\tbytesDone\x12?\n" +
-	"\rlease_expires\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fleaseExpires\"\xde\x04\n" +
+	"\rlease_expires\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fleaseExpires\"\x83\x05\n" +
 	"\aJobStat\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12\x12\n" +
@@ -3190,7 +3285,8 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x16bytes_per_second_limit\x18\r \x01(\x03R\x13bytesPerSecondLimit\x127\n" +
 	"\x18objects_per_second_limit\x18\x0e \x01(\x01R\x15objectsPerSecondLimit\x12\x16\n" +
 	"\x06source\x18\x0f \x01(\tR\x06source\x12\x12\n" +
-	"\x04dest\x18\x10 \x01(\tR\x04dest\"\x1f\n" +
+	"\x04dest\x18\x10 \x01(\tR\x04dest\x12#\n" +
+	"\rstale_refused\x18\x11 \x01(\x03R\fstaleRefused\"\x1f\n" +
 	"\vStatRequest\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\"5\n" +
 	"\fStatResponse\x12%\n" +

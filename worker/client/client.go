@@ -86,8 +86,6 @@ type Client struct {
 	rpc  pb.WorkerServiceClient
 
 	mu             sync.Mutex
-	leases         map[uint64]*lease // by token: tokens are unique across jobs and master restarts
-	lostLater      []uint64          // lost tokens learned outside Renew, for the next Renew
 	masterID       string
 	heartbeatEvery time.Duration
 	leaseTTL       time.Duration
@@ -101,13 +99,6 @@ type Client struct {
 
 	jobsMu sync.Mutex
 	jobs   map[string]*jobEntry
-}
-
-// lease is what the client remembers of a grant: its job (Report, Ack and
-// Nack carry it) and whether the master said it is lost.
-type lease struct {
-	job  string
-	lost time.Time // zero while held
 }
 
 // Dial connects to the master at addr and registers. It waits for an
@@ -145,7 +136,7 @@ func Dial(ctx context.Context, addr string, sec rpcauth.Config, opt Options) (*C
 		return nil, fmt.Errorf("worker client: master %s: %w", addr, err)
 	}
 	c := &Client{opt: opt, log: opt.Log.With("master", addr), conn: conn, rpc: pb.NewWorkerServiceClient(conn),
-		leases: map[uint64]*lease{}, jobs: map[string]*jobEntry{}, heartbeatEvery: DefaultHeartbeat}
+		jobs: map[string]*jobEntry{}, heartbeatEvery: DefaultHeartbeat}
 	c.starting.Store(true)
 	defer c.starting.Store(false)
 	if err := c.register(ctx); err != nil {

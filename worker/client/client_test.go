@@ -61,25 +61,31 @@ func TestLeaseReportAckRoundTrip(t *testing.T) {
 	res := []task.Result{{Key: "k1", Dest: "out/k1", Status: task.StatusVerified, Method: task.MethodCRC64, Size: 10,
 		ModTime: when, ETag: "ek1", CRC64: 7, HasCRC64: true, BytesRead: 10, BytesSent: 10, Attempts: 1, Duration: time.Second},
 		{Key: "k 2", Dest: "out/k 2", Status: task.StatusFailed, Reason: "boom", Class: "permanent"}}
-	require.NoError(t, c.Report(t.Context(), "w1", 11, res))
+	require.NoError(t, c.Report(t.Context(), "w1", g1.Ref(), res))
 	f.do(func() {
 		require.Len(t, f.reports, 1)
 		assert.Equal(t, "A", f.reports[0].GetJob())
+		assert.Equal(t, g1.Pass, f.reports[0].GetPass())
 		assert.Equal(t, uint64(11), f.reports[0].GetToken())
 		assert.Equal(t, "w1", f.reports[0].GetWorker())
 		assert.Equal(t, res, wire.ToResults(f.reports[0].GetResults()))
 	})
 
-	require.NoError(t, c.Ack(t.Context(), "w1", 11))
+	require.NoError(t, c.Ack(t.Context(), "w1", g1.Ref()))
 	f.do(func() { f.stale[12] = true })
-	require.NoError(t, c.Nack(t.Context(), "w1", 12, "disk full"), "a stale answer is not an error")
+	require.NoError(t, c.Nack(t.Context(), "w1", g2.Ref(), "disk full"), "a stale answer is not an error")
 	f.do(func() {
 		require.Len(t, f.acks, 1)
 		assert.Equal(t, "A", f.acks[0].GetJob())
+		assert.Equal(t, g1.Pass, f.acks[0].GetPass())
 		require.Len(t, f.nacks, 1)
 		assert.Equal(t, "disk full", f.nacks[0].GetReason())
+		assert.Equal(t, g2.Pass, f.nacks[0].GetPass())
 	})
-	assert.Error(t, c.Ack(t.Context(), "w1", 11), "a settled token is forgotten")
+	f.do(func() { f.staleReport = map[uint64]bool{12: true} })
+	err = c.Report(t.Context(), "w1", g2.Ref(), res)
+	assert.ErrorIs(t, err, task.ErrStale, "a report the master refused as stale says so")
+	assert.Equal(t, storage.Permanent, storage.Classify(err), "and is not retried")
 
 	up := task.UploadState{Job: "A", Key: "big", Dest: "out/big", UploadID: "u1", PartSize: 5 << 20, Size: 11 << 20,
 		ModTime: when, ETag: "e", Parts: []task.PartState{{Number: 1, Size: 5 << 20, ETag: "p1", CRC64: 3, MD5: "m"}}, Created: when}
@@ -99,41 +105,38 @@ func TestLeaseReportAckRoundTrip(t *testing.T) {
 	assert.False(t, ok)
 }
 
-// Tokens route Report, Ack, Nack and heartbeats to their jobs; a lost
-// token is still reported under its job.
-func TestTokenRoutingTwoJobs(t *testing.T) {
+// Report, Ack, Nack and heartbeats carry the job, pass and token of
+// their lease: the client keeps no map of its own to route them.
+func TestLeasesNameTheirJobAndPass(t *testing.T) {
 	f, c, _ := setup(t)
-	f.do(func() { f.queue = []*pb.Grant{wire.Grant(grant("A", 11, 1, "a")), wire.Grant(grant("B", 22, 1, "b"))} })
+	a, b := grant("A", 11, 1, "a"), grant("B", 22, 1, "b")
+	a.Pass, b.Pass = 3, 7
+	f.do(func() { f.queue = []*pb.Grant{wire.Grant(a), wire.Grant(b)} })
 	_, err := c.Lease(t.Context(), "w1", 2)
 	require.NoError(t, err)
 
-	f.do(func() { f.lost = []*pb.HeldLease{{Job: "B", Token: 22}} })
-	lost, err := c.Renew(t.Context(), "w1", []uint64{11, 22})
+	f.do(func() { f.lost = []*pb.HeldLease{{Job: "B", Pass: 7, Token: 22}} })
+	lost, err := c.Renew(t.Context(), "w1", []task.LeaseRef{a.Ref(), b.Ref()})
 	require.NoError(t, err)
 	assert.Equal(t, []uint64{22}, lost)
-	_, err = c.Renew(t.Context(), "w1", []uint64{11, 22})
-	require.NoError(t, err)
 	f.do(func() {
-		require.Len(t, f.heartbeats, 2)
-		held := f.heartbeats[0].GetLeases()
-		require.Len(t, held, 2)
-		assert.Equal(t, [2]string{"A", "B"}, [2]string{held[0].GetJob(), held[1].GetJob()})
-		assert.Len(t, f.heartbeats[1].GetLeases(), 1, "a lost lease is not renewed")
+		require.Len(t, f.heartbeats, 1)
+		held := wire.ToLeases(f.heartbeats[0].GetLeases())
+		assert.Equal(t, []task.LeaseRef{a.Ref(), b.Ref()}, held)
 	})
 
-	require.NoError(t, c.Report(t.Context(), "w1", 22, []task.Result{{Key: "b", Status: task.StatusVerified}}))
-	require.NoError(t, c.Report(t.Context(), "w1", 11, []task.Result{{Key: "a", Status: task.StatusVerified}}))
-	require.NoError(t, c.Nack(t.Context(), "w1", 22, "why"))
-	require.NoError(t, c.Ack(t.Context(), "w1", 11))
+	require.NoError(t, c.Report(t.Context(), "w1", b.Ref(), []task.Result{{Key: "b", Status: task.StatusVerified}}))
+	require.NoError(t, c.Report(t.Context(), "w1", a.Ref(), []task.Result{{Key: "a", Status: task.StatusVerified}}))
+	require.NoError(t, c.Nack(t.Context(), "w1", b.Ref(), "why"))
+	require.NoError(t, c.Ack(t.Context(), "w1", a.Ref()))
 	f.do(func() {
-		assert.Equal(t, "B", f.reports[0].GetJob())
-		assert.Equal(t, "A", f.reports[1].GetJob())
+		assert.Equal(t, [2]string{"B", "A"}, [2]string{f.reports[0].GetJob(), f.reports[1].GetJob()})
+		assert.Equal(t, [2]uint64{7, 3}, [2]uint64{f.reports[0].GetPass(), f.reports[1].GetPass()})
 		assert.Equal(t, "B", f.nacks[0].GetJob())
+		assert.Equal(t, uint64(7), f.nacks[0].GetPass())
 		assert.Equal(t, "A", f.acks[0].GetJob())
+		assert.Equal(t, uint64(3), f.acks[0].GetPass())
 	})
-
-	err = c.Report(t.Context(), "w1", 999, nil)
-	assert.ErrorContains(t, err, "not granted to this worker")
 }
 
 // Heartbeats apply the job's throttle share, carry the stats since the

@@ -29,24 +29,25 @@ const testToken = "0123456789abcdef-worker-client-test"
 type fakeMaster struct {
 	pb.UnimplementedWorkerServiceServer
 
-	mu         sync.Mutex
-	registers  []*pb.RegisterRequest
-	heartbeats []*pb.HeartbeatRequest
-	queue      []*pb.Grant
-	reports    []*pb.ReportRequest
-	results    map[uint64]map[string]*pb.Result // by token, key: reports are idempotent
-	acks       []*pb.AckRequest
-	nacks      []*pb.NackRequest
-	stale      map[uint64]bool // tokens whose ack is stale
-	lost       []*pb.HeldLease // answered by the next heartbeat
-	throttles  []*pb.Throttle  // answered by every heartbeat
-	reregister int             // answer reregister this many times
-	configs    map[string]string
-	getJobs    int
-	uploads    map[string]*pb.UploadState
-	saves      int
-	saveErr    error  // answered by SaveUpload instead of saving
-	onReport   func() // called (without mu) after a report is recorded
+	mu          sync.Mutex
+	registers   []*pb.RegisterRequest
+	heartbeats  []*pb.HeartbeatRequest
+	queue       []*pb.Grant
+	reports     []*pb.ReportRequest
+	results     map[uint64]map[string]*pb.Result // by token, key: reports are idempotent
+	acks        []*pb.AckRequest
+	nacks       []*pb.NackRequest
+	stale       map[uint64]bool // tokens whose ack is stale
+	staleReport map[uint64]bool // Report answers stale for these tokens
+	lost        []*pb.HeldLease // answered by the next heartbeat
+	throttles   []*pb.Throttle  // answered by every heartbeat
+	reregister  int             // answer reregister this many times
+	configs     map[string]string
+	getJobs     int
+	uploads     map[string]*pb.UploadState
+	saves       int
+	saveErr     error  // answered by SaveUpload instead of saving
+	onReport    func() // called (without mu) after a report is recorded
 }
 
 func newFakeMaster() *fakeMaster {
@@ -88,6 +89,10 @@ func (f *fakeMaster) Lease(_ context.Context, r *pb.LeaseRequest) (*pb.LeaseResp
 func (f *fakeMaster) Report(_ context.Context, r *pb.ReportRequest) (*pb.ReportResponse, error) {
 	f.mu.Lock()
 	f.reports = append(f.reports, r)
+	if f.staleReport[r.GetToken()] {
+		f.mu.Unlock()
+		return &pb.ReportResponse{Stale: true}, nil
+	}
 	m := f.results[r.GetToken()]
 	if m == nil {
 		m = map[string]*pb.Result{}

@@ -89,13 +89,9 @@ func (c *Client) CopierFor(ctx context.Context, job string) (*worker.Copier, err
 		// Without a share the throttle is open, and a job limited to
 		// 10 MB/s across 36 workers would get 36 times that until the next
 		// heartbeat. Ask for the share before the first copy.
-		lost, err := c.heartbeat(ctx, c.heldLeases())
-		if err != nil {
+		if _, err := c.heartbeat(ctx, nil); err != nil {
 			return nil, fmt.Errorf("job %q: fetching its throttle share: %w", job, err)
 		}
-		c.mu.Lock()
-		c.lostLater = append(c.lostLater, lost...)
-		c.mu.Unlock()
 	}
 	e.copier = cp
 	c.log.Info("job ready", "job", job)

@@ -13,11 +13,6 @@ import (
 
 var _ worker.Master = (*Client)(nil)
 
-// lostKeep is how long a lost token is remembered: the agent still
-// reports the results of a lost shard (the master records them per
-// object), and the report needs the token's job.
-const lostKeep = time.Hour
-
 // Lease asks for up to max shards of any job. An empty answer means no
 // work now; the master never answers "finished" to a cluster worker.
 func (c *Client) Lease(ctx context.Context, _ string, max int) ([]task.Grant, error) {
@@ -31,12 +26,9 @@ func (c *Client) Lease(ctx context.Context, _ string, max int) ([]task.Grant, er
 		return nil, err
 	}
 	out := make([]task.Grant, 0, len(resp.GetGrants()))
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	for _, pg := range resp.GetGrants() {
 		g := wire.ToGrant(pg)
 		g.Worker = c.opt.Name
-		c.leases[g.Token] = &lease{job: g.Job}
 		out = append(out, g)
 	}
 	return out, nil
@@ -45,42 +37,14 @@ func (c *Client) Lease(ctx context.Context, _ string, max int) ([]task.Grant, er
 // Renew is the heartbeat: it renews the leases the agent holds, sends the
 // throughput since the last one, applies the job throttle shares it gets
 // back, re-registers if the master asks, and returns the lost tokens.
-func (c *Client) Renew(ctx context.Context, _ string, tokens []uint64) ([]uint64, error) {
-	c.mu.Lock()
-	held := make([]*pb.HeldLease, 0, len(tokens))
-	for _, tok := range tokens {
-		if l := c.leases[tok]; l != nil && l.lost.IsZero() {
-			held = append(held, &pb.HeldLease{Job: l.job, Token: tok})
-		}
-	}
-	c.mu.Unlock()
-	lost, err := c.heartbeat(ctx, held)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	lost = append(lost, c.lostLater...)
-	c.lostLater = nil
-	c.mu.Unlock()
-	return lost, nil
-}
-
-// heldLeases is every lease granted and neither settled nor lost, for a
-// heartbeat sent outside Renew.
-func (c *Client) heldLeases() []*pb.HeldLease {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var held []*pb.HeldLease
-	for tok, l := range c.leases {
-		if l.lost.IsZero() {
-			held = append(held, &pb.HeldLease{Job: l.job, Token: tok})
-		}
-	}
-	return held
+func (c *Client) Renew(ctx context.Context, _ string, held []task.LeaseRef) ([]uint64, error) {
+	return c.heartbeat(ctx, wire.Leases(held))
 }
 
 // heartbeat sends one heartbeat (two if the master asks us to register
-// first) and returns the tokens it says are lost.
+// first) and returns the tokens it says are lost. A heartbeat renews
+// only the leases it lists: one sent without them (for a throttle share)
+// takes none away.
 func (c *Client) heartbeat(ctx context.Context, held []*pb.HeldLease) ([]uint64, error) {
 	req, prev := c.takeStats(time.Now())
 	req.Leases = held
@@ -107,71 +71,38 @@ func (c *Client) heartbeat(ctx context.Context, held []*pb.HeldLease) ([]uint64,
 		return nil, err
 	}
 	c.applyThrottles(resp.GetThrottles())
-	now := time.Now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	lost := make([]uint64, 0, len(resp.GetLost()))
 	for _, h := range resp.GetLost() {
 		lost = append(lost, h.GetToken())
-		if l := c.leases[h.GetToken()]; l != nil && l.lost.IsZero() {
-			l.lost = now
-		}
-	}
-	for tok, l := range c.leases {
-		if !l.lost.IsZero() && now.Sub(l.lost) > lostKeep {
-			delete(c.leases, tok)
-		}
 	}
 	return lost, nil
 }
 
-// jobOf returns the job of a token we were granted.
-func (c *Client) jobOf(op string, token uint64) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	l := c.leases[token]
-	if l == nil {
-		return "", fmt.Errorf("%s: lease token %d was not granted to this worker (or was settled long ago)", op, token)
-	}
-	return l.job, nil
-}
-
-// settled forgets a token that was acked or nacked.
-func (c *Client) settled(token uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.leases, token)
-}
-
-// Report sends results of the token's shard (lost tokens included: the
-// master records a verified copy whoever made it).
-func (c *Client) Report(ctx context.Context, _ string, token uint64, results []task.Result) error {
-	job, err := c.jobOf("report", token)
-	if err != nil {
-		return err
-	}
-	req := &pb.ReportRequest{Worker: c.opt.Name, Job: job, Token: token, Results: wire.Results(results)}
-	err = c.call(ctx, "report", func(ctx context.Context) error {
-		_, err := c.rpc.Report(ctx, req)
+// Report sends results of the lease's shard. A lease the master no longer
+// honours is answered task.ErrStale: nothing was recorded.
+func (c *Client) Report(ctx context.Context, _ string, lease task.LeaseRef, results []task.Result) error {
+	req := &pb.ReportRequest{Worker: c.opt.Name, Job: lease.Job, Pass: lease.Pass, Token: lease.Token, Shard: lease.Shard, Results: wire.Results(results)}
+	var resp *pb.ReportResponse
+	err := c.call(ctx, "report", func(ctx context.Context) (err error) {
+		resp, err = c.rpc.Report(ctx, req)
 		return err
 	})
 	if err != nil {
 		return err
+	}
+	if resp.GetStale() {
+		return fmt.Errorf("job %q pass %d: report under token %d: %w", lease.Job, lease.Pass, lease.Token, task.ErrStale)
 	}
 	c.objectsDone.Add(int64(len(results)))
 	return nil
 }
 
 // Ack says the shard is done. A stale ack (the lease had lapsed) is not
-// an error: the results were recorded anyway.
-func (c *Client) Ack(ctx context.Context, _ string, token uint64) error {
-	job, err := c.jobOf("ack", token)
-	if err != nil {
-		return err
-	}
-	req := &pb.AckRequest{Worker: c.opt.Name, Job: job, Token: token}
+// an error: nothing is left to do for this worker.
+func (c *Client) Ack(ctx context.Context, _ string, lease task.LeaseRef) error {
+	req := &pb.AckRequest{Worker: c.opt.Name, Job: lease.Job, Pass: lease.Pass, Token: lease.Token, Shard: lease.Shard}
 	var resp *pb.AckResponse
-	err = c.call(ctx, "ack", func(ctx context.Context) (err error) {
+	err := c.call(ctx, "ack", func(ctx context.Context) (err error) {
 		resp, err = c.rpc.Ack(ctx, req)
 		return err
 	})
@@ -179,28 +110,18 @@ func (c *Client) Ack(ctx context.Context, _ string, token uint64) error {
 		return err
 	}
 	if resp.GetStale() {
-		c.log.Debug("ack was stale: the lease had lapsed", "job", job, "token", token)
+		c.log.Debug("ack was stale: the lease had lapsed", "job", lease.Job, "pass", lease.Pass, "token", lease.Token)
 	}
-	c.settled(token)
 	return nil
 }
 
 // Nack gives the shard back with the reason; stale as for Ack.
-func (c *Client) Nack(ctx context.Context, _ string, token uint64, reason string) error {
-	job, err := c.jobOf("nack", token)
-	if err != nil {
-		return err
-	}
-	req := &pb.NackRequest{Worker: c.opt.Name, Job: job, Token: token, Reason: reason}
-	err = c.call(ctx, "nack", func(ctx context.Context) error {
+func (c *Client) Nack(ctx context.Context, _ string, lease task.LeaseRef, reason string) error {
+	req := &pb.NackRequest{Worker: c.opt.Name, Job: lease.Job, Pass: lease.Pass, Token: lease.Token, Shard: lease.Shard, Reason: reason}
+	return c.call(ctx, "nack", func(ctx context.Context) error {
 		_, err := c.rpc.Nack(ctx, req)
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	c.settled(token)
-	return nil
 }
 
 // LoadUpload, SaveUpload and DropUpload keep multipart state on the

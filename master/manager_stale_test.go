@@ -1,0 +1,81 @@
+package master
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ferry-migrate/ferry/tracker"
+)
+
+// srcDirOf returns the local source directory of a localJob config.
+func srcDirOf(t *testing.T, cfg string) string {
+	t.Helper()
+	for _, line := range strings.Split(cfg, "\n") {
+		if v, ok := strings.CutPrefix(line, "srcPrefix="); ok {
+			return v
+		}
+	}
+	t.Fatal("config has no srcPrefix")
+	return ""
+}
+
+// A worker that lost its lease in pass 1 reports after pass 2 has begun
+// over a changed source. Its results describe the old objects: recording
+// them in pass 2 would make pass 2 skip the changed objects, and the
+// destination would keep the old bytes while the job says verified.
+func TestManagerRefusesLateReportFromEarlierPass(t *testing.T) {
+	h := newHarness(t)
+	cfg := localJob(t, "inc", 10, "isIncremental=true", "incrementalModeInterval=900")
+	job := h.submit(cfg)
+	h.register("slow", "fast")
+	ctx := context.Background()
+
+	held := h.lease("slow", 1)
+	require.Len(t, held, 1)
+	late := held[0]
+	// "slow" goes silent past the worker timeout; "fast" takes over its
+	// shard and finishes pass 1.
+	h.clock.Add(10 * time.Second)
+	h.heartbeat("fast")
+	h.clock.Add(10 * time.Second)
+	h.heartbeat("fast")
+	h.drain("fast")
+	require.Equal(t, string(tracker.JobSucceeded), h.stat(job).State)
+	require.Eventually(t, func() bool { return !h.stat(job).NextPass.IsZero() }, 5*time.Second, 5*time.Millisecond)
+
+	// Every source object changes, then pass 2 lists them all again.
+	src := srcDirOf(t, cfg)
+	for _, o := range late.Objects {
+		require.NoError(t, os.WriteFile(filepath.Join(src, o.Key), []byte("changed"), 0o644))
+	}
+	h.clock.Add(901 * time.Second)
+	h.heartbeat("fast")
+	require.Eventually(t, func() bool {
+		s := h.stat(job)
+		return s.Pass == 2 && s.ScanFinished
+	}, 10*time.Second, 5*time.Millisecond, "pass 2 scanned")
+
+	// The late report of pass 1 arrives now.
+	err := h.m.Report(ctx, "slow", late.Ref(), verified(late.Objects))
+	require.ErrorIs(t, err, ErrStale, "a result of pass 1 is never recorded in pass 2")
+	assert.Equal(t, int64(1), h.stat(job).StaleRefused, "the refusal is counted")
+
+	// Pass 2 copies every changed object, those of the late report too.
+	granted := map[string]bool{}
+	for _, g := range h.lease("fast", 4) {
+		assert.Equal(t, uint64(2), g.Pass)
+		for _, o := range g.Objects {
+			granted[o.Key] = true
+		}
+	}
+	for _, o := range late.Objects {
+		assert.True(t, granted[o.Key], "%s changed and must be copied in pass 2", o.Key)
+	}
+}
