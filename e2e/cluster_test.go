@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-migrate/ferry/internal/testserver"
+	"github.com/ferry-migrate/ferry/internal/testkit/testserver"
 )
 
 // cluster is a master and its workers as real processes, over TLS with a

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ferry-migrate/ferry/internal/ossproxy"
+	"github.com/ferry-migrate/ferry/internal/testkit/ossproxy"
 )
 
 // TestFaults injects faults with the OSS proxy: flipped bytes on the way

@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/ferry-migrate/ferry/internal/ossproxy"
+	"github.com/ferry-migrate/ferry/internal/testkit/ossproxy"
 	"github.com/ferry-migrate/ferry/worker"
 )
 

@@ -18,7 +18,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ferry-migrate/ferry/internal/testserver"
+	"github.com/ferry-migrate/ferry/internal/testkit/testserver"
 )
 
 // ferryBin is the binary under test, built by TestMain.

@@ -17,7 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/ferry-migrate/ferry/internal/rpcauth"
-	"github.com/ferry-migrate/ferry/internal/testserver"
+	"github.com/ferry-migrate/ferry/internal/testkit/testserver"
 	"github.com/ferry-migrate/ferry/internal/wire"
 	"github.com/ferry-migrate/ferry/master"
 	pb "github.com/ferry-migrate/ferry/proto/ferrypb"

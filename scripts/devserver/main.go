@@ -16,7 +16,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/ferry-migrate/ferry/internal/testserver"
+	"github.com/ferry-migrate/ferry/internal/testkit/testserver"
 )
 
 func main() {

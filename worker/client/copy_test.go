@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ferry-migrate/ferry/internal/testserver"
+	"github.com/ferry-migrate/ferry/internal/testkit/testserver"
 	"github.com/ferry-migrate/ferry/internal/wire"
 	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
 	"github.com/ferry-migrate/ferry/storage/local"

@@ -16,7 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/ferry-migrate/ferry/internal/rpcauth"
-	"github.com/ferry-migrate/ferry/internal/testserver"
+	"github.com/ferry-migrate/ferry/internal/testkit/testserver"
 	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
 )
 

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -34,7 +35,9 @@ type S3Server struct {
 	UserAccessKey string
 	UserSecretKey string
 
-	cmd     *exec.Cmd
+	mu      sync.Mutex    // guards cmd and exited: Stop may run from a signal handler too
+	cmd     *exec.Cmd     // nil once stopped
+	exited  chan struct{} // closed once cmd.Wait has returned (the child is reaped)
 	logFile string
 }
 
@@ -143,19 +146,24 @@ func (s *S3Server) start(bin, dir string, opt Options) error {
 		log.Close()
 		return fmt.Errorf("start %s: %w", bin, err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); log.Close() }()
+	// Exactly one goroutine waits for the child; everyone else (start's
+	// readiness loop, Stop) learns of its end from exited, so the child is
+	// always reaped and never left <defunct>.
+	var waitErr error
+	exited := make(chan struct{})
+	go func() { waitErr = cmd.Wait(); log.Close(); close(exited) }()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
-		case err := <-exited:
+		case <-exited:
 			out, _ := os.ReadFile(s.logFile)
-			return fmt.Errorf("versitygw exited: %v: %s", err, bytes.TrimSpace(out))
+			return fmt.Errorf("versitygw exited: %v: %s", waitErr, bytes.TrimSpace(out))
 		default:
 		}
 		if s.ready() {
-			s.cmd = cmd
-			go func() { <-exited }()
+			s.mu.Lock()
+			s.cmd, s.exited = cmd, exited
+			s.mu.Unlock()
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -176,21 +184,29 @@ func (s *S3Server) ready() bool {
 	return true
 }
 
-// Stop kills the server. Safe to call twice.
 // Pid is the server process's id (0 once stopped), for benchmarks that
 // account its CPU time.
 func (s *S3Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.cmd == nil || s.cmd.Process == nil {
 		return 0
 	}
 	return s.cmd.Process.Pid
 }
 
+// Stop kills the server and returns once the process has been waited for,
+// so no <defunct> versitygw outlives it, even when the caller exits right
+// after (scripts/devserver does). Safe to call twice, and concurrently.
 func (s *S3Server) Stop() {
-	if s.cmd != nil && s.cmd.Process != nil {
-		_ = s.cmd.Process.Kill()
-		s.cmd = nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return
 	}
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+	s.cmd, s.exited = nil, nil
 }
 
 func freePort() (int, error) {

@@ -35,7 +35,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-migrate/ferry/internal/testserver"
+	"github.com/ferry-migrate/ferry/internal/testkit/testserver"
 )
 
 // Proxy is a running OSS-like proxy. Address it virtual-hosted as

@@ -3,8 +3,10 @@ package testserver
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -50,4 +52,25 @@ func TestVersitygwVirtualHosted(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.Client().HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("vhost"), Key: aws.String("k")})
 	require.NoError(t, err, "object written virtual-hosted is visible path-style")
+}
+
+// Stop must reap the server, not just kill it: a caller that exits right
+// after Stop (scripts/devserver under `make demo`) otherwise leaves a
+// <defunct> versitygw behind.
+func TestStopReapsTheServer(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("needs /proc to see the process state")
+	}
+	s := Versitygw(t, Options{})
+	pid := s.Pid()
+	require.NotZero(t, pid)
+	s.Stop()
+	assert.Zero(t, s.Pid(), "Pid after Stop")
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err == nil {
+		// The pid may already belong to another process; only a zombie
+		// versitygw is a failure.
+		assert.NotContains(t, string(stat), "(versitygw) Z", "versitygw left <defunct> after Stop")
+	}
+	s.Stop() // twice is fine
 }
