@@ -32,7 +32,7 @@ func flags(e *env, name, args string) (*flag.FlagSet, *string) {
 	if def == "" {
 		def = "ferry-data"
 	}
-	dir := fs.String("data-dir", def, "where ferry keeps job state (env FERRY_DATA_DIR)")
+	dir := fs.String("data-dir", def, "directory `DIR` where ferry keeps job state (env FERRY_DATA_DIR)")
 	argSpecs.Store(fs, args)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: %s\n\nflags:\n", synopsis(name, args))
