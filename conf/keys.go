@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ferry-migrate/ferry/internal/textdist"
 	"github.com/ferry-migrate/ferry/storage/backends"
 )
 
@@ -95,7 +96,7 @@ func unknownKey(key string) error {
 			if lc == lk {
 				return newProblem(ErrUnknownKey, "unknown key; keys are case-sensitive: did you mean %q?", k)
 			}
-			if d := editDistance(lk, lc); bestDist < 0 || d < bestDist {
+			if d := textdist.Levenshtein(lk, lc); bestDist < 0 || d < bestDist {
 				best, bestDist = k, d
 			}
 		}
@@ -105,27 +106,6 @@ func unknownKey(key string) error {
 		return newProblem(ErrUnknownKey, "unknown key; did you mean %q?", best)
 	}
 	return newProblem(ErrUnknownKey, "unknown key (docs/job-config.md lists every key)")
-}
-
-// editDistance is the Levenshtein distance in bytes (keys are ASCII).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // supportedTypes is for messages: "local, s3, oss".

@@ -22,9 +22,25 @@ chmod 700 "$demo"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-say "building ferry"
-go build -o bin/ferry ./cmd/ferry
+# iec formats a byte count as ferry's reports and `ferry stat` do
+# (bytesIEC in cmd/ferry/format.go), so the demo's figure for the source
+# can be compared with theirs.
+iec() {
+	awk -v n="$1" 'BEGIN {
+		if (n < 1024) { printf "%d B\n", n; exit }
+		d = 1024; e = 0
+		for (m = int(n / 1024); m >= 1024; m = int(m / 1024)) { d *= 1024; e++ }
+		printf "%.1f %siB\n", n / d, substr("KMGTPE", e + 1, 1)
+	}'
+}
+
+# Stamped like `make build`, so `ferry version` in a bug report names the
+# commit the demo ran.
+version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
+say "building ferry $version"
+go build -ldflags "-X main.version=$version" -o bin/ferry ./cmd/ferry
 ferry=$root/bin/ferry
+"$ferry" version
 
 server_pid=
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; true; }
@@ -65,8 +81,10 @@ echo "percent" >"$src/percent%20sign.txt"
 echo "unicode" >"$src/unicode-日本語.txt"
 echo "hash" >"$src/with space/hash#and?question.txt"
 count=$(find "$src" -type f | wc -l)
-size=$(du -sb "$src" | cut -f1)
-echo "$count files, $size bytes"
+# The sum of the files' sizes: what ferry lists and copies. (du -sb also
+# counts the directories' own sizes, a few KiB off ferry's figure.)
+size=$(find "$src" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+echo "$count files, $size bytes ($(iec "$size"), as ferry's report and stat show it)"
 
 write_cfg() { # name type
 	cat >"$demo/$1.cfg" <<CFG
@@ -104,4 +122,4 @@ say "ferry run demo-data/demo.cfg again   (nothing to do: all verified before)"
 say "ferry stat demo"
 "$ferry" stat --data-dir "$demo/ferry" demo
 
-say "done: $count files migrated and verified; state in demo-data/ferry"
+say "done: $count files, $(iec "$size"), migrated and verified; state in demo-data/ferry"

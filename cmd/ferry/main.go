@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/ferry-migrate/ferry/internal/gcpolicy"
@@ -24,8 +25,21 @@ const (
 	exitCanceled = 130
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..." (make
+// build and scripts/demo.sh stamp `git describe`). Without it, init uses
+// the version the go command records in the binary, so `go install
+// ...@v1.2.3` or a plain `go build` in a checkout still names a release or
+// commit; "dev" is left only when neither is known.
 var version = "dev"
+
+func init() {
+	if version != "dev" {
+		return
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		version = bi.Main.Version
+	}
+}
 
 type command struct {
 	name, summary string
@@ -48,7 +62,8 @@ func commands() []command {
 		{"resume", "grant a paused or canceled job's shards again", cmdResume},
 		{"cancel", "stop a job on a master and take its leases back", cmdCancel},
 		{"throttle", "change a job's cluster-wide bandwidth / object rate while it runs", cmdThrottle},
-		{"version", "print the version", cmdVersion},
+		{"version", "print the version (also --version, -v)", cmdVersion},
+		{"help", "show a command's arguments and flags: ferry help COMMAND", cmdHelp},
 	}
 }
 
@@ -67,21 +82,21 @@ func main() {
 }
 
 func dispatch(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
 		usage(e.stdout)
-		if len(args) == 0 {
-			return exitError
-		}
-		return exitOK
+		return exitError
 	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(ctx, e, args[1:])
-		}
+	name := args[0]
+	switch {
+	case isHelpFlag(name):
+		name = "help" // `ferry -h run` is `ferry help run`
+	case name == "-v" || name == "-version" || name == "--version":
+		name = "version"
 	}
-	fmt.Fprintf(e.stderr, "ferry: unknown command %q\n\n", args[0])
-	usage(e.stderr)
-	return exitError
+	if c, ok := lookup(name); ok {
+		return c.run(ctx, e, args[1:])
+	}
+	return unknownCommand(e, name)
 }
 
 func usage(w io.Writer) {
@@ -93,11 +108,19 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Every command takes --data-dir (default $FERRY_DATA_DIR, else ./ferry-data).")
-	fmt.Fprintln(w, "Run `ferry <command> -h` for its flags.")
+	fmt.Fprintln(w, "Run `ferry help <command>` (or `ferry <command> -h`) for its arguments and flags.")
 }
 
-func cmdVersion(_ context.Context, e *env, _ []string) int {
-	fmt.Fprintln(e.stdout, "ferry", version)
+func cmdVersion(_ context.Context, e *env, args []string) int {
+	if len(args) > 0 && isHelpFlag(args[0]) {
+		fmt.Fprintln(e.stderr, "usage: ferry version\n\nPrints ferry's version; `ferry --version` and `ferry -v` do the same.")
+		return exitOK
+	}
+	if len(args) > 0 {
+		fmt.Fprintf(e.stderr, "ferry version: takes no arguments, got %q\n", args)
+		return exitError
+	}
+	printVersion(e.stdout)
 	return exitOK
 }
 

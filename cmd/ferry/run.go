@@ -24,7 +24,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	progress := fs.String("progress", "auto", "progress display: auto (bar on a terminal, log lines otherwise), bar, log, none")
 	asJSON := fs.Bool("json", false, "print the final report as JSON")
 	once := fs.Bool("once", false, "with isIncremental=true: run one pass and exit instead of repeating")
-	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to this file (for `go tool pprof`, in performance reports)")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to `FILE` (read it with go tool pprof; for performance reports)")
 	if err := parse(fs, args, 1, 1); err != nil {
 		return flagExit(err)
 	}
