@@ -108,9 +108,7 @@ func (r *run) copy(ctx context.Context) (*Report, error) {
 		}()
 	}
 	copier, err := worker.NewCopier(worker.Options{
-		Src: r.src, Dst: r.dst, SkipExisting: r.job.SkipExisting,
-		MultipartThreshold: r.job.MultipartThreshold, PartSize: r.job.PartSize, PartsInFlight: r.job.PartsInFlight,
-		Verify: string(r.job.Verify), Retries: r.job.Retries,
+		Src: r.src, Dst: r.dst, Settings: r.job.CopySettings,
 		Throttle: worker.NewThrottle(r.job.BytesPerSecond, r.job.ObjectsPerSecond),
 		Uploads:  coord,
 		Progress: func(d int64) { r.sent.Add(d) },

@@ -147,9 +147,7 @@ func (c *Client) build(ctx context.Context, job string, th *worker.Throttle) (*w
 		return nil, fmt.Errorf("job %q: destination: %w", job, err)
 	}
 	cp, err := worker.NewCopier(worker.Options{
-		Src: sb, Dst: db, SkipExisting: j.SkipExisting,
-		MultipartThreshold: j.MultipartThreshold, PartSize: j.PartSize, PartsInFlight: j.PartsInFlight,
-		Verify: string(j.Verify), Retries: j.Retries,
+		Src: sb, Dst: db, Settings: j.CopySettings,
 		Throttle:    th,
 		Uploads:     c,
 		Progress:    func(d int64) { c.bytesSent.Add(d) },
