@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/ferry-migrate/ferry/task"
 	"github.com/ferry-migrate/ferry/tracker"
 	"github.com/ferry-migrate/ferry/worker"
+	"github.com/ferry-migrate/ferry/worker/jobcopier"
 )
 
 // Options tune a run; zero values are sensible defaults.
@@ -107,8 +107,9 @@ func (r *run) copy(ctx context.Context) (*Report, error) {
 			}
 		}()
 	}
-	copier, err := worker.NewCopier(worker.Options{
-		Src: r.src, Dst: r.dst, Settings: r.job.CopySettings,
+	// The copier opens its own source and destination, as a cluster
+	// worker's does: this process plays master and worker.
+	copier, err := jobcopier.New(ctx, r.job, worker.Options{
 		Throttle: worker.NewThrottle(r.job.BytesPerSecond, r.job.ObjectsPerSecond),
 		Uploads:  coord,
 		Progress: func(d int64) { r.sent.Add(d) },
@@ -246,7 +247,7 @@ type source struct {
 
 // openBackends opens and checks both sides before any state changes, so a
 // typo in a bucket name costs nothing. A local destination directory is
-// created.
+// created (backends.OpenDest).
 func openBackends(ctx context.Context, job *conf.Job, st *tracker.Store, opt Options) (source, storage.Backend, error) {
 	rec := &skipRecorder{st: st, log: opt.Log}
 	srcSpec := job.Src
@@ -255,12 +256,7 @@ func openBackends(ctx context.Context, job *conf.Job, st *tracker.Store, opt Opt
 	if err != nil {
 		return source{}, nil, fmt.Errorf("source: %w", err)
 	}
-	if job.Dest.Type == backends.Local {
-		if err := os.MkdirAll(job.Dest.Root, 0o755); err != nil {
-			return source{}, nil, fmt.Errorf("destination: %w", err)
-		}
-	}
-	dst, err := backends.Open(ctx, job.Dest)
+	dst, err := backends.OpenDest(ctx, job.Dest)
 	if err != nil {
 		return source{}, nil, fmt.Errorf("destination: %w", err)
 	}
