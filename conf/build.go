@@ -133,14 +133,15 @@ func (r *reader) verify() task.VerifyMode {
 		}
 	}
 	if v, ok := r.value("verify"); ok {
-		if t := task.VerifyMode(v); t.Known() {
-			if modeSet && mode != "general" {
-				r.note("auditMode", "auditMode=%s is overridden by verify=%s", mode, v)
-			}
-			return t
+		t := task.VerifyMode(v)
+		if err := t.Check(); err != nil {
+			r.fail("verify", ErrInvalid, "%w", err)
+			return task.DefaultVerify
 		}
-		r.fail("verify", ErrInvalid, "%q: use %s, %s, %s or %s", v, task.VerifyAuto, task.VerifyReread, task.VerifySize, task.VerifyOff)
-		return task.DefaultVerify
+		if modeSet && mode != "general" {
+			r.note("auditMode", "auditMode=%s is overridden by verify=%s", mode, v)
+		}
+		return t
 	}
 	if mode == "simple" {
 		return task.VerifySize

@@ -44,7 +44,7 @@ type Job struct {
 	// (MultipartThreshold), multipartUploadPartSize (PartSize),
 	// partsInFlight or uploadThreadNumPerLargeFile (PartsInFlight), verify
 	// or auditMode (Verify) and objectRetries (Retries), all set: defaults
-	// applied, verify mode known.
+	// applied, verify mode checked.
 	task.CopySettings
 
 	// Include/Exclude: glob patterns (path.Match syntax, plus "**" for any

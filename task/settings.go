@@ -1,5 +1,7 @@
 package task
 
+import "fmt"
+
 // VerifyMode selects how copies are verified (DESIGN §6). conf reads it
 // from the job's verify key; the worker's copier acts on it.
 type VerifyMode string
@@ -26,13 +28,14 @@ const (
 	VerifyOff VerifyMode = "off"
 )
 
-// Known reports whether m is one of the modes above.
-func (m VerifyMode) Known() bool {
+// Check returns an error that names m and the modes there are, unless m
+// is one of them.
+func (m VerifyMode) Check() error {
 	switch m {
 	case VerifyAuto, VerifyReread, VerifySize, VerifyOff:
-		return true
+		return nil
 	}
-	return false
+	return fmt.Errorf("%q: use %s, %s, %s or %s", string(m), VerifyAuto, VerifyReread, VerifySize, VerifyOff)
 }
 
 // Defaults of CopySettings, which are also the documented defaults of the
@@ -71,7 +74,8 @@ type CopySettings struct {
 }
 
 // WithDefaults returns s with every zero (or negative) field set to its
-// default. An unknown Verify is left as it is, for the consumer to refuse.
+// default. An unknown Verify is left as it is, for the consumer to refuse
+// (VerifyMode.Check).
 func (s CopySettings) WithDefaults() CopySettings {
 	if s.MultipartThreshold <= 0 {
 		s.MultipartThreshold = DefaultMultipartThreshold

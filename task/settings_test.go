@@ -25,14 +25,21 @@ func TestCopySettingsWithDefaults(t *testing.T) {
 	}
 }
 
-func TestVerifyModeKnown(t *testing.T) {
+func TestVerifyModeCheck(t *testing.T) {
 	for _, tc := range []struct {
 		mode VerifyMode
-		want bool
+		err  string
 	}{
-		{VerifyAuto, true}, {VerifyReread, true}, {VerifySize, true}, {VerifyOff, true},
-		{"", false}, {"md5", false}, {"AUTO", false},
+		{VerifyAuto, ""}, {VerifyReread, ""}, {VerifySize, ""}, {VerifyOff, ""},
+		{"", `"": use auto, reread, size or off`},
+		{"md5", `"md5": use auto, reread, size or off`},
+		{"AUTO", `"AUTO": use auto, reread, size or off`},
 	} {
-		assert.Equal(t, tc.want, tc.mode.Known(), "%q", tc.mode)
+		err := tc.mode.Check()
+		if tc.err == "" {
+			assert.NoError(t, err, "%q", tc.mode)
+		} else {
+			assert.EqualError(t, err, tc.err)
+		}
 	}
 }

@@ -52,8 +52,8 @@ func NewCopier(o Options) (*Copier, error) {
 		return nil, errors.New("worker: copier needs both a source and a destination backend")
 	}
 	o.Settings = o.Settings.WithDefaults()
-	if !o.Settings.Verify.Known() {
-		return nil, fmt.Errorf("worker: verify mode %q unknown: use %q, %q, %q or %q", o.Settings.Verify, task.VerifyAuto, task.VerifyReread, task.VerifySize, task.VerifyOff)
+	if err := o.Settings.Verify.Check(); err != nil {
+		return nil, fmt.Errorf("worker: verify mode %w", err)
 	}
 	if o.Uploads == nil {
 		o.Uploads = NewMemUploads()
