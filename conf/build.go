@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ferry-migrate/ferry/storage/backends"
+	"github.com/ferry-migrate/ferry/task"
 )
 
 // build turns entries into a Job: defaults applied, every value checked.
@@ -122,7 +123,7 @@ func (r *reader) multipart(dest backends.Type) (threshold, partSize int64) {
 // simple (size only) -> size; general (size, mtime, headers) and detailed
 // (CRC or MD5) -> auto, which already compares CRC64/MD5 where the
 // destination reports one.
-func (r *reader) verify() Verify {
+func (r *reader) verify() task.VerifyMode {
 	mode, modeSet := r.value("auditMode")
 	if modeSet {
 		switch mode {
@@ -132,20 +133,20 @@ func (r *reader) verify() Verify {
 		}
 	}
 	if v, ok := r.value("verify"); ok {
-		switch t := Verify(v); t {
-		case VerifyAuto, VerifyReread, VerifySize, VerifyOff:
-			if modeSet && mode != "general" {
-				r.note("auditMode", "auditMode=%s is overridden by verify=%s", mode, v)
-			}
-			return t
+		t := task.VerifyMode(v)
+		if err := t.Check(); err != nil {
+			r.fail("verify", ErrInvalid, "%w", err)
+			return task.DefaultVerify
 		}
-		r.fail("verify", ErrInvalid, "%q: use auto, reread, size or off", v)
-		return VerifyAuto
+		if modeSet && mode != "general" {
+			r.note("auditMode", "auditMode=%s is overridden by verify=%s", mode, v)
+		}
+		return t
 	}
 	if mode == "simple" {
-		return VerifySize
+		return task.VerifySize
 	}
-	return Verify(defaults["verify"])
+	return task.DefaultVerify
 }
 
 // globs reads a comma-separated pattern list and catches the mistakes the

@@ -1,6 +1,11 @@
 package conf
 
-import "time"
+import (
+	"strconv"
+	"time"
+
+	"github.com/ferry-migrate/ferry/task"
+)
 
 // defaults holds the value every key takes when a config leaves it out or
 // blank, written as config text so it goes through the same parser as the
@@ -9,7 +14,8 @@ import "time"
 //
 // Where OssImport documents a default it is the same here, except
 // multipartUploadThreshold: OssImport's is 150m, ferry's 100m (stock
-// OssImport files set 150m explicitly, so they keep it).
+// OssImport files set 150m explicitly, so they keep it). The copy
+// settings' defaults are task.CopySettings', which the worker applies too.
 var defaults = map[string]string{
 	"jobType":                  string(JobImport),
 	"isIncremental":            "false",
@@ -19,11 +25,11 @@ var defaults = map[string]string{
 	"taskObjectCountLimit":     "10000",
 	"taskObjectSizeLimit":      "1g",
 	"scanThreadCount":          "1",
-	"multipartUploadThreshold": "100m",
-	"multipartUploadPartSize":  "50m",
-	"partsInFlight":            "4",
-	"verify":                   string(VerifyAuto),
-	"objectRetries":            "3",
+	"multipartUploadThreshold": formatSize(task.DefaultMultipartThreshold),
+	"multipartUploadPartSize":  formatSize(task.DefaultPartSize),
+	"partsInFlight":            strconv.Itoa(task.DefaultPartsInFlight),
+	"verify":                   string(task.DefaultVerify),
+	"objectRetries":            strconv.Itoa(task.DefaultRetries),
 	"shardRetries":             "3",
 	"maxBytesPerSecond":        "0", // unlimited
 	"maxObjectsPerSecond":      "0", // unlimited

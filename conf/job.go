@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ferry-migrate/ferry/storage/backends"
+	"github.com/ferry-migrate/ferry/task"
 )
 
 // JobType is what a job does.
@@ -16,24 +17,6 @@ type JobType string
 const (
 	JobImport JobType = "import" // copy source to destination (OssImport's only type)
 	JobAudit  JobType = "audit"  // compare source and destination, copy nothing
-)
-
-// Verify selects how copies are verified (DESIGN §6).
-type Verify string
-
-const (
-	// VerifyAuto: CRC64 computed while streaming, compared with what the
-	// destination reports (OSS CRC64, single-part MD5 ETag, multipart ETag),
-	// else size. The default.
-	VerifyAuto Verify = "auto"
-	// VerifyReread additionally reads every copied object back.
-	VerifyReread Verify = "reread"
-	// VerifySize checks sizes only (for stores whose ETags are opaque).
-	VerifySize Verify = "size"
-	// VerifyOff hashes nothing and checks sizes only; the manifest keeps no
-	// CRC64. For measuring what verification costs, or for stores verified
-	// by other means.
-	VerifyOff Verify = "off"
 )
 
 // Job is one parsed, defaulted and validated job config.
@@ -47,9 +30,6 @@ type Job struct {
 	// ImportSince: only objects modified at or after it (importSince, Unix
 	// seconds; 0 = everything).
 	ImportSince time.Time
-	// SkipExisting (isSkipExistFile): skip an object whose destination has
-	// the same size and either the same CRC64 or a newer-or-equal mtime.
-	SkipExisting bool
 	// Incremental (isIncremental) re-runs the job every IncrementalInterval
 	// (incrementalModeInterval, seconds), copying only what changed.
 	Incremental         bool
@@ -59,11 +39,13 @@ type Job struct {
 	ShardBytes   int64 // taskObjectSizeLimit
 	ScanThreads  int   // scanThreadCount: top-level prefixes listed in parallel
 
-	MultipartThreshold int64 // multipartUploadThreshold: at or above it, multipart
-	PartSize           int64 // multipartUploadPartSize
-	PartsInFlight      int   // partsInFlight: parts of one object uploaded at once
-
-	Verify Verify // verify
+	// CopySettings are what the worker's copier acts on, from
+	// isSkipExistFile (SkipExisting), multipartUploadThreshold
+	// (MultipartThreshold), multipartUploadPartSize (PartSize),
+	// partsInFlight or uploadThreadNumPerLargeFile (PartsInFlight), verify
+	// or auditMode (Verify) and objectRetries (Retries), all set: defaults
+	// applied, verify mode checked.
+	task.CopySettings
 
 	// Include/Exclude: glob patterns (path.Match syntax, plus "**" for any
 	// depth) on the key relative to the source prefix. An object is copied
@@ -75,10 +57,8 @@ type Job struct {
 	BytesPerSecond   int64   // maxBytesPerSecond (size suffixes allowed: 100m)
 	ObjectsPerSecond float64 // maxObjectsPerSecond
 
-	// Retries is how many times one object is attempted before it is
-	// reported failed (objectRetries); ShardRetries how many times a shard
-	// is leased before its remaining objects are failed (shardRetries).
-	Retries      int
+	// ShardRetries is how many times a shard is leased before its
+	// remaining objects are failed (shardRetries).
 	ShardRetries int
 
 	// Notes are what the config set that ferry accepts but does not act on

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ferry-migrate/ferry/task"
 )
 
 func TestSyntax(t *testing.T) {
@@ -36,7 +38,7 @@ func TestSyntax(t *testing.T) {
 		}},
 		{"blank value takes the default", with("taskObjectCountLimit=", "verify="), func(t *testing.T, j *Job) {
 			require.Equal(t, 10000, j.ShardObjects)
-			require.Equal(t, VerifyAuto, j.Verify)
+			require.Equal(t, task.VerifyAuto, j.Verify)
 		}},
 		{"UTF-8 values", with("srcPrefix=照片/2024/"), func(t *testing.T, j *Job) {
 			require.Equal(t, "照片/2024/", j.Src.Prefix)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferry-migrate/ferry/storage/backends"
+	"github.com/ferry-migrate/ferry/task"
 )
 
 // OssImport's stock files load unchanged, with the values OssImport gives
@@ -35,7 +36,7 @@ func TestStockOssImportLocal(t *testing.T) {
 	require.Equal(t, int64(150<<20), j.MultipartThreshold)
 	require.Equal(t, int64(50<<20), j.PartSize)
 	require.Equal(t, 3, j.PartsInFlight, "uploadThreadNumPerLargeFile")
-	require.Equal(t, VerifyAuto, j.Verify, "auditMode=general")
+	require.Equal(t, task.VerifyAuto, j.Verify, "auditMode=general")
 	require.Empty(t, j.Notes, "stock values of ignored keys pass silently")
 }
 
@@ -145,7 +146,7 @@ func TestEveryKeyIsInterpreted(t *testing.T) {
 		j := rd.build()
 		require.Empty(t, rd.errs, "%v", types)
 		require.Empty(t, rd.unused(), "%v", types)
-		require.Equal(t, VerifyReread, j.Verify)
+		require.Equal(t, task.VerifyReread, j.Verify)
 		require.Equal(t, 8, j.PartsInFlight)
 	}
 }
@@ -159,7 +160,7 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, int64(100<<20), j.MultipartThreshold)
 	require.Equal(t, int64(50<<20), j.PartSize)
 	require.Equal(t, 4, j.PartsInFlight)
-	require.Equal(t, VerifyAuto, j.Verify)
+	require.Equal(t, task.VerifyAuto, j.Verify)
 	require.Equal(t, 3, j.Retries)
 	require.Equal(t, 3, j.ShardRetries)
 	require.Equal(t, 86400*time.Second, j.IncrementalInterval)

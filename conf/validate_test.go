@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferry-migrate/ferry/storage/backends"
+	"github.com/ferry-migrate/ferry/task"
 )
 
 func TestUnsupportedSources(t *testing.T) {
@@ -206,10 +207,10 @@ func TestIncrementalAndSince(t *testing.T) {
 }
 
 func TestVerifyAndAuditMode(t *testing.T) {
-	require.Equal(t, VerifySize, mustParse(t, with("auditMode=simple")).Verify)
-	require.Equal(t, VerifyAuto, mustParse(t, with("auditMode=detailed")).Verify)
+	require.Equal(t, task.VerifySize, mustParse(t, with("auditMode=simple")).Verify)
+	require.Equal(t, task.VerifyAuto, mustParse(t, with("auditMode=detailed")).Verify)
 	j := mustParse(t, with("auditMode=simple", "verify=reread"))
-	require.Equal(t, VerifyReread, j.Verify)
+	require.Equal(t, task.VerifyReread, j.Verify)
 	require.Contains(t, j.Notes[0], "auditMode=simple is overridden by verify=reread")
 	_, err := parse(t, with("auditMode=full"))
 	onlyProblem(t, err, "auditMode", ErrInvalid, "simple, general or detailed")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/ferry-migrate/ferry/storage"
@@ -110,13 +109,13 @@ func compare(ctx context.Context, cfg AuditConfig, s, d storage.ObjectInfo) (tas
 		if ss.HasCRC64 && ds.HasCRC64 {
 			return crcResult(s, d.Key, ss.CRC64, ds.CRC64), nil
 		}
-		if !md5Shaped(s.ETag) && (ds.HasCRC64 || md5Shaped(ds.ETag) || partsOf(ds.ETag, s.Size, cfg.PartSize) > 0) {
+		if !storage.IsMD5ETag(s.ETag) && (ds.HasCRC64 || storage.IsMD5ETag(ds.ETag) || partsOf(ds.ETag, s.Size, cfg.PartSize) > 0) {
 			// The destination offers a digest the source cannot: read the
 			// source and compute it.
 			return readAndCompare(ctx, cfg, s, ds)
 		}
 	}
-	if md5Shaped(s.ETag) && md5Shaped(d.ETag) {
+	if storage.IsMD5ETag(s.ETag) && storage.IsMD5ETag(d.ETag) {
 		if !storage.ETagEqual(s.ETag, d.ETag) {
 			return auditResult(s, d.Key, task.StatusFailed, "", fmt.Sprintf("MD5 ETag differs: source %s, destination %s", s.ETag, d.ETag)), nil
 		}
@@ -153,7 +152,7 @@ func readAndCompare(ctx context.Context, cfg AuditConfig, s, ds storage.ObjectIn
 	switch {
 	case ds.HasCRC64:
 		return crcResult(s, ds.Key, sum.crc, ds.CRC64), nil
-	case md5Shaped(ds.ETag):
+	case storage.IsMD5ETag(ds.ETag):
 		if !storage.ETagEqual(sum.md5, ds.ETag) {
 			return auditResult(s, ds.Key, task.StatusFailed, "", fmt.Sprintf("content differs: source MD5 %s, destination ETag %s", sum.md5, ds.ETag)), nil
 		}
@@ -175,30 +174,11 @@ func auditResult(s storage.ObjectInfo, dest string, st task.Status, m task.Metho
 	return r
 }
 
-// md5Shaped: a single-part ETag that is an MD5 (32 hex digits).
-func md5Shaped(etag string) bool {
-	etag = storage.TrimETag(etag)
-	if len(etag) != 32 {
-		return false
-	}
-	for _, c := range etag {
-		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
-			return false
-		}
-	}
-	return true
-}
-
 // partsOf returns N when etag is a multipart ETag "<32 hex>-N" whose part
 // count matches size cut in parts of partSize, else 0.
 func partsOf(etag string, size, partSize int64) int64 {
-	etag = storage.TrimETag(etag)
-	i := strings.LastIndexByte(etag, '-')
-	if i < 0 || partSize <= 0 || !md5Shaped(etag[:i]) {
-		return 0
-	}
-	n, err := strconv.ParseInt(etag[i+1:], 10, 64)
-	if err != nil || n != (size+partSize-1)/partSize {
+	n := int64(storage.MultipartETagParts(etag))
+	if n == 0 || partSize <= 0 || n != (size+partSize-1)/partSize {
 		return 0
 	}
 	return n

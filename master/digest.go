@@ -3,10 +3,10 @@ package master
 import (
 	"crypto/md5"
 	"encoding/hex"
-	"fmt"
 	"hash"
 	"io"
 
+	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/storage/crc"
 )
 
@@ -24,9 +24,8 @@ func digest(r io.Reader, partSize int64) (sums, error) {
 		whole  = md5.New()
 		c      = crc.New()
 		part   hash.Hash
-		parts  []byte
+		parts  [][]byte
 		inPart int64
-		n      int
 	)
 	if partSize > 0 {
 		part = md5.New()
@@ -44,9 +43,9 @@ func digest(r io.Reader, partSize int64) (sums, error) {
 			inPart += take
 			b = b[take:]
 			if inPart == partSize {
-				parts = part.Sum(parts)
+				parts = append(parts, part.Sum(nil))
 				part.Reset()
-				inPart, n = 0, n+1
+				inPart = 0
 			}
 		}
 		if err == io.EOF {
@@ -57,14 +56,12 @@ func digest(r io.Reader, partSize int64) (sums, error) {
 		}
 	}
 	if part != nil && inPart > 0 {
-		parts = part.Sum(parts)
-		n++
+		parts = append(parts, part.Sum(nil))
 	}
 	s.crc = c.Sum64()
 	s.md5 = hex.EncodeToString(whole.Sum(nil))
-	if n > 0 {
-		agg := md5.Sum(parts)
-		s.multipart = fmt.Sprintf("%s-%d", hex.EncodeToString(agg[:]), n)
+	if len(parts) > 0 {
+		s.multipart = storage.MultipartETag(parts)
 	}
 	return s, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -320,12 +319,7 @@ func openSides(ctx context.Context, cfg *conf.Job, rec *skipRecorder, check bool
 	if src, err = backends.Open(ctx, srcSpec); err != nil {
 		return nil, nil, fmt.Errorf("%w: job %q: source %s: %w", ErrCheck, cfg.Name, cfg.Src, err)
 	}
-	if cfg.Dest.Type == backends.Local {
-		if err := os.MkdirAll(cfg.Dest.Root, 0o755); err != nil {
-			return nil, nil, fmt.Errorf("%w: job %q: destination %s: %w", ErrCheck, cfg.Name, cfg.Dest, err)
-		}
-	}
-	if dst, err = backends.Open(ctx, cfg.Dest); err != nil {
+	if dst, err = backends.OpenDest(ctx, cfg.Dest); err != nil {
 		return nil, nil, fmt.Errorf("%w: job %q: destination %s: %w", ErrCheck, cfg.Name, cfg.Dest, err)
 	}
 	if !check {

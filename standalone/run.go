@@ -8,7 +8,6 @@ package standalone
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -16,9 +15,9 @@ import (
 
 	"github.com/ferry-migrate/ferry/conf"
 	"github.com/ferry-migrate/ferry/master"
-	"github.com/ferry-migrate/ferry/storage/backends"
 	"github.com/ferry-migrate/ferry/tracker"
 	"github.com/ferry-migrate/ferry/worker"
+	"github.com/ferry-migrate/ferry/worker/jobcopier"
 )
 
 // Options tune a run; zero values are sensible defaults.
@@ -147,28 +146,12 @@ func (r *run) agent(ctx context.Context) (*worker.Agent, error) {
 		return nil, err
 	}
 	r.link = link
-	j := r.job
-	src, err := backends.Open(ctx, j.Src)
-	if err != nil {
-		return nil, fmt.Errorf("source: %w", err)
-	}
-	dst, err := backends.Open(ctx, j.Dest)
-	if err != nil {
-		return nil, fmt.Errorf("destination: %w", err)
-	}
 	th := worker.NewThrottle(0, 0)
-	if err := link.OnThrottle(ctx, j.Name, th.SetLimits); err != nil {
+	if err := link.OnThrottle(ctx, r.job.Name, th.SetLimits); err != nil {
 		return nil, err
 	}
-	copier, err := worker.NewCopier(worker.Options{
-		Src: src, Dst: dst, SkipExisting: j.SkipExisting,
-		MultipartThreshold: j.MultipartThreshold, PartSize: j.PartSize, PartsInFlight: j.PartsInFlight,
-		Verify: string(j.Verify), Retries: j.Retries,
-		Throttle:    th,
-		Uploads:     link,
-		Progress:    link.AddBytes,
-		OnThrottled: link.AddSlowdown,
-	})
+	copier, err := jobcopier.New(ctx, r.job, worker.Options{Throttle: th, Uploads: link,
+		Progress: link.AddBytes, OnThrottled: link.AddSlowdown})
 	if err != nil {
 		return nil, err
 	}

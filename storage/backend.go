@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 )
 
@@ -47,19 +46,6 @@ type ObjectInfo struct {
 	// names and without the prefix.
 	Metadata     map[string]string
 	StorageClass string
-}
-
-// ETagEqual compares two ETags the way they must be compared across
-// providers: quotes stripped, case-insensitive. Two empty ETags are not equal:
-// unknown never matches unknown.
-func ETagEqual(a, b string) bool {
-	a, b = TrimETag(a), TrimETag(b)
-	return a != "" && strings.EqualFold(a, b)
-}
-
-// TrimETag removes the quotes servers put around ETags.
-func TrimETag(s string) string {
-	return strings.Trim(strings.TrimSpace(s), `"`)
 }
 
 // ListFunc receives objects in order. Returning a non-nil error stops the

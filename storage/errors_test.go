@@ -73,19 +73,3 @@ func TestErrorMessageNamesEverything(t *testing.T) {
 	assert.Equal(t, `s3 bucket "b" at https://h: list: not found`, (&Error{Backend: `s3 bucket "b" at https://h`, Op: "list", Err: ErrNotFound}).Error())
 	assert.ErrorIs(t, err, ErrNotFound)
 }
-
-func TestETagEqual(t *testing.T) {
-	cases := []struct {
-		a, b string
-		want bool
-	}{
-		{`"d41d8cd98f00b204e9800998ecf8427e"`, "D41D8CD98F00B204E9800998ECF8427E", true},
-		{"abc-2", `"ABC-2"`, true},
-		{"abc", "abd", false},
-		{"", "", false},
-		{`""`, "", false},
-	}
-	for _, tc := range cases {
-		assert.Equal(t, tc.want, ETagEqual(tc.a, tc.b), "%q vs %q", tc.a, tc.b)
-	}
-}

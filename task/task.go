@@ -140,7 +140,7 @@ type UploadState struct {
 	Checksum string
 	// Verify is the verify mode the parts were hashed for: a resume under
 	// another mode would lack the digests it compares.
-	Verify string
+	Verify VerifyMode
 }
 
 // PartState is one part known to be stored at the destination, with the

@@ -230,7 +230,7 @@ func encodeUpload(u *task.UploadState) []byte {
 	}
 	// Added after the first release of schema v1; absent in older records.
 	e.str(u.Checksum)
-	e.str(u.Verify)
+	e.str(string(u.Verify))
 	return e.b
 }
 
@@ -261,7 +261,7 @@ func decodeUpload(job, key string, v []byte) (task.UploadState, error) {
 	}
 	if d.more() {
 		u.Checksum = d.str()
-		u.Verify = d.str()
+		u.Verify = task.VerifyMode(d.str())
 	}
 	return u, d.finish()
 }

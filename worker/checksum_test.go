@@ -26,7 +26,7 @@ func TestCopyS3ChecksumPassthrough(t *testing.T) {
 	ctx := t.Context()
 	src := s3Bucket(t, srv, "csrc")
 	dst := s3Bucket(t, srv, "cdst")
-	opts := Options{Src: src, Dst: dst, MultipartThreshold: 5 * mib, PartSize: 5 * mib}
+	opts := Options{Src: src, Dst: dst, Settings: task.CopySettings{MultipartThreshold: 5 * mib, PartSize: 5 * mib}}
 	small, big := randomBytes(900<<10, 41), randomBytes(12*mib+7, 42)
 	for key, data := range map[string][]byte{"small": small, "big": big} {
 		_, err := srv.Client().PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String("csrc"), Key: aws.String(key),
@@ -105,7 +105,7 @@ func TestCopyS3ChecksumPassthrough(t *testing.T) {
 	})
 	t.Run("verify=off hashes nothing", func(t *testing.T) {
 		o := opts
-		o.Verify = VerifyOff
+		o.Settings.Verify = task.VerifyOff
 		for _, key := range []string{"small", "big"} {
 			res, err := newCopier(t, o).Copy(ctx, "job", object(t, src, key, "off/"+key))
 			require.NoError(t, err)
@@ -126,29 +126,29 @@ func TestPlanSingle(t *testing.T) {
 	oss := storage.Evidence{CRC64: true, ETagMD5: true}
 	for _, c := range []struct {
 		name   string
-		mode   string
+		mode   task.VerifyMode
 		dst    storage.Evidence
 		src    storage.ObjectInfo
 		expect hashPlan
 	}{
-		{"S3 to S3: declare, no MD5", VerifyAuto, s3, storage.ObjectInfo{ETag: md5ETag, Checksum: sum}, hashPlan{crc64: true, declare: sum}},
-		{"S3 without checksum to S3: MD5 is all there is", VerifyAuto, s3, storage.ObjectInfo{ETag: md5ETag}, hashPlan{crc64: true, md5: true}},
-		{"local to S3: MD5 for the ETag", VerifyAuto, s3, storage.ObjectInfo{}, hashPlan{crc64: true, md5: true}},
-		{"S3 to S3 with checksums off: check the source's sum, MD5 for the ETag", VerifyAuto, s3Off, storage.ObjectInfo{ETag: md5ETag, Checksum: sum}, hashPlan{crc64: true, md5: true, check: storage.ChecksumCRC64NVME}},
-		{"S3 to OSS: CRC64 and the source's sum", VerifyAuto, oss, storage.ObjectInfo{ETag: md5ETag, Checksum: sum}, hashPlan{crc64: true, check: storage.ChecksumCRC64NVME}},
-		{"S3 without checksum to OSS: MD5 for the source's ETag", VerifyAuto, oss, storage.ObjectInfo{ETag: md5ETag}, hashPlan{crc64: true, md5: true}},
-		{"OSS to OSS: CRC64 only", VerifyAuto, oss, storage.ObjectInfo{ETag: md5ETag, HasCRC64: true}, hashPlan{crc64: true}},
-		{"local to local: CRC64 only", VerifyAuto, storage.Evidence{}, storage.ObjectInfo{}, hashPlan{crc64: true}},
-		{"size mode: no MD5 even where it is all there is", VerifySize, s3, storage.ObjectInfo{ETag: md5ETag}, hashPlan{crc64: true}},
-		{"reread plans like auto", VerifyReread, s3, storage.ObjectInfo{ETag: md5ETag, Checksum: sum}, hashPlan{crc64: true, declare: sum}},
-		{"off: nothing", VerifyOff, s3, storage.ObjectInfo{ETag: md5ETag, Checksum: sum}, hashPlan{}},
-		{"malformed checksum is no checksum", VerifyAuto, s3, storage.ObjectInfo{ETag: md5ETag, Checksum: "crc64nvme:x"}, hashPlan{crc64: true, md5: true}},
+		{"S3 to S3: declare, no MD5", task.VerifyAuto, s3, storage.ObjectInfo{ETag: md5ETag, Checksum: sum}, hashPlan{crc64: true, declare: sum}},
+		{"S3 without checksum to S3: MD5 is all there is", task.VerifyAuto, s3, storage.ObjectInfo{ETag: md5ETag}, hashPlan{crc64: true, md5: true}},
+		{"local to S3: MD5 for the ETag", task.VerifyAuto, s3, storage.ObjectInfo{}, hashPlan{crc64: true, md5: true}},
+		{"S3 to S3 with checksums off: check the source's sum, MD5 for the ETag", task.VerifyAuto, s3Off, storage.ObjectInfo{ETag: md5ETag, Checksum: sum}, hashPlan{crc64: true, md5: true, check: storage.ChecksumCRC64NVME}},
+		{"S3 to OSS: CRC64 and the source's sum", task.VerifyAuto, oss, storage.ObjectInfo{ETag: md5ETag, Checksum: sum}, hashPlan{crc64: true, check: storage.ChecksumCRC64NVME}},
+		{"S3 without checksum to OSS: MD5 for the source's ETag", task.VerifyAuto, oss, storage.ObjectInfo{ETag: md5ETag}, hashPlan{crc64: true, md5: true}},
+		{"OSS to OSS: CRC64 only", task.VerifyAuto, oss, storage.ObjectInfo{ETag: md5ETag, HasCRC64: true}, hashPlan{crc64: true}},
+		{"local to local: CRC64 only", task.VerifyAuto, storage.Evidence{}, storage.ObjectInfo{}, hashPlan{crc64: true}},
+		{"size mode: no MD5 even where it is all there is", task.VerifySize, s3, storage.ObjectInfo{ETag: md5ETag}, hashPlan{crc64: true}},
+		{"reread plans like auto", task.VerifyReread, s3, storage.ObjectInfo{ETag: md5ETag, Checksum: sum}, hashPlan{crc64: true, declare: sum}},
+		{"off: nothing", task.VerifyOff, s3, storage.ObjectInfo{ETag: md5ETag, Checksum: sum}, hashPlan{}},
+		{"malformed checksum is no checksum", task.VerifyAuto, s3, storage.ObjectInfo{ETag: md5ETag, Checksum: "crc64nvme:x"}, hashPlan{crc64: true, md5: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ev := c.dst
 			dst := hook(newLocal(t))
 			dst.evidence = &ev
-			cp := newCopier(t, Options{Src: newLocal(t), Dst: dst, Verify: c.mode})
+			cp := newCopier(t, Options{Src: newLocal(t), Dst: dst, Settings: task.CopySettings{Verify: c.mode}})
 			assert.Equal(t, c.expect, cp.planSingle(c.src))
 		})
 	}
@@ -163,11 +163,11 @@ func TestPlanPart(t *testing.T) {
 		mode   uploadMode
 		expect hashPlan
 	}{
-		{"S3, checksum declared", storage.Evidence{ETagMD5: true, Checksums: true}, uploadMode{VerifyAuto, "crc64nvme:WZvzgmIcGKc="}, hashPlan{crc64: true}},
-		{"S3, nothing declared", storage.Evidence{ETagMD5: true, Checksums: true}, uploadMode{VerifyAuto, ""}, hashPlan{crc64: true, md5: true}},
-		{"OSS", storage.Evidence{CRC64: true, ETagMD5: true}, uploadMode{VerifyAuto, ""}, hashPlan{crc64: true}},
-		{"S3, size mode", storage.Evidence{ETagMD5: true}, uploadMode{VerifySize, ""}, hashPlan{crc64: true}},
-		{"off", storage.Evidence{ETagMD5: true}, uploadMode{VerifyOff, ""}, hashPlan{}},
+		{"S3, checksum declared", storage.Evidence{ETagMD5: true, Checksums: true}, uploadMode{task.VerifyAuto, "crc64nvme:WZvzgmIcGKc="}, hashPlan{crc64: true}},
+		{"S3, nothing declared", storage.Evidence{ETagMD5: true, Checksums: true}, uploadMode{task.VerifyAuto, ""}, hashPlan{crc64: true, md5: true}},
+		{"OSS", storage.Evidence{CRC64: true, ETagMD5: true}, uploadMode{task.VerifyAuto, ""}, hashPlan{crc64: true}},
+		{"S3, size mode", storage.Evidence{ETagMD5: true}, uploadMode{task.VerifySize, ""}, hashPlan{crc64: true}},
+		{"off", storage.Evidence{ETagMD5: true}, uploadMode{task.VerifyOff, ""}, hashPlan{}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ev := c.dst

@@ -13,34 +13,12 @@ import (
 	"github.com/ferry-migrate/ferry/task"
 )
 
-// Defaults for zero Options fields. The multipart figures are OssImport's
-// (multipartUploadThreshold 100 MiB, multipartUploadPartSize 50 MiB).
-const (
-	DefaultMultipartThreshold = 100 << 20
-	DefaultPartSize           = 50 << 20
-	DefaultPartsInFlight      = 4
-	DefaultRetries            = 3
-)
-
 // Options configure a Copier.
 type Options struct {
 	Src, Dst storage.Backend
-	// SkipExisting skips an object whose destination has the same size and
-	// either the same CRC64 or a modification time at or after the
-	// source's (OssImport's isSkipExistFile).
-	SkipExisting bool
-	// Objects of MultipartThreshold bytes or more are uploaded in parts of
-	// PartSize (raised as needed: see partSize), PartsInFlight at a time,
-	// when Dst implements storage.Multipart.
-	MultipartThreshold, PartSize int64
-	PartsInFlight                int
-	// Verify is VerifyAuto (""), VerifyReread, VerifySize or VerifyOff.
-	Verify string
-	// Retries bounds the attempts of one object (default 3). An attempt of
-	// a multipart copy that stored parts before it failed made progress,
-	// and restarts the count: the next attempt resumes, so a large object
-	// is not failed over a few hiccups spread over hours.
-	Retries int
+	// Settings say how objects are copied (skip rules, multipart, verify
+	// mode, attempts); zero fields take task.CopySettings' defaults.
+	Settings task.CopySettings
 	// Backoff spaces the attempts (Policy.Backoff; other fields unused but
 	// Sleep, which tests may fake).
 	Backoff retry.Policy
@@ -73,24 +51,9 @@ func NewCopier(o Options) (*Copier, error) {
 	if o.Src == nil || o.Dst == nil {
 		return nil, errors.New("worker: copier needs both a source and a destination backend")
 	}
-	switch o.Verify {
-	case "":
-		o.Verify = VerifyAuto
-	case VerifyAuto, VerifyReread, VerifySize, VerifyOff:
-	default:
-		return nil, fmt.Errorf("worker: verify mode %q unknown: use %q, %q, %q or %q", o.Verify, VerifyAuto, VerifyReread, VerifySize, VerifyOff)
-	}
-	if o.MultipartThreshold <= 0 {
-		o.MultipartThreshold = DefaultMultipartThreshold
-	}
-	if o.PartSize <= 0 {
-		o.PartSize = DefaultPartSize
-	}
-	if o.PartsInFlight <= 0 {
-		o.PartsInFlight = DefaultPartsInFlight
-	}
-	if o.Retries <= 0 {
-		o.Retries = DefaultRetries
+	o.Settings = o.Settings.WithDefaults()
+	if err := o.Settings.Verify.Check(); err != nil {
+		return nil, fmt.Errorf("worker: verify mode %w", err)
 	}
 	if o.Uploads == nil {
 		o.Uploads = NewMemUploads()
@@ -190,14 +153,14 @@ func (c *Copier) Copy(ctx context.Context, job string, obj task.Object) (task.Re
 			c.o.OnThrottled()
 		}
 		var wait int
-		if isThrottled && throttled < throttleBudget*c.o.Retries {
+		if isThrottled && throttled < throttleBudget*c.o.Settings.Retries {
 			throttled++
 			wait = throttled - 1
 		} else {
 			stalled++
 			wait = stalled - 1
 		}
-		if stalled >= c.o.Retries {
+		if stalled >= c.o.Settings.Retries {
 			c.cleanup(ctx, run, err)
 			res.Status, res.Class = task.StatusFailed, storage.Retryable.String()
 			res.Reason = fmt.Sprintf("gave up after %d attempts: %v", attempt, err)
@@ -214,7 +177,7 @@ func (c *Copier) Copy(ctx context.Context, job string, obj task.Object) (task.Re
 // once: after a failed copy the destination holds our own damaged bytes,
 // which must not count as "already there"), then the copy.
 func (c *Copier) attempt(ctx context.Context, run *copyRun) (outcome, error) {
-	if c.o.SkipExisting && !run.checked {
+	if c.o.Settings.SkipExisting && !run.checked {
 		out, skip, err := c.checkSkip(ctx, run.obj)
 		if err != nil {
 			return outcome{}, err
@@ -224,7 +187,7 @@ func (c *Copier) attempt(ctx context.Context, run *copyRun) (outcome, error) {
 			return out, nil
 		}
 	}
-	if run.obj.Size > 0 && run.obj.Size >= c.o.MultipartThreshold && c.mp != nil {
+	if run.obj.Size > 0 && run.obj.Size >= c.o.Settings.MultipartThreshold && c.mp != nil {
 		return c.copyMultipart(ctx, run)
 	}
 	return c.copySingle(ctx, run)

@@ -47,7 +47,7 @@ func TestCopyRereadLocal(t *testing.T) {
 		data := randomBytes(size, uint64(size))
 		key := fmt.Sprintf("k%d", size)
 		putObj(t, src, key, data)
-		c := newCopier(t, Options{Src: src, Dst: dst, Verify: VerifyReread, MultipartThreshold: mib, PartSize: mib})
+		c := newCopier(t, Options{Src: src, Dst: dst, Settings: task.CopySettings{Verify: task.VerifyReread, MultipartThreshold: mib, PartSize: mib}})
 		res, err := c.Copy(t.Context(), "job", object(t, src, key, key))
 		requireVerified(t, res, err, data)
 		assert.Equal(t, task.MethodReread, res.Method)
@@ -57,7 +57,7 @@ func TestCopyRereadLocal(t *testing.T) {
 func TestCopyEmptyObjectLocal(t *testing.T) {
 	src, dst := newLocal(t), newLocal(t)
 	putObj(t, src, "empty", nil)
-	c := newCopier(t, Options{Src: src, Dst: dst, MultipartThreshold: 1, PartSize: mib})
+	c := newCopier(t, Options{Src: src, Dst: dst, Settings: task.CopySettings{MultipartThreshold: 1, PartSize: mib}})
 	res, err := c.Copy(t.Context(), "job", object(t, src, "empty", "empty"))
 	requireVerified(t, res, err, nil)
 	assert.Empty(t, getObj(t, dst, "empty"))
@@ -80,7 +80,7 @@ func TestCopyMultipartLocal(t *testing.T) {
 			putObj(t, src, "big", data)
 			h := hook(dst)
 			store := NewMemUploads()
-			c := newCopier(t, Options{Src: src, Dst: h, MultipartThreshold: mib, PartSize: mib, PartsInFlight: 3, Uploads: store})
+			c := newCopier(t, Options{Src: src, Dst: h, Uploads: store, Settings: task.CopySettings{MultipartThreshold: mib, PartSize: mib, PartsInFlight: 3}})
 			res, err := c.Copy(t.Context(), "job", object(t, src, "big", "copy/big"))
 			requireVerified(t, res, err, data)
 			assert.Equal(t, task.MethodCRC64, res.Method, "local CompleteUpload reports the combined CRC64")
@@ -191,7 +191,7 @@ func TestPermanentPartFailureAbortsUpload(t *testing.T) {
 		return nil
 	}
 	store := NewMemUploads()
-	res, err := newCopier(t, Options{Src: src, Dst: h, MultipartThreshold: mib, PartSize: mib, Uploads: store}).
+	res, err := newCopier(t, Options{Src: src, Dst: h, Uploads: store, Settings: task.CopySettings{MultipartThreshold: mib, PartSize: mib}}).
 		Copy(t.Context(), "job", object(t, src, "big", "big"))
 	require.NoError(t, err)
 	assert.Equal(t, task.StatusFailed, res.Status)
@@ -213,7 +213,7 @@ func TestPartMismatchResent(t *testing.T) {
 		}
 		return p
 	}
-	res, err := newCopier(t, Options{Src: src, Dst: h, MultipartThreshold: mib, PartSize: mib, PartsInFlight: 1}).
+	res, err := newCopier(t, Options{Src: src, Dst: h, Settings: task.CopySettings{MultipartThreshold: mib, PartSize: mib, PartsInFlight: 1}}).
 		Copy(t.Context(), "job", object(t, src, "big", "big"))
 	requireVerified(t, res, err, data)
 	assert.Equal(t, 2, res.Attempts)
@@ -234,7 +234,7 @@ func TestFatalStopsAndKeepsUpload(t *testing.T) {
 		return nil
 	}
 	store := NewMemUploads()
-	res, err := newCopier(t, Options{Src: src, Dst: h, MultipartThreshold: mib, PartSize: mib, PartsInFlight: 1, Uploads: store}).
+	res, err := newCopier(t, Options{Src: src, Dst: h, Uploads: store, Settings: task.CopySettings{MultipartThreshold: mib, PartSize: mib, PartsInFlight: 1}}).
 		Copy(t.Context(), "job", object(t, src, "big", "big"))
 	require.ErrorIs(t, err, storage.ErrAuth)
 	assert.Equal(t, storage.Fatal, storage.Classify(err))
@@ -246,7 +246,7 @@ func TestFatalStopsAndKeepsUpload(t *testing.T) {
 func TestNewCopierChecks(t *testing.T) {
 	_, err := NewCopier(Options{})
 	assert.Error(t, err)
-	_, err = NewCopier(Options{Src: newLocal(t), Dst: newLocal(t), Verify: "md5"})
+	_, err = NewCopier(Options{Src: newLocal(t), Dst: newLocal(t), Settings: task.CopySettings{Verify: "md5"}})
 	assert.ErrorContains(t, err, `"md5"`)
 	c, err := NewCopier(Options{Src: newLocal(t), Dst: newLocal(t)})
 	require.NoError(t, err)

@@ -44,7 +44,7 @@ func TestCopyOSS(t *testing.T) {
 	ctx := t.Context()
 	src := newLocal(t)
 	dst := e.bucket(t, "dst")
-	opts := Options{Src: src, Dst: dst, MultipartThreshold: 5 * mib, PartSize: 5 * mib}
+	opts := Options{Src: src, Dst: dst, Settings: task.CopySettings{MultipartThreshold: 5 * mib, PartSize: 5 * mib}}
 
 	t.Run("single put verified by crc64", func(t *testing.T) {
 		data := randomBytes(300<<10, 31)
@@ -77,7 +77,7 @@ func TestCopyOSS(t *testing.T) {
 		putObj(t, src, "flip-part", data)
 		e.p.Inject(ossproxy.Fault{Kind: ossproxy.FlipByte, Method: "PUT", KeyContains: "flip-part", Direction: ossproxy.Upload, Offset: 12345})
 		o := opts
-		o.PartsInFlight = 1
+		o.Settings.PartsInFlight = 1
 		res, err := newCopier(t, o).Copy(ctx, "job", object(t, src, "flip-part", "flip-part"))
 		requireVerified(t, res, err, data)
 		assert.Equal(t, 2, res.Attempts)
@@ -100,7 +100,7 @@ func TestCopyOSS(t *testing.T) {
 		putObj(t, src, "slower", data)
 		e.p.Inject(ossproxy.Fault{Kind: ossproxy.SlowDown, Method: "PUT", KeyContains: "slower", Times: 7})
 		o := opts
-		o.Retries = 3
+		o.Settings.Retries = 3
 		res, err := newCopier(t, o).Copy(ctx, "job", object(t, src, "slower", "slower"))
 		requireVerified(t, res, err, data)
 		assert.Equal(t, 8, res.Attempts, "seven refusals, then stored")
@@ -110,7 +110,7 @@ func TestCopyOSS(t *testing.T) {
 		putObj(t, src, "endless", data)
 		e.p.Inject(ossproxy.Fault{Kind: ossproxy.SlowDown, Method: "PUT", KeyContains: "endless", Times: -1})
 		o := opts
-		o.Retries = 2
+		o.Settings.Retries = 2
 		res, err := newCopier(t, o).Copy(ctx, "job", object(t, src, "endless", "endless"))
 		require.NoError(t, err)
 		assert.Equal(t, task.StatusFailed, res.Status)
@@ -122,7 +122,7 @@ func TestCopyOSS(t *testing.T) {
 		data := randomBytes(50<<10, 36)
 		putObj(t, ossSrc, "same", data)
 		o := opts
-		o.Src, o.SkipExisting = ossSrc, true
+		o.Src, o.Settings.SkipExisting = ossSrc, true
 		res, err := newCopier(t, o).Copy(ctx, "job", object(t, ossSrc, "same", "same"))
 		requireVerified(t, res, err, data)
 		res, err = newCopier(t, o).Copy(ctx, "job", object(t, ossSrc, "same", "same"))
@@ -141,7 +141,7 @@ func TestCopyFromOSSFlippedDownload(t *testing.T) {
 	ctx := t.Context()
 	src := e.bucket(t, "src")
 	dst := newLocal(t)
-	opts := Options{Src: src, Dst: dst, MultipartThreshold: 5 * mib, PartSize: 5 * mib}
+	opts := Options{Src: src, Dst: dst, Settings: task.CopySettings{MultipartThreshold: 5 * mib, PartSize: 5 * mib}}
 
 	for _, tc := range []struct {
 		name string

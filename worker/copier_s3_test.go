@@ -38,7 +38,7 @@ func TestCopyS3(t *testing.T) {
 	srv := testserver.Versitygw(t, testserver.Options{})
 	src := newLocal(t)
 	dst := s3Bucket(t, srv, "dst")
-	opts := Options{Src: src, Dst: dst, MultipartThreshold: 5 * mib, PartSize: 5 * mib}
+	opts := Options{Src: src, Dst: dst, Settings: task.CopySettings{MultipartThreshold: 5 * mib, PartSize: 5 * mib}}
 	ctx := t.Context()
 
 	t.Run("single put verified by md5", func(t *testing.T) {
@@ -84,7 +84,7 @@ func TestCopyS3(t *testing.T) {
 		res, err := newCopier(t, opts).Copy(ctx, "job", obj)
 		requireVerified(t, res, err, data)
 		o := opts
-		o.SkipExisting = true
+		o.Settings.SkipExisting = true
 		res, err = newCopier(t, o).Copy(ctx, "job", obj)
 		require.NoError(t, err)
 		assert.Equal(t, task.StatusSkipped, res.Status)
@@ -97,7 +97,7 @@ func TestCopyS3(t *testing.T) {
 		store := NewMemUploads()
 		cctx, cancel := context.WithCancel(ctx)
 		o := opts
-		o.Dst, o.Uploads, o.PartsInFlight = cancelAfterParts(dst, 1, cancel), store, 1
+		o.Dst, o.Uploads, o.Settings.PartsInFlight = cancelAfterParts(dst, 1, cancel), store, 1
 		_, err := newCopier(t, o).Copy(cctx, "job", obj)
 		require.ErrorIs(t, err, context.Canceled)
 		require.Equal(t, 1, uploadsLeft(t, dst))

@@ -27,7 +27,7 @@ func (c *Copier) copyMultipart(ctx context.Context, run *copyRun) (outcome, erro
 	if src.Size == 0 {
 		return c.copySingle(ctx, run) // shrank since the listing; no part can be empty
 	}
-	up, err := c.prepareUpload(ctx, run, src, partSize(c.o.PartSize, src.Size, c.mp.MinPartSize()))
+	up, err := c.prepareUpload(ctx, run, src, partSize(c.o.Settings.PartSize, src.Size, c.mp.MinPartSize()))
 	if err != nil {
 		return outcome{}, err
 	}
@@ -71,7 +71,7 @@ func (c *Copier) copyMultipart(ctx context.Context, run *copyRun) (outcome, erro
 	// a new one. A failure to drop the state only costs the next attempt
 	// a ListParts that answers ErrNoSuchUpload.
 	_ = c.o.Uploads.DropUpload(ctx, run.job, run.obj.Key)
-	if err := VerifySource(c.o.Verify, src, sums); err != nil {
+	if err := VerifySource(c.o.Settings.Verify, src, sums); err != nil {
 		run.damaged = true
 		return outcome{}, err
 	}
@@ -93,7 +93,7 @@ func (c *Copier) copyMultipart(ctx context.Context, run *copyRun) (outcome, erro
 func (c *Copier) completedMeanwhile(ctx context.Context, key string, sums Sums, cause error) (storage.ObjectInfo, error) {
 	dst, err := c.o.Dst.Stat(ctx, key)
 	if err == nil {
-		if m, verr := VerifyDest(VerifyAuto, sums, dst); verr == nil && m != task.MethodSize {
+		if m, verr := VerifyDest(task.VerifyAuto, sums, dst); verr == nil && m != task.MethodSize {
 			return dst, nil
 		}
 	}
@@ -105,7 +105,7 @@ func (c *Copier) completedMeanwhile(ctx context.Context, key string, sums Sums, 
 func modeOf(st task.UploadState) uploadMode {
 	v := st.Verify
 	if v == "" {
-		v = VerifyAuto
+		v = task.VerifyAuto
 	}
 	return uploadMode{verify: v, checksum: st.Checksum}
 }
@@ -128,7 +128,7 @@ func (c *Copier) prepareUpload(ctx context.Context, run *copyRun, src storage.Ob
 		return nil, fmt.Errorf("load upload state: %w", err)
 	}
 	if ok {
-		if stale(st, run.obj, src, ps, c.o.Verify) == "" {
+		if stale(st, run.obj, src, ps, c.o.Settings.Verify) == "" {
 			listed, err := c.mp.ListParts(ctx, storage.Upload{Key: st.Dest, ID: st.UploadID})
 			if err == nil {
 				st.Parts = reconcile(st.Parts, listed, st.Size, st.PartSize, c.planPart(modeOf(st)).md5)
@@ -151,7 +151,7 @@ func (c *Copier) prepareUpload(ctx context.Context, run *copyRun, src storage.Ob
 	st = task.UploadState{
 		Job: run.job, Key: run.obj.Key, Dest: run.obj.Dest, UploadID: u.ID, PartSize: ps,
 		Size: src.Size, ModTime: src.ModTime, ETag: src.ETag, Created: c.o.Now(),
-		Checksum: u.Checksum, Verify: c.o.Verify,
+		Checksum: u.Checksum, Verify: c.o.Settings.Verify,
 	}
 	if err := c.o.Uploads.SaveUpload(ctx, st); err != nil {
 		// Unrecorded, the upload would be orphaned by a crash: give it up.
@@ -162,7 +162,7 @@ func (c *Copier) prepareUpload(ctx context.Context, run *copyRun, src storage.Ob
 }
 
 // stale says why a saved upload cannot be resumed for this object, or "".
-func stale(st task.UploadState, obj task.Object, src storage.ObjectInfo, ps int64, verify string) string {
+func stale(st task.UploadState, obj task.Object, src storage.ObjectInfo, ps int64, verify task.VerifyMode) string {
 	switch {
 	case st.Dest != obj.Dest:
 		return fmt.Sprintf("destination key was %q", st.Dest)

@@ -79,7 +79,7 @@ func (c *Copier) sendParts(ctx context.Context, run *copyRun, up *upload, src st
 		return firstErr != nil
 	}
 	next := make(chan int)
-	for range min(c.o.PartsInFlight, len(todo)) {
+	for range min(c.o.Settings.PartsInFlight, len(todo)) {
 		wg.Go(func() {
 			for n := range next {
 				p, err := c.sendPart(pctx, run, up, src, n)
@@ -137,7 +137,7 @@ func (c *Copier) sendPart(ctx context.Context, run *copyRun, up *upload, src sto
 		return task.PartState{}, err
 	}
 	sums := h.sums()
-	if err := VerifyPart(c.o.Verify, p, sums); err != nil {
+	if err := VerifyPart(c.o.Settings.Verify, p, sums); err != nil {
 		return task.PartState{}, err
 	}
 	return task.PartState{Number: n, Size: size, ETag: p.ETag, CRC64: sums.CRC64, MD5: hexMD5(sums.MD5)}, nil

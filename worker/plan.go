@@ -1,6 +1,9 @@
 package worker
 
-import "github.com/ferry-migrate/ferry/storage"
+import (
+	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/task"
+)
 
 // planSingle decides the hashes of a single-part copy of src, whose
 // Open answer is in hand, to c's destination.
@@ -15,7 +18,7 @@ import "github.com/ferry-migrate/ferry/storage"
 //     reports neither CRC64 nor validates a checksum, or a source that
 //     offers nothing else. MD5 is the dearest hash by far.
 func (c *Copier) planSingle(src storage.ObjectInfo) hashPlan {
-	if c.o.Verify == VerifyOff {
+	if c.o.Settings.Verify == task.VerifyOff {
 		return hashPlan{}
 	}
 	ev := storage.EvidenceOf(c.o.Dst)
@@ -27,10 +30,10 @@ func (c *Copier) planSingle(src storage.ObjectInfo) hashPlan {
 			p.check = algo
 		}
 	}
-	if c.o.Verify == VerifySize {
+	if c.o.Settings.Verify == task.VerifySize {
 		return p // trusts no ETag: an MD5 would not be compared
 	}
-	srcOnlyMD5 := isMD5Hex(storage.TrimETag(src.ETag)) && !src.HasCRC64 && src.Checksum == ""
+	srcOnlyMD5 := storage.IsMD5ETag(src.ETag) && !src.HasCRC64 && src.Checksum == ""
 	dstOnlyMD5 := ev.ETagMD5 && !ev.CRC64 && p.declare == ""
 	p.md5 = srcOnlyMD5 || dstOnlyMD5
 	return p
@@ -39,7 +42,7 @@ func (c *Copier) planSingle(src storage.ObjectInfo) hashPlan {
 // declareFor is the checksum a new multipart upload of src declares to
 // the destination, which then validates the assembled object against it.
 func (c *Copier) declareFor(src storage.ObjectInfo) string {
-	if c.o.Verify == VerifyOff || !storage.EvidenceOf(c.o.Dst).Checksums {
+	if c.o.Settings.Verify == task.VerifyOff || !storage.EvidenceOf(c.o.Dst).Checksums {
 		return ""
 	}
 	if _, _, err := storage.ParseChecksum(src.Checksum); err != nil {
@@ -53,12 +56,15 @@ func (c *Copier) declareFor(src storage.ObjectInfo) string {
 // per part; the destination checks it at completion when st declared it.
 // Part MD5s are needed only for an MD5-ETag destination without that.
 func (c *Copier) planPart(st uploadMode) hashPlan {
-	if st.verify == VerifyOff {
+	if st.verify == task.VerifyOff {
 		return hashPlan{}
 	}
 	ev := storage.EvidenceOf(c.o.Dst)
-	return hashPlan{crc64: true, md5: st.verify != VerifySize && ev.ETagMD5 && !ev.CRC64 && st.checksum == ""}
+	return hashPlan{crc64: true, md5: st.verify != task.VerifySize && ev.ETagMD5 && !ev.CRC64 && st.checksum == ""}
 }
 
 // uploadMode is what an upload's parts were hashed for.
-type uploadMode struct{ verify, checksum string }
+type uploadMode struct {
+	verify   task.VerifyMode
+	checksum string
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/task"
 )
 
 // cancelAfterParts returns a destination that cancels the copy as it is
@@ -32,7 +33,7 @@ func TestResumeLocal(t *testing.T) {
 	putObj(t, src, "big", data)
 	obj := object(t, src, "big", "big")
 	store := NewMemUploads() // stands for the master's durable store
-	opts := Options{Src: src, MultipartThreshold: mib, PartSize: mib, PartsInFlight: 1, Uploads: store}
+	opts := Options{Src: src, Uploads: store, Settings: task.CopySettings{MultipartThreshold: mib, PartSize: mib, PartsInFlight: 1}}
 
 	ctx, cancel := context.WithCancel(t.Context())
 	o := opts
@@ -64,7 +65,7 @@ func TestResumeSourceChangedLocal(t *testing.T) {
 	putObj(t, src, "big", data)
 	obj := object(t, src, "big", "big")
 	store := NewMemUploads()
-	opts := Options{Src: src, MultipartThreshold: mib, PartSize: mib, PartsInFlight: 1, Uploads: store}
+	opts := Options{Src: src, Uploads: store, Settings: task.CopySettings{MultipartThreshold: mib, PartSize: mib, PartsInFlight: 1}}
 
 	ctx, cancel := context.WithCancel(t.Context())
 	o := opts
@@ -97,13 +98,13 @@ func TestResumeUploadGoneLocal(t *testing.T) {
 	obj := object(t, src, "big", "big")
 	store := NewMemUploads()
 	ctx, cancel := context.WithCancel(t.Context())
-	_, err := newCopier(t, Options{Src: src, Dst: cancelAfterParts(dst, 1, cancel), MultipartThreshold: mib, PartSize: mib,
-		PartsInFlight: 1, Uploads: store}).Copy(ctx, "job", obj)
+	_, err := newCopier(t, Options{Src: src, Dst: cancelAfterParts(dst, 1, cancel), Uploads: store,
+		Settings: task.CopySettings{MultipartThreshold: mib, PartSize: mib, PartsInFlight: 1}}).Copy(ctx, "job", obj)
 	require.ErrorIs(t, err, context.Canceled)
 	st, _, _ := store.LoadUpload(t.Context(), "job", "big")
 	require.NoError(t, dst.AbortUpload(t.Context(), storage.Upload{Key: st.Dest, ID: st.UploadID})) // expired meanwhile
 
-	res, err := newCopier(t, Options{Src: src, Dst: dst, MultipartThreshold: mib, PartSize: mib, Uploads: store}).Copy(t.Context(), "job", obj)
+	res, err := newCopier(t, Options{Src: src, Dst: dst, Uploads: store, Settings: task.CopySettings{MultipartThreshold: mib, PartSize: mib}}).Copy(t.Context(), "job", obj)
 	requireVerified(t, res, err, data)
 	assert.Equal(t, int64(len(data)), res.BytesRead)
 	assert.Equal(t, 1, res.Attempts)
@@ -125,7 +126,7 @@ func TestSourceChangedDuringMultipart(t *testing.T) {
 		return info, err
 	}
 	store := NewMemUploads()
-	res, err := newCopier(t, Options{Src: hs, Dst: dst, MultipartThreshold: mib, PartSize: mib, Uploads: store}).
+	res, err := newCopier(t, Options{Src: hs, Dst: dst, Uploads: store, Settings: task.CopySettings{MultipartThreshold: mib, PartSize: mib}}).
 		Copy(t.Context(), "job", object(t, src, "big", "big"))
 	requireVerified(t, res, err, data)
 	assert.Equal(t, 2, res.Attempts)
@@ -160,7 +161,7 @@ func TestCompletedMeanwhile(t *testing.T) {
 				}
 				return info, err
 			}
-			res, err := newCopier(t, Options{Src: src, Dst: h, MultipartThreshold: mib, PartSize: mib}).
+			res, err := newCopier(t, Options{Src: src, Dst: h, Settings: task.CopySettings{MultipartThreshold: mib, PartSize: mib}}).
 				Copy(t.Context(), "job", object(t, src, "big", "big"))
 			requireVerified(t, res, err, data)
 			assert.Equal(t, tc.attempts, res.Attempts)

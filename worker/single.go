@@ -20,7 +20,7 @@ func (c *Copier) copySingle(ctx context.Context, run *copyRun) (outcome, error) 
 	if err != nil {
 		return outcome{}, err
 	}
-	if src.Size >= c.o.MultipartThreshold && c.mp != nil {
+	if src.Size >= c.o.Settings.MultipartThreshold && c.mp != nil {
 		// It grew past the threshold since it was listed: a single PUT
 		// may now be over the store's limit.
 		_ = rc.Close()
@@ -42,7 +42,7 @@ func (c *Copier) copySingle(ctx context.Context, run *copyRun) (outcome, error) 
 		return outcome{}, err
 	}
 	sums := h.sums()
-	if err := VerifySource(c.o.Verify, src, sums); err != nil {
+	if err := VerifySource(c.o.Settings.Verify, src, sums); err != nil {
 		run.damaged = true
 		return outcome{}, err
 	}
@@ -60,8 +60,8 @@ func (c *Copier) copySingle(ctx context.Context, run *copyRun) (outcome, error) 
 // verifyDest is VerifyDest, then the read-back that verify=reread asks for
 // or that a destination ignoring a declared checksum makes necessary.
 func (c *Copier) verifyDest(ctx context.Context, key string, sums Sums, dst storage.ObjectInfo) (task.Method, error) {
-	method, err := VerifyDest(c.o.Verify, sums, dst)
-	if errors.Is(err, errNotValidated) || err == nil && c.o.Verify == VerifyReread {
+	method, err := VerifyDest(c.o.Settings.Verify, sums, dst)
+	if errors.Is(err, errNotValidated) || err == nil && c.o.Settings.Verify == task.VerifyReread {
 		method, err = c.reread(ctx, key, sums)
 	}
 	return method, err

@@ -40,7 +40,7 @@ func TestSkipRules(t *testing.T) {
 		if _, ok := d.(*hooked); ok {
 			s = withCRC(t, src) // the OSS-like case: both sides report CRC64s
 		}
-		c := newCopier(t, Options{Src: s, Dst: d, SkipExisting: true})
+		c := newCopier(t, Options{Src: s, Dst: d, Settings: task.CopySettings{SkipExisting: true}})
 		res, err := c.Copy(ctx, "job", obj)
 		require.NoError(t, err)
 		return res

@@ -1,37 +1,14 @@
 package worker
 
 import (
-	"crypto/md5"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/storage/crc"
 	"github.com/ferry-migrate/ferry/task"
-)
-
-// Verification modes (Options.Verify; DESIGN §6).
-const (
-	// VerifyAuto compares what the copier computed while streaming with the
-	// strongest check the destination offers: its CRC64 (OSS), else the
-	// source's own checksum, which the destination validated (S3), else an
-	// MD5-shaped ETag (single-part MD5, or the multipart ETag), else size.
-	// What is computed is planned per object (plan.go).
-	VerifyAuto = "auto"
-	// VerifyReread does what auto does, then reads the destination back
-	// and compares its CRC64.
-	VerifyReread = "reread"
-	// VerifySize trusts no ETag, for stores whose ETags only look like MD5s
-	// (S3 with SSE-KMS or SSE-C): CRC64s are still compared where reported,
-	// since they cannot be mistaken for anything else.
-	VerifySize = "size"
-	// VerifyOff computes no digest at all and compares sizes only: the
-	// manifest then holds no CRC64 either. It exists to measure what
-	// verification costs, and for stores verified by other means.
-	VerifyOff = "off"
 )
 
 // Sums describes bytes as the copier read and sent them.
@@ -88,9 +65,9 @@ const opaqueETagHint = "if the store encrypts with SSE-KMS or SSE-C its ETags ar
 // held. Checks go strongest first; a check the destination gives no data
 // for is skipped, never counted as passed, and a value of an unknown shape
 // (an ETag that is neither an MD5 nor a multipart ETag of as many parts as
-// were sent) is no data, not a mismatch. mode VerifyReread checks like
-// VerifyAuto here; the caller then reads the destination back.
-func VerifyDest(mode string, sent Sums, dest storage.ObjectInfo) (task.Method, error) {
+// were sent) is no data, not a mismatch. mode task.VerifyReread checks like
+// task.VerifyAuto here; the caller then reads the destination back.
+func VerifyDest(mode task.VerifyMode, sent Sums, dest storage.ObjectInfo) (task.Method, error) {
 	// A Size of 0 may mean "not reported" (ObjectInfo's convention).
 	if dest.Size != sent.Size && dest.Size != 0 {
 		return "", &MismatchError{Side: "destination", Check: "size",
@@ -115,23 +92,20 @@ func VerifyDest(mode string, sent Sums, dest storage.ObjectInfo) (task.Method, e
 			return "", &MismatchError{Side: "destination", Check: "checksum", Want: sent.Declared, Got: dest.Checksum}
 		}
 	}
-	if mode == VerifySize || mode == VerifyOff {
+	if mode == task.VerifySize || mode == task.VerifyOff {
 		return task.MethodSize, nil
 	}
-	etag := storage.TrimETag(dest.ETag)
 	switch {
-	case len(sent.PartMD5s) == 0 && sent.MD5 != nil && isMD5Hex(etag):
-		if want := hex.EncodeToString(sent.MD5); !strings.EqualFold(etag, want) {
-			return "", &MismatchError{Side: "destination", Check: "md5", Want: want, Got: etag, Hint: opaqueETagHint}
+	case len(sent.PartMD5s) == 0 && sent.MD5 != nil && storage.IsMD5ETag(dest.ETag):
+		if want := hex.EncodeToString(sent.MD5); !storage.ETagEqual(dest.ETag, want) {
+			return "", &MismatchError{Side: "destination", Check: "md5", Want: want, Got: storage.TrimETag(dest.ETag), Hint: opaqueETagHint}
 		}
 		return task.MethodMD5, nil
-	case len(sent.PartMD5s) > 0:
-		if sum, n, ok := splitMultipartETag(etag); ok && n == len(sent.PartMD5s) {
-			if want := MultipartETag(sent.PartMD5s); !strings.EqualFold(sum+"-"+strconv.Itoa(n), want) {
-				return "", &MismatchError{Side: "destination", Check: "multipart-etag", Want: want, Got: etag, Hint: opaqueETagHint}
-			}
-			return task.MethodMultipartETag, nil
+	case len(sent.PartMD5s) > 0 && storage.MultipartETagParts(dest.ETag) == len(sent.PartMD5s):
+		if want := storage.MultipartETag(sent.PartMD5s); !storage.ETagEqual(dest.ETag, want) {
+			return "", &MismatchError{Side: "destination", Check: "multipart-etag", Want: want, Got: storage.TrimETag(dest.ETag), Hint: opaqueETagHint}
 		}
+		return task.MethodMultipartETag, nil
 	}
 	return task.MethodSize, nil
 }
@@ -141,7 +115,7 @@ func VerifyDest(mode string, sent Sums, dest storage.ObjectInfo) (task.Method, e
 // the way down shows here, and nowhere else, since the destination
 // faithfully stores and checksums the damaged bytes. read.MD5 is nil when
 // the object was read in parallel parts.
-func VerifySource(mode string, src storage.ObjectInfo, read Sums) error {
+func VerifySource(mode task.VerifyMode, src storage.ObjectInfo, read Sums) error {
 	if src.HasCRC64 && read.HasCRC64 && read.Size == src.Size && src.CRC64 != read.CRC64 {
 		return &MismatchError{Side: "source", Check: "crc64",
 			Want: crc.FormatOSS(read.CRC64), Got: crc.FormatOSS(src.CRC64)}
@@ -149,10 +123,9 @@ func VerifySource(mode string, src storage.ObjectInfo, read Sums) error {
 	if read.Checksum != "" && src.Checksum != "" && read.Size == src.Size && read.Checksum != src.Checksum {
 		return &MismatchError{Side: "source", Check: "checksum", Want: read.Checksum, Got: src.Checksum}
 	}
-	etag := storage.TrimETag(src.ETag)
-	if mode != VerifySize && read.MD5 != nil && isMD5Hex(etag) {
-		if got := hex.EncodeToString(read.MD5); !strings.EqualFold(etag, got) {
-			return &MismatchError{Side: "source", Check: "md5", Want: got, Got: etag, Hint: opaqueETagHint}
+	if mode != task.VerifySize && read.MD5 != nil && storage.IsMD5ETag(src.ETag) {
+		if got := hex.EncodeToString(read.MD5); !storage.ETagEqual(src.ETag, got) {
+			return &MismatchError{Side: "source", Check: "md5", Want: got, Got: storage.TrimETag(src.ETag), Hint: opaqueETagHint}
 		}
 	}
 	return nil
@@ -160,54 +133,15 @@ func VerifySource(mode string, src storage.ObjectInfo, read Sums) error {
 
 // VerifyPart checks one uploaded part as the destination acknowledged it:
 // its CRC64 (OSS) and its ETag, which S3 and OSS make the part's MD5.
-func VerifyPart(mode string, p storage.Part, read Sums) error {
+func VerifyPart(mode task.VerifyMode, p storage.Part, read Sums) error {
 	side := "part " + strconv.Itoa(p.Number)
 	if p.HasCRC64 && read.HasCRC64 && p.CRC64 != read.CRC64 {
 		return &MismatchError{Side: side, Check: "crc64", Want: crc.FormatOSS(read.CRC64), Got: crc.FormatOSS(p.CRC64)}
 	}
-	etag := storage.TrimETag(p.ETag)
-	if mode != VerifySize && read.MD5 != nil && isMD5Hex(etag) {
-		if want := hex.EncodeToString(read.MD5); !strings.EqualFold(etag, want) {
-			return &MismatchError{Side: side, Check: "md5", Want: want, Got: etag, Hint: opaqueETagHint}
+	if mode != task.VerifySize && read.MD5 != nil && storage.IsMD5ETag(p.ETag) {
+		if want := hex.EncodeToString(read.MD5); !storage.ETagEqual(p.ETag, want) {
+			return &MismatchError{Side: side, Check: "md5", Want: want, Got: storage.TrimETag(p.ETag), Hint: opaqueETagHint}
 		}
 	}
 	return nil
-}
-
-// MultipartETag is the ETag S3 and OSS give an object assembled from parts
-// with these MD5s: the MD5 of the concatenated binary digests, "-", the
-// number of parts.
-func MultipartETag(partMD5s [][]byte) string {
-	h := md5.New()
-	for _, m := range partMD5s {
-		_, _ = h.Write(m)
-	}
-	return hex.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(partMD5s))
-}
-
-// isMD5Hex reports whether s has the shape of an MD5: 32 hex digits.
-func isMD5Hex(s string) bool {
-	if len(s) != 2*md5.Size {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
-
-// splitMultipartETag splits "<32 hex>-<N>" into its parts.
-func splitMultipartETag(s string) (sum string, n int, ok bool) {
-	sum, count, found := strings.Cut(s, "-")
-	if !found || !isMD5Hex(sum) {
-		return "", 0, false
-	}
-	n, err := strconv.Atoi(count)
-	if err != nil || n < 1 || strconv.Itoa(n) != count {
-		return "", 0, false
-	}
-	return sum, n, true
 }

@@ -101,7 +101,7 @@ func Upload(u task.UploadState) *pb.UploadState {
 	}
 	return &pb.UploadState{Job: u.Job, Key: u.Key, Dest: u.Dest, UploadId: u.UploadID, PartSize: u.PartSize,
 		Size: u.Size, ModTime: ts(u.ModTime), Etag: u.ETag, Parts: parts, Created: ts(u.Created),
-		Checksum: u.Checksum, Verify: u.Verify}
+		Checksum: u.Checksum, Verify: string(u.Verify)}
 }
 
 // ToUpload converts back.
@@ -112,7 +112,7 @@ func ToUpload(u *pb.UploadState) task.UploadState {
 	}
 	return task.UploadState{Job: u.GetJob(), Key: u.GetKey(), Dest: u.GetDest(), UploadID: u.GetUploadId(),
 		PartSize: u.GetPartSize(), Size: u.GetSize(), ModTime: fromTS(u.GetModTime()), ETag: u.GetEtag(),
-		Parts: parts, Created: fromTS(u.GetCreated()), Checksum: u.GetChecksum(), Verify: u.GetVerify()}
+		Parts: parts, Created: fromTS(u.GetCreated()), Checksum: u.GetChecksum(), Verify: task.VerifyMode(u.GetVerify())}
 }
 
 // Leases converts the leases a worker names in a heartbeat.

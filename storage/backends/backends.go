@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 
 	"github.com/ferry-migrate/ferry/storage"
@@ -102,6 +103,20 @@ func Open(ctx context.Context, s Spec) (storage.Backend, error) {
 		return nil, err
 	}
 	return retry.New(b, s.Retry), nil
+}
+
+// OpenDest opens s as a job's destination: Open, after creating the
+// directory of a local destination (with its parents), since a copy into
+// a directory that does not exist yet is what an operator means. A
+// source's directory is never created: a missing one is a typo, and Open
+// reports it.
+func OpenDest(ctx context.Context, s Spec) (storage.Backend, error) {
+	if s.Type == Local {
+		if err := os.MkdirAll(s.Root, 0o755); err != nil {
+			return nil, fmt.Errorf("creating the destination directory: %w", err)
+		}
+	}
+	return Open(ctx, s)
 }
 
 // Format prints String() for every verb, so %v, %+v and %#v of a Spec (or

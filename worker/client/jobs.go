@@ -2,18 +2,14 @@ package client
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/ferry-migrate/ferry/conf"
 	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
-	"github.com/ferry-migrate/ferry/storage"
-	"github.com/ferry-migrate/ferry/storage/backends"
 	"github.com/ferry-migrate/ferry/worker"
+	"github.com/ferry-migrate/ferry/worker/jobcopier"
 )
 
 // jobEntry is what the worker keeps per job: the throttle exists from the
@@ -119,36 +115,12 @@ func (c *Client) build(ctx context.Context, job string, th *worker.Throttle) (*w
 	if j.Type == conf.JobAudit {
 		return nil, fmt.Errorf("job %q is an audit job: the master runs audits, workers only copy", job)
 	}
-	// Every SlowDown answer counts for the heartbeat, including those the
-	// retry layer absorbs below the copier: the master backs the whole
-	// cluster off on them.
-	onRetry := func(_, _ string, _ int, _ time.Duration, err error) {
-		if errors.Is(err, storage.ErrThrottled) {
-			c.slowdowns.Add(1)
-		}
-	}
-	src, dst := j.Src, j.Dest
-	src.Retry.OnRetry, dst.Retry.OnRetry = onRetry, onRetry
-	if dst.Type == backends.Local {
-		if err := os.MkdirAll(dst.Root, 0o755); err != nil {
-			return nil, fmt.Errorf("job %q: destination: %w", job, err)
-		}
-	}
-	sb, err := backends.Open(ctx, src)
-	if err != nil {
-		return nil, fmt.Errorf("job %q: source: %w", job, err)
-	}
-	db, err := backends.Open(ctx, dst)
-	if err != nil {
-		return nil, fmt.Errorf("job %q: destination: %w", job, err)
-	}
-	cp, err := worker.NewCopier(worker.Options{
-		Src: sb, Dst: db, SkipExisting: j.SkipExisting,
-		MultipartThreshold: j.MultipartThreshold, PartSize: j.PartSize, PartsInFlight: j.PartsInFlight,
-		Verify: string(j.Verify), Retries: j.Retries,
-		Throttle:    th,
-		Uploads:     c,
-		Progress:    func(d int64) { c.bytesSent.Add(d) },
+	cp, err := jobcopier.New(ctx, j, worker.Options{
+		Throttle: th,
+		Uploads:  c,
+		Progress: func(d int64) { c.bytesSent.Add(d) },
+		// Every SlowDown answer counts for the heartbeat: the master backs
+		// the whole cluster off on them.
 		OnThrottled: func() { c.slowdowns.Add(1) },
 	})
 	if err != nil {
