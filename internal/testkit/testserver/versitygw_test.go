@@ -59,7 +59,7 @@ func TestVersitygwVirtualHosted(t *testing.T) {
 // <defunct> versitygw behind.
 func TestStopReapsTheServer(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
-		t.Skip("needs /proc to see the process state")
+		Unavailable(t, "/proc, to see the process state: %v", err)
 	}
 	s := Versitygw(t, Options{})
 	pid := s.Pid()
