@@ -22,9 +22,6 @@ type Store interface {
 	GetShard(job string, n, id uint64) (tracker.ShardRecord, bool, error)
 	SetShardState(job string, n, id uint64, state tracker.ShardState, attempts int, lastErr string) error
 	Report(job string, n uint64, results []task.Result) error
-	PutUpload(s task.UploadState) error
-	GetUpload(job, key string) (task.UploadState, bool, error)
-	DeleteUpload(job, key string) error
 }
 
 // CoordinatorConfig tunes a coordinator.
@@ -40,10 +37,9 @@ type CoordinatorConfig struct {
 }
 
 // Coordinator runs one pass of one job: it owns the broker, answers
-// workers (Lease, Renew, Report, Ack, Nack, uploads), records results, and
-// closes the pass when the scan is finished and every shard is done. It
-// implements worker.Master structurally; the same value serves in-process
-// workers (`ferry run`) and the gRPC server.
+// workers (Lease, Renew, Report, Ack, Nack) for the Manager, records
+// results, and closes the pass when the scan is finished and every shard
+// is done. Multipart upload state is the Manager's, not one pass's.
 type Coordinator struct {
 	cfg    CoordinatorConfig
 	store  Store
@@ -388,20 +384,6 @@ func (c *Coordinator) maybeFinish() error {
 	c.finished = true
 	close(c.done)
 	return nil
-}
-
-// LoadUpload, SaveUpload and DropUpload keep multipart state on the
-// master, so any worker can resume any upload.
-func (c *Coordinator) LoadUpload(ctx context.Context, job, key string) (task.UploadState, bool, error) {
-	return c.store.GetUpload(job, key)
-}
-
-func (c *Coordinator) SaveUpload(ctx context.Context, s task.UploadState) error {
-	return c.store.PutUpload(s)
-}
-
-func (c *Coordinator) DropUpload(ctx context.Context, job, key string) error {
-	return c.store.DeleteUpload(job, key)
 }
 
 // Running is one leased shard as the operator sees it.
