@@ -34,8 +34,14 @@ const (
 	headerPrefix = "# ferry: submitted as "
 )
 
-func (m *Manager) jobFile(job, ext string) string {
-	return filepath.Join(m.cfg.DataDir, "jobs", job+ext)
+// jobFiles owns those files. It holds no state but the directory: every
+// answer comes from the disk, so a restarted master reads what was written.
+type jobFiles struct{ dir string }
+
+func newJobFiles(dataDir string) jobFiles { return jobFiles{dir: filepath.Join(dataDir, "jobs")} }
+
+func (f jobFiles) path(job, ext string) string {
+	return filepath.Join(f.dir, job+ext)
 }
 
 // writePrivate writes data atomically (temp file, fsync, rename) with mode
@@ -73,9 +79,9 @@ func writePrivate(path string, data []byte) error {
 
 // saveConfig keeps the submitted text with credentials for the workers
 // (GetJob) and for restarts.
-func (m *Manager) saveConfig(job, name, text string) error {
+func (f jobFiles) saveConfig(job, name, text string) error {
 	name = strings.NewReplacer("\n", " ", "\r", " ").Replace(name)
-	if err := writePrivate(m.jobFile(job, extConfig), []byte(headerPrefix+name+"\n"+text)); err != nil {
+	if err := writePrivate(f.path(job, extConfig), []byte(headerPrefix+name+"\n"+text)); err != nil {
 		return fmt.Errorf("job %q: saving its config: %w", job, err)
 	}
 	return nil
@@ -83,8 +89,8 @@ func (m *Manager) saveConfig(job, name, text string) error {
 
 // readConfig returns the submitted text and name; fs.ErrNotExist when the
 // job was not submitted to this master (e.g. run with `ferry run`).
-func (m *Manager) readConfig(job string) (text, name string, err error) {
-	b, err := os.ReadFile(m.jobFile(job, extConfig))
+func (f jobFiles) readConfig(job string) (text, name string, err error) {
+	b, err := os.ReadFile(f.path(job, extConfig))
 	if err != nil {
 		return "", "", fmt.Errorf("job %q: reading its saved config: %w", job, err)
 	}
@@ -96,8 +102,8 @@ func (m *Manager) readConfig(job string) (text, name string, err error) {
 }
 
 // loadConfig parses the saved config as it was parsed when submitted.
-func (m *Manager) loadConfig(job string) (*conf.Job, error) {
-	text, name, err := m.readConfig(job)
+func (f jobFiles) loadConfig(job string) (*conf.Job, error) {
+	text, name, err := f.readConfig(job)
 	if err != nil {
 		return nil, err
 	}
@@ -116,24 +122,24 @@ type throttleFile struct {
 	ObjectsPerSecond float64 `json:"objects_per_second"`
 }
 
-func (m *Manager) saveThrottle(job string, l Limits) error {
+func (f jobFiles) saveThrottle(job string, l Limits) error {
 	b, _ := json.Marshal(throttleFile(l))
-	if err := writePrivate(m.jobFile(job, extThrottle), append(b, '\n')); err != nil {
+	if err := writePrivate(f.path(job, extThrottle), append(b, '\n')); err != nil {
 		return fmt.Errorf("job %q: saving its throttle: %w", job, err)
 	}
 	return nil
 }
 
-func (m *Manager) removeThrottleFile(job string) error {
-	if err := os.Remove(m.jobFile(job, extThrottle)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+func (f jobFiles) removeThrottle(job string) error {
+	if err := os.Remove(f.path(job, extThrottle)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("job %q: removing its throttle: %w", job, err)
 	}
 	return nil
 }
 
 // loadThrottle returns the override, or ok=false when there is none.
-func (m *Manager) loadThrottle(job string) (l Limits, ok bool, err error) {
-	b, err := os.ReadFile(m.jobFile(job, extThrottle))
+func (f jobFiles) loadThrottle(job string) (l Limits, ok bool, err error) {
+	b, err := os.ReadFile(f.path(job, extThrottle))
 	if errors.Is(err, fs.ErrNotExist) {
 		return Limits{}, false, nil
 	}
@@ -142,13 +148,13 @@ func (m *Manager) loadThrottle(job string) (l Limits, ok bool, err error) {
 	}
 	var t throttleFile
 	if err := json.Unmarshal(b, &t); err != nil {
-		return Limits{}, false, fmt.Errorf("job %q: %s: %w", job, m.jobFile(job, extThrottle), err)
+		return Limits{}, false, fmt.Errorf("job %q: %s: %w", job, f.path(job, extThrottle), err)
 	}
 	return Limits(t), true, nil
 }
 
-func (m *Manager) setPausedFile(job string, paused bool) error {
-	path := m.jobFile(job, extPaused)
+func (f jobFiles) setPaused(job string, paused bool) error {
+	path := f.path(job, extPaused)
 	var err error
 	if paused {
 		err = writePrivate(path, nil)
@@ -161,16 +167,16 @@ func (m *Manager) setPausedFile(job string, paused bool) error {
 	return nil
 }
 
-func (m *Manager) pausedFile(job string) bool {
-	_, err := os.Stat(m.jobFile(job, extPaused))
+func (f jobFiles) paused(job string) bool {
+	_, err := os.Stat(f.path(job, extPaused))
 	return err == nil
 }
 
 // removeJobFiles forgets everything the master kept for the job.
-func (m *Manager) removeJobFiles(job string) error {
+func (f jobFiles) remove(job string) error {
 	var errs []error
 	for _, ext := range []string{extConfig, extThrottle, extPaused} {
-		if err := os.Remove(m.jobFile(job, ext)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := os.Remove(f.path(job, ext)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
 	}

@@ -42,7 +42,7 @@ func (e *kindError) Unwrap() []error { return []error{e.kind, e.err} }
 
 // ManagerConfig configures a Manager; zero values get defaults.
 type ManagerConfig struct {
-	Store   *tracker.Store
+	Store   JobStore
 	DataDir string // holds jobs/<job>.cfg etc. (see jobfiles.go)
 	// LeaseTTL is how long a lease lasts without renewal (default 30s).
 	LeaseTTL time.Duration
@@ -71,12 +71,12 @@ type ManagerConfig struct {
 }
 
 // Manager runs many jobs in one master process over one tracker: a
-// coordinator (and scanner) per running job's pass, the registry of live
-// workers, and cluster-wide throttles. It is plain Go; master/server puts
+// coordinator (and scanner) per running job's pass, joined to the worker
+// Registry, the job files and the pass Scheduler. It is plain Go; master/server puts
 // gRPC in front of it. Safe for concurrent use.
 type Manager struct {
 	cfg    ManagerConfig
-	st     *tracker.Store
+	st     JobStore
 	log    *slog.Logger
 	tokens atomic.Uint64
 	id     string
@@ -86,11 +86,15 @@ type Manager struct {
 	// pass), so their check-then-act on the tracker cannot interleave.
 	submitMu sync.Mutex
 
-	mu      sync.Mutex // guards the fields below and every jobRun's fields
-	jobs    map[string]*jobRun
-	rr      int // round-robin start for Lease
-	workers map[string]*workerState
-	backoff Backoff
+	// The parts that own one thing each, with their own locking: the
+	// workers, the files kept per job, when passes are due.
+	reg   *Registry
+	files jobFiles
+	sched *Scheduler
+
+	mu   sync.Mutex // guards the fields below and every jobRun's fields
+	jobs map[string]*jobRun
+	rr   int // round-robin start for Lease
 
 	ctx    context.Context // Start's: the lifetime of scanners and passes
 	cancel context.CancelFunc
@@ -124,9 +128,8 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 		cfg.TokenBase = uint64(time.Now().UnixNano())
 	}
 	m := &Manager{cfg: cfg, st: cfg.Store, log: cfg.Log, id: strconv.FormatUint(cfg.TokenBase, 36),
-		jobs: map[string]*jobRun{}, workers: map[string]*workerState{}}
+		jobs: map[string]*jobRun{}, reg: NewRegistry(cfg.WorkerTimeout, cfg.Heartbeat, cfg.Log), files: newJobFiles(cfg.DataDir), sched: NewScheduler()}
 	m.tokens.Store(cfg.TokenBase)
-	m.backoff.Factor = 1
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	return m, nil
 }

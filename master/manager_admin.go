@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"time"
 
 	"github.com/ferry-migrate/ferry/conf"
 	"github.com/ferry-migrate/ferry/storage"
@@ -41,7 +40,7 @@ func (m *Manager) Submit(ctx context.Context, text, name string) (job string, no
 		return "", nil, err
 	}
 	if !m.cfg.InProcess {
-		if err := m.saveConfig(cfg.Name, name, text); err != nil {
+		if err := m.files.saveConfig(cfg.Name, name, text); err != nil {
 			return "", nil, err
 		}
 	}
@@ -96,7 +95,7 @@ func (m *Manager) clearThrottle(jr *jobRun) error {
 	if !had {
 		return nil
 	}
-	return m.removeThrottleFile(jr.name)
+	return m.files.removeThrottle(jr.name)
 }
 
 // Pause stops granting the job's shards; leases in flight run to their
@@ -113,7 +112,7 @@ func (m *Manager) Pause(ctx context.Context, job string) error {
 	if j.State != tracker.JobRunning {
 		return fmt.Errorf("%w: job %q is %s, not running", ErrJobState, job, j.State)
 	}
-	if err := m.setPausedFile(job, true); err != nil {
+	if err := m.files.setPaused(job, true); err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -137,7 +136,7 @@ func (m *Manager) Resume(ctx context.Context, job string) error {
 	active := jr.coord != nil && !jr.coord.Closed() || jr.auditing
 	jr.paused = false
 	m.mu.Unlock()
-	if err := m.setPausedFile(job, false); err != nil {
+	if err := m.files.setPaused(job, false); err != nil {
 		return err
 	}
 	switch {
@@ -172,9 +171,10 @@ func (m *Manager) Cancel(ctx context.Context, job string) error {
 	defer unlock()
 	m.mu.Lock()
 	m.haltLocked(jr)
-	jr.paused, jr.next = false, time.Time{}
+	jr.paused = false
 	m.mu.Unlock()
-	_ = m.setPausedFile(job, false)
+	m.sched.Forget(job)
+	_ = m.files.setPaused(job, false)
 	j.State = tracker.JobCanceled
 	if err := m.st.PutJob(j); err != nil {
 		return fmt.Errorf("job %q: cancel: %w", job, err)
@@ -208,8 +208,9 @@ func (m *Manager) Clean(ctx context.Context, job string) error {
 	m.mu.Lock()
 	delete(m.jobs, job)
 	m.mu.Unlock()
+	m.sched.Forget(job)
 	m.log.Info("job cleaned", "job", job)
-	return m.removeJobFiles(job)
+	return m.files.remove(job)
 }
 
 // abortUploads aborts the job's unfinished multipart uploads: they hold
@@ -284,7 +285,7 @@ func (m *Manager) SetThrottle(ctx context.Context, job string, bytesPerSecond in
 		return fmt.Errorf("%w: job %q: throttle %d bytes/s, %v objects/s: use 0 (unlimited) or a positive rate", ErrInvalid, job, bytesPerSecond, objectsPerSecond)
 	}
 	l := Limits{BytesPerSecond: bytesPerSecond, ObjectsPerSecond: objectsPerSecond}
-	if err := m.saveThrottle(job, l); err != nil {
+	if err := m.files.saveThrottle(job, l); err != nil {
 		return err
 	}
 	m.mu.Lock()

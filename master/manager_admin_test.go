@@ -67,7 +67,7 @@ func TestManagerPauseResumeCancelClean(t *testing.T) {
 	_, ok, err := h.st.GetJob(job)
 	require.NoError(t, err)
 	assert.False(t, ok)
-	_, err = os.Stat(h.m.jobFile(job, extConfig))
+	_, err = os.Stat(h.m.files.path(job, extConfig))
 	assert.ErrorIs(t, err, os.ErrNotExist)
 	assert.ErrorIs(t, h.m.Clean(ctx, job), ErrUnknownJob)
 }
@@ -119,7 +119,7 @@ func TestManagerSubmitErrors(t *testing.T) {
 	t.Logf("missing directory: %v", err)
 	_, err = h.m.Stat("m")
 	assert.ErrorIs(t, err, ErrUnknownJob, "a job that failed its check leaves nothing behind")
-	_, err = os.Stat(h.m.jobFile("m", extConfig))
+	_, err = os.Stat(h.m.files.path("m", extConfig))
 	assert.ErrorIs(t, err, os.ErrNotExist)
 
 	job := h.submit(base)
@@ -150,7 +150,7 @@ func TestManagerSubmitS3(t *testing.T) {
 
 	text := cfg("s3job", "src")
 	job := h.submit(text)
-	path := h.m.jobFile(job, extConfig)
+	path := h.m.files.path(job, extConfig)
 	assert.Equal(t, os.FileMode(0o600), fileMode(t, path))
 	assert.Equal(t, os.FileMode(0o700), fileMode(t, filepath.Dir(path)))
 	got, err := h.m.JobConfig(job)

@@ -30,7 +30,8 @@ func (m *Manager) runAudit(ctx context.Context, jr *jobRun, cfg *conf.Job, src, 
 		m.passEvent(cfg.Name, pass, fmt.Errorf("audit: %w", err))
 		m.mu.Lock()
 		if jr.pass == pass {
-			jr.problem, jr.next, jr.auditing = fmt.Sprintf("audit: %v (retrying)", err), m.now().Add(time.Minute), false
+			jr.problem, jr.auditing = fmt.Sprintf("audit: %v (retrying)", err), false
+			m.sched.RetryAt(jr.name, m.now().Add(time.Minute))
 		}
 		m.mu.Unlock()
 		return

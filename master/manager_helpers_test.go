@@ -24,6 +24,7 @@ type harness struct {
 	t     *testing.T
 	clock *fakeClock
 	st    *tracker.Store
+	store JobStore // what the Manager gets: st, or a wrapper of it
 	dir   string
 	m     *Manager
 	base  uint64
@@ -52,7 +53,11 @@ func newHarness(t *testing.T) *harness {
 
 func (h *harness) start() {
 	h.t.Helper()
-	m, err := NewManager(ManagerConfig{Store: h.st, DataDir: h.dir, LeaseTTL: testLeaseTTL, Heartbeat: testHeartbeat,
+	store := h.store
+	if store == nil {
+		store = h.st
+	}
+	m, err := NewManager(ManagerConfig{Store: store, DataDir: h.dir, LeaseTTL: testLeaseTTL, Heartbeat: testHeartbeat,
 		Now: h.clock.Now, TokenBase: h.base})
 	require.NoError(h.t, err)
 	require.NoError(h.t, m.Start(h.t.Context()))

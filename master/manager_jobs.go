@@ -27,25 +27,12 @@ type jobRun struct {
 	stop     context.CancelFunc // ends the current pass's goroutines
 	auditing bool               // an audit pass runs in the master
 	paused   bool
-	override *Limits   // SetThrottle's, else the config's limits apply
-	next     time.Time // when the next pass starts (incremental; retry of a failed audit)
-	problem  string    // why the job is not progressing, for stat; "" when fine
+	override *Limits // SetThrottle's, else the config's limits apply
+	problem  string  // why the job is not progressing, for stat; "" when fine
 	// staleRefused counts results, acks and nacks refused because their
 	// lease was no longer current (see Manager.Report).
 	staleRefused int64
 	auditExtra   int64 // the last audit's objects only at the destination
-	// active: when each worker last held one of the job's leases (granted
-	// or renewed); the job's throttle is shared among the recent ones.
-	active map[string]time.Time
-}
-
-// markActive records that worker holds a lease of the job at now. Called
-// with Manager.mu held.
-func (jr *jobRun) markActive(worker string, now time.Time) {
-	if jr.active == nil {
-		jr.active = map[string]time.Time{}
-	}
-	jr.active[worker] = now
 }
 
 // limits are the job's cluster-wide limits before backoff.
@@ -64,18 +51,18 @@ func (jr *jobRun) granting() bool { return jr.coord != nil && !jr.paused }
 
 // restore brings one job back at Start.
 func (m *Manager) restore(jr *jobRun, j tracker.Job) error {
-	over, hasOver, err := m.loadThrottle(j.Name)
+	over, hasOver, err := m.files.loadThrottle(j.Name)
 	if err != nil {
 		return err
 	}
-	paused := m.pausedFile(j.Name)
+	paused := m.files.paused(j.Name)
 	m.mu.Lock()
 	if hasOver {
 		jr.override = &over
 	}
 	jr.paused, jr.pass = paused, j.Pass
 	m.mu.Unlock()
-	cfg, err := m.loadConfig(j.Name)
+	cfg, err := m.files.loadConfig(j.Name)
 	if errors.Is(err, fs.ErrNotExist) {
 		if j.State == tracker.JobRunning {
 			return fmt.Errorf("job %q is running in the tracker but has no saved config here (not submitted to this master): submit its config", j.Name)
@@ -175,8 +162,9 @@ func (m *Manager) launch(jr *jobRun, cfg *conf.Job, src, dst storage.Backend, re
 	m.haltLocked(jr)
 	jr.cfg, jr.src, jr.dst, jr.pass = cfg, src, dst, p.N
 	jr.coord, jr.scanner, jr.stop, jr.auditing = coord, sc, stop, coord == nil
-	jr.next, jr.problem = time.Time{}, ""
+	jr.problem = ""
 	m.mu.Unlock()
+	m.sched.Started(jr.name)
 	log.Info("pass launched", "scan_finished", p.ScanFinished, "type", cfg.Type)
 	m.wg.Add(1)
 	if coord == nil {
@@ -201,7 +189,8 @@ func (m *Manager) haltLocked(jr *jobRun) {
 	if jr.coord != nil {
 		jr.coord.Close()
 	}
-	jr.scanner, jr.auditing, jr.active = nil, false, nil
+	jr.scanner, jr.auditing = nil, false
+	m.reg.ForgetJob(jr.name)
 }
 
 // scanLoop runs the scanner to the end of the listing. Backends already
@@ -267,47 +256,62 @@ func (m *Manager) passDone(jr *jobRun, n uint64) {
 	m.passEvent(jr.name, n, nil)
 }
 
-// schedule sets the next pass of an incremental job: the interval after
-// pass n finished.
+// schedule sets the next pass of an incremental job after pass n.
 func (m *Manager) schedule(jr *jobRun, n uint64) {
 	p, ok, err := m.st.GetPass(jr.name, n)
 	if err != nil || !ok || p.Finished.IsZero() {
 		return
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if jr.cfg == nil || !jr.cfg.Incremental || jr.pass != n {
+	cfg, current := jr.cfg, jr.pass == n
+	m.mu.Unlock()
+	if cfg == nil || !current {
 		return
 	}
-	jr.next = p.Finished.Add(jr.cfg.IncrementalInterval)
-	m.log.Info("next pass scheduled", "job", jr.name, "at", jr.next)
+	if at := m.sched.Finished(jr.name, p.Finished, policyOf(cfg)); !at.IsZero() {
+		m.log.Info("next pass scheduled", "job", jr.name, "at", at)
+	}
+}
+
+// policyOf is the job's schedule: nil for a job that runs once.
+func policyOf(cfg *conf.Job) Policy {
+	if cfg.Incremental {
+		return Every(cfg.IncrementalInterval)
+	}
+	return nil
 }
 
 // startDue starts the passes whose time has come.
 func (m *Manager) startDue(now time.Time) {
-	m.mu.Lock()
-	var due []*jobRun
-	for _, jr := range m.jobs {
-		if !jr.next.IsZero() && !now.Before(jr.next) && !jr.paused && jr.cfg != nil {
-			jr.next = time.Time{}
-			due = append(due, jr)
-		}
-	}
-	m.mu.Unlock()
-	for _, jr := range due {
+	for _, name := range m.sched.Due(now, m.mayStart) {
 		m.submitMu.Lock()
 		m.mu.Lock()
-		cfg := jr.cfg
+		jr := m.jobs[name]
+		var cfg *conf.Job
+		if jr != nil {
+			cfg = jr.cfg
+		}
 		m.mu.Unlock()
-		_, _, err := m.run(m.lifetime(), jr, cfg, false)
+		var err error
+		if cfg != nil {
+			_, _, err = m.run(m.lifetime(), jr, cfg, false)
+		}
 		m.submitMu.Unlock()
 		if err != nil {
-			m.log.Error("starting pass; retrying in a minute", "job", jr.name, "err", err)
-			m.mu.Lock()
-			jr.problem, jr.next = err.Error(), now.Add(time.Minute)
-			m.mu.Unlock()
+			m.log.Error("starting pass; retrying in a minute", "job", name, "err", err)
+			m.setProblem(jr, err.Error())
+			m.sched.RetryAt(name, now.Add(time.Minute))
 		}
 	}
+}
+
+// mayStart: a scheduled pass of job may start now (it is known here, has
+// its config, and is not paused).
+func (m *Manager) mayStart(job string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	jr := m.jobs[job]
+	return jr != nil && jr.cfg != nil && !jr.paused
 }
 
 // openSides opens both backends and, with check, checks them before any

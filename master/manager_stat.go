@@ -106,12 +106,13 @@ func (m *Manager) stat(name string) (JobStat, error) {
 	if jr.paused && j.State == tracker.JobRunning {
 		s.State = "paused"
 	}
-	s.BackoffFactor = m.backoff.Current()
-	lim := Effective(jr.limits(), s.BackoffFactor, m.backoff.Base)
+	var lim Limits
+	lim, s.BackoffFactor = m.reg.Effective(jr.limits())
 	s.BytesPerSecondLimit, s.ObjectsPerSecondLimit = lim.BytesPerSecond, lim.ObjectsPerSecond
-	s.NextPass, s.Problem, s.StaleRefused, s.AuditExtra = jr.next, jr.problem, jr.staleRefused, jr.auditExtra
+	s.Problem, s.StaleRefused, s.AuditExtra = jr.problem, jr.staleRefused, jr.auditExtra
 	m.mu.Unlock()
 
+	s.NextPass = m.sched.Next(name)
 	var leased int64
 	if coord != nil {
 		snap := coord.Snapshot()

@@ -187,8 +187,8 @@ func TestManagerStartScansAnUnfinishedPass(t *testing.T) {
 	h := newHarness(t)
 	cfg := localJob(t, "s", 12)
 	// A master died right after beginning the pass, before any listing.
-	require.NoError(t, h.m.saveConfig("s", "", cfg))
-	j, err := h.m.loadConfig("s")
+	require.NoError(t, h.m.files.saveConfig("s", "", cfg))
+	j, err := h.m.files.loadConfig("s")
 	require.NoError(t, err)
 	_, _, err = h.m.beginPass(j)
 	require.NoError(t, err)

@@ -49,7 +49,7 @@ func TestManagerSetThrottlePersists(t *testing.T) {
 	require.NoError(t, h.m.SetThrottle(ctx, job, 1000, 8))
 	_, thr := h.heartbeat("w1")
 	assert.Equal(t, []JobThrottle{{job, 500, 4}}, thr, "the change reaches the next heartbeat")
-	assert.Equal(t, os.FileMode(0o600), fileMode(t, h.m.jobFile(job, extThrottle)))
+	assert.Equal(t, os.FileMode(0o600), fileMode(t, h.m.files.path(job, extThrottle)))
 	require.NoError(t, h.m.Pause(ctx, job))
 
 	h.restart()

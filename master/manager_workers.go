@@ -11,21 +11,6 @@ import (
 	"github.com/ferry-migrate/ferry/task"
 )
 
-// WorkerStats is what a worker measured since its previous heartbeat.
-type WorkerStats struct {
-	BytesSent, ObjectsDone int64
-	Slowdowns              int64 // 503 SlowDown / 429 answers met
-	Interval               time.Duration
-}
-
-// JobThrottle is one worker's share of a job's cluster-wide limits; zero
-// is unlimited.
-type JobThrottle struct {
-	Job              string
-	BytesPerSecond   int64
-	ObjectsPerSecond float64
-}
-
 // maxLease bounds one Lease call, whatever a worker asks.
 const maxLease = 256
 
@@ -36,12 +21,7 @@ func (m *Manager) Register(ctx context.Context, r Registration) error {
 	if r.Worker == "" {
 		return fmt.Errorf("%w: register: empty worker name", ErrInvalid)
 	}
-	now := m.now()
-	m.mu.Lock()
-	w := m.touchLocked(r.Worker, now)
-	w.Registration, w.implicit, w.registered = r, false, now
-	live := m.liveLocked()
-	m.mu.Unlock()
+	live := m.reg.Register(r, m.now())
 	m.log.Info("worker registered", "worker", r.Worker, "hostname", r.Hostname, "address", r.Address,
 		"concurrency", r.Concurrency, "version", r.Version, "live_workers", live)
 	return nil
@@ -58,29 +38,7 @@ func (m *Manager) Heartbeat(ctx context.Context, worker string, held []task.Leas
 		return nil, nil, false, fmt.Errorf("%w: heartbeat: empty worker name", ErrInvalid)
 	}
 	now := m.now()
-	m.mu.Lock()
-	w := m.workers[worker]
-	reregister = w == nil || w.implicit
-	if w != nil {
-		m.touchLocked(worker, now)
-		interval := stats.Interval
-		if interval <= 0 && !w.lastBeat.IsZero() {
-			interval = now.Sub(w.lastBeat)
-		}
-		if interval > 0 {
-			w.rates = Rates{BytesPerSecond: float64(stats.BytesSent) / interval.Seconds(),
-				ObjectsPerSecond: float64(stats.ObjectsDone) / interval.Seconds()}
-		}
-		w.lastBeat = now
-		w.slowdowns += stats.Slowdowns
-	}
-	before := m.backoff.Current()
-	m.backoff.Observe(now, stats.Slowdowns, m.clusterRatesLocked(), m.cfg.Heartbeat)
-	if after := m.backoff.Current(); after != before {
-		m.log.Info("SlowDown backoff", "factor", after, "was", before, "worker", worker, "slowdowns", stats.Slowdowns)
-	}
-	m.mu.Unlock()
-
+	reregister = !m.reg.Beat(worker, stats, now)
 	m.reap(now)
 	lost, err = m.renew(ctx, worker, held, now)
 	if err != nil {
@@ -129,40 +87,25 @@ func (m *Manager) renew(ctx context.Context, worker string, held []task.LeaseRef
 		for _, t := range gone {
 			lost = append(lost, refs[t])
 		}
-		if len(gone) < len(tokens) {
-			m.mu.Lock()
-			if jr := m.jobs[job]; jr != nil && jr.coord == coord {
-				jr.markActive(worker, now)
-			}
-			m.mu.Unlock()
+		if coord != nil && len(gone) < len(tokens) {
+			m.reg.Holding(job, worker, now)
 		}
 	}
 	return lost, nil
 }
 
-// throttles returns worker's share of each running job's limits (see
-// WorkerShare), zero entries included so that a lifted limit reaches the
-// workers too.
+// throttles returns worker's share of each running job's limits, zero
+// entries included so that a lifted limit reaches the workers too.
 func (m *Manager) throttles(worker string, now time.Time) []JobThrottle {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	live, factor, base := m.liveLocked(), m.backoff.Current(), m.backoff.Base
-	var out []JobThrottle
+	var jobs []JobLimits
 	for _, jr := range m.sortedJobs() {
-		if jr.coord == nil || jr.coord.Closed() {
-			continue
+		if jr.coord != nil && !jr.coord.Closed() {
+			jobs = append(jobs, JobLimits{Job: jr.name, Limits: jr.limits()})
 		}
-		active, isActive := 0, false
-		for w, t := range jr.active {
-			if ws := m.workers[w]; ws != nil && ws.alive && now.Sub(t) <= m.cfg.WorkerTimeout {
-				active++
-				isActive = isActive || w == worker
-			}
-		}
-		s := WorkerShare(Effective(jr.limits(), factor, base), live, active, isActive)
-		out = append(out, JobThrottle{Job: jr.name, BytesPerSecond: s.BytesPerSecond, ObjectsPerSecond: s.ObjectsPerSecond})
 	}
-	return out
+	m.mu.Unlock()
+	return m.reg.Shares(worker, now, jobs)
 }
 
 // Lease grants up to max shards, one at a time round-robin over the
@@ -178,7 +121,7 @@ func (m *Manager) Lease(ctx context.Context, worker string, max int) ([]task.Gra
 		max = 1
 	}
 	now := m.now()
-	m.touch(worker, now)
+	m.reg.Touch(worker, now)
 	m.reap(now)
 	m.mu.Lock()
 	var coords []*Coordinator
@@ -217,11 +160,7 @@ func (m *Manager) Lease(ctx context.Context, worker string, max int) ([]task.Gra
 			got = got || len(gs) > 0
 			out = append(out, gs...)
 			if len(gs) > 0 {
-				m.mu.Lock()
-				if jr := m.jobs[names[i]]; jr != nil && jr.coord == c {
-					jr.markActive(worker, now)
-				}
-				m.mu.Unlock()
+				m.reg.Holding(names[i], worker, now)
 			}
 		}
 		if !got {
@@ -271,7 +210,7 @@ func (m *Manager) stale(op, worker string, lease task.LeaseRef, err error) error
 // refused with ErrStale: its results may describe objects the current pass
 // sees differently, and recording them would make the pass skip those.
 func (m *Manager) Report(ctx context.Context, worker string, lease task.LeaseRef, results []task.Result) error {
-	m.touch(worker, m.now())
+	m.reg.Touch(worker, m.now())
 	coord, err := m.coordOf("report", worker, lease)
 	if err != nil {
 		return err
@@ -299,7 +238,7 @@ func (m *Manager) Nack(ctx context.Context, worker string, lease task.LeaseRef, 
 }
 
 func (m *Manager) settle(op, worker string, lease task.LeaseRef, call func(*Coordinator) error) (stale bool, err error) {
-	m.touch(worker, m.now())
+	m.reg.Touch(worker, m.now())
 	coord, err := m.coordOf(op, worker, lease)
 	if errors.Is(err, ErrStale) {
 		return true, nil
@@ -348,7 +287,7 @@ func (m *Manager) JobConfig(job string) (string, error) {
 	if _, err := m.job(job); err != nil {
 		return "", err
 	}
-	text, _, err := m.readConfig(job)
+	text, _, err := m.files.readConfig(job)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("%w: job %q was not submitted to this master (no saved config)", ErrUnknownJob, job)
 	}

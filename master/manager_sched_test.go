@@ -1,0 +1,54 @@
+package master
+
+import (
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ferry-migrate/ferry/tracker"
+)
+
+// flakyStore is the tracker with StartPass failing while broken is set.
+type flakyStore struct {
+	*tracker.Store
+	broken atomic.Bool
+}
+
+func (f *flakyStore) StartPass(job string, started time.Time) (tracker.Pass, error) {
+	if f.broken.Load() {
+		return tracker.Pass{}, errors.New("disk full")
+	}
+	return f.Store.StartPass(job, started)
+}
+
+func TestManagerScheduledPassThatCannotStartIsRetried(t *testing.T) {
+	h := newHarness(t)
+	flaky := &flakyStore{Store: h.st}
+	h.store = flaky
+	h.restart()
+	job := h.submit(localJob(t, "inc", 5, "isIncremental=true", "incrementalModeInterval=900"))
+	h.register("w")
+	h.drain("w")
+	require.Eventually(t, func() bool { return !h.stat(job).NextPass.IsZero() }, 5*time.Second, 5*time.Millisecond)
+
+	flaky.broken.Store(true)
+	due := h.clock.Now().Add(901 * time.Second)
+	h.clock.Add(901 * time.Second)
+	require.Eventually(t, func() bool { return h.stat(job).Problem != "" }, 5*time.Second, 5*time.Millisecond)
+	s := h.stat(job)
+	assert.Contains(t, s.Problem, "disk full", "stat says why the pass did not start")
+	assert.Equal(t, uint64(1), s.Pass)
+	assert.Equal(t, due.Add(time.Minute), s.NextPass, "tried again a minute later, not at once")
+
+	flaky.broken.Store(false)
+	h.clock.Add(901 * time.Second)
+	require.Eventually(t, func() bool {
+		s := h.stat(job)
+		return s.Pass == 2 && s.State == string(tracker.JobSucceeded)
+	}, 10*time.Second, 10*time.Millisecond, "pass 2 runs once the store works")
+	assert.Empty(t, h.stat(job).Problem)
+}
