@@ -22,17 +22,15 @@ build:
 	@if [ -d cmd/ferry ]; then $(GO) build -ldflags "$(LDFLAGS)" -o bin/ferry ./cmd/ferry && echo "built bin/ferry $(VERSION)"; fi
 
 ## test: the whole suite with the race detector, against real servers.
-## Passing tests are quiet: what prints is failures with their output,
-## skips (a test whose server cannot start says so, with the fix), and
-## each package's closing PASS/FAIL and ok/FAIL lines, which CI checks.
-## It runs -v because without it go test hides skips; the filter then
-## drops the "=== RUN" and "--- PASS" lines. grep --line-buffered so the
-## output arrives line by line when redirected or piped; pipefail gives
-## the target go test's status, and grep's "printed nothing" (exit 1) is
-## not a failure.
+## Passing tests are quiet: what prints is each package's closing line
+## (ok / FAIL), the full output of failed tests, skips with their reason
+## (a test whose server cannot start says so, with the fix) and build
+## errors. scripts/testquiet reads go test -json and prints each line as
+## soon as it is known, so output arrives line by line when redirected;
+## pipefail gives the target go test's status.
 test: testservers
-	set -o pipefail; $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) -v $(PKGS) 2>&1 \
-		| { grep --line-buffered -v -E '^(=== (RUN|PAUSE|CONT|NAME)|[[:space:]]*--- PASS)'; [ $$? -le 1 ]; }
+	$(GO) build -o bin/testquiet ./scripts/testquiet
+	set -o pipefail; $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) -json $(PKGS) 2>&1 | bin/testquiet
 
 
 ## lint: gofmt, go vet and staticcheck must all be clean.
