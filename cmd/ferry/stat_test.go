@@ -14,8 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// ferryIn runs ferry commands in-process on one data dir.
-func ferryIn(t *testing.T, data string) func(args ...string) (code int, stdout, stderr string) {
+// ferryIn runs ferry commands in-process with data as the default data
+// dir (FERRY_DATA_DIR) and nothing else from the environment.
+func ferryIn(data string) func(args ...string) (code int, stdout, stderr string) {
 	return func(args ...string) (int, string, string) {
 		var out, errOut bytes.Buffer
 		e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string {
@@ -48,7 +49,7 @@ func localCfg(t *testing.T, name string, n int, extra ...string) string {
 // After a second pass that had nothing to do, stat still shows what the
 // job did: the pass's own zeros, and the totals over both passes.
 func TestStatShowsTotalsAfterANoOpPass(t *testing.T) {
-	ferry := ferryIn(t, t.TempDir())
+	ferry := ferryIn(t.TempDir())
 	cfg := localCfg(t, "tot", 5)
 	for range 2 {
 		code, _, stderr := ferry("run", "--progress", "none", cfg)
@@ -73,7 +74,7 @@ func TestStatShowsTotalsAfterANoOpPass(t *testing.T) {
 
 // An audit's stat says how many objects it compared, not "verified 0".
 func TestStatOfAnAudit(t *testing.T) {
-	ferry := ferryIn(t, t.TempDir())
+	ferry := ferryIn(t.TempDir())
 	cfg := localCfg(t, "aud", 3, "jobType=audit")
 	code, _, stderr := ferry("run", "--progress", "none", cfg)
 	require.Equal(t, exitFailures, code, "nothing at the destination: every object differs\n%s", stderr)
@@ -88,7 +89,7 @@ func TestStatOfAnAudit(t *testing.T) {
 // from, and an unknown job is named.
 func TestLocalAdminCommands(t *testing.T) {
 	data := t.TempDir()
-	ferry := ferryIn(t, data)
+	ferry := ferryIn(data)
 	cfg := localCfg(t, "adm", 2)
 	code, _, stderr := ferry("run", "--progress", "none", cfg)
 	require.Equal(t, exitOK, code, stderr)

@@ -21,7 +21,7 @@ func TestRoundTrips(t *testing.T) {
 	tot.Verified, tot.Methods = 300, map[task.Method]int64{task.MethodCRC64: 300}
 	s := master.JobStat{Job: "j", Type: "audit", State: "paused", Pass: 4, PendingTasks: 1, DispatchedTasks: 2, RunningTasks: 3,
 		SucceedTasks: 4, FailedTasks: 5, ScanFinished: true, Counters: c, Totals: tot, Checkpoint: now,
-		Running: []master.Running{{Shard: 7, Worker: "w", Attempt: 2, Objects: 10, ObjectsDone: 4, Bytes: 100, BytesDone: 40, LeaseExpires: now}},
+		Running:             []master.Running{{Shard: 7, Worker: "w", Attempt: 2, Objects: 10, ObjectsDone: 4, Bytes: 100, BytesDone: 40, LeaseExpires: now}},
 		BytesPerSecondLimit: 1 << 20, ObjectsPerSecondLimit: 2.5, BackoffFactor: 0.5, Source: "s3://a", Dest: "oss://b",
 		Listed: 20, Excluded: 2, AuditExtra: 3, NextPass: now.Add(time.Hour), Problem: "why", StaleRefused: 6}
 	assert.Equal(t, s, ToJobStat(JobStat(s)))
