@@ -171,3 +171,19 @@ func TestOfflineAuditType(t *testing.T) {
 	assert.Equal(t, int64(3), s.Counters.Failed, "nothing at the destination: all three differ")
 	assert.Equal(t, int64(3), s.Totals.Failed)
 }
+
+// The tracker's copy of a config has its secrets masked; it still tells
+// the job's type.
+func TestJobTypeFromRedactedConfig(t *testing.T) {
+	text := strings.Join([]string{"jobName=r", "jobType=audit", "srcType=s3", "srcDomain=https://s3.example.com",
+		"srcBucket=a", "srcAccessKey=AKIAEXAMPLEEXAMPLE", "srcSecretKey=very-secret-key-0123456789",
+		"destType=oss", "destDomain=https://oss-cn-hangzhou.aliyuncs.com", "destBucket=b",
+		"destAccessKey=LTAIEXAMPLEEXAMPLE", "destSecretKey=other-secret-key-0123456789"}, "\n")
+	cfg, err := conf.Parse(strings.NewReader(text), "r.cfg")
+	require.NoError(t, err)
+	red := cfg.Redacted()
+	require.NotContains(t, red, "very-secret-key")
+	assert.Equal(t, "audit", jobType(nil, tracker.Job{Name: "r", Config: red}))
+	assert.Equal(t, "audit", jobType(cfg, tracker.Job{}))
+	assert.Empty(t, jobType(nil, tracker.Job{Name: "r", Config: "not a config"}))
+}

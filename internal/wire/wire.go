@@ -1,6 +1,8 @@
 // Package wire converts between package task's plain values and their
-// protobuf messages. It is the only translation layer: master/server and
-// worker/client call it, core logic never sees proto types (DESIGN §2).
+// protobuf messages. It and its subpackage adminwire (the admin service's
+// messages) are the only translation layer: master/server, worker/client
+// and admin/remote call them, core logic never sees proto types (DESIGN
+// §2).
 package wire
 
 import (
