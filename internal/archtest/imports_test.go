@@ -65,6 +65,11 @@ var rules = []rule{
 		direct:   true,
 	},
 	{
+		text:     "package admin (the admin Client and Local) depends on no proto; only its gRPC edge admin/remote does",
+		subjects: []string{"admin"},
+		forbid:   []string{"proto/..."},
+	},
+	{
 		text:     "no production package imports test tooling (internal/testkit/**); only tests, e2e and scripts may",
 		subjects: []string{"..."},
 		except:   []string{"internal/testkit/...", "scripts/...", "e2e/..."},
