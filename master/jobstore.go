@@ -19,6 +19,8 @@ type JobStore interface {
 	PutJob(j tracker.Job) error
 	DeleteJob(name string) error
 	StartPass(job string, started time.Time) (tracker.Pass, error)
+	// Passes calls fn for every pass of the job, oldest first.
+	Passes(job string, fn func(tracker.Pass) error) error
 	// RequeueFailed queues the failed objects of the job's last pass
 	// again and returns how many (see tracker.Store.RequeueFailed).
 	RequeueFailed(job string) (int, error)

@@ -64,6 +64,11 @@ type ManagerConfig struct {
 	// holds), and a submitted config, which may carry credentials, stays in
 	// memory: nothing but the redacted copy in the tracker is written.
 	InProcess bool
+	// Offline: the manager answers admin calls on a data dir no process
+	// runs (`ferry stat`, `failed`, `retry`, `clean` without --master, the
+	// tracker's lock proving it): Start registers the tracker's jobs but
+	// runs, resumes and schedules nothing, and nothing starts a pass.
+	Offline bool
 	// OnPass, when set, hears of every pass that finishes (err nil) and of
 	// every error that stops a pass until the manager retries it (a scan or
 	// an audit that failed). `ferry run` reports and exits on them.
@@ -153,6 +158,9 @@ func (m *Manager) nextToken() uint64 { return m.tokens.Add(1) }
 // jobs get their next pass scheduled. Background work (dead-worker
 // reaping, scheduling) runs until ctx ends or Close.
 func (m *Manager) Start(ctx context.Context) error {
+	if m.cfg.Offline {
+		return m.loadOffline()
+	}
 	m.mu.Lock()
 	prev := m.cancel
 	m.ctx, m.cancel = context.WithCancel(ctx)

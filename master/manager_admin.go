@@ -2,6 +2,7 @@ package master
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -24,6 +25,9 @@ func (m *Manager) Submit(ctx context.Context, text, name string) (job string, no
 	cfg, err := conf.Parse(strings.NewReader(text), name)
 	if err != nil {
 		return "", nil, &kindError{kind: ErrInvalid, err: err}
+	}
+	if err := m.offline("submit", cfg.Name); err != nil {
+		return "", nil, err
 	}
 	// Refuse early what will be refused anyway, then check the storage
 	// without holding submitMu (a check may take minutes against an
@@ -126,6 +130,9 @@ func (m *Manager) Pause(ctx context.Context, job string) error {
 // where it stopped, else a new pass). A job that finished is not resumed:
 // Retry re-queues its failures, Submit runs it again.
 func (m *Manager) Resume(ctx context.Context, job string) error {
+	if err := m.offline("resume", job); err != nil {
+		return err
+	}
 	jr, j, unlock, err := m.lockedJob(job)
 	if err != nil {
 		return err
@@ -187,60 +194,106 @@ func (m *Manager) Cancel(ctx context.Context, job string) error {
 // unfinished multipart uploads are aborted at the destination with the
 // saved credentials, then its tracker data and saved files are deleted.
 func (m *Manager) Clean(ctx context.Context, job string) error {
+	_, err := m.CleanJob(ctx, job, CleanOptions{})
+	return err
+}
+
+// CleanOptions say how Clean treats the job's unfinished multipart
+// uploads, which hold storage at the destination until aborted.
+type CleanOptions struct {
+	// Config aborts them with its credentials instead of the saved
+	// config's (a `ferry run` job has none saved). It must be the job's.
+	Config *conf.Job
+	// Force forgets them when there is no config to abort them with,
+	// instead of refusing; Cleaned names them.
+	Force bool
+}
+
+// Cleaned is what Clean did with the job's unfinished uploads.
+type Cleaned struct {
+	Aborted   []task.UploadState
+	Forgotten []task.UploadState // not aborted (Force, no config)
+}
+
+// ErrUploadsLeft is wrapped by Clean's refusal of a job whose unfinished
+// uploads it has no config to abort.
+var ErrUploadsLeft = errors.New("unfinished multipart uploads at the destination")
+
+// CleanJob is Clean with options. On an Offline manager a job the tracker
+// calls running is cleaned too: no process runs it (an interrupted
+// `ferry run`).
+func (m *Manager) CleanJob(ctx context.Context, job string, opt CleanOptions) (Cleaned, error) {
+	if opt.Config != nil && opt.Config.Name != job {
+		return Cleaned{}, fmt.Errorf("%w: the config given is job %q's, not %q's", ErrInvalid, opt.Config.Name, job)
+	}
 	jr, j, unlock, err := m.lockedJob(job)
 	if err != nil {
-		return err
+		return Cleaned{}, err
 	}
 	defer unlock()
-	if j.State == tracker.JobRunning {
-		return fmt.Errorf("%w: job %q is running: cancel it first", ErrJobState, job)
+	if j.State == tracker.JobRunning && !m.cfg.Offline {
+		return Cleaned{}, fmt.Errorf("%w: job %q is running: cancel it first", ErrJobState, job)
 	}
 	m.mu.Lock()
 	m.haltLocked(jr)
 	cfg := jr.cfg
 	m.mu.Unlock()
-	if err := m.abortUploads(ctx, job, cfg); err != nil {
-		return err
+	if opt.Config != nil {
+		cfg = opt.Config
+	}
+	done, err := m.abortUploads(ctx, job, cfg, opt.Force)
+	if err != nil {
+		return done, err
 	}
 	if err := m.st.DeleteJob(job); err != nil {
-		return fmt.Errorf("job %q: clean: %w", job, err)
+		return done, fmt.Errorf("job %q: clean: %w", job, err)
 	}
 	m.mu.Lock()
 	delete(m.jobs, job)
 	m.mu.Unlock()
 	m.sched.Forget(job)
 	m.log.Info("job cleaned", "job", job)
-	return m.files.remove(job)
+	return done, m.files.remove(job)
 }
 
 // abortUploads aborts the job's unfinished multipart uploads: they hold
-// storage at the destination until aborted.
-func (m *Manager) abortUploads(ctx context.Context, job string, cfg *conf.Job) error {
+// storage at the destination until aborted. Without a config it refuses,
+// or with force forgets them.
+func (m *Manager) abortUploads(ctx context.Context, job string, cfg *conf.Job, force bool) (Cleaned, error) {
 	var ups []task.UploadState
 	if err := m.st.Uploads(job, func(u task.UploadState) error { ups = append(ups, u); return nil }); err != nil {
-		return fmt.Errorf("job %q: clean: %w", job, err)
+		return Cleaned{}, fmt.Errorf("job %q: clean: %w", job, err)
 	}
 	if len(ups) == 0 {
-		return nil
+		return Cleaned{}, nil
 	}
 	if cfg == nil {
-		return fmt.Errorf("%w: job %q has %d unfinished multipart uploads and no saved config to abort them with", ErrJobState, job, len(ups))
+		if force {
+			for _, u := range ups {
+				m.log.Warn("forgot unfinished upload without aborting it", "job", job, "dest", u.Dest, "upload", u.UploadID)
+			}
+			return Cleaned{Forgotten: ups}, nil
+		}
+		return Cleaned{}, &kindError{kind: ErrJobState, err: fmt.Errorf("%w: job %q has %d of them and no config to abort them with",
+			ErrUploadsLeft, job, len(ups))}
 	}
+	var done Cleaned
 	dst, err := backends.Open(ctx, cfg.Dest)
 	if err != nil {
-		return fmt.Errorf("job %q: clean: destination: %w", job, err)
+		return done, fmt.Errorf("job %q: clean: destination: %w", job, err)
 	}
 	mp, ok := dst.(storage.Multipart)
 	if !ok {
-		return nil
+		return done, nil
 	}
 	for _, u := range ups {
 		if err := mp.AbortUpload(ctx, storage.Upload{Key: u.Dest, ID: u.UploadID}); err != nil {
-			return fmt.Errorf("job %q: clean: aborting the upload of %q: %w", job, u.Dest, err)
+			return done, fmt.Errorf("job %q: clean: aborting the upload of %q: %w", job, u.Dest, err)
 		}
+		done.Aborted = append(done.Aborted, u)
 		m.log.Info("aborted unfinished upload", "job", job, "dest", u.Dest)
 	}
-	return nil
+	return done, nil
 }
 
 // Retry re-queues the failed objects of the job's current pass and
@@ -256,6 +309,9 @@ func (m *Manager) Retry(ctx context.Context, job string) (int, error) {
 	n, err := m.st.RequeueFailed(job)
 	if err != nil || n == 0 {
 		return n, err
+	}
+	if m.cfg.Offline {
+		return n, nil // the job's next run takes them
 	}
 	m.mu.Lock()
 	coord, cfg := jr.coord, jr.cfg

@@ -23,9 +23,13 @@ type JobStat struct {
 	PendingTasks, DispatchedTasks, RunningTasks, SucceedTasks, FailedTasks int64
 
 	ScanFinished bool
-	Counters     tracker.Counters
-	Checkpoint   time.Time
-	Running      []Running
+	Counters     tracker.Counters // the current (or last) pass's
+	// Totals sum the counters of every pass of the job, the current one
+	// included: a pass with nothing left to do shows zeros in Counters,
+	// while Totals still says what the job listed and verified.
+	Totals     tracker.Counters
+	Checkpoint time.Time
+	Running    []Running
 
 	// Cluster-wide limits in force (configured or set, times the SlowDown
 	// backoff); zero is unlimited.
@@ -89,6 +93,10 @@ func (m *Manager) stat(name string) (JobStat, error) {
 		if ok {
 			s.Counters, s.ScanFinished = p.Counters, p.ScanFinished
 		}
+		err = m.st.Passes(name, func(p tracker.Pass) error { s.Totals.Add(p.Counters); return nil })
+		if err != nil {
+			return JobStat{}, fmt.Errorf("job %q: stat: %w", name, err)
+		}
 	}
 	m.mu.Lock()
 	jr := m.jobs[name]
@@ -100,9 +108,7 @@ func (m *Manager) stat(name string) (JobStat, error) {
 	if jr.pass != j.Pass {
 		coord, sc = nil, nil // a stale runtime says nothing about this pass
 	}
-	if jr.cfg != nil {
-		s.Type = string(jr.cfg.Type)
-	}
+	cfg := jr.cfg
 	if jr.paused && j.State == tracker.JobRunning {
 		s.State = "paused"
 	}
@@ -111,6 +117,7 @@ func (m *Manager) stat(name string) (JobStat, error) {
 	s.BytesPerSecondLimit, s.ObjectsPerSecondLimit = lim.BytesPerSecond, lim.ObjectsPerSecond
 	s.Problem, s.StaleRefused, s.AuditExtra = jr.problem, jr.staleRefused, jr.auditExtra
 	m.mu.Unlock()
+	s.Type = jobType(cfg, j)
 
 	s.NextPass = m.sched.Next(name)
 	var leased int64

@@ -12,7 +12,6 @@ import (
 // The registry is pure logic over the time it is given: these tests are
 // its contract without a Manager, a tracker or a goroutine.
 
-
 func newTestRegistry() *Registry {
 	return NewRegistry(15*time.Second, 5*time.Second, slog.New(slog.DiscardHandler))
 }

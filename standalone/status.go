@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/ferry-migrate/ferry/master"
@@ -18,6 +20,7 @@ type Status struct {
 	Pass      uint64           `json:"pass"`
 	State     string           `json:"state"` // scanning, copying, finished
 	Counters  tracker.Counters `json:"counters"`
+	Totals    tracker.Counters `json:"totals"` // every pass's counters added up
 	Live      master.Snapshot  `json:"live"`
 	Listed    int64            `json:"listed"`   // objects seen in the source listing this run
 	Excluded  int64            `json:"excluded"` // dropped by importSince/include/exclude this run
@@ -46,7 +49,7 @@ func (r *run) status() Status {
 	}
 	if ss, err := r.m.Stat(r.job.Name); err == nil && len(ss) == 1 {
 		js := ss[0]
-		s.Pass, s.Counters, s.Listed, s.Excluded = js.Pass, js.Counters, js.Listed, js.Excluded
+		s.Pass, s.Counters, s.Totals, s.Listed, s.Excluded = js.Pass, js.Counters, js.Totals, js.Listed, js.Excluded
 		switch {
 		case js.State != string(tracker.JobRunning) && js.State != "paused":
 			s.State = "finished"
@@ -78,6 +81,17 @@ func (r *run) report() *Report {
 // the tracker database is locked while it runs.
 func StatusPath(dataDir, job string) string {
 	return filepath.Join(dataDir, "status", job+".json")
+}
+
+// StatusJobs names the jobs with a published Status, in name order.
+func StatusJobs(dataDir string) []string {
+	files, _ := filepath.Glob(StatusPath(dataDir, "*"))
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = strings.TrimSuffix(filepath.Base(f), ".json")
+	}
+	sort.Strings(names)
+	return names
 }
 
 // ReadStatus reads a published Status.

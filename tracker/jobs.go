@@ -243,3 +243,25 @@ func (s *Store) FinishPass(job string, n uint64, finished time.Time) (Pass, erro
 	}
 	return p, nil
 }
+
+// Passes calls fn with every pass of the job, oldest first, in one read
+// transaction (stat sums them into the job's totals).
+func (s *Store) Passes(job string, fn func(Pass) error) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
+		jt, err := openJob(tx, job)
+		if err != nil {
+			return err
+		}
+		return jt.sub(bktPasses, fillAppend).ForEach(func(k, v []byte) error {
+			p, err := decodePass(job, be64(k), v)
+			if err != nil {
+				return fmt.Errorf("pass %d: %w", be64(k), err)
+			}
+			return fn(p)
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("tracker: passes of job %q: %w", job, err)
+	}
+	return nil
+}

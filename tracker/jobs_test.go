@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ferry-migrate/ferry/task"
 )
 
@@ -189,4 +192,38 @@ func TestDeleteJob(t *testing.T) {
 	if _, ok, _ := s.GetUpload("j", "a/00000003"); ok {
 		t.Error("upload survived DeleteJob")
 	}
+}
+
+// Passes visits every pass oldest first, and their counters add up to the
+// job's totals.
+func TestPassesAndTotals(t *testing.T) {
+	s := newJob(t)
+	_, err := s.AppendShards("j", 1, shardsOf("a", 0, 1, 3), nil, ScanCheckpoint{Stream: "a", After: "a/00000002", Done: true})
+	require.NoError(t, err)
+	require.NoError(t, s.Report("j", 1, []task.Result{result("a/00000000", task.StatusVerified, 10),
+		result("a/00000001", task.StatusVerified, 20), result("a/00000002", task.StatusFailed, 30)}))
+	require.NoError(t, s.SetShardState("j", 1, 1, ShardDone, 1, ""))
+	require.NoError(t, s.FinishScan("j", 1))
+	_, err = s.FinishPass("j", 1, t0.Add(time.Minute))
+	require.NoError(t, err)
+	_, err = s.StartPass("j", t0.Add(time.Hour)) // a pass with nothing to do
+	require.NoError(t, err)
+
+	var (
+		ns    []uint64
+		total Counters
+	)
+	require.NoError(t, s.Passes("j", func(p Pass) error {
+		ns = append(ns, p.N)
+		total.Add(p.Counters)
+		return nil
+	}))
+	assert.Equal(t, []uint64{1, 2}, ns)
+	assert.Equal(t, int64(3), total.Scanned)
+	assert.Equal(t, int64(2), total.Verified)
+	assert.Equal(t, int64(30), total.VerifiedBytes)
+	assert.Equal(t, int64(1), total.Failed)
+	assert.Equal(t, int64(1), total.Shards)
+	assert.Equal(t, int64(2), total.Methods[task.MethodCRC64])
+	assert.ErrorIs(t, s.Passes("nope", func(Pass) error { return nil }), ErrNotFound)
 }

@@ -65,6 +65,29 @@ type Counters struct {
 	Methods                 map[task.Method]int64
 }
 
+// Add adds o's counts to c (a job's totals are the sum of its passes).
+func (c *Counters) Add(o Counters) {
+	c.Scanned += o.Scanned
+	c.ScannedBytes += o.ScannedBytes
+	c.Verified += o.Verified
+	c.VerifiedBytes += o.VerifiedBytes
+	c.Skipped += o.Skipped
+	c.SkippedBytes += o.SkippedBytes
+	c.Failed += o.Failed
+	c.FailedBytes += o.FailedBytes
+	c.BytesRead += o.BytesRead
+	c.BytesSent += o.BytesSent
+	c.Shards += o.Shards
+	c.ShardsDone += o.ShardsDone
+	c.ShardsFailed += o.ShardsFailed
+	for m, n := range o.Methods {
+		if c.Methods == nil {
+			c.Methods = map[task.Method]int64{}
+		}
+		c.Methods[m] += n
+	}
+}
+
 // Pass is one run over the source.
 type Pass struct {
 	Job          string

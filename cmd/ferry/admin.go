@@ -9,20 +9,29 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ferry-migrate/ferry/admin"
 	"github.com/ferry-migrate/ferry/conf"
-	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
-	"github.com/ferry-migrate/ferry/task"
-	"github.com/ferry-migrate/ferry/tracker"
+	"github.com/ferry-migrate/ferry/master"
 )
 
+// withClient runs fn with the admin client the flags name and closes it.
+func withClient(e *env, rf remoteFlags, dataDir string, fn func(admin.Client) error) error {
+	c, err := rf.client(e, dataDir)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return fn(c)
+}
+
 func cmdSubmit(ctx context.Context, e *env, args []string) int {
-	fs, _ := flags(e, "submit", "JOB.cfg")
+	fs, dataDir := flags(e, "submit", "JOB.cfg")
 	rf := addRemoteFlags(fs, e)
 	if err := parse(fs, args, 1, 1); err != nil {
 		return flagExit(err)
 	}
-	if !rf.set() {
-		return fail(e, fmt.Errorf("submit needs --master (or FERRY_MASTER); to run a job here, use `ferry run %s`", fs.Arg(0)))
+	if err := rf.needMaster("submit", fmt.Sprintf("; to run a job here, use `ferry run %s`", fs.Arg(0))); err != nil {
+		return fail(e, err)
 	}
 	text, err := os.ReadFile(fs.Arg(0))
 	if err != nil {
@@ -44,119 +53,132 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	resp, err := adminCall(ctx, e, rf, func(ctx context.Context, c pb.AdminServiceClient) (*pb.SubmitResponse, error) {
-		return c.Submit(ctx, &pb.SubmitRequest{Config: string(text), ConfigName: name})
+	var (
+		jobName string
+		notes   []string
+	)
+	err = withClient(e, rf, *dataDir, func(c admin.Client) (err error) {
+		jobName, notes, err = c.Submit(ctx, string(text), name)
+		return err
 	})
 	if err != nil {
 		return fail(e, err)
 	}
-	for _, n := range resp.GetNotes() {
+	for _, n := range notes {
 		fmt.Fprintln(e.stderr, "note:", n)
 	}
-	fmt.Fprintf(e.stdout, "job %q submitted to %s; `ferry stat --master %s %s` follows it\n", resp.GetJob(), *rf.master, *rf.master, resp.GetJob())
+	fmt.Fprintf(e.stdout, "job %q submitted to %s; `ferry stat --master %s %s` follows it\n", jobName, *rf.master, *rf.master, jobName)
 	return exitOK
 }
 
-// jobCall runs one admin call that takes a job name (pause, resume, ...).
-func jobCall(name, summary string, call func(context.Context, pb.AdminServiceClient, *pb.JobRequest) (*pb.JobResponse, error)) func(context.Context, *env, []string) int {
+// jobCall makes a command of an admin call that takes a job name and
+// answers its state (pause, resume, ...), on a master only.
+func jobCall(name, summary string, call func(admin.Client, context.Context, string) (string, error)) func(context.Context, *env, []string) int {
 	return func(ctx context.Context, e *env, args []string) int {
-		fs, _ := flags(e, name, "JOB")
+		fs, dataDir := flags(e, name, "JOB")
 		rf := addRemoteFlags(fs, e)
 		if err := parse(fs, args, 1, 1); err != nil {
 			return flagExit(err)
 		}
-		if !rf.set() {
-			return fail(e, fmt.Errorf("%s needs --master (or FERRY_MASTER): it %s", name, summary))
+		if err := rf.needMaster(name, ": it "+summary); err != nil {
+			return fail(e, err)
 		}
-		resp, err := adminCall(ctx, e, rf, func(ctx context.Context, c pb.AdminServiceClient) (*pb.JobResponse, error) {
-			return call(ctx, c, &pb.JobRequest{Job: fs.Arg(0)})
+		var state string
+		err := withClient(e, rf, *dataDir, func(c admin.Client) (err error) {
+			state, err = call(c, ctx, fs.Arg(0))
+			return err
 		})
 		if err != nil {
 			return fail(e, err)
 		}
-		fmt.Fprintf(e.stdout, "job %q: %s\n", resp.GetJob(), resp.GetState())
+		fmt.Fprintf(e.stdout, "job %q: %s\n", fs.Arg(0), state)
 		return exitOK
 	}
 }
 
 var (
-	cmdPause = jobCall("pause", "stops granting the job's shards (running ones finish)",
-		func(ctx context.Context, c pb.AdminServiceClient, r *pb.JobRequest) (*pb.JobResponse, error) {
-			return c.Pause(ctx, r)
-		})
-	cmdResume = jobCall("resume", "grants the job's shards again",
-		func(ctx context.Context, c pb.AdminServiceClient, r *pb.JobRequest) (*pb.JobResponse, error) {
-			return c.Resume(ctx, r)
-		})
-	cmdCancel = jobCall("cancel", "stops the job and takes its leases back (resume continues it)",
-		func(ctx context.Context, c pb.AdminServiceClient, r *pb.JobRequest) (*pb.JobResponse, error) {
-			return c.Cancel(ctx, r)
-		})
+	cmdPause  = jobCall("pause", "stops granting the job's shards (running ones finish)", admin.Client.Pause)
+	cmdResume = jobCall("resume", "grants the job's shards again", admin.Client.Resume)
+	cmdCancel = jobCall("cancel", "stops the job and takes its leases back (resume continues it)", admin.Client.Cancel)
 )
 
 func cmdThrottle(ctx context.Context, e *env, args []string) int {
-	fs, _ := flags(e, "throttle", "JOB")
+	fs, dataDir := flags(e, "throttle", "JOB")
 	rf := addRemoteFlags(fs, e)
 	bps := fs.String("bytes", "0", "cluster-wide bytes per second (size suffixes: 100m, 1g); 0 = unlimited")
 	ops := fs.Float64("objects", 0, "cluster-wide objects per second; 0 = unlimited")
 	if err := parse(fs, args, 1, 1); err != nil {
 		return flagExit(err)
 	}
-	if !rf.set() {
-		return fail(e, fmt.Errorf("throttle needs --master (or FERRY_MASTER); a standalone job takes maxBytesPerSecond in its .cfg"))
+	if err := rf.needMaster("throttle", "; a standalone job takes maxBytesPerSecond in its .cfg"); err != nil {
+		return fail(e, err)
 	}
 	n, err := conf.ParseSize(*bps)
 	if err != nil || n < 0 || *ops < 0 {
 		return fail(e, fmt.Errorf("--bytes %q / --objects %v: give sizes like 100m and rates of 0 or more", *bps, *ops))
 	}
-	resp, err := adminCall(ctx, e, rf, func(ctx context.Context, c pb.AdminServiceClient) (*pb.JobResponse, error) {
-		return c.SetThrottle(ctx, &pb.SetThrottleRequest{Job: fs.Arg(0), BytesPerSecond: n, ObjectsPerSecond: *ops})
+	err = withClient(e, rf, *dataDir, func(c admin.Client) error {
+		_, err := c.Throttle(ctx, fs.Arg(0), n, *ops)
+		return err
 	})
 	if err != nil {
 		return fail(e, err)
 	}
-	fmt.Fprintf(e.stdout, "job %q: throttle set to %s/s and %g objects/s across the cluster (0 = unlimited)\n", resp.GetJob(), bytesIEC(n), *ops)
+	fmt.Fprintf(e.stdout, "job %q: throttle set to %s/s and %g objects/s across the cluster (0 = unlimited)\n", fs.Arg(0), bytesIEC(n), *ops)
 	return exitOK
 }
 
 func cmdWorkers(ctx context.Context, e *env, args []string) int {
-	fs, _ := flags(e, "workers", "")
+	fs, dataDir := flags(e, "workers", "")
 	rf := addRemoteFlags(fs, e)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args, 0, 0); err != nil {
 		return flagExit(err)
 	}
-	if !rf.set() {
-		return fail(e, fmt.Errorf("workers needs --master (or FERRY_MASTER): `ferry run` has no remote workers"))
+	if err := rf.needMaster("workers", ": `ferry run` has no remote workers"); err != nil {
+		return fail(e, err)
 	}
-	ws, err := remoteWorkers(ctx, e, rf)
+	var ws []master.WorkerInfo
+	err := withClient(e, rf, *dataDir, func(c admin.Client) (err error) {
+		ws, err = c.Workers(ctx)
+		return err
+	})
 	if err != nil {
 		return fail(e, err)
 	}
 	if *asJSON {
-		return printJSON(e, ws)
+		out := make([]workerJSON, len(ws))
+		for i, w := range ws {
+			out[i] = workerJSON{Worker: w.Worker, Hostname: w.Hostname, Address: w.Address, Version: w.Version,
+				Concurrency: w.Concurrency, Leases: w.Leases, ObjectsPerSecond: w.ObjectsPerSecond,
+				BytesPerSecond: w.BytesPerSecond, LastHeartbeat: w.LastSeen, Alive: w.Alive}
+		}
+		return printJSON(e, out)
 	}
 	printWorkers(e, ws)
 	return exitOK
 }
 
-func printWorkers(e *env, ws []*pb.WorkerInfo) {
-	fmt.Fprintf(e.stdout, "%-24s %-6s %6s %7s %10s %12s %s\n", "WORKER", "ALIVE", "CONC", "LEASES", "OBJECTS/S", "BYTES/S", "LAST HEARTBEAT")
-	for _, w := range ws {
-		fmt.Fprintf(e.stdout, "%-24s %-6t %6d %7d %10.1f %12s %s ago\n", w.GetWorker(), w.GetAlive(), w.GetConcurrency(), w.GetLeases(),
-			w.GetObjectsPerSecond(), bytesIEC(w.GetBytesPerSecond())+"/s", time.Since(w.GetLastHeartbeat().AsTime()).Round(time.Second))
-	}
+// workerJSON is what `ferry workers --json` prints per worker.
+type workerJSON struct {
+	Worker           string    `json:"worker"`
+	Hostname         string    `json:"hostname,omitempty"`
+	Address          string    `json:"address,omitempty"`
+	Version          string    `json:"version,omitempty"`
+	Concurrency      int       `json:"concurrency"`
+	Leases           int       `json:"leases"`
+	ObjectsPerSecond float64   `json:"objects_per_second"`
+	BytesPerSecond   int64     `json:"bytes_per_second"`
+	LastHeartbeat    time.Time `json:"last_heartbeat"`
+	Alive            bool      `json:"alive"`
 }
 
-// remoteWorkers fetches the master's workers for `stat`.
-func remoteWorkers(ctx context.Context, e *env, rf remoteFlags) ([]*pb.WorkerInfo, error) {
-	resp, err := adminCall(ctx, e, rf, func(ctx context.Context, c pb.AdminServiceClient) (*pb.ListWorkersResponse, error) {
-		return c.ListWorkers(ctx, &pb.ListWorkersRequest{})
-	})
-	if err != nil {
-		return nil, err
+func printWorkers(e *env, ws []master.WorkerInfo) {
+	fmt.Fprintf(e.stdout, "%-24s %-6s %6s %7s %10s %12s %s\n", "WORKER", "ALIVE", "CONC", "LEASES", "OBJECTS/S", "BYTES/S", "LAST HEARTBEAT")
+	for _, w := range ws {
+		fmt.Fprintf(e.stdout, "%-24s %-6t %6d %7d %10.1f %12s %s ago\n", w.Worker, w.Alive, w.Concurrency, w.Leases,
+			w.ObjectsPerSecond, bytesIEC(w.BytesPerSecond)+"/s", time.Since(w.LastSeen).Round(time.Second))
 	}
-	return resp.GetWorkers(), nil
 }
 
 func printJSON(e *env, v any) int {
@@ -166,45 +188,4 @@ func printJSON(e *env, v any) int {
 		return fail(e, err)
 	}
 	return exitOK
-}
-
-// remoteStats fetches job stats from a master, in the local command's shape.
-func remoteStats(ctx context.Context, e *env, rf remoteFlags, job string) ([]JobStat, error) {
-	resp, err := adminCall(ctx, e, rf, func(ctx context.Context, c pb.AdminServiceClient) (*pb.StatResponse, error) {
-		return c.Stat(ctx, &pb.StatRequest{Job: job})
-	})
-	if err != nil {
-		return nil, err
-	}
-	var out []JobStat
-	for _, j := range resp.GetJobs() {
-		s := JobStat{JobName: j.GetJob(), JobState: j.GetState(), Pass: j.GetPass(), PendingTasks: j.GetPendingTasks(),
-			DispatchedTasks: j.GetDispatchedTasks(), RunningTasks: j.GetRunningTasks(), SucceedTasks: j.GetSucceedTasks(),
-			FailedTasks: j.GetFailedTasks(), ScanFinished: j.GetScanFinished(), Live: true, Updated: time.Now(),
-			Counters: countersFrom(j.GetCounters())}
-		if cp := j.GetCheckpoint(); cp != nil {
-			t := cp.AsTime()
-			s.Checkpoint = &t
-		}
-		for _, r := range j.GetRunning() {
-			s.Running = append(s.Running, runningTask{Shard: r.GetShard(), Worker: r.GetWorker(), Attempt: int(r.GetAttempt()),
-				Objects: r.GetObjects(), ObjectsDone: r.GetObjectsDone(), Bytes: r.GetBytes(), BytesDone: r.GetBytesDone()})
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
-
-func countersFrom(c *pb.Counters) tracker.Counters {
-	out := tracker.Counters{Scanned: c.GetScanned(), ScannedBytes: c.GetScannedBytes(), Verified: c.GetVerified(),
-		VerifiedBytes: c.GetVerifiedBytes(), Skipped: c.GetSkipped(), SkippedBytes: c.GetSkippedBytes(), Failed: c.GetFailed(),
-		FailedBytes: c.GetFailedBytes(), BytesRead: c.GetBytesRead(), BytesSent: c.GetBytesSent(), Shards: c.GetShards(),
-		ShardsDone: c.GetShardsDone(), ShardsFailed: c.GetShardsFailed()}
-	if m := c.GetMethods(); len(m) > 0 {
-		out.Methods = map[task.Method]int64{}
-		for k, v := range m {
-			out.Methods[task.Method(k)] = v
-		}
-	}
-	return out
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,18 +13,7 @@ import (
 // no case can touch ./ferry-data; one dir per runner keeps the -h text
 // (it shows the default) the same across its calls.
 func cli(t *testing.T) func(args ...string) (code int, stdout, stderr string) {
-	dataDir := t.TempDir()
-	return func(args ...string) (int, string, string) {
-		var out, errOut bytes.Buffer
-		e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string {
-			if k == "FERRY_DATA_DIR" {
-				return dataDir
-			}
-			return ""
-		}}
-		code := dispatch(context.Background(), e, args)
-		return code, out.String(), errOut.String()
-	}
+	return ferryIn(t.TempDir())
 }
 
 func TestFirstUseMessages(t *testing.T) {

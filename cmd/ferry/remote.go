@@ -1,17 +1,12 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
-	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
+	"github.com/ferry-migrate/ferry/admin"
+	"github.com/ferry-migrate/ferry/admin/remote"
 	"github.com/ferry-migrate/ferry/internal/rpcauth"
-	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
 )
 
 // remoteFlags are the flags of a command that can talk to a master.
@@ -34,54 +29,33 @@ func addRemoteFlags(fs *flag.FlagSet, e *env) remoteFlags {
 
 func (r remoteFlags) set() bool { return *r.master != "" }
 
-// admin dials the master's admin service.
-func (r remoteFlags) admin(e *env) (pb.AdminServiceClient, func(), error) {
+// client is the admin client the flags name: the master's with --master,
+// else the local data dir's. The caller closes it.
+func (r remoteFlags) client(e *env, dataDir string) (admin.Client, error) {
+	if !r.set() {
+		return admin.NewLocal(dataDir), nil
+	}
 	tok, err := rpcauth.LoadToken(*r.tokenFile, e.getenv)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	opts, err := rpcauth.DialOptions(rpcauth.Config{CAFile: *r.ca, CertFile: *r.cert, KeyFile: *r.key,
-		ServerName: *r.serverName, Token: tok, Insecure: *r.insecure})
-	if err != nil {
-		return nil, nil, err
-	}
-	conn, err := grpc.NewClient(*r.master, opts...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("master %s: %w", *r.master, err)
-	}
-	return pb.NewAdminServiceClient(conn), func() { conn.Close() }, nil
+	return remote.Dial(*r.master, rpcauth.Config{CAFile: *r.ca, CertFile: *r.cert, KeyFile: *r.key,
+		ServerName: *r.serverName, Token: tok, Insecure: *r.insecure}, 0)
 }
 
-// adminCall dials the master and makes one admin call, bounded in time;
-// a failure comes back in an operator's words (see rpcErr).
-func adminCall[T any](ctx context.Context, e *env, rf remoteFlags, f func(context.Context, pb.AdminServiceClient) (T, error)) (T, error) {
-	var zero T
-	c, done, err := rf.admin(e)
-	if err != nil {
-		return zero, err
+// where names what the flags point at, for messages.
+func (r remoteFlags) where(dataDir string) string {
+	if r.set() {
+		return "master " + *r.master
 	}
-	defer done()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	v, err := f(ctx, c)
-	if err != nil {
-		return zero, rpcErr(*rf.master, err)
-	}
-	return v, nil
+	return dataDir
 }
 
-// rpcErr turns a gRPC status into a message for an operator.
-func rpcErr(master string, err error) error {
-	st, ok := status.FromError(err)
-	if !ok {
-		return err
+// needMaster refuses a command only a master does when --master is not
+// set; why says what the command is for.
+func (r remoteFlags) needMaster(name, why string) error {
+	if r.set() {
+		return nil
 	}
-	switch st.Code() {
-	case codes.Unauthenticated:
-		return fmt.Errorf("master %s refused our cluster token (check --token-file / FERRY_TOKEN)", master)
-	case codes.Unavailable:
-		return fmt.Errorf("master %s unreachable: %s", master, st.Message())
-	default:
-		return fmt.Errorf("master %s: %s", master, st.Message())
-	}
+	return fmt.Errorf("%s needs --master (or FERRY_MASTER)%s", name, why)
 }

@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
-	"github.com/ferry-migrate/ferry/standalone"
+	"github.com/ferry-migrate/ferry/admin"
+	"github.com/ferry-migrate/ferry/conf"
+	"github.com/ferry-migrate/ferry/master"
 	"github.com/ferry-migrate/ferry/tracker"
 )
 
@@ -19,6 +16,7 @@ import (
 // credentials: the tracker keeps only a redacted config.
 type JobStat struct {
 	JobName         string           `json:"job_name"`
+	JobType         string           `json:"job_type,omitempty"` // import or audit
 	JobState        string           `json:"job_state"`
 	Pass            uint64           `json:"pass"`
 	PendingTasks    int64            `json:"pending_tasks"`
@@ -27,7 +25,8 @@ type JobStat struct {
 	SucceedTasks    int64            `json:"succeed_tasks"`
 	FailedTasks     int64            `json:"failed_tasks"`
 	ScanFinished    bool             `json:"scan_finished"`
-	Counters        tracker.Counters `json:"counters"`
+	Counters        tracker.Counters `json:"counters"` // the current (or last) pass's
+	Totals          tracker.Counters `json:"totals"`   // every pass's, added up
 	Checkpoint      *time.Time       `json:"checkpoint,omitempty"`
 	Running         []runningTask    `json:"running,omitempty"`
 	Live            bool             `json:"live"` // from a running process
@@ -53,24 +52,27 @@ func cmdStat(ctx context.Context, e *env, args []string) int {
 	}
 	var (
 		stats []JobStat
-		err   error
+		ws    []master.WorkerInfo
 	)
-	if rf.set() {
-		stats, err = remoteStats(ctx, e, rf, fs.Arg(0))
-	} else {
-		stats, err = collectStats(*dataDir, fs.Arg(0))
-	}
+	err := withClient(e, rf, *dataDir, func(c admin.Client) error {
+		ss, err := c.Stat(ctx, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		stats = toJobStats(ss)
+		if rf.set() && !*asJSON {
+			ws, err = c.Workers(ctx)
+		}
+		return err
+	})
 	if err != nil {
 		return fail(e, err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(stats)
-		return exitOK
+		return printJSON(e, stats)
 	}
 	if len(stats) == 0 {
-		fmt.Fprintf(e.stdout, "no jobs in %s\n", *dataDir)
+		fmt.Fprintf(e.stdout, "no jobs in %s\n", rf.where(*dataDir))
 	}
 	for i, s := range stats {
 		if i > 0 {
@@ -79,103 +81,46 @@ func cmdStat(ctx context.Context, e *env, args []string) int {
 		printStat(e, s)
 	}
 	if rf.set() {
-		ws, err := remoteWorkers(ctx, e, rf)
-		if err != nil {
-			return fail(e, err)
-		}
 		fmt.Fprintln(e.stdout)
 		printWorkers(e, ws)
 	}
 	return exitOK
 }
 
-// collectStats reads the tracker, or, while `ferry run` holds it, the
-// status the running process publishes.
-func collectStats(dataDir, job string) ([]JobStat, error) {
-	if _, err := os.Stat(filepath.Join(dataDir, tracker.DBFile)); errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no ferry data in %s (set --data-dir or FERRY_DATA_DIR)", dataDir)
-	}
-	st, err := tracker.Open(dataDir, tracker.Options{ReadOnly: true, LockTimeout: 300 * time.Millisecond})
-	if errors.Is(err, tracker.ErrInUse) {
-		return liveStats(dataDir, job)
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	jobs, err := st.ListJobs()
-	if err != nil {
-		return nil, err
-	}
+// collectStats gets the jobs' stats from the master or the data dir.
+func collectStats(ctx context.Context, e *env, rf remoteFlags, dataDir, job string) ([]JobStat, error) {
 	var out []JobStat
-	for _, j := range jobs {
-		if job != "" && j.Name != job {
-			continue
-		}
-		s := JobStat{JobName: j.Name, JobState: string(j.State), Pass: j.Pass, Updated: time.Now()}
-		if !j.Checkpoint.IsZero() {
-			cp := j.Checkpoint
-			s.Checkpoint = &cp
-		}
-		if p, ok, err := st.GetPass(j.Name, j.Pass); err != nil {
-			return nil, err
-		} else if ok {
-			s.Counters, s.ScanFinished = p.Counters, p.ScanFinished
-			s.SucceedTasks, s.FailedTasks = p.ShardsDone, p.ShardsFailed
-			s.PendingTasks = p.Shards - p.ShardsDone - p.ShardsFailed
-		}
-		out = append(out, s)
-	}
-	if job != "" && len(out) == 0 {
-		return nil, fmt.Errorf("no job %q in %s", job, dataDir)
-	}
-	return out, nil
+	err := withClient(e, rf, dataDir, func(c admin.Client) error {
+		ss, err := c.Stat(ctx, job)
+		out = toJobStats(ss)
+		return err
+	})
+	return out, err
 }
 
-func liveStats(dataDir, job string) ([]JobStat, error) {
-	names := []string{job}
-	if job == "" {
-		files, _ := filepath.Glob(filepath.Join(dataDir, "status", "*.json"))
-		names = nil
-		for _, f := range files {
-			names = append(names, strings.TrimSuffix(filepath.Base(f), ".json"))
+func toJobStats(ss []admin.JobStat) []JobStat {
+	out := make([]JobStat, len(ss))
+	for i, s := range ss {
+		js := JobStat{JobName: s.Job, JobType: s.Type, JobState: s.State, Pass: s.Pass, PendingTasks: s.PendingTasks,
+			DispatchedTasks: s.DispatchedTasks, RunningTasks: s.RunningTasks, SucceedTasks: s.SucceedTasks,
+			FailedTasks: s.FailedTasks, ScanFinished: s.ScanFinished, Counters: s.Counters, Totals: s.Totals,
+			Live: s.Live, Updated: s.Updated}
+		if !s.Checkpoint.IsZero() {
+			cp := s.Checkpoint
+			js.Checkpoint = &cp
 		}
-		sort.Strings(names)
+		for _, r := range s.Running {
+			js.Running = append(js.Running, runningTask{Shard: r.Shard, Worker: r.Worker, Attempt: r.Attempt,
+				Objects: r.Objects, ObjectsDone: r.ObjectsDone, Bytes: r.Bytes, BytesDone: r.BytesDone})
+		}
+		out[i] = js
 	}
-	var out []JobStat
-	for _, n := range names {
-		s, err := standalone.ReadStatus(dataDir, n)
-		if err != nil {
-			if job != "" {
-				return nil, fmt.Errorf("job %q: a ferry process is using %s and has published no status for it", job, dataDir)
-			}
-			continue
-		}
-		if time.Since(s.Updated) > time.Minute {
-			continue // a status left by a process that is gone
-		}
-		out = append(out, fromStatus(s))
-	}
-	return out, nil
+	return out
 }
 
-func fromStatus(s standalone.Status) JobStat {
-	c := s.Counters
-	js := JobStat{JobName: s.Job, JobState: "running", Pass: s.Pass, Counters: c, Live: true, Updated: s.Updated,
-		ScanFinished: s.Live.ScanFinished || s.State == "finished" || s.State == "copying",
-		PendingTasks: int64(s.Live.Pending), DispatchedTasks: int64(s.Live.Leased), RunningTasks: int64(s.Live.Leased),
-		SucceedTasks: c.ShardsDone, FailedTasks: c.ShardsFailed}
-	if s.State == "finished" {
-		js.JobState = "finished"
-	}
-	for _, r := range s.Live.Running {
-		js.Running = append(js.Running, runningTask{Shard: r.Shard, Worker: r.Worker, Attempt: r.Attempt,
-			Objects: r.Objects, ObjectsDone: r.ObjectsDone, Bytes: r.Bytes, BytesDone: r.BytesDone})
-	}
-	return js
-}
-
-// printStat prints OssImport's stat block, then ferry's object counts.
+// printStat prints OssImport's stat block, then ferry's object counts: the
+// current pass's, and the job's totals over all its passes (a pass with
+// nothing to do counts zeros; what the job did is in the totals).
 func printStat(e *env, s JobStat) {
 	w := e.stdout
 	fmt.Fprintf(w, "JobName: %s\n", s.JobName)
@@ -193,13 +138,30 @@ func printStat(e *env, s JobStat) {
 				r.Shard, r.Worker, r.Attempt, r.ObjectsDone, r.Objects, bytesIEC(r.BytesDone), bytesIEC(r.Bytes))
 		}
 	}
-	c := s.Counters
+	c, t := s.Counters, s.Totals
 	fmt.Fprintf(w, "Pass: %d\n", s.Pass)
-	fmt.Fprintf(w, "Objects: listed %d, verified %d, skipped %d, failed %d\n", c.Scanned, c.Verified, c.Skipped, c.Failed)
-	fmt.Fprintf(w, "Bytes: listed %s, verified %s, read %s, sent %s\n", bytesIEC(c.ScannedBytes), bytesIEC(c.VerifiedBytes), bytesIEC(c.BytesRead), bytesIEC(c.BytesSent))
+	if s.JobType == string(conf.JobAudit) {
+		// An audit compares without listing into shards: its results are
+		// the matches (verified) and the differences (failed).
+		fmt.Fprintf(w, "Objects: compared %d, match %d, differ or missing %d\n", c.Verified+c.Failed, c.Verified, c.Failed)
+		fmt.Fprintf(w, "Bytes: verified %s, read %s\n", bytesIEC(c.VerifiedBytes), bytesIEC(c.BytesRead))
+		fmt.Fprintf(w, "Totals (%s): objects compared %d, match %d, differ or missing %d\n", passes(s.Pass), t.Verified+t.Failed, t.Verified, t.Failed)
+	} else {
+		fmt.Fprintf(w, "Objects: listed %d, verified %d, skipped %d, failed %d\n", c.Scanned, c.Verified, c.Skipped, c.Failed)
+		fmt.Fprintf(w, "Bytes: listed %s, verified %s, read %s, sent %s\n", bytesIEC(c.ScannedBytes), bytesIEC(c.VerifiedBytes), bytesIEC(c.BytesRead), bytesIEC(c.BytesSent))
+		fmt.Fprintf(w, "Totals (%s): objects listed %d, verified %d, skipped %d, failed %d; shards %d (done %d, failed %d); bytes verified %s, sent %s\n",
+			passes(s.Pass), t.Scanned, t.Verified, t.Skipped, t.Failed, t.Shards, t.ShardsDone, t.ShardsFailed, bytesIEC(t.VerifiedBytes), bytesIEC(t.BytesSent))
+	}
 	if s.Checkpoint != nil {
 		fmt.Fprintf(w, "Checkpoint: %s\n", s.Checkpoint.Format(time.RFC3339))
 	}
+}
+
+func passes(n uint64) string {
+	if n == 1 {
+		return "1 pass"
+	}
+	return fmt.Sprintf("%d passes", n)
 }
 
 func titleCase(s string) string {

@@ -13,11 +13,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
 
 	"github.com/ferry-migrate/ferry/internal/rpcauth"
+	"github.com/ferry-migrate/ferry/internal/testkit/testmaster"
 	"github.com/ferry-migrate/ferry/internal/testkit/testserver"
-	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
 )
 
 // syncBuf is a bytes.Buffer safe for the worker's log goroutines.
@@ -76,21 +75,12 @@ func TestWorkerBadFlags(t *testing.T) {
 // the token.
 func TestWorkerTokenRefused(t *testing.T) {
 	cert := testserver.NewCert(t)
-	opts, err := rpcauth.ServerOptions(rpcauth.Config{CertFile: cert.CertFile, KeyFile: cert.KeyFile, Token: "the-masters-own-token-0123"}, nil)
-	require.NoError(t, err)
-	s := grpc.NewServer(opts...)
-	pb.RegisterWorkerServiceServer(s, &struct {
-		pb.UnimplementedWorkerServiceServer
-	}{})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	go func() { _ = s.Serve(l) }()
-	t.Cleanup(s.Stop)
+	addr := testmaster.Start(t, "", rpcauth.Config{CertFile: cert.CertFile, KeyFile: cert.KeyFile, Token: "the-masters-own-token-0123"}).Addr
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	require.NoError(t, os.WriteFile(tokenFile, []byte(goodToken+"\n"), 0o600))
 
 	start := time.Now()
-	code, stderr := runWorker(t.Context(), nil, "--master", l.Addr().String(), "--tls-ca", cert.CertFile,
+	code, stderr := runWorker(t.Context(), nil, "--master", addr, "--tls-ca", cert.CertFile,
 		"--server-name", "localhost", "--token-file", tokenFile, "--name", "w1")
 	assert.Equal(t, exitError, code)
 	assert.Less(t, time.Since(start), 5*time.Second)

@@ -56,12 +56,18 @@ var rules = []rule{
 	},
 	{
 		// Direct imports only: cmd/ferry reaches proto through
-		// master/server and worker/client, which is the point of them.
-		text:     "only gRPC edge packages (master/server, worker/client, internal/wire) import proto",
+		// master/server, worker/client and admin/remote, which is the
+		// point of them.
+		text:     "only gRPC edge packages (master/server, worker/client, admin/remote, internal/wire/**) import proto",
 		subjects: []string{"..."},
-		except:   []string{"master/server", "worker/client", "internal/wire", "proto/..."},
+		except:   []string{"master/server", "worker/client", "admin/remote", "internal/wire/...", "proto/..."},
 		forbid:   []string{"proto/..."},
 		direct:   true,
+	},
+	{
+		text:     "package admin (the admin Client and Local) depends on no proto; only its gRPC edge admin/remote does",
+		subjects: []string{"admin"},
+		forbid:   []string{"proto/..."},
 	},
 	{
 		text:     "no production package imports test tooling (internal/testkit/**); only tests, e2e and scripts may",
@@ -81,14 +87,7 @@ var rules = []rule{
 // and the entry should go.
 var exceptions = []struct {
 	pkg, imp, rule, why string
-}{
-	{
-		pkg: "cmd/ferry", imp: "proto/ferrypb",
-		rule: "only gRPC edge packages (master/server, worker/client, internal/wire) import proto",
-		// issue 10 item 4: cmd/ferry still imports proto
-		why: "issue 10 item 4: cmd/ferry still imports proto",
-	},
-}
+}{}
 
 type pkg struct {
 	ImportPath string

@@ -1,6 +1,8 @@
 // Package wire converts between package task's plain values and their
-// protobuf messages. It is the only translation layer: master/server and
-// worker/client call it, core logic never sees proto types (DESIGN §2).
+// protobuf messages. It and its subpackage adminwire (the admin service's
+// messages) are the only translation layer: master/server, worker/client
+// and admin/remote call them, core logic never sees proto types (DESIGN
+// §2).
 package wire
 
 import (
@@ -13,14 +15,16 @@ import (
 	"github.com/ferry-migrate/ferry/task"
 )
 
-func ts(t time.Time) *timestamppb.Timestamp {
+// Timestamp converts a time; the zero time (never, unknown) is left unset.
+func Timestamp(t time.Time) *timestamppb.Timestamp {
 	if t.IsZero() {
 		return nil
 	}
 	return timestamppb.New(t)
 }
 
-func fromTS(t *timestamppb.Timestamp) time.Time {
+// Time is Timestamp's inverse: unset is the zero time.
+func Time(t *timestamppb.Timestamp) time.Time {
 	if t == nil {
 		return time.Time{}
 	}
@@ -29,12 +33,12 @@ func fromTS(t *timestamppb.Timestamp) time.Time {
 
 // Object converts a task.Object.
 func Object(o task.Object) *pb.Object {
-	return &pb.Object{Key: o.Key, Dest: o.Dest, Size: o.Size, ModTime: ts(o.ModTime), Etag: o.ETag, Crc64: o.CRC64, HasCrc64: o.HasCRC64}
+	return &pb.Object{Key: o.Key, Dest: o.Dest, Size: o.Size, ModTime: Timestamp(o.ModTime), Etag: o.ETag, Crc64: o.CRC64, HasCrc64: o.HasCRC64}
 }
 
 // ToObject converts back.
 func ToObject(o *pb.Object) task.Object {
-	return task.Object{Key: o.GetKey(), Dest: o.GetDest(), Size: o.GetSize(), ModTime: fromTS(o.GetModTime()),
+	return task.Object{Key: o.GetKey(), Dest: o.GetDest(), Size: o.GetSize(), ModTime: Time(o.GetModTime()),
 		ETag: o.GetEtag(), CRC64: o.GetCrc64(), HasCRC64: o.GetHasCrc64()}
 }
 
@@ -45,7 +49,7 @@ func Grant(g task.Grant) *pb.Grant {
 		objs[i] = Object(o)
 	}
 	return &pb.Grant{Job: g.Job, Pass: g.Pass, Shard: g.ID, Objects: objs, Token: g.Token,
-		Deadline: ts(g.Deadline), Attempt: int32(g.Attempt)}
+		Deadline: Timestamp(g.Deadline), Attempt: int32(g.Attempt)}
 }
 
 // ToGrant converts back.
@@ -55,13 +59,13 @@ func ToGrant(g *pb.Grant) task.Grant {
 		objs[i] = ToObject(o)
 	}
 	return task.Grant{Shard: task.Shard{Job: g.GetJob(), Pass: g.GetPass(), ID: g.GetShard(), Objects: objs},
-		Token: g.GetToken(), Deadline: fromTS(g.GetDeadline()), Attempt: int(g.GetAttempt())}
+		Token: g.GetToken(), Deadline: Time(g.GetDeadline()), Attempt: int(g.GetAttempt())}
 }
 
 // Result converts a task.Result.
 func Result(r task.Result) *pb.Result {
 	return &pb.Result{Key: r.Key, Dest: r.Dest, Status: pb.Status(r.Status), Method: string(r.Method),
-		Reason: r.Reason, Class: r.Class, Size: r.Size, ModTime: ts(r.ModTime), Etag: r.ETag, DestEtag: r.DestETag,
+		Reason: r.Reason, Class: r.Class, Size: r.Size, ModTime: Timestamp(r.ModTime), Etag: r.ETag, DestEtag: r.DestETag,
 		Crc64: r.CRC64, HasCrc64: r.HasCRC64, BytesRead: r.BytesRead, BytesSent: r.BytesSent,
 		Attempts: int32(r.Attempts), Duration: durationpb.New(r.Duration)}
 }
@@ -70,7 +74,7 @@ func Result(r task.Result) *pb.Result {
 func ToResult(r *pb.Result) task.Result {
 	return task.Result{Key: r.GetKey(), Dest: r.GetDest(), Status: task.Status(r.GetStatus()),
 		Method: task.Method(r.GetMethod()), Reason: r.GetReason(), Class: r.GetClass(), Size: r.GetSize(),
-		ModTime: fromTS(r.GetModTime()), ETag: r.GetEtag(), DestETag: r.GetDestEtag(), CRC64: r.GetCrc64(),
+		ModTime: Time(r.GetModTime()), ETag: r.GetEtag(), DestETag: r.GetDestEtag(), CRC64: r.GetCrc64(),
 		HasCRC64: r.GetHasCrc64(), BytesRead: r.GetBytesRead(), BytesSent: r.GetBytesSent(),
 		Attempts: int(r.GetAttempts()), Duration: r.GetDuration().AsDuration()}
 }
@@ -100,7 +104,7 @@ func Upload(u task.UploadState) *pb.UploadState {
 		parts[i] = &pb.PartState{Number: int32(p.Number), Size: p.Size, Etag: p.ETag, Crc64: p.CRC64, Md5: p.MD5}
 	}
 	return &pb.UploadState{Job: u.Job, Key: u.Key, Dest: u.Dest, UploadId: u.UploadID, PartSize: u.PartSize,
-		Size: u.Size, ModTime: ts(u.ModTime), Etag: u.ETag, Parts: parts, Created: ts(u.Created),
+		Size: u.Size, ModTime: Timestamp(u.ModTime), Etag: u.ETag, Parts: parts, Created: Timestamp(u.Created),
 		Checksum: u.Checksum, Verify: string(u.Verify)}
 }
 
@@ -111,8 +115,8 @@ func ToUpload(u *pb.UploadState) task.UploadState {
 		parts[i] = task.PartState{Number: int(p.GetNumber()), Size: p.GetSize(), ETag: p.GetEtag(), CRC64: p.GetCrc64(), MD5: p.GetMd5()}
 	}
 	return task.UploadState{Job: u.GetJob(), Key: u.GetKey(), Dest: u.GetDest(), UploadID: u.GetUploadId(),
-		PartSize: u.GetPartSize(), Size: u.GetSize(), ModTime: fromTS(u.GetModTime()), ETag: u.GetEtag(),
-		Parts: parts, Created: fromTS(u.GetCreated()), Checksum: u.GetChecksum(), Verify: task.VerifyMode(u.GetVerify())}
+		PartSize: u.GetPartSize(), Size: u.GetSize(), ModTime: Time(u.GetModTime()), ETag: u.GetEtag(),
+		Parts: parts, Created: Time(u.GetCreated()), Checksum: u.GetChecksum(), Verify: task.VerifyMode(u.GetVerify())}
 }
 
 // Leases converts the leases a worker names in a heartbeat.

@@ -2,13 +2,10 @@ package server
 
 import (
 	"context"
-	"time"
 
-	"google.golang.org/protobuf/types/known/timestamppb"
-
+	"github.com/ferry-migrate/ferry/internal/wire/adminwire"
 	"github.com/ferry-migrate/ferry/master"
 	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
-	"github.com/ferry-migrate/ferry/tracker"
 )
 
 // The admin service.
@@ -31,47 +28,16 @@ func (s *Server) Stat(ctx context.Context, req *pb.StatRequest) (*pb.StatRespons
 	}
 	resp := &pb.StatResponse{Jobs: make([]*pb.JobStat, len(stats))}
 	for i, st := range stats {
-		resp.Jobs[i] = jobStat(st)
+		resp.Jobs[i] = adminwire.JobStat(st)
 	}
 	return resp, nil
-}
-
-func jobStat(s master.JobStat) *pb.JobStat {
-	out := &pb.JobStat{Job: s.Job, State: s.State, Pass: s.Pass, PendingTasks: s.PendingTasks,
-		DispatchedTasks: s.DispatchedTasks, RunningTasks: s.RunningTasks, SucceedTasks: s.SucceedTasks,
-		FailedTasks: s.FailedTasks, ScanFinished: s.ScanFinished, Counters: counters(s.Counters),
-		Checkpoint: ts(s.Checkpoint), BytesPerSecondLimit: s.BytesPerSecondLimit,
-		ObjectsPerSecondLimit: s.ObjectsPerSecondLimit, Source: s.Source, Dest: s.Dest,
-		StaleRefused: s.StaleRefused}
-	for _, r := range s.Running {
-		out.Running = append(out.Running, &pb.RunningTask{Shard: r.Shard, Worker: r.Worker, Attempt: int32(r.Attempt),
-			Objects: r.Objects, ObjectsDone: r.ObjectsDone, Bytes: r.Bytes, BytesDone: r.BytesDone,
-			LeaseExpires: ts(r.LeaseExpires)})
-	}
-	return out
-}
-
-func counters(c tracker.Counters) *pb.Counters {
-	out := &pb.Counters{Scanned: c.Scanned, ScannedBytes: c.ScannedBytes, Verified: c.Verified,
-		VerifiedBytes: c.VerifiedBytes, Skipped: c.Skipped, SkippedBytes: c.SkippedBytes, Failed: c.Failed,
-		FailedBytes: c.FailedBytes, BytesRead: c.BytesRead, BytesSent: c.BytesSent, Shards: c.Shards,
-		ShardsDone: c.ShardsDone, ShardsFailed: c.ShardsFailed}
-	if len(c.Methods) > 0 {
-		out.Methods = make(map[string]int64, len(c.Methods))
-		for m, n := range c.Methods {
-			out.Methods[string(m)] = n
-		}
-	}
-	return out
 }
 
 func (s *Server) ListWorkers(ctx context.Context, req *pb.ListWorkersRequest) (*pb.ListWorkersResponse, error) {
 	ws := s.m.Workers()
 	resp := &pb.ListWorkersResponse{Workers: make([]*pb.WorkerInfo, len(ws))}
 	for i, w := range ws {
-		resp.Workers[i] = &pb.WorkerInfo{Worker: w.Worker, Hostname: w.Hostname, Address: w.Address,
-			Concurrency: int32(w.Concurrency), Leases: int32(w.Leases), ObjectsPerSecond: w.ObjectsPerSecond,
-			BytesPerSecond: w.BytesPerSecond, LastHeartbeat: ts(w.LastSeen), Alive: w.Alive}
+		resp.Workers[i] = adminwire.Worker(w)
 	}
 	return resp, nil
 }
@@ -86,8 +52,7 @@ func (s *Server) Failed(ctx context.Context, req *pb.FailedRequest) (*pb.FailedR
 	}
 	resp := &pb.FailedResponse{Objects: make([]*pb.FailedObject, len(es))}
 	for i, e := range es {
-		resp.Objects[i] = &pb.FailedObject{Key: e.Key, Dest: e.Dest, Size: e.Size, Class: e.Class,
-			Error: e.Reason, Attempts: int32(e.Attempts)}
+		resp.Objects[i] = adminwire.Failed(e)
 	}
 	return resp, nil
 }
@@ -113,11 +78,12 @@ func (s *Server) Cancel(ctx context.Context, req *pb.JobRequest) (*pb.JobRespons
 }
 
 // Clean answers state "cleaned": the job is gone.
-func (s *Server) Clean(ctx context.Context, req *pb.JobRequest) (*pb.JobResponse, error) {
-	if err := s.m.Clean(ctx, req.GetJob()); err != nil {
+func (s *Server) Clean(ctx context.Context, req *pb.CleanRequest) (*pb.CleanResponse, error) {
+	done, err := s.m.CleanJob(ctx, req.GetJob(), master.CleanOptions{Force: req.GetForce()})
+	if err != nil {
 		return nil, s.toStatus("Clean", err)
 	}
-	return &pb.JobResponse{Job: req.GetJob(), State: "cleaned"}, nil
+	return adminwire.Cleaned(req.GetJob(), done), nil
 }
 
 func (s *Server) SetThrottle(ctx context.Context, req *pb.SetThrottleRequest) (*pb.JobResponse, error) {
@@ -136,12 +102,4 @@ func (s *Server) jobOp(ctx context.Context, method, job string, op func(context.
 		return nil, s.toStatus(method, err)
 	}
 	return &pb.JobResponse{Job: job, State: state}, nil
-}
-
-// ts converts a time; the zero time (never, unknown) is left unset.
-func ts(t time.Time) *timestamppb.Timestamp {
-	if t.IsZero() {
-		return nil
-	}
-	return timestamppb.New(t)
 }

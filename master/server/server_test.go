@@ -231,7 +231,7 @@ func TestErrorsMapToCodes(t *testing.T) {
 
 	_, err = admin.Submit(ctx, &pb.SubmitRequest{Config: jobConfig(t, "run", 1)})
 	assert.Equal(t, codes.AlreadyExists, code(err), "same name, another source")
-	_, err = admin.Clean(ctx, &pb.JobRequest{Job: "run"})
+	_, err = admin.Clean(ctx, &pb.CleanRequest{Job: "run"})
 	assert.Equal(t, codes.FailedPrecondition, code(err), "clean a running job")
 	_, err = admin.SetThrottle(ctx, &pb.SetThrottleRequest{Job: "run", BytesPerSecond: -1})
 	assert.Equal(t, codes.InvalidArgument, code(err))
@@ -247,7 +247,7 @@ func TestErrorsMapToCodes(t *testing.T) {
 	r, err = admin.Cancel(ctx, &pb.JobRequest{Job: "run"})
 	require.NoError(t, err)
 	assert.Equal(t, "canceled", r.GetState())
-	r, err = admin.Clean(ctx, &pb.JobRequest{Job: "run"})
+	cl, err := admin.Clean(ctx, &pb.CleanRequest{Job: "run"})
 	require.NoError(t, err)
-	assert.Equal(t, "cleaned", r.GetState())
+	assert.Equal(t, "cleaned", cl.GetState())
 }

@@ -2085,6 +2085,182 @@ func (x *JobResponse) GetState() string {
 	return ""
 }
 
+// CleanRequest and CleanResponse keep JobRequest's and JobResponse's
+// field numbers: an older client's Clean still parses.
+type CleanRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Job   string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	// Forget unfinished multipart uploads the master has no config to abort
+	// instead of refusing.
+	Force         bool `protobuf:"varint,2,opt,name=force,proto3" json:"force,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CleanRequest) Reset() {
+	*x = CleanRequest{}
+	mi := &file_ferry_v1_ferry_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CleanRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CleanRequest) ProtoMessage() {}
+
+func (x *CleanRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ferry_v1_ferry_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CleanRequest.ProtoReflect.Descriptor instead.
+func (*CleanRequest) Descriptor() ([]byte, []int) {
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *CleanRequest) GetJob() string {
+	if x != nil {
+		return x.Job
+	}
+	return ""
+}
+
+func (x *CleanRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
+type CleanResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Job           string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	State         string                 `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"` // "cleaned"
+	Aborted       []*UploadRef           `protobuf:"bytes,3,rep,name=aborted,proto3" json:"aborted,omitempty"`
+	Forgotten     []*UploadRef           `protobuf:"bytes,4,rep,name=forgotten,proto3" json:"forgotten,omitempty"` // not aborted (force)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CleanResponse) Reset() {
+	*x = CleanResponse{}
+	mi := &file_ferry_v1_ferry_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CleanResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CleanResponse) ProtoMessage() {}
+
+func (x *CleanResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ferry_v1_ferry_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CleanResponse.ProtoReflect.Descriptor instead.
+func (*CleanResponse) Descriptor() ([]byte, []int) {
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *CleanResponse) GetJob() string {
+	if x != nil {
+		return x.Job
+	}
+	return ""
+}
+
+func (x *CleanResponse) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *CleanResponse) GetAborted() []*UploadRef {
+	if x != nil {
+		return x.Aborted
+	}
+	return nil
+}
+
+func (x *CleanResponse) GetForgotten() []*UploadRef {
+	if x != nil {
+		return x.Forgotten
+	}
+	return nil
+}
+
+type UploadRef struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Dest          string                 `protobuf:"bytes,1,opt,name=dest,proto3" json:"dest,omitempty"`
+	UploadId      string                 `protobuf:"bytes,2,opt,name=upload_id,json=uploadId,proto3" json:"upload_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadRef) Reset() {
+	*x = UploadRef{}
+	mi := &file_ferry_v1_ferry_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadRef) ProtoMessage() {}
+
+func (x *UploadRef) ProtoReflect() protoreflect.Message {
+	mi := &file_ferry_v1_ferry_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadRef.ProtoReflect.Descriptor instead.
+func (*UploadRef) Descriptor() ([]byte, []int) {
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *UploadRef) GetDest() string {
+	if x != nil {
+		return x.Dest
+	}
+	return ""
+}
+
+func (x *UploadRef) GetUploadId() string {
+	if x != nil {
+		return x.UploadId
+	}
+	return ""
+}
+
 type RetryResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Job           string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
@@ -2095,7 +2271,7 @@ type RetryResponse struct {
 
 func (x *RetryResponse) Reset() {
 	*x = RetryResponse{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[31]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2107,7 +2283,7 @@ func (x *RetryResponse) String() string {
 func (*RetryResponse) ProtoMessage() {}
 
 func (x *RetryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[31]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2120,7 +2296,7 @@ func (x *RetryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryResponse.ProtoReflect.Descriptor instead.
 func (*RetryResponse) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{31}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RetryResponse) GetJob() string {
@@ -2159,7 +2335,7 @@ type Counters struct {
 
 func (x *Counters) Reset() {
 	*x = Counters{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[32]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2171,7 +2347,7 @@ func (x *Counters) String() string {
 func (*Counters) ProtoMessage() {}
 
 func (x *Counters) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[32]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2184,7 +2360,7 @@ func (x *Counters) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Counters.ProtoReflect.Descriptor instead.
 func (*Counters) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{32}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Counters) GetScanned() int64 {
@@ -2301,7 +2477,7 @@ type RunningTask struct {
 
 func (x *RunningTask) Reset() {
 	*x = RunningTask{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[33]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2313,7 +2489,7 @@ func (x *RunningTask) String() string {
 func (*RunningTask) ProtoMessage() {}
 
 func (x *RunningTask) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[33]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2326,7 +2502,7 @@ func (x *RunningTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunningTask.ProtoReflect.Descriptor instead.
 func (*RunningTask) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{33}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RunningTask) GetShard() uint64 {
@@ -2405,14 +2581,24 @@ type JobStat struct {
 	Dest                  string                 `protobuf:"bytes,16,opt,name=dest,proto3" json:"dest,omitempty"`
 	// Results, acks and nacks refused since the master started because
 	// their lease was no longer current.
-	StaleRefused  int64 `protobuf:"varint,17,opt,name=stale_refused,json=staleRefused,proto3" json:"stale_refused,omitempty"`
+	StaleRefused int64  `protobuf:"varint,17,opt,name=stale_refused,json=staleRefused,proto3" json:"stale_refused,omitempty"`
+	Type         string `protobuf:"bytes,18,opt,name=type,proto3" json:"type,omitempty"` // import or audit; "" when unknown
+	// The counters of every pass of the job added up (counters holds the
+	// current pass's).
+	Totals        *Counters              `protobuf:"bytes,19,opt,name=totals,proto3" json:"totals,omitempty"`
+	Listed        int64                  `protobuf:"varint,20,opt,name=listed,proto3" json:"listed,omitempty"`                           // objects listed by this master's scan of the pass
+	Excluded      int64                  `protobuf:"varint,21,opt,name=excluded,proto3" json:"excluded,omitempty"`                       // of those, dropped by filters
+	AuditExtra    int64                  `protobuf:"varint,22,opt,name=audit_extra,json=auditExtra,proto3" json:"audit_extra,omitempty"` // the last audit's objects only at the destination
+	NextPass      *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=next_pass,json=nextPass,proto3" json:"next_pass,omitempty"`
+	Problem       string                 `protobuf:"bytes,24,opt,name=problem,proto3" json:"problem,omitempty"` // why the job is not progressing; "" when fine
+	BackoffFactor float64                `protobuf:"fixed64,25,opt,name=backoff_factor,json=backoffFactor,proto3" json:"backoff_factor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *JobStat) Reset() {
 	*x = JobStat{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[34]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2424,7 +2610,7 @@ func (x *JobStat) String() string {
 func (*JobStat) ProtoMessage() {}
 
 func (x *JobStat) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[34]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2437,7 +2623,7 @@ func (x *JobStat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobStat.ProtoReflect.Descriptor instead.
 func (*JobStat) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{34}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *JobStat) GetJob() string {
@@ -2559,6 +2745,62 @@ func (x *JobStat) GetStaleRefused() int64 {
 	return 0
 }
 
+func (x *JobStat) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *JobStat) GetTotals() *Counters {
+	if x != nil {
+		return x.Totals
+	}
+	return nil
+}
+
+func (x *JobStat) GetListed() int64 {
+	if x != nil {
+		return x.Listed
+	}
+	return 0
+}
+
+func (x *JobStat) GetExcluded() int64 {
+	if x != nil {
+		return x.Excluded
+	}
+	return 0
+}
+
+func (x *JobStat) GetAuditExtra() int64 {
+	if x != nil {
+		return x.AuditExtra
+	}
+	return 0
+}
+
+func (x *JobStat) GetNextPass() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextPass
+	}
+	return nil
+}
+
+func (x *JobStat) GetProblem() string {
+	if x != nil {
+		return x.Problem
+	}
+	return ""
+}
+
+func (x *JobStat) GetBackoffFactor() float64 {
+	if x != nil {
+		return x.BackoffFactor
+	}
+	return 0
+}
+
 type StatRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Job           string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"` // empty = all jobs
@@ -2568,7 +2810,7 @@ type StatRequest struct {
 
 func (x *StatRequest) Reset() {
 	*x = StatRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[35]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2580,7 +2822,7 @@ func (x *StatRequest) String() string {
 func (*StatRequest) ProtoMessage() {}
 
 func (x *StatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[35]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2593,7 +2835,7 @@ func (x *StatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatRequest.ProtoReflect.Descriptor instead.
 func (*StatRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{35}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *StatRequest) GetJob() string {
@@ -2612,7 +2854,7 @@ type StatResponse struct {
 
 func (x *StatResponse) Reset() {
 	*x = StatResponse{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[36]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2624,7 +2866,7 @@ func (x *StatResponse) String() string {
 func (*StatResponse) ProtoMessage() {}
 
 func (x *StatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[36]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2637,7 +2879,7 @@ func (x *StatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatResponse.ProtoReflect.Descriptor instead.
 func (*StatResponse) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{36}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *StatResponse) GetJobs() []*JobStat {
@@ -2658,13 +2900,15 @@ type WorkerInfo struct {
 	BytesPerSecond   int64                  `protobuf:"varint,7,opt,name=bytes_per_second,json=bytesPerSecond,proto3" json:"bytes_per_second,omitempty"`
 	LastHeartbeat    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=last_heartbeat,json=lastHeartbeat,proto3" json:"last_heartbeat,omitempty"`
 	Alive            bool                   `protobuf:"varint,9,opt,name=alive,proto3" json:"alive,omitempty"`
+	Version          string                 `protobuf:"bytes,10,opt,name=version,proto3" json:"version,omitempty"`
+	Slowdowns        int64                  `protobuf:"varint,11,opt,name=slowdowns,proto3" json:"slowdowns,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
 
 func (x *WorkerInfo) Reset() {
 	*x = WorkerInfo{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[37]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2676,7 +2920,7 @@ func (x *WorkerInfo) String() string {
 func (*WorkerInfo) ProtoMessage() {}
 
 func (x *WorkerInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[37]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2689,7 +2933,7 @@ func (x *WorkerInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkerInfo.ProtoReflect.Descriptor instead.
 func (*WorkerInfo) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{37}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *WorkerInfo) GetWorker() string {
@@ -2755,6 +2999,20 @@ func (x *WorkerInfo) GetAlive() bool {
 	return false
 }
 
+func (x *WorkerInfo) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *WorkerInfo) GetSlowdowns() int64 {
+	if x != nil {
+		return x.Slowdowns
+	}
+	return 0
+}
+
 type ListWorkersRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -2763,7 +3021,7 @@ type ListWorkersRequest struct {
 
 func (x *ListWorkersRequest) Reset() {
 	*x = ListWorkersRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[38]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2775,7 +3033,7 @@ func (x *ListWorkersRequest) String() string {
 func (*ListWorkersRequest) ProtoMessage() {}
 
 func (x *ListWorkersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[38]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2788,7 +3046,7 @@ func (x *ListWorkersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkersRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkersRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{38}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{41}
 }
 
 type ListWorkersResponse struct {
@@ -2800,7 +3058,7 @@ type ListWorkersResponse struct {
 
 func (x *ListWorkersResponse) Reset() {
 	*x = ListWorkersResponse{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[39]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2812,7 +3070,7 @@ func (x *ListWorkersResponse) String() string {
 func (*ListWorkersResponse) ProtoMessage() {}
 
 func (x *ListWorkersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[39]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2825,7 +3083,7 @@ func (x *ListWorkersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkersResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkersResponse) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{39}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListWorkersResponse) GetWorkers() []*WorkerInfo {
@@ -2843,13 +3101,14 @@ type FailedObject struct {
 	Class         string                 `protobuf:"bytes,4,opt,name=class,proto3" json:"class,omitempty"`
 	Error         string                 `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
 	Attempts      int32                  `protobuf:"varint,6,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	Pass          uint64                 `protobuf:"varint,7,opt,name=pass,proto3" json:"pass,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *FailedObject) Reset() {
 	*x = FailedObject{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[40]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2861,7 +3120,7 @@ func (x *FailedObject) String() string {
 func (*FailedObject) ProtoMessage() {}
 
 func (x *FailedObject) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[40]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2874,7 +3133,7 @@ func (x *FailedObject) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailedObject.ProtoReflect.Descriptor instead.
 func (*FailedObject) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{40}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *FailedObject) GetKey() string {
@@ -2919,6 +3178,13 @@ func (x *FailedObject) GetAttempts() int32 {
 	return 0
 }
 
+func (x *FailedObject) GetPass() uint64 {
+	if x != nil {
+		return x.Pass
+	}
+	return 0
+}
+
 type FailedRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Job           string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
@@ -2929,7 +3195,7 @@ type FailedRequest struct {
 
 func (x *FailedRequest) Reset() {
 	*x = FailedRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[41]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2941,7 +3207,7 @@ func (x *FailedRequest) String() string {
 func (*FailedRequest) ProtoMessage() {}
 
 func (x *FailedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[41]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2954,7 +3220,7 @@ func (x *FailedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailedRequest.ProtoReflect.Descriptor instead.
 func (*FailedRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{41}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *FailedRequest) GetJob() string {
@@ -2980,7 +3246,7 @@ type FailedResponse struct {
 
 func (x *FailedResponse) Reset() {
 	*x = FailedResponse{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[42]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2992,7 +3258,7 @@ func (x *FailedResponse) String() string {
 func (*FailedResponse) ProtoMessage() {}
 
 func (x *FailedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[42]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3005,7 +3271,7 @@ func (x *FailedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailedResponse.ProtoReflect.Descriptor instead.
 func (*FailedResponse) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{42}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *FailedResponse) GetObjects() []*FailedObject {
@@ -3026,7 +3292,7 @@ type SetThrottleRequest struct {
 
 func (x *SetThrottleRequest) Reset() {
 	*x = SetThrottleRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[43]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3038,7 +3304,7 @@ func (x *SetThrottleRequest) String() string {
 func (*SetThrottleRequest) ProtoMessage() {}
 
 func (x *SetThrottleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[43]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3051,7 +3317,7 @@ func (x *SetThrottleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetThrottleRequest.ProtoReflect.Descriptor instead.
 func (*SetThrottleRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{43}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *SetThrottleRequest) GetJob() string {
@@ -3230,7 +3496,18 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x03job\x18\x01 \x01(\tR\x03job\"5\n" +
 	"\vJobResponse\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x14\n" +
-	"\x05state\x18\x02 \x01(\tR\x05state\"=\n" +
+	"\x05state\x18\x02 \x01(\tR\x05state\"6\n" +
+	"\fCleanRequest\x12\x10\n" +
+	"\x03job\x18\x01 \x01(\tR\x03job\x12\x14\n" +
+	"\x05force\x18\x02 \x01(\bR\x05force\"\x99\x01\n" +
+	"\rCleanResponse\x12\x10\n" +
+	"\x03job\x18\x01 \x01(\tR\x03job\x12\x14\n" +
+	"\x05state\x18\x02 \x01(\tR\x05state\x12-\n" +
+	"\aaborted\x18\x03 \x03(\v2\x13.ferry.v1.UploadRefR\aaborted\x121\n" +
+	"\tforgotten\x18\x04 \x03(\v2\x13.ferry.v1.UploadRefR\tforgotten\"<\n" +
+	"\tUploadRef\x12\x12\n" +
+	"\x04dest\x18\x01 \x01(\tR\x04dest\x12\x1b\n" +
+	"\tupload_id\x18\x02 \x01(\tR\buploadId\"=\n" +
 	"\rRetryResponse\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x1a\n" +
 	"\brequeued\x18\x02 \x01(\x03R\brequeued\"\x99\x04\n" +
@@ -3265,7 +3542,7 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x05bytes\x18\x06 \x01(\x03R\x05bytes\x12\x1d\n" +
 	"\n" +
 	"bytes_done\x18\a \x01(\x03R\tbytesDone\x12?\n" +
-	"\rlease_expires\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fleaseExpires\"\x83\x05\n" +
+	"\rlease_expires\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fleaseExpires\"\x92\a\n" +
 	"\aJobStat\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12\x12\n" +
@@ -3286,11 +3563,20 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x18objects_per_second_limit\x18\x0e \x01(\x01R\x15objectsPerSecondLimit\x12\x16\n" +
 	"\x06source\x18\x0f \x01(\tR\x06source\x12\x12\n" +
 	"\x04dest\x18\x10 \x01(\tR\x04dest\x12#\n" +
-	"\rstale_refused\x18\x11 \x01(\x03R\fstaleRefused\"\x1f\n" +
+	"\rstale_refused\x18\x11 \x01(\x03R\fstaleRefused\x12\x12\n" +
+	"\x04type\x18\x12 \x01(\tR\x04type\x12*\n" +
+	"\x06totals\x18\x13 \x01(\v2\x12.ferry.v1.CountersR\x06totals\x12\x16\n" +
+	"\x06listed\x18\x14 \x01(\x03R\x06listed\x12\x1a\n" +
+	"\bexcluded\x18\x15 \x01(\x03R\bexcluded\x12\x1f\n" +
+	"\vaudit_extra\x18\x16 \x01(\x03R\n" +
+	"auditExtra\x127\n" +
+	"\tnext_pass\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\bnextPass\x12\x18\n" +
+	"\aproblem\x18\x18 \x01(\tR\aproblem\x12%\n" +
+	"\x0ebackoff_factor\x18\x19 \x01(\x01R\rbackoffFactor\"\x1f\n" +
 	"\vStatRequest\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\"5\n" +
 	"\fStatResponse\x12%\n" +
-	"\x04jobs\x18\x01 \x03(\v2\x11.ferry.v1.JobStatR\x04jobs\"\xc5\x02\n" +
+	"\x04jobs\x18\x01 \x03(\v2\x11.ferry.v1.JobStatR\x04jobs\"\xfd\x02\n" +
 	"\n" +
 	"WorkerInfo\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\tR\x06worker\x12\x1a\n" +
@@ -3301,17 +3587,21 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x12objects_per_second\x18\x06 \x01(\x01R\x10objectsPerSecond\x12(\n" +
 	"\x10bytes_per_second\x18\a \x01(\x03R\x0ebytesPerSecond\x12A\n" +
 	"\x0elast_heartbeat\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\rlastHeartbeat\x12\x14\n" +
-	"\x05alive\x18\t \x01(\bR\x05alive\"\x14\n" +
+	"\x05alive\x18\t \x01(\bR\x05alive\x12\x18\n" +
+	"\aversion\x18\n" +
+	" \x01(\tR\aversion\x12\x1c\n" +
+	"\tslowdowns\x18\v \x01(\x03R\tslowdowns\"\x14\n" +
 	"\x12ListWorkersRequest\"E\n" +
 	"\x13ListWorkersResponse\x12.\n" +
-	"\aworkers\x18\x01 \x03(\v2\x14.ferry.v1.WorkerInfoR\aworkers\"\x90\x01\n" +
+	"\aworkers\x18\x01 \x03(\v2\x14.ferry.v1.WorkerInfoR\aworkers\"\xa4\x01\n" +
 	"\fFailedObject\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04dest\x18\x02 \x01(\tR\x04dest\x12\x12\n" +
 	"\x04size\x18\x03 \x01(\x03R\x04size\x12\x14\n" +
 	"\x05class\x18\x04 \x01(\tR\x05class\x12\x14\n" +
 	"\x05error\x18\x05 \x01(\tR\x05error\x12\x1a\n" +
-	"\battempts\x18\x06 \x01(\x05R\battempts\"7\n" +
+	"\battempts\x18\x06 \x01(\x05R\battempts\x12\x12\n" +
+	"\x04pass\x18\a \x01(\x04R\x04pass\"7\n" +
 	"\rFailedRequest\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\x05R\x05limit\"B\n" +
@@ -3339,7 +3629,7 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\n" +
 	"SaveUpload\x12\x1b.ferry.v1.SaveUploadRequest\x1a\x1c.ferry.v1.SaveUploadResponse\x12G\n" +
 	"\n" +
-	"DropUpload\x12\x1b.ferry.v1.DropUploadRequest\x1a\x1c.ferry.v1.DropUploadResponse2\xe1\x04\n" +
+	"DropUpload\x12\x1b.ferry.v1.DropUploadRequest\x1a\x1c.ferry.v1.DropUploadResponse2\xe5\x04\n" +
 	"\fAdminService\x12;\n" +
 	"\x06Submit\x12\x17.ferry.v1.SubmitRequest\x1a\x18.ferry.v1.SubmitResponse\x125\n" +
 	"\x04Stat\x12\x15.ferry.v1.StatRequest\x1a\x16.ferry.v1.StatResponse\x12J\n" +
@@ -3348,8 +3638,8 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x05Retry\x12\x14.ferry.v1.JobRequest\x1a\x17.ferry.v1.RetryResponse\x124\n" +
 	"\x05Pause\x12\x14.ferry.v1.JobRequest\x1a\x15.ferry.v1.JobResponse\x125\n" +
 	"\x06Resume\x12\x14.ferry.v1.JobRequest\x1a\x15.ferry.v1.JobResponse\x125\n" +
-	"\x06Cancel\x12\x14.ferry.v1.JobRequest\x1a\x15.ferry.v1.JobResponse\x124\n" +
-	"\x05Clean\x12\x14.ferry.v1.JobRequest\x1a\x15.ferry.v1.JobResponse\x12B\n" +
+	"\x06Cancel\x12\x14.ferry.v1.JobRequest\x1a\x15.ferry.v1.JobResponse\x128\n" +
+	"\x05Clean\x12\x16.ferry.v1.CleanRequest\x1a\x17.ferry.v1.CleanResponse\x12B\n" +
 	"\vSetThrottle\x12\x1c.ferry.v1.SetThrottleRequest\x1a\x15.ferry.v1.JobResponseB.Z,github.com/ferry-migrate/ferry/proto/ferrypbb\x06proto3"
 
 var (
@@ -3365,7 +3655,7 @@ func file_ferry_v1_ferry_proto_rawDescGZIP() []byte {
 }
 
 var file_ferry_v1_ferry_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ferry_v1_ferry_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_ferry_v1_ferry_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
 var file_ferry_v1_ferry_proto_goTypes = []any{
 	(Status)(0),                   // 0: ferry.v1.Status
 	(*Object)(nil),                // 1: ferry.v1.Object
@@ -3399,97 +3689,104 @@ var file_ferry_v1_ferry_proto_goTypes = []any{
 	(*SubmitResponse)(nil),        // 29: ferry.v1.SubmitResponse
 	(*JobRequest)(nil),            // 30: ferry.v1.JobRequest
 	(*JobResponse)(nil),           // 31: ferry.v1.JobResponse
-	(*RetryResponse)(nil),         // 32: ferry.v1.RetryResponse
-	(*Counters)(nil),              // 33: ferry.v1.Counters
-	(*RunningTask)(nil),           // 34: ferry.v1.RunningTask
-	(*JobStat)(nil),               // 35: ferry.v1.JobStat
-	(*StatRequest)(nil),           // 36: ferry.v1.StatRequest
-	(*StatResponse)(nil),          // 37: ferry.v1.StatResponse
-	(*WorkerInfo)(nil),            // 38: ferry.v1.WorkerInfo
-	(*ListWorkersRequest)(nil),    // 39: ferry.v1.ListWorkersRequest
-	(*ListWorkersResponse)(nil),   // 40: ferry.v1.ListWorkersResponse
-	(*FailedObject)(nil),          // 41: ferry.v1.FailedObject
-	(*FailedRequest)(nil),         // 42: ferry.v1.FailedRequest
-	(*FailedResponse)(nil),        // 43: ferry.v1.FailedResponse
-	(*SetThrottleRequest)(nil),    // 44: ferry.v1.SetThrottleRequest
-	nil,                           // 45: ferry.v1.Counters.MethodsEntry
-	(*timestamppb.Timestamp)(nil), // 46: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 47: google.protobuf.Duration
+	(*CleanRequest)(nil),          // 32: ferry.v1.CleanRequest
+	(*CleanResponse)(nil),         // 33: ferry.v1.CleanResponse
+	(*UploadRef)(nil),             // 34: ferry.v1.UploadRef
+	(*RetryResponse)(nil),         // 35: ferry.v1.RetryResponse
+	(*Counters)(nil),              // 36: ferry.v1.Counters
+	(*RunningTask)(nil),           // 37: ferry.v1.RunningTask
+	(*JobStat)(nil),               // 38: ferry.v1.JobStat
+	(*StatRequest)(nil),           // 39: ferry.v1.StatRequest
+	(*StatResponse)(nil),          // 40: ferry.v1.StatResponse
+	(*WorkerInfo)(nil),            // 41: ferry.v1.WorkerInfo
+	(*ListWorkersRequest)(nil),    // 42: ferry.v1.ListWorkersRequest
+	(*ListWorkersResponse)(nil),   // 43: ferry.v1.ListWorkersResponse
+	(*FailedObject)(nil),          // 44: ferry.v1.FailedObject
+	(*FailedRequest)(nil),         // 45: ferry.v1.FailedRequest
+	(*FailedResponse)(nil),        // 46: ferry.v1.FailedResponse
+	(*SetThrottleRequest)(nil),    // 47: ferry.v1.SetThrottleRequest
+	nil,                           // 48: ferry.v1.Counters.MethodsEntry
+	(*timestamppb.Timestamp)(nil), // 49: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 50: google.protobuf.Duration
 }
 var file_ferry_v1_ferry_proto_depIdxs = []int32{
-	46, // 0: ferry.v1.Object.mod_time:type_name -> google.protobuf.Timestamp
+	49, // 0: ferry.v1.Object.mod_time:type_name -> google.protobuf.Timestamp
 	1,  // 1: ferry.v1.Grant.objects:type_name -> ferry.v1.Object
-	46, // 2: ferry.v1.Grant.deadline:type_name -> google.protobuf.Timestamp
+	49, // 2: ferry.v1.Grant.deadline:type_name -> google.protobuf.Timestamp
 	0,  // 3: ferry.v1.Result.status:type_name -> ferry.v1.Status
-	46, // 4: ferry.v1.Result.mod_time:type_name -> google.protobuf.Timestamp
-	47, // 5: ferry.v1.Result.duration:type_name -> google.protobuf.Duration
-	46, // 6: ferry.v1.UploadState.mod_time:type_name -> google.protobuf.Timestamp
+	49, // 4: ferry.v1.Result.mod_time:type_name -> google.protobuf.Timestamp
+	50, // 5: ferry.v1.Result.duration:type_name -> google.protobuf.Duration
+	49, // 6: ferry.v1.UploadState.mod_time:type_name -> google.protobuf.Timestamp
 	4,  // 7: ferry.v1.UploadState.parts:type_name -> ferry.v1.PartState
-	46, // 8: ferry.v1.UploadState.created:type_name -> google.protobuf.Timestamp
-	47, // 9: ferry.v1.RegisterResponse.heartbeat_every:type_name -> google.protobuf.Duration
-	47, // 10: ferry.v1.RegisterResponse.lease_ttl:type_name -> google.protobuf.Duration
+	49, // 8: ferry.v1.UploadState.created:type_name -> google.protobuf.Timestamp
+	50, // 9: ferry.v1.RegisterResponse.heartbeat_every:type_name -> google.protobuf.Duration
+	50, // 10: ferry.v1.RegisterResponse.lease_ttl:type_name -> google.protobuf.Duration
 	8,  // 11: ferry.v1.HeartbeatRequest.leases:type_name -> ferry.v1.HeldLease
-	47, // 12: ferry.v1.HeartbeatRequest.interval:type_name -> google.protobuf.Duration
+	50, // 12: ferry.v1.HeartbeatRequest.interval:type_name -> google.protobuf.Duration
 	8,  // 13: ferry.v1.HeartbeatResponse.lost:type_name -> ferry.v1.HeldLease
 	10, // 14: ferry.v1.HeartbeatResponse.throttles:type_name -> ferry.v1.Throttle
 	2,  // 15: ferry.v1.LeaseResponse.grants:type_name -> ferry.v1.Grant
 	3,  // 16: ferry.v1.ReportRequest.results:type_name -> ferry.v1.Result
 	5,  // 17: ferry.v1.LoadUploadResponse.state:type_name -> ferry.v1.UploadState
 	5,  // 18: ferry.v1.SaveUploadRequest.state:type_name -> ferry.v1.UploadState
-	45, // 19: ferry.v1.Counters.methods:type_name -> ferry.v1.Counters.MethodsEntry
-	46, // 20: ferry.v1.RunningTask.lease_expires:type_name -> google.protobuf.Timestamp
-	33, // 21: ferry.v1.JobStat.counters:type_name -> ferry.v1.Counters
-	46, // 22: ferry.v1.JobStat.checkpoint:type_name -> google.protobuf.Timestamp
-	34, // 23: ferry.v1.JobStat.running:type_name -> ferry.v1.RunningTask
-	35, // 24: ferry.v1.StatResponse.jobs:type_name -> ferry.v1.JobStat
-	46, // 25: ferry.v1.WorkerInfo.last_heartbeat:type_name -> google.protobuf.Timestamp
-	38, // 26: ferry.v1.ListWorkersResponse.workers:type_name -> ferry.v1.WorkerInfo
-	41, // 27: ferry.v1.FailedResponse.objects:type_name -> ferry.v1.FailedObject
-	6,  // 28: ferry.v1.WorkerService.Register:input_type -> ferry.v1.RegisterRequest
-	9,  // 29: ferry.v1.WorkerService.Heartbeat:input_type -> ferry.v1.HeartbeatRequest
-	12, // 30: ferry.v1.WorkerService.Lease:input_type -> ferry.v1.LeaseRequest
-	14, // 31: ferry.v1.WorkerService.Report:input_type -> ferry.v1.ReportRequest
-	16, // 32: ferry.v1.WorkerService.Ack:input_type -> ferry.v1.AckRequest
-	18, // 33: ferry.v1.WorkerService.Nack:input_type -> ferry.v1.NackRequest
-	20, // 34: ferry.v1.WorkerService.GetJob:input_type -> ferry.v1.GetJobRequest
-	22, // 35: ferry.v1.WorkerService.LoadUpload:input_type -> ferry.v1.LoadUploadRequest
-	24, // 36: ferry.v1.WorkerService.SaveUpload:input_type -> ferry.v1.SaveUploadRequest
-	26, // 37: ferry.v1.WorkerService.DropUpload:input_type -> ferry.v1.DropUploadRequest
-	28, // 38: ferry.v1.AdminService.Submit:input_type -> ferry.v1.SubmitRequest
-	36, // 39: ferry.v1.AdminService.Stat:input_type -> ferry.v1.StatRequest
-	39, // 40: ferry.v1.AdminService.ListWorkers:input_type -> ferry.v1.ListWorkersRequest
-	42, // 41: ferry.v1.AdminService.Failed:input_type -> ferry.v1.FailedRequest
-	30, // 42: ferry.v1.AdminService.Retry:input_type -> ferry.v1.JobRequest
-	30, // 43: ferry.v1.AdminService.Pause:input_type -> ferry.v1.JobRequest
-	30, // 44: ferry.v1.AdminService.Resume:input_type -> ferry.v1.JobRequest
-	30, // 45: ferry.v1.AdminService.Cancel:input_type -> ferry.v1.JobRequest
-	30, // 46: ferry.v1.AdminService.Clean:input_type -> ferry.v1.JobRequest
-	44, // 47: ferry.v1.AdminService.SetThrottle:input_type -> ferry.v1.SetThrottleRequest
-	7,  // 48: ferry.v1.WorkerService.Register:output_type -> ferry.v1.RegisterResponse
-	11, // 49: ferry.v1.WorkerService.Heartbeat:output_type -> ferry.v1.HeartbeatResponse
-	13, // 50: ferry.v1.WorkerService.Lease:output_type -> ferry.v1.LeaseResponse
-	15, // 51: ferry.v1.WorkerService.Report:output_type -> ferry.v1.ReportResponse
-	17, // 52: ferry.v1.WorkerService.Ack:output_type -> ferry.v1.AckResponse
-	19, // 53: ferry.v1.WorkerService.Nack:output_type -> ferry.v1.NackResponse
-	21, // 54: ferry.v1.WorkerService.GetJob:output_type -> ferry.v1.GetJobResponse
-	23, // 55: ferry.v1.WorkerService.LoadUpload:output_type -> ferry.v1.LoadUploadResponse
-	25, // 56: ferry.v1.WorkerService.SaveUpload:output_type -> ferry.v1.SaveUploadResponse
-	27, // 57: ferry.v1.WorkerService.DropUpload:output_type -> ferry.v1.DropUploadResponse
-	29, // 58: ferry.v1.AdminService.Submit:output_type -> ferry.v1.SubmitResponse
-	37, // 59: ferry.v1.AdminService.Stat:output_type -> ferry.v1.StatResponse
-	40, // 60: ferry.v1.AdminService.ListWorkers:output_type -> ferry.v1.ListWorkersResponse
-	43, // 61: ferry.v1.AdminService.Failed:output_type -> ferry.v1.FailedResponse
-	32, // 62: ferry.v1.AdminService.Retry:output_type -> ferry.v1.RetryResponse
-	31, // 63: ferry.v1.AdminService.Pause:output_type -> ferry.v1.JobResponse
-	31, // 64: ferry.v1.AdminService.Resume:output_type -> ferry.v1.JobResponse
-	31, // 65: ferry.v1.AdminService.Cancel:output_type -> ferry.v1.JobResponse
-	31, // 66: ferry.v1.AdminService.Clean:output_type -> ferry.v1.JobResponse
-	31, // 67: ferry.v1.AdminService.SetThrottle:output_type -> ferry.v1.JobResponse
-	48, // [48:68] is the sub-list for method output_type
-	28, // [28:48] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	34, // 19: ferry.v1.CleanResponse.aborted:type_name -> ferry.v1.UploadRef
+	34, // 20: ferry.v1.CleanResponse.forgotten:type_name -> ferry.v1.UploadRef
+	48, // 21: ferry.v1.Counters.methods:type_name -> ferry.v1.Counters.MethodsEntry
+	49, // 22: ferry.v1.RunningTask.lease_expires:type_name -> google.protobuf.Timestamp
+	36, // 23: ferry.v1.JobStat.counters:type_name -> ferry.v1.Counters
+	49, // 24: ferry.v1.JobStat.checkpoint:type_name -> google.protobuf.Timestamp
+	37, // 25: ferry.v1.JobStat.running:type_name -> ferry.v1.RunningTask
+	36, // 26: ferry.v1.JobStat.totals:type_name -> ferry.v1.Counters
+	49, // 27: ferry.v1.JobStat.next_pass:type_name -> google.protobuf.Timestamp
+	38, // 28: ferry.v1.StatResponse.jobs:type_name -> ferry.v1.JobStat
+	49, // 29: ferry.v1.WorkerInfo.last_heartbeat:type_name -> google.protobuf.Timestamp
+	41, // 30: ferry.v1.ListWorkersResponse.workers:type_name -> ferry.v1.WorkerInfo
+	44, // 31: ferry.v1.FailedResponse.objects:type_name -> ferry.v1.FailedObject
+	6,  // 32: ferry.v1.WorkerService.Register:input_type -> ferry.v1.RegisterRequest
+	9,  // 33: ferry.v1.WorkerService.Heartbeat:input_type -> ferry.v1.HeartbeatRequest
+	12, // 34: ferry.v1.WorkerService.Lease:input_type -> ferry.v1.LeaseRequest
+	14, // 35: ferry.v1.WorkerService.Report:input_type -> ferry.v1.ReportRequest
+	16, // 36: ferry.v1.WorkerService.Ack:input_type -> ferry.v1.AckRequest
+	18, // 37: ferry.v1.WorkerService.Nack:input_type -> ferry.v1.NackRequest
+	20, // 38: ferry.v1.WorkerService.GetJob:input_type -> ferry.v1.GetJobRequest
+	22, // 39: ferry.v1.WorkerService.LoadUpload:input_type -> ferry.v1.LoadUploadRequest
+	24, // 40: ferry.v1.WorkerService.SaveUpload:input_type -> ferry.v1.SaveUploadRequest
+	26, // 41: ferry.v1.WorkerService.DropUpload:input_type -> ferry.v1.DropUploadRequest
+	28, // 42: ferry.v1.AdminService.Submit:input_type -> ferry.v1.SubmitRequest
+	39, // 43: ferry.v1.AdminService.Stat:input_type -> ferry.v1.StatRequest
+	42, // 44: ferry.v1.AdminService.ListWorkers:input_type -> ferry.v1.ListWorkersRequest
+	45, // 45: ferry.v1.AdminService.Failed:input_type -> ferry.v1.FailedRequest
+	30, // 46: ferry.v1.AdminService.Retry:input_type -> ferry.v1.JobRequest
+	30, // 47: ferry.v1.AdminService.Pause:input_type -> ferry.v1.JobRequest
+	30, // 48: ferry.v1.AdminService.Resume:input_type -> ferry.v1.JobRequest
+	30, // 49: ferry.v1.AdminService.Cancel:input_type -> ferry.v1.JobRequest
+	32, // 50: ferry.v1.AdminService.Clean:input_type -> ferry.v1.CleanRequest
+	47, // 51: ferry.v1.AdminService.SetThrottle:input_type -> ferry.v1.SetThrottleRequest
+	7,  // 52: ferry.v1.WorkerService.Register:output_type -> ferry.v1.RegisterResponse
+	11, // 53: ferry.v1.WorkerService.Heartbeat:output_type -> ferry.v1.HeartbeatResponse
+	13, // 54: ferry.v1.WorkerService.Lease:output_type -> ferry.v1.LeaseResponse
+	15, // 55: ferry.v1.WorkerService.Report:output_type -> ferry.v1.ReportResponse
+	17, // 56: ferry.v1.WorkerService.Ack:output_type -> ferry.v1.AckResponse
+	19, // 57: ferry.v1.WorkerService.Nack:output_type -> ferry.v1.NackResponse
+	21, // 58: ferry.v1.WorkerService.GetJob:output_type -> ferry.v1.GetJobResponse
+	23, // 59: ferry.v1.WorkerService.LoadUpload:output_type -> ferry.v1.LoadUploadResponse
+	25, // 60: ferry.v1.WorkerService.SaveUpload:output_type -> ferry.v1.SaveUploadResponse
+	27, // 61: ferry.v1.WorkerService.DropUpload:output_type -> ferry.v1.DropUploadResponse
+	29, // 62: ferry.v1.AdminService.Submit:output_type -> ferry.v1.SubmitResponse
+	40, // 63: ferry.v1.AdminService.Stat:output_type -> ferry.v1.StatResponse
+	43, // 64: ferry.v1.AdminService.ListWorkers:output_type -> ferry.v1.ListWorkersResponse
+	46, // 65: ferry.v1.AdminService.Failed:output_type -> ferry.v1.FailedResponse
+	35, // 66: ferry.v1.AdminService.Retry:output_type -> ferry.v1.RetryResponse
+	31, // 67: ferry.v1.AdminService.Pause:output_type -> ferry.v1.JobResponse
+	31, // 68: ferry.v1.AdminService.Resume:output_type -> ferry.v1.JobResponse
+	31, // 69: ferry.v1.AdminService.Cancel:output_type -> ferry.v1.JobResponse
+	33, // 70: ferry.v1.AdminService.Clean:output_type -> ferry.v1.CleanResponse
+	31, // 71: ferry.v1.AdminService.SetThrottle:output_type -> ferry.v1.JobResponse
+	52, // [52:72] is the sub-list for method output_type
+	32, // [32:52] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_ferry_v1_ferry_proto_init() }
@@ -3503,7 +3800,7 @@ func file_ferry_v1_ferry_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ferry_v1_ferry_proto_rawDesc), len(file_ferry_v1_ferry_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   45,
+			NumMessages:   48,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

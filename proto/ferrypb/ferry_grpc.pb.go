@@ -508,7 +508,7 @@ type AdminServiceClient interface {
 	Pause(ctx context.Context, in *JobRequest, opts ...grpc.CallOption) (*JobResponse, error)
 	Resume(ctx context.Context, in *JobRequest, opts ...grpc.CallOption) (*JobResponse, error)
 	Cancel(ctx context.Context, in *JobRequest, opts ...grpc.CallOption) (*JobResponse, error)
-	Clean(ctx context.Context, in *JobRequest, opts ...grpc.CallOption) (*JobResponse, error)
+	Clean(ctx context.Context, in *CleanRequest, opts ...grpc.CallOption) (*CleanResponse, error)
 	SetThrottle(ctx context.Context, in *SetThrottleRequest, opts ...grpc.CallOption) (*JobResponse, error)
 }
 
@@ -600,9 +600,9 @@ func (c *adminServiceClient) Cancel(ctx context.Context, in *JobRequest, opts ..
 	return out, nil
 }
 
-func (c *adminServiceClient) Clean(ctx context.Context, in *JobRequest, opts ...grpc.CallOption) (*JobResponse, error) {
+func (c *adminServiceClient) Clean(ctx context.Context, in *CleanRequest, opts ...grpc.CallOption) (*CleanResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(JobResponse)
+	out := new(CleanResponse)
 	err := c.cc.Invoke(ctx, AdminService_Clean_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -632,7 +632,7 @@ type AdminServiceServer interface {
 	Pause(context.Context, *JobRequest) (*JobResponse, error)
 	Resume(context.Context, *JobRequest) (*JobResponse, error)
 	Cancel(context.Context, *JobRequest) (*JobResponse, error)
-	Clean(context.Context, *JobRequest) (*JobResponse, error)
+	Clean(context.Context, *CleanRequest) (*CleanResponse, error)
 	SetThrottle(context.Context, *SetThrottleRequest) (*JobResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
@@ -668,7 +668,7 @@ func (UnimplementedAdminServiceServer) Resume(context.Context, *JobRequest) (*Jo
 func (UnimplementedAdminServiceServer) Cancel(context.Context, *JobRequest) (*JobResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Cancel not implemented")
 }
-func (UnimplementedAdminServiceServer) Clean(context.Context, *JobRequest) (*JobResponse, error) {
+func (UnimplementedAdminServiceServer) Clean(context.Context, *CleanRequest) (*CleanResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Clean not implemented")
 }
 func (UnimplementedAdminServiceServer) SetThrottle(context.Context, *SetThrottleRequest) (*JobResponse, error) {
@@ -840,7 +840,7 @@ func _AdminService_Cancel_Handler(srv interface{}, ctx context.Context, dec func
 }
 
 func _AdminService_Clean_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(JobRequest)
+	in := new(CleanRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -852,7 +852,7 @@ func _AdminService_Clean_Handler(srv interface{}, ctx context.Context, dec func(
 		FullMethod: AdminService_Clean_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(AdminServiceServer).Clean(ctx, req.(*JobRequest))
+		return srv.(AdminServiceServer).Clean(ctx, req.(*CleanRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }

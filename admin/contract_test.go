@@ -1,0 +1,304 @@
+package admin_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ferry-migrate/ferry/admin"
+	"github.com/ferry-migrate/ferry/admin/remote"
+	"github.com/ferry-migrate/ferry/internal/rpcauth"
+	"github.com/ferry-migrate/ferry/internal/testkit/testmaster"
+	"github.com/ferry-migrate/ferry/internal/testkit/testserver"
+	"github.com/ferry-migrate/ferry/master"
+	"github.com/ferry-migrate/ferry/standalone"
+	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/storage/local"
+	"github.com/ferry-migrate/ferry/task"
+	"github.com/ferry-migrate/ferry/tracker"
+)
+
+const token = "admin-contract-test-token-0123456789"
+
+// jobConfig writes n one-byte source files and returns a local -> local
+// config of job name with shards of 4 objects.
+func jobConfig(t *testing.T, name string, n int) string {
+	t.Helper()
+	src := t.TempDir()
+	b, err := local.New(src, local.Options{})
+	require.NoError(t, err)
+	for i := range n {
+		_, err := b.Put(t.Context(), fmt.Sprintf("o%02d", i), bytes.NewReader([]byte{byte(i)}), storage.ObjectInfo{Size: 1})
+		require.NoError(t, err)
+	}
+	return strings.Join([]string{"jobName=" + name, "srcType=local", "srcPrefix=" + src, "destType=local",
+		"destPrefix=" + filepath.Join(t.TempDir(), "dst"), "taskObjectCountLimit=4"}, "\n") + "\n"
+}
+
+// fixture makes a data dir holding job "j" (6 objects) whose pass 1
+// finished with o00 failed ("boom") and the rest verified, by a master
+// and a worker made of Manager calls; the master is stopped after.
+func fixture(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := tracker.Open(dir, tracker.Options{})
+	require.NoError(t, err)
+	defer st.Close()
+	m, err := master.NewManager(master.ManagerConfig{Store: st, DataDir: dir})
+	require.NoError(t, err)
+	ctx := t.Context()
+	require.NoError(t, m.Start(ctx))
+	defer m.Close()
+	_, _, err = m.Submit(ctx, jobConfig(t, "j", 6), "j.cfg")
+	require.NoError(t, err)
+	require.NoError(t, m.Register(ctx, master.Registration{Worker: "w", Concurrency: 4}))
+	require.Eventually(t, func() bool {
+		gs, err := m.Lease(ctx, "w", 4)
+		require.NoError(t, err)
+		for _, g := range gs {
+			res := make([]task.Result, len(g.Objects))
+			for i, o := range g.Objects {
+				res[i] = task.Result{Key: o.Key, Dest: o.Dest, Size: o.Size, Status: task.StatusVerified, Method: task.MethodSize}
+				if o.Key == "o00" {
+					res[i].Status, res[i].Method, res[i].Reason, res[i].Class = task.StatusFailed, "", "boom", "permanent"
+				}
+			}
+			require.NoError(t, m.Report(ctx, "w", g.Ref(), res))
+			_, err := m.Ack(ctx, "w", g.Ref())
+			require.NoError(t, err)
+		}
+		s, err := m.Stat("j")
+		require.NoError(t, err)
+		return s[0].State == string(tracker.JobFailed)
+	}, 10*time.Second, 5*time.Millisecond)
+	return dir
+}
+
+// impls are the two Clients, each on its own copy of the fixture: the
+// data dir itself, and a master started on it behind gRPC over TLS.
+var impls = []struct {
+	name   string
+	master bool // a master does what Local refuses with ErrNeedsMaster
+	open   func(t *testing.T, dir string) admin.Client
+}{
+	{"local", false, func(t *testing.T, dir string) admin.Client { return admin.NewLocal(dir) }},
+	{"remote", true, func(t *testing.T, dir string) admin.Client {
+		cert := testserver.NewCert(t)
+		m := testmaster.Start(t, dir, rpcauth.Config{CertFile: cert.CertFile, KeyFile: cert.KeyFile, Token: token})
+		c, err := remote.Dial(m.Addr, rpcauth.Config{CAFile: cert.CertFile, Token: token}, 10*time.Second)
+		require.NoError(t, err)
+		t.Cleanup(func() { c.Close() })
+		return c
+	}},
+}
+
+// TestContract runs the same admin operations against both Clients: the
+// local and --master forms of a command must mean the same.
+func TestContract(t *testing.T) {
+	ops := []struct {
+		name       string
+		masterOnly bool // Local answers ErrNeedsMaster
+		do         func(t *testing.T, ctx context.Context, c admin.Client)
+	}{
+		{"stat one job", false, func(t *testing.T, ctx context.Context, c admin.Client) {
+			ss, err := c.Stat(ctx, "j")
+			require.NoError(t, err)
+			require.Len(t, ss, 1)
+			s := ss[0]
+			assert.Equal(t, "j", s.Job)
+			assert.Equal(t, "import", s.Type)
+			assert.Equal(t, string(tracker.JobFailed), s.State)
+			assert.Equal(t, uint64(1), s.Pass)
+			assert.True(t, s.ScanFinished)
+			assert.Equal(t, int64(6), s.Counters.Scanned)
+			assert.Equal(t, int64(5), s.Counters.Verified)
+			assert.Equal(t, int64(1), s.Counters.Failed)
+			assert.Equal(t, int64(2), s.SucceedTasks)
+			assert.Equal(t, s.Counters, s.Totals, "one pass: the totals are its counters")
+			assert.NotEmpty(t, s.Source)
+		}},
+		{"stat every job", false, func(t *testing.T, ctx context.Context, c admin.Client) {
+			ss, err := c.Stat(ctx, "")
+			require.NoError(t, err)
+			require.Len(t, ss, 1)
+			assert.Equal(t, "j", ss[0].Job)
+		}},
+		{"stat an unknown job", false, func(t *testing.T, ctx context.Context, c admin.Client) {
+			_, err := c.Stat(ctx, "nope")
+			assert.ErrorIs(t, err, master.ErrUnknownJob)
+			assert.ErrorContains(t, err, `"nope"`)
+		}},
+		{"failed", false, func(t *testing.T, ctx context.Context, c admin.Client) {
+			fs, err := c.Failed(ctx, "j", 0)
+			require.NoError(t, err)
+			require.Len(t, fs, 1)
+			assert.Equal(t, "o00", fs[0].Key)
+			assert.Equal(t, "boom", fs[0].Reason)
+			assert.Equal(t, "permanent", fs[0].Class)
+			assert.Equal(t, uint64(1), fs[0].Pass)
+		}},
+		{"failed of an unknown job", false, func(t *testing.T, ctx context.Context, c admin.Client) {
+			_, err := c.Failed(ctx, "nope", 0)
+			assert.ErrorIs(t, err, master.ErrUnknownJob)
+		}},
+		{"retry", false, func(t *testing.T, ctx context.Context, c admin.Client) {
+			n, err := c.Retry(ctx, "j")
+			require.NoError(t, err)
+			assert.Equal(t, 1, n)
+			fs, err := c.Failed(ctx, "j", 0)
+			require.NoError(t, err)
+			assert.Empty(t, fs, "re-queued: no longer failed")
+			n, err = c.Retry(ctx, "j")
+			require.NoError(t, err)
+			assert.Zero(t, n, "nothing left to re-queue")
+		}},
+		{"clean", false, func(t *testing.T, ctx context.Context, c admin.Client) {
+			done, err := c.Clean(ctx, "j", admin.CleanOptions{})
+			require.NoError(t, err)
+			assert.Empty(t, done.Aborted)
+			_, err = c.Stat(ctx, "j")
+			assert.ErrorIs(t, err, master.ErrUnknownJob, "cleaned: gone")
+			_, err = c.Clean(ctx, "j", admin.CleanOptions{})
+			assert.ErrorIs(t, err, master.ErrUnknownJob)
+		}},
+		{"cancel then resume", true, func(t *testing.T, ctx context.Context, c admin.Client) {
+			state, err := c.Cancel(ctx, "j")
+			require.NoError(t, err)
+			assert.Equal(t, "canceled", state)
+			state, err = c.Resume(ctx, "j")
+			require.NoError(t, err)
+			assert.Equal(t, "running", state, "a canceled job resumes with a new pass")
+			state, err = c.Pause(ctx, "j")
+			require.NoError(t, err)
+			assert.Equal(t, "paused", state)
+		}},
+		{"throttle", true, func(t *testing.T, ctx context.Context, c admin.Client) {
+			_, err := c.Throttle(ctx, "j", 1<<20, 5)
+			require.NoError(t, err)
+			ss, err := c.Stat(ctx, "j")
+			require.NoError(t, err)
+			assert.Equal(t, int64(1<<20), ss[0].BytesPerSecondLimit)
+			_, err = c.Throttle(ctx, "j", -1, 0)
+			assert.ErrorContains(t, err, "-1", "a bad rate is named")
+		}},
+		{"submit", true, func(t *testing.T, ctx context.Context, c admin.Client) {
+			job, notes, err := c.Submit(ctx, jobConfig(t, "k", 2), "k.cfg")
+			require.NoError(t, err)
+			assert.Equal(t, "k", job)
+			assert.NotEmpty(t, notes)
+			ss, err := c.Stat(ctx, "")
+			require.NoError(t, err)
+			require.Len(t, ss, 2)
+			assert.Equal(t, []string{"j", "k"}, []string{ss[0].Job, ss[1].Job})
+		}},
+		{"workers", true, func(t *testing.T, ctx context.Context, c admin.Client) {
+			ws, err := c.Workers(ctx)
+			require.NoError(t, err)
+			assert.Empty(t, ws, "no worker registered with this master")
+		}},
+	}
+	for _, impl := range impls {
+		t.Run(impl.name, func(t *testing.T) {
+			for _, op := range ops {
+				t.Run(op.name, func(t *testing.T) {
+					c := impl.open(t, fixture(t))
+					if op.masterOnly && !impl.master {
+						assertNeedsMaster(t, c)
+						return
+					}
+					op.do(t, t.Context(), c)
+				})
+			}
+		})
+	}
+}
+
+// assertNeedsMaster: every master-only operation of c is refused as such.
+func assertNeedsMaster(t *testing.T, c admin.Client) {
+	t.Helper()
+	ctx := t.Context()
+	_, _, err := c.Submit(ctx, "jobName=x\n", "x.cfg")
+	assert.ErrorIs(t, err, admin.ErrNeedsMaster)
+	for name, op := range map[string]func(context.Context, string) (string, error){
+		"pause": c.Pause, "resume": c.Resume, "cancel": c.Cancel,
+		"throttle": func(ctx context.Context, j string) (string, error) { return c.Throttle(ctx, j, 1, 1) },
+	} {
+		_, err := op(ctx, "j")
+		assert.ErrorIs(t, err, admin.ErrNeedsMaster, name)
+	}
+	_, err = c.Workers(ctx)
+	assert.ErrorIs(t, err, admin.ErrNeedsMaster)
+}
+
+// While `ferry run` holds the tracker, Local's stat reads the status the
+// run publishes, and the commands that need the tracker say why they
+// cannot have it.
+func TestLocalWhileRunHoldsTheTracker(t *testing.T) {
+	dir := fixture(t)
+	st, err := tracker.Open(dir, tracker.Options{})
+	require.NoError(t, err)
+	defer st.Close()
+	pub := standalone.Status{Job: "j", Type: "import", Pass: 2, State: "copying",
+		Counters: tracker.Counters{Scanned: 3, Verified: 1}, Totals: tracker.Counters{Scanned: 9, Verified: 6}, Updated: time.Now()}
+	b, err := json.Marshal(pub)
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(filepath.Dir(standalone.StatusPath(dir, "j")), 0o700))
+	require.NoError(t, os.WriteFile(standalone.StatusPath(dir, "j"), b, 0o600))
+
+	c := &admin.Local{DataDir: dir, LockWait: 50 * time.Millisecond}
+	ss, err := c.Stat(t.Context(), "")
+	require.NoError(t, err)
+	require.Len(t, ss, 1)
+	assert.True(t, ss[0].Live)
+	assert.Equal(t, "running", ss[0].State)
+	assert.Equal(t, uint64(2), ss[0].Pass)
+	assert.Equal(t, int64(6), ss[0].Totals.Verified)
+	assert.True(t, ss[0].ScanFinished, "copying: the scan is done")
+
+	_, err = c.Stat(t.Context(), "other")
+	assert.ErrorContains(t, err, `job "other"`)
+	_, err = c.Failed(t.Context(), "j", 0)
+	assert.ErrorIs(t, err, tracker.ErrInUse)
+	assert.ErrorContains(t, err, "`ferry stat` works meanwhile")
+	_, err = c.Retry(t.Context(), "j")
+	assert.ErrorIs(t, err, tracker.ErrInUse)
+}
+
+// Local.Clean aborts uploads only with the job's own config; without one
+// it refuses, naming the uploads, or with Force forgets them, and it
+// removes the status a run published.
+func TestLocalCleanUploads(t *testing.T) {
+	dir := fixture(t)
+	require.NoError(t, os.Remove(filepath.Join(dir, "jobs", "j.cfg")), "a `ferry run` job keeps no config")
+	st, err := tracker.Open(dir, tracker.Options{})
+	require.NoError(t, err)
+	require.NoError(t, st.PutUpload(task.UploadState{Job: "j", Key: "big", Dest: "dst/big", UploadID: "u-1"}))
+	require.NoError(t, st.Close())
+	require.NoError(t, os.MkdirAll(filepath.Dir(standalone.StatusPath(dir, "j")), 0o700))
+	require.NoError(t, os.WriteFile(standalone.StatusPath(dir, "j"), []byte("{}"), 0o600))
+	c := admin.NewLocal(dir)
+
+	_, err = c.Clean(t.Context(), "j", admin.CleanOptions{})
+	assert.ErrorIs(t, err, master.ErrUploadsLeft)
+	other := filepath.Join(t.TempDir(), "k.cfg")
+	require.NoError(t, os.WriteFile(other, []byte(jobConfig(t, "k", 1)), 0o600))
+	_, err = c.Clean(t.Context(), "j", admin.CleanOptions{ConfigFile: other})
+	assert.ErrorContains(t, err, other+` is the config of job "k", not "j"`)
+
+	done, err := c.Clean(t.Context(), "j", admin.CleanOptions{Force: true})
+	require.NoError(t, err)
+	require.Len(t, done.Forgotten, 1)
+	assert.Equal(t, "dst/big", done.Forgotten[0].Dest)
+	assert.NoFileExists(t, standalone.StatusPath(dir, "j"))
+	_, err = c.Stat(t.Context(), "j")
+	assert.ErrorIs(t, err, master.ErrUnknownJob)
+}

@@ -1,0 +1,53 @@
+// Package testmaster starts a real master for tests: a master.Manager on
+// a tracker in a data dir, served by master/server on a listener on
+// 127.0.0.1, stopped when the test ends. Tests of gRPC clients (the admin
+// client, the worker command) use it instead of a fake service.
+package testmaster
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ferry-migrate/ferry/internal/rpcauth"
+	"github.com/ferry-migrate/ferry/master"
+	"github.com/ferry-migrate/ferry/master/server"
+	"github.com/ferry-migrate/ferry/tracker"
+)
+
+// Master is a running master.
+type Master struct {
+	Addr    string // host:port it listens on
+	Manager *master.Manager
+	DataDir string
+}
+
+// Start runs a master on dataDir (t.TempDir() when empty), with auth's
+// certificate and token, until the test ends.
+func Start(t testing.TB, dataDir string, auth rpcauth.Config) *Master {
+	t.Helper()
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	st, err := tracker.Open(dataDir, tracker.Options{})
+	require.NoError(t, err)
+	m, err := master.NewManager(master.ManagerConfig{Store: st, DataDir: dataDir, Heartbeat: time.Second})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(t, m.Start(ctx))
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	served := make(chan error, 1)
+	go func() { served <- server.New(m, nil).Serve(ctx, lis, auth) }()
+	t.Cleanup(func() {
+		cancel()
+		assert.NoError(t, <-served)
+		m.Close()
+		assert.NoError(t, st.Close())
+	})
+	return &Master{Addr: lis.Addr().String(), Manager: m, DataDir: dataDir}
+}

@@ -1,0 +1,135 @@
+// Package adminwire converts the admin service's messages to and from the
+// master's plain values (master.JobStat, master.WorkerInfo, tracker
+// entries), for both ends: master/server answers with them, admin/remote
+// reads them back. It is apart from package wire because it needs package
+// master, which the worker's edge (a wire user) must never pull in.
+package adminwire
+
+import (
+	"github.com/ferry-migrate/ferry/internal/wire"
+	"github.com/ferry-migrate/ferry/master"
+	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
+	"github.com/ferry-migrate/ferry/task"
+	"github.com/ferry-migrate/ferry/tracker"
+)
+
+// JobStat converts a job's stat.
+func JobStat(s master.JobStat) *pb.JobStat {
+	out := &pb.JobStat{Job: s.Job, Type: s.Type, State: s.State, Pass: s.Pass, PendingTasks: s.PendingTasks,
+		DispatchedTasks: s.DispatchedTasks, RunningTasks: s.RunningTasks, SucceedTasks: s.SucceedTasks,
+		FailedTasks: s.FailedTasks, ScanFinished: s.ScanFinished, Counters: Counters(s.Counters), Totals: Counters(s.Totals),
+		Checkpoint: wire.Timestamp(s.Checkpoint), BytesPerSecondLimit: s.BytesPerSecondLimit,
+		ObjectsPerSecondLimit: s.ObjectsPerSecondLimit, BackoffFactor: s.BackoffFactor, Source: s.Source, Dest: s.Dest,
+		Listed: s.Listed, Excluded: s.Excluded, AuditExtra: s.AuditExtra, NextPass: wire.Timestamp(s.NextPass),
+		Problem: s.Problem, StaleRefused: s.StaleRefused}
+	for _, r := range s.Running {
+		out.Running = append(out.Running, &pb.RunningTask{Shard: r.Shard, Worker: r.Worker, Attempt: int32(r.Attempt),
+			Objects: r.Objects, ObjectsDone: r.ObjectsDone, Bytes: r.Bytes, BytesDone: r.BytesDone,
+			LeaseExpires: wire.Timestamp(r.LeaseExpires)})
+	}
+	return out
+}
+
+// ToJobStat converts back.
+func ToJobStat(s *pb.JobStat) master.JobStat {
+	out := master.JobStat{Job: s.GetJob(), Type: s.GetType(), State: s.GetState(), Pass: s.GetPass(),
+		PendingTasks: s.GetPendingTasks(), DispatchedTasks: s.GetDispatchedTasks(), RunningTasks: s.GetRunningTasks(),
+		SucceedTasks: s.GetSucceedTasks(), FailedTasks: s.GetFailedTasks(), ScanFinished: s.GetScanFinished(),
+		Counters: ToCounters(s.GetCounters()), Totals: ToCounters(s.GetTotals()), Checkpoint: wire.Time(s.GetCheckpoint()),
+		BytesPerSecondLimit: s.GetBytesPerSecondLimit(), ObjectsPerSecondLimit: s.GetObjectsPerSecondLimit(),
+		BackoffFactor: s.GetBackoffFactor(), Source: s.GetSource(), Dest: s.GetDest(), Listed: s.GetListed(),
+		Excluded: s.GetExcluded(), AuditExtra: s.GetAuditExtra(), NextPass: wire.Time(s.GetNextPass()),
+		Problem: s.GetProblem(), StaleRefused: s.GetStaleRefused()}
+	for _, r := range s.GetRunning() {
+		out.Running = append(out.Running, master.Running{Shard: r.GetShard(), Worker: r.GetWorker(), Attempt: int(r.GetAttempt()),
+			Objects: r.GetObjects(), ObjectsDone: r.GetObjectsDone(), Bytes: r.GetBytes(), BytesDone: r.GetBytesDone(),
+			LeaseExpires: wire.Time(r.GetLeaseExpires())})
+	}
+	return out
+}
+
+// Counters converts a pass's (or a job's total) counters.
+func Counters(c tracker.Counters) *pb.Counters {
+	out := &pb.Counters{Scanned: c.Scanned, ScannedBytes: c.ScannedBytes, Verified: c.Verified,
+		VerifiedBytes: c.VerifiedBytes, Skipped: c.Skipped, SkippedBytes: c.SkippedBytes, Failed: c.Failed,
+		FailedBytes: c.FailedBytes, BytesRead: c.BytesRead, BytesSent: c.BytesSent, Shards: c.Shards,
+		ShardsDone: c.ShardsDone, ShardsFailed: c.ShardsFailed}
+	if len(c.Methods) > 0 {
+		out.Methods = make(map[string]int64, len(c.Methods))
+		for m, n := range c.Methods {
+			out.Methods[string(m)] = n
+		}
+	}
+	return out
+}
+
+// ToCounters converts back.
+func ToCounters(c *pb.Counters) tracker.Counters {
+	out := tracker.Counters{Scanned: c.GetScanned(), ScannedBytes: c.GetScannedBytes(), Verified: c.GetVerified(),
+		VerifiedBytes: c.GetVerifiedBytes(), Skipped: c.GetSkipped(), SkippedBytes: c.GetSkippedBytes(), Failed: c.GetFailed(),
+		FailedBytes: c.GetFailedBytes(), BytesRead: c.GetBytesRead(), BytesSent: c.GetBytesSent(), Shards: c.GetShards(),
+		ShardsDone: c.GetShardsDone(), ShardsFailed: c.GetShardsFailed()}
+	if m := c.GetMethods(); len(m) > 0 {
+		out.Methods = make(map[task.Method]int64, len(m))
+		for k, v := range m {
+			out.Methods[task.Method(k)] = v
+		}
+	}
+	return out
+}
+
+// Worker converts a worker's state.
+func Worker(w master.WorkerInfo) *pb.WorkerInfo {
+	return &pb.WorkerInfo{Worker: w.Worker, Hostname: w.Hostname, Address: w.Address, Version: w.Version,
+		Concurrency: int32(w.Concurrency), Leases: int32(w.Leases), ObjectsPerSecond: w.ObjectsPerSecond,
+		BytesPerSecond: w.BytesPerSecond, Slowdowns: w.Slowdowns, LastHeartbeat: wire.Timestamp(w.LastSeen), Alive: w.Alive}
+}
+
+// ToWorker converts back; Registered does not cross the wire.
+func ToWorker(w *pb.WorkerInfo) master.WorkerInfo {
+	return master.WorkerInfo{Worker: w.GetWorker(), Hostname: w.GetHostname(), Address: w.GetAddress(), Version: w.GetVersion(),
+		Concurrency: int(w.GetConcurrency()), Leases: int(w.GetLeases()), ObjectsPerSecond: w.GetObjectsPerSecond(),
+		BytesPerSecond: w.GetBytesPerSecond(), Slowdowns: w.GetSlowdowns(), LastSeen: wire.Time(w.GetLastHeartbeat()), Alive: w.GetAlive()}
+}
+
+// Failed converts a failed manifest entry: what `ferry failed` shows of it.
+func Failed(e tracker.Entry) *pb.FailedObject {
+	return &pb.FailedObject{Key: e.Key, Dest: e.Dest, Size: e.Size, Class: e.Class, Error: e.Reason,
+		Attempts: int32(e.Attempts), Pass: e.Pass}
+}
+
+// ToFailed converts back, to an entry holding just those fields.
+func ToFailed(o *pb.FailedObject) tracker.Entry {
+	return tracker.Entry{Result: task.Result{Key: o.GetKey(), Dest: o.GetDest(), Status: task.StatusFailed, Size: o.GetSize(),
+		Class: o.GetClass(), Reason: o.GetError(), Attempts: int(o.GetAttempts())}, Pass: o.GetPass()}
+}
+
+// Cleaned converts what Clean did with a job's unfinished uploads.
+func Cleaned(job string, c master.Cleaned) *pb.CleanResponse {
+	return &pb.CleanResponse{Job: job, State: "cleaned", Aborted: uploadRefs(c.Aborted), Forgotten: uploadRefs(c.Forgotten)}
+}
+
+// ToCleaned converts back, to upload states holding the job, destination
+// key and upload id.
+func ToCleaned(r *pb.CleanResponse) master.Cleaned {
+	return master.Cleaned{Aborted: toUploads(r.GetJob(), r.GetAborted()), Forgotten: toUploads(r.GetJob(), r.GetForgotten())}
+}
+
+func uploadRefs(us []task.UploadState) []*pb.UploadRef {
+	out := make([]*pb.UploadRef, len(us))
+	for i, u := range us {
+		out[i] = &pb.UploadRef{Dest: u.Dest, UploadId: u.UploadID}
+	}
+	return out
+}
+
+func toUploads(job string, rs []*pb.UploadRef) []task.UploadState {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]task.UploadState, len(rs))
+	for i, r := range rs {
+		out[i] = task.UploadState{Job: job, Dest: r.GetDest(), UploadID: r.GetUploadId()}
+	}
+	return out
+}
