@@ -1,10 +1,8 @@
-package server
+package server_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,9 +15,9 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/ferry-migrate/ferry/internal/rpcauth"
+	"github.com/ferry-migrate/ferry/internal/testkit/testmaster"
 	"github.com/ferry-migrate/ferry/internal/testkit/testserver"
 	"github.com/ferry-migrate/ferry/internal/wire"
-	"github.com/ferry-migrate/ferry/master"
 	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
 	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/storage/local"
@@ -37,27 +35,9 @@ type cluster struct {
 
 func startMaster(t *testing.T) *cluster {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := tracker.Open(dir, tracker.Options{})
-	require.NoError(t, err)
-	m, err := master.NewManager(master.ManagerConfig{Store: st, DataDir: dir, Heartbeat: time.Second})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(t, m.Start(ctx))
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	c := &cluster{addr: lis.Addr().String(), cert: testserver.NewCert(t)}
-	served := make(chan error, 1)
-	go func() {
-		served <- New(m, nil).Serve(ctx, lis, rpcauth.Config{CertFile: c.cert.CertFile, KeyFile: c.cert.KeyFile, Token: token})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		assert.NoError(t, <-served)
-		m.Close()
-		st.Close()
-	})
-	return c
+	cert := testserver.NewCert(t)
+	m := testmaster.Start(t, "", rpcauth.Config{CertFile: cert.CertFile, KeyFile: cert.KeyFile, Token: token})
+	return &cluster{addr: m.Addr, cert: cert}
 }
 
 // dial returns a connection with the given token (and TLS unless insecure).
