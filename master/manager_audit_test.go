@@ -83,12 +83,17 @@ func TestManagerAuditIsLeasedAsShards(t *testing.T) {
 	dstDir := strings.TrimPrefix(lineOf(cfg, "destPrefix="), "destPrefix=")
 	dst, err := local.New(dstDir, local.Options{})
 	require.NoError(t, err)
-	for _, k := range []string{"f000", "f001", "f002", "f003", "f004", "zz-extra1", "zz-extra2"} {
+	for _, k := range []string{"f000", "f001", "f002", "f003", "f004", "zz-extra1", "zz-extra2", "zz-filtered.tmp"} {
 		_, err := dst.Put(ctx, k, bytes.NewReader([]byte{1}), storage.ObjectInfo{Size: 1})
 		require.NoError(t, err)
 	}
+	// The audit's filter applies to both sides.
+	src, err := local.New(strings.TrimPrefix(lineOf(cfg, "srcPrefix="), "srcPrefix="), local.Options{})
+	require.NoError(t, err)
+	_, err = src.Put(ctx, "skipme.tmp", bytes.NewReader([]byte{1}), storage.ObjectInfo{Size: 1})
+	require.NoError(t, err)
 
-	job = h.submit(cfg + "jobType=audit\n")
+	job = h.submit(cfg + "jobType=audit\nexclude=*.tmp\n")
 	s := h.stat(job)
 	assert.Equal(t, "audit", s.Type)
 	assert.Equal(t, uint64(2), s.Pass)
@@ -114,12 +119,12 @@ func TestManagerAuditIsLeasedAsShards(t *testing.T) {
 		require.NoError(t, err)
 	}
 	slices.Sort(keys)
-	assert.Equal(t, []string{"f000", "f001", "f002", "f003", "f004", "f005", "f006"}, keys, "every source object is audited, none skipped as unchanged")
+	assert.Equal(t, []string{"f000", "f001", "f002", "f003", "f004", "f005", "f006"}, keys, "every source object in scope is audited, none skipped as unchanged")
 	// The extras are counted after the pass's last result; the job is
 	// running until they are.
 	require.Eventually(t, func() bool { return h.stat(job).State != string(tracker.JobRunning) }, 10*time.Second, 5*time.Millisecond)
 	s = h.stat(job)
-	assert.Equal(t, int64(2), s.AuditExtra, "zz-extra1 and zz-extra2 exist only at the destination")
+	assert.Equal(t, int64(2), s.AuditExtra, "zz-extra1 and zz-extra2 exist only at the destination (zz-filtered.tmp is out of scope)")
 	assert.Equal(t, string(tracker.JobFailed), s.State, "two objects are missing at the destination")
 	assert.Equal(t, int64(5), s.Counters.Verified)
 	assert.Equal(t, int64(2), s.Counters.Failed)
