@@ -2,6 +2,8 @@ package worker
 
 import (
 	"crypto/md5"
+	"encoding/hex"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -148,5 +150,68 @@ func TestPartHasher(t *testing.T) {
 		got := p.sums()
 		assert.Len(t, got, tc.parts, "part size %d", tc.partSize)
 		assert.Equal(t, storage.MultipartETag(want), storage.MultipartETag(got), "part size %d", tc.partSize)
+	}
+}
+
+// TestAuditModes: what decides under each verify mode, with stored
+// digests stated by the backends' Stat.
+func TestAuditModes(t *testing.T) {
+	data := randomBytes(2000, 51)
+	sum := md5.Sum(data)
+	good, bad := hex.EncodeToString(sum[:]), strings.Repeat("ab", 16)
+	type stated struct {
+		etag string
+		crc  *uint64
+	}
+	wrongCRC := crc.Checksum(data) ^ 1
+	for _, tc := range []struct {
+		name     string
+		mode     task.VerifyMode
+		src, dst stated
+		status   task.Status
+		method   task.Method
+		reason   string
+		read     int64
+	}{
+		{name: "MD5 ETags match", mode: task.VerifyAuto, src: stated{etag: good}, dst: stated{etag: strings.ToUpper(good)},
+			status: task.StatusVerified, method: task.MethodMD5},
+		{name: "MD5 ETags differ", mode: task.VerifyAuto, src: stated{etag: good}, dst: stated{etag: bad},
+			status: task.StatusFailed, reason: "MD5 ETag differs: source " + good},
+		{name: "size mode trusts no ETag", mode: task.VerifySize, src: stated{etag: good}, dst: stated{etag: bad},
+			status: task.StatusVerified, method: task.MethodSize},
+		{name: "size mode still reads for a CRC64", mode: task.VerifySize, dst: stated{etag: bad, crc: &wrongCRC},
+			status: task.StatusFailed, reason: "CRC64 differs: source", read: 2000},
+		{name: "off reads nothing", mode: task.VerifyOff, dst: stated{etag: bad, crc: &wrongCRC},
+			status: task.StatusVerified, method: task.MethodSize},
+		{name: "no source digest, MD5 ETag at the destination: read", mode: task.VerifyAuto, dst: stated{etag: good},
+			status: task.StatusVerified, method: task.MethodMD5, read: 2000},
+		{name: "nothing to compare: sizes decide", mode: task.VerifyAuto,
+			status: task.StatusVerified, method: task.MethodSize},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src, dst := newLocal(t), newLocal(t)
+			putObj(t, src, "k", data)
+			putObj(t, dst, "k", data)
+			state := func(b storage.Backend, s stated) storage.Backend {
+				h := hook(b)
+				h.stat = func(i storage.ObjectInfo, err error) (storage.ObjectInfo, error) {
+					i.ETag = s.etag
+					if s.crc != nil {
+						i.CRC64, i.HasCRC64 = *s.crc, true
+					}
+					return i, err
+				}
+				return h
+			}
+			c := newCopier(t, Options{Src: state(src, tc.src), Dst: state(dst, tc.dst), Settings: task.CopySettings{Verify: tc.mode}})
+			res, err := c.Audit(t.Context(), "job", object(t, src, "k", "k"))
+			require.NoError(t, err)
+			assert.Equal(t, tc.status.String(), res.Status.String(), res.Reason)
+			assert.Equal(t, tc.method, res.Method)
+			assert.Equal(t, tc.read, res.BytesRead)
+			if tc.reason != "" {
+				assert.Contains(t, res.Reason, tc.reason)
+			}
+		})
 	}
 }
