@@ -27,7 +27,9 @@ const (
 // ETags. Only where none of them is comparable and the destination reports
 // a digest the source can be hashed into (a local source against a
 // multipart ETag, say) is the source read, once; Result.BytesRead counts
-// those bytes. Where nothing can be compared, the sizes decide.
+// those bytes. Where nothing can be compared, the sizes decide, unless
+// verify=reread: then the destination is read back too (and counted) and
+// the CRC64s of both sides compared.
 //
 // The Result is Verified with the method that decided, or Failed with
 // Class "audit" and what differs; an error that prevents the comparison
@@ -96,13 +98,26 @@ func (c *Copier) audit(ctx context.Context, obj task.Object, read *atomic.Int64)
 	if method == task.MethodCRC64 && fromManifest {
 		method = task.MethodManifestCRC64
 	}
-	if method == task.MethodSize {
-		if plan, ps, ok := c.readPlan(mode, dst); ok {
-			return c.auditRead(ctx, obj, src, dst, plan, ps, read)
-		}
-	}
 	out := auditOutcome{Result: task.Result{Status: task.StatusVerified, Method: method, DestETag: dst.ETag,
 		CRC64: stored.CRC64, HasCRC64: stored.HasCRC64}, src: src}
+	if method != task.MethodSize {
+		return out, nil
+	}
+	reread := mode == task.VerifyReread
+	if plan, ps, ok := c.readPlan(mode, dst); ok || reread && !stored.HasCRC64 {
+		if out, err = c.auditRead(ctx, obj, src, dst, plan, ps, read); err != nil || out.Method != task.MethodSize {
+			return out, err
+		}
+	}
+	if !reread {
+		return out, nil
+	}
+	// verify=reread: nothing stored decided, so the destination is read
+	// back and its CRC64 compared with the source's.
+	out.Method, err = c.rereadCounted(ctx, obj.Dest, Sums{Size: src.Size, CRC64: out.CRC64}, read)
+	if err != nil {
+		return mismatch(src, dst, "source", err)
+	}
 	return out, nil
 }
 
@@ -155,7 +170,8 @@ func mismatch(src, dst storage.ObjectInfo, who string, err error) (auditOutcome,
 	if !errors.As(err, &me) {
 		return auditOutcome{}, fmt.Errorf("audit: %w", err)
 	}
-	what := map[string]string{"crc64": "CRC64", "md5": "MD5 ETag", "multipart-etag": "multipart ETag", "checksum": "checksum"}[me.Check]
+	what := map[string]string{"crc64": "CRC64", "md5": "MD5 ETag", "multipart-etag": "multipart ETag", "checksum": "checksum",
+		"reread": "content read back"}[me.Check]
 	if what == "" {
 		what = me.Check
 	}

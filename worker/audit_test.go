@@ -168,6 +168,7 @@ func TestAuditModes(t *testing.T) {
 		name     string
 		mode     task.VerifyMode
 		src, dst stated
+		other    bool // the destination holds other bytes of the same size
 		status   task.Status
 		method   task.Method
 		reason   string
@@ -187,11 +188,21 @@ func TestAuditModes(t *testing.T) {
 			status: task.StatusVerified, method: task.MethodMD5, read: 2000},
 		{name: "nothing to compare: sizes decide", mode: task.VerifyAuto,
 			status: task.StatusVerified, method: task.MethodSize},
+		{name: "reread: nothing stored decides, both sides are read", mode: task.VerifyReread,
+			status: task.StatusVerified, method: task.MethodReread, read: 4000},
+		{name: "reread: other bytes read back", mode: task.VerifyReread, other: true,
+			status: task.StatusFailed, reason: "content read back differs: source 2000 bytes, crc64 " + crc.FormatOSS(crc.Checksum(data)), read: 4000},
+		{name: "reread: a stored digest decides, nothing is read", mode: task.VerifyReread, src: stated{etag: good}, dst: stated{etag: good},
+			status: task.StatusVerified, method: task.MethodMD5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src, dst := newLocal(t), newLocal(t)
 			putObj(t, src, "k", data)
-			putObj(t, dst, "k", data)
+			if tc.other {
+				putObj(t, dst, "k", randomBytes(len(data), 52))
+			} else {
+				putObj(t, dst, "k", data)
+			}
 			state := func(b storage.Backend, s stated) storage.Backend {
 				h := hook(b)
 				h.stat = func(i storage.ObjectInfo, err error) (storage.ObjectInfo, error) {
