@@ -334,3 +334,44 @@ func TestClusterThrottle(t *testing.T) {
 		t.Errorf("verified %d of %d", s.Counters.Verified, len(objs))
 	}
 }
+
+// TestClusterAudit: an audit job submitted to a master is done by its
+// workers, over gRPC (grants marked audit): it finds the object that
+// differs and the one missing, with stored checksums alone (S3 to S3, both
+// keep a CRC64NVME), so no byte is read, and it writes nothing.
+func TestClusterAudit(t *testing.T) {
+	env := newS3Env(t)
+	src, dst := env.s3Side(t, "caudit-src"), env.s3Side(t, "caudit-dst")
+	a, b := newObject("a", randomBytes(1000, 1)), newObject("b", randomBytes(2000, 2))
+	differ, missing := newObject("differ", randomBytes(3000, 3)), newObject("missing", randomBytes(10, 4))
+	putObjects(t, src.direct(), src.bucket, []object{a, b, differ, missing})
+	dstObjs := []object{a, b, newObject(differ.Key, randomBytes(3000, 5))}
+	putObjects(t, dst.direct(), dst.bucket, dstObjs)
+	cfg := writeJob(t, t.TempDir(), "caudit.cfg", append(append([]string{"jobName=caudit", "jobType=audit", "taskObjectCountLimit=2"},
+		src.lines("src")...), dst.lines("dest")...)...)
+
+	c := newCluster(t)
+	c.startWorker()
+	wantExit(t, c.admin("submit", cfg), 0)
+	s := c.waitDone("caudit", time.Minute, nil)
+	if s.JobState != "failed" || s.Counters.Verified != 2 || s.Counters.Failed != 2 {
+		t.Errorf("audit ended %q with %d verified, %d failed; want failed, 2, 2", s.JobState, s.Counters.Verified, s.Counters.Failed)
+	}
+	if s.Counters.Shards != 2 || s.Counters.ShardsDone != 2 {
+		t.Errorf("audit: %d shards, %d done; want 2 and 2 (4 objects, 2 a shard)", s.Counters.Shards, s.Counters.ShardsDone)
+	}
+	if s.Counters.BytesRead != 0 || s.Counters.BytesSent != 0 {
+		t.Errorf("audit read %d and sent %d bytes; want 0: the stored checksums decide", s.Counters.BytesRead, s.Counters.BytesSent)
+	}
+	f := c.admin("failed", "caudit")
+	for _, want := range []string{"missing at destination", "checksum differs"} {
+		if !strings.Contains(f.stdout, want) {
+			t.Errorf("ferry failed does not say %q:\n%s", want, f.stdout)
+		}
+	}
+	wantSame(t, dst, dstObjs, false)
+	for _, p := range c.workers {
+		p.Kill()
+	}
+	c.master.Kill()
+}

@@ -34,6 +34,9 @@ type CoordinatorConfig struct {
 	Log          *slog.Logger
 	// Tokens, when set, issues lease tokens (see Broker.SetTokens).
 	Tokens func() uint64
+	// Audit: the pass compares and copies nothing; grants say so, and carry
+	// the manifest's CRC64 of each object's source version.
+	Audit bool
 }
 
 // Coordinator runs one pass of one job: it owns the broker, answers
@@ -200,8 +203,12 @@ func (c *Coordinator) grant(l Lease) (task.Grant, bool, error) {
 	todo := rec.Objects[:0:0]
 	var bytes int64
 	for _, o := range rec.Objects {
-		if e, ok := known[o.Key]; ok && e.Pass == c.cfg.Pass && done(e.Status) {
+		e, ok := known[o.Key]
+		if ok && e.Pass == c.cfg.Pass && done(e.Status) {
 			continue
+		}
+		if c.cfg.Audit && ok && e.Pass < c.cfg.Pass && e.HasCRC64 && unchanged(e, o) {
+			o.ManifestCRC64, o.HasManifestCRC64 = e.CRC64, true
 		}
 		todo = append(todo, o)
 		bytes += o.Size
@@ -212,7 +219,8 @@ func (c *Coordinator) grant(l Lease) (task.Grant, bool, error) {
 	shard := rec.Shard
 	shard.Objects = todo
 	c.progress[l.Token] = &shardProgress{shard: l.Shard, total: uint64(len(todo)), bytes: bytes, worker: l.Worker, attempt: l.Attempt}
-	return task.Grant{Shard: shard, Token: l.Token, Worker: l.Worker, Deadline: l.Deadline, Attempt: l.Attempt}, false, nil
+	return task.Grant{Shard: shard, Token: l.Token, Worker: l.Worker, Deadline: l.Deadline, Attempt: l.Attempt,
+		Audit: c.cfg.Audit}, false, nil
 }
 
 // Renew extends leases and tells the worker which it lost.

@@ -3,88 +3,109 @@ package master
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ferry-migrate/ferry/conf"
 	"github.com/ferry-migrate/ferry/storage"
-	"github.com/ferry-migrate/ferry/task"
 )
 
-// runAudit runs an audit pass (jobType=audit) in the master itself: it
-// compares source and destination without copying, so no worker is
-// needed. Re-running it after a restart is harmless (results are keyed by
-// object). A failure is retried a minute later, from the start.
-func (m *Manager) runAudit(ctx context.Context, jr *jobRun, cfg *conf.Job, src, dst storage.Backend, pass uint64) {
+// auditLogExtras is how many destination-only objects an audit names in
+// the log: the first ones show the problem, the count says the rest.
+const auditLogExtras = 100
+
+// watchAudit waits for an audit pass (jobType=audit) to finish, then
+// counts the objects found only at the destination, then ends the pass.
+//
+// The comparing is done by workers, shard by shard (Grant.Audit), so the
+// master reads no object bytes (DESIGN §3). Objects only at the
+// destination cannot be found from the source's shards; the master lists
+// the destination (a listing, never a read) once every source object in
+// scope has its result for this pass in the manifest, and looks each
+// destination key's source key up there: no entry of this pass means no
+// such source object. That costs one destination listing and batched
+// manifest reads, not a second listing of the source.
+func (m *Manager) watchAudit(ctx context.Context, jr *jobRun, cfg *conf.Job, dst storage.Backend, filter *Filter, coord *Coordinator, pass uint64) {
 	defer m.wg.Done()
-	extra, err := m.audit(ctx, cfg, src, dst, pass)
-	m.mu.Lock()
-	if jr.pass == pass {
-		jr.auditExtra = extra
-	}
-	m.mu.Unlock()
-	if ctx.Err() != nil {
+	select {
+	case <-ctx.Done():
 		return
+	case <-coord.Done():
 	}
-	if err != nil {
-		m.log.Error("audit failed; retrying in a minute", "job", cfg.Name, "pass", pass, "err", err)
-		m.passEvent(cfg.Name, pass, fmt.Errorf("audit: %w", err))
-		m.mu.Lock()
-		if jr.pass == pass {
-			jr.problem, jr.auditing = fmt.Sprintf("audit: %v (retrying)", err), false
-			m.sched.RetryAt(jr.name, m.now().Add(time.Minute))
+	wait := time.Second
+	for {
+		extra, err := m.countExtras(ctx, cfg, dst, filter, pass)
+		if ctx.Err() != nil {
+			return
 		}
-		m.mu.Unlock()
-		return
+		if err == nil {
+			m.mu.Lock()
+			if jr.pass == pass {
+				jr.auditExtra = extra
+			}
+			m.mu.Unlock()
+			m.setProblem(jr, "")
+			if extra > 0 {
+				m.log.Warn("audit: objects only at the destination", "job", cfg.Name, "pass", pass, "count", extra)
+			}
+			m.passDone(jr, pass)
+			return
+		}
+		m.log.Error("audit: listing the destination failed; retrying", "job", cfg.Name, "pass", pass, "err", err, "retry_in", wait)
+		m.passEvent(cfg.Name, pass, fmt.Errorf("audit: %w", err))
+		m.setProblem(jr, fmt.Sprintf("audit: counting objects only at the destination: %v (retrying)", err))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Minute)
 	}
-	m.passDone(jr, pass)
 }
 
-// audit runs the comparison and returns how many objects exist only at
-// the destination.
-func (m *Manager) audit(ctx context.Context, cfg *conf.Job, src, dst storage.Backend, pass uint64) (int64, error) {
-	filter, err := NewFilter(cfg.ImportSince, cfg.Include, cfg.Exclude)
-	if err != nil {
-		return 0, err
-	}
-	var batch []task.Result
-	flush := func() error {
+// countExtras lists the destination (filter applied as to the source) and
+// counts the keys whose source key has no manifest entry of pass.
+func (m *Manager) countExtras(ctx context.Context, cfg *conf.Job, dst storage.Backend, filter *Filter, pass uint64) (int64, error) {
+	var (
+		extra int64
+		batch []string // source keys
+		dests []string // their destination keys, for the log
+	)
+	check := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		err := m.st.Report(cfg.Name, pass, batch)
-		batch = batch[:0]
-		return err
-	}
-	var extra int64
-	_, err = Audit(ctx, AuditConfig{Job: cfg.Name, Src: src, Dst: dst, SrcPrefix: cfg.Src.Prefix, DestPrefix: cfg.Dest.Prefix,
-		Filter: filter, Deep: true, PartSize: cfg.PartSize,
-	}, func(r task.Result) error {
-		batch = append(batch, r)
-		if len(batch) >= 1000 {
-			return flush()
+		known, err := m.st.Lookup(cfg.Name, batch)
+		if err != nil {
+			return err
 		}
+		for i, k := range batch {
+			if e, ok := known[k]; ok && e.Pass == pass {
+				continue
+			}
+			if extra++; extra <= auditLogExtras {
+				m.log.Warn("audit: object only at the destination", "job", cfg.Name, "key", dests[i])
+			}
+		}
+		batch, dests = batch[:0], dests[:0]
 		return nil
-	}, func(key string) error {
-		extra++
-		if extra <= 100 { // the first ones name the problem; the count says the rest
-			m.log.Warn("audit: object only at the destination", "job", cfg.Name, "key", key)
+	}
+	err := dst.List(ctx, cfg.Dest.Prefix, "", func(o storage.ObjectInfo) error {
+		rel := strings.TrimPrefix(o.Key, cfg.Dest.Prefix)
+		if filter != nil && !filter.Match(rel, o.ModTime) {
+			return nil
+		}
+		batch, dests = append(batch, cfg.Src.Prefix+rel), append(dests, o.Key)
+		if len(batch) >= 1000 {
+			return check()
 		}
 		return nil
 	})
 	if err == nil {
-		err = flush()
-	}
-	if err == nil {
-		err = m.st.FinishScan(cfg.Name, pass)
-	}
-	if err == nil {
-		_, err = m.st.FinishPass(cfg.Name, pass, m.now())
+		err = check()
 	}
 	if err != nil {
 		return extra, fmt.Errorf("job %q pass %d: %w", cfg.Name, pass, err)
-	}
-	if extra > 0 {
-		m.log.Warn("audit: objects only at the destination", "job", cfg.Name, "count", extra)
 	}
 	return extra, nil
 }

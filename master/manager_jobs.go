@@ -25,7 +25,7 @@ type jobRun struct {
 	coord    *Coordinator // nil when no copy pass runs here
 	scanner  *Scanner
 	stop     context.CancelFunc // ends the current pass's goroutines
-	auditing bool               // an audit pass runs in the master
+	auditing bool               // an audit pass runs, until its extras are counted
 	paused   bool
 	override *Limits // SetThrottle's, else the config's limits apply
 	problem  string  // why the job is not progressing, for stat; "" when fine
@@ -134,44 +134,39 @@ func (m *Manager) beginPass(cfg *conf.Job) (tracker.Pass, bool, error) {
 }
 
 // launch installs pass p as the job's runtime (stopping any previous one)
-// and starts its goroutines: scanner and watcher, or the audit.
+// and starts its goroutines: scanner and watcher. An audit pass is
+// sharded and leased like a copy pass; its grants tell workers to compare.
 func (m *Manager) launch(jr *jobRun, cfg *conf.Job, src, dst storage.Backend, rec *skipRecorder, p tracker.Pass) error {
 	log := m.log.With("job", cfg.Name, "pass", p.N)
 	rec.pass.Store(p.N)
-	var (
-		coord *Coordinator
-		sc    *Scanner
-	)
-	if cfg.Type != conf.JobAudit {
-		var err error
-		coord, err = NewCoordinator(CoordinatorConfig{Job: cfg.Name, Pass: p.N, LeaseTTL: m.cfg.LeaseTTL,
-			ShardRetries: cfg.ShardRetries, Now: m.cfg.Now, Log: log, Tokens: m.nextToken}, m.st)
-		if err != nil {
-			return fmt.Errorf("job %q pass %d: %w", cfg.Name, p.N, err)
-		}
-		filter, err := NewFilter(cfg.ImportSince, cfg.Include, cfg.Exclude)
-		if err != nil {
-			return fmt.Errorf("job %q: %w: %w", cfg.Name, ErrInvalid, err)
-		}
-		sc = NewScanner(ScanConfig{Job: cfg.Name, Pass: p.N, Src: src, SrcPrefix: cfg.Src.Prefix, DestPrefix: cfg.Dest.Prefix,
-			Filter: filter, ShardObjects: cfg.ShardObjects, ShardBytes: cfg.ShardBytes, Threads: cfg.ScanThreads,
-		}, m.st, coord.AddShards, log)
+	audit := cfg.Type == conf.JobAudit
+	coord, err := NewCoordinator(CoordinatorConfig{Job: cfg.Name, Pass: p.N, LeaseTTL: m.cfg.LeaseTTL,
+		ShardRetries: cfg.ShardRetries, Now: m.cfg.Now, Log: log, Tokens: m.nextToken, Audit: audit}, m.st)
+	if err != nil {
+		return fmt.Errorf("job %q pass %d: %w", cfg.Name, p.N, err)
 	}
+	filter, err := NewFilter(cfg.ImportSince, cfg.Include, cfg.Exclude)
+	if err != nil {
+		return fmt.Errorf("job %q: %w: %w", cfg.Name, ErrInvalid, err)
+	}
+	sc := NewScanner(ScanConfig{Job: cfg.Name, Pass: p.N, Src: src, SrcPrefix: cfg.Src.Prefix, DestPrefix: cfg.Dest.Prefix,
+		Filter: filter, ShardObjects: cfg.ShardObjects, ShardBytes: cfg.ShardBytes, Threads: cfg.ScanThreads, Audit: audit,
+	}, m.st, coord.AddShards, log)
 	ctx, stop := context.WithCancel(m.lifetime())
 	m.mu.Lock()
 	m.haltLocked(jr)
 	jr.cfg, jr.src, jr.dst, jr.pass = cfg, src, dst, p.N
-	jr.coord, jr.scanner, jr.stop, jr.auditing = coord, sc, stop, coord == nil
+	jr.coord, jr.scanner, jr.stop, jr.auditing = coord, sc, stop, audit
 	jr.problem = ""
 	m.mu.Unlock()
 	m.sched.Started(jr.name)
 	log.Info("pass launched", "scan_finished", p.ScanFinished, "type", cfg.Type)
 	m.wg.Add(1)
-	if coord == nil {
-		go m.runAudit(ctx, jr, cfg, src, dst, p.N)
-		return nil
+	if audit {
+		go m.watchAudit(ctx, jr, cfg, dst, filter, coord, p.N)
+	} else {
+		go m.watch(ctx, jr, coord, p.N)
 	}
-	go m.watch(ctx, jr, coord, p.N)
 	if !p.ScanFinished {
 		m.wg.Add(1)
 		go m.scanLoop(ctx, jr, sc, coord, p.N)

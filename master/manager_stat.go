@@ -112,6 +112,11 @@ func (m *Manager) stat(name string) (JobStat, error) {
 	if jr.paused && j.State == tracker.JobRunning {
 		s.State = "paused"
 	}
+	if jr.auditing && jr.pass == j.Pass {
+		// Every object has its result, but the objects only at the
+		// destination are still being counted: not done yet.
+		s.State = string(tracker.JobRunning)
+	}
 	var lim Limits
 	lim, s.BackoffFactor = m.reg.Effective(jr.limits())
 	s.BytesPerSecondLimit, s.ObjectsPerSecondLimit = lim.BytesPerSecond, lim.ObjectsPerSecond

@@ -225,16 +225,3 @@ func TestManagerIncrementalJobRunsAgain(t *testing.T) {
 	assert.Equal(t, int64(5), s.Counters.Skipped, "verified and unchanged: skipped, not copied again")
 	assert.Zero(t, s.Counters.Shards)
 }
-
-func TestManagerAuditRunsInTheMaster(t *testing.T) {
-	h := newHarness(t)
-	job, _, err := h.m.Submit(context.Background(), localJob(t, "aud", 4, "jobType=audit"), "")
-	require.NoError(t, err)
-	require.Eventually(t, func() bool { return h.stat(job).State != string(tracker.JobRunning) }, 10*time.Second, 5*time.Millisecond)
-	s := h.stat(job)
-	assert.Equal(t, string(tracker.JobFailed), s.State, "nothing at the destination: every object differs")
-	assert.Equal(t, int64(4), s.Counters.Failed)
-	assert.Equal(t, "audit", s.Type)
-	h.register("w")
-	assert.Empty(t, h.lease("w", 4), "no worker is needed for an audit")
-}

@@ -37,6 +37,9 @@ type ScanConfig struct {
 	// Threads > 1 lists top-level prefixes in parallel when the source can
 	// list one level (storage.LevelLister).
 	Threads int
+	// Audit: every object in scope is compared, so none is skipped for
+	// being verified and unchanged in the manifest.
+	Audit bool
 }
 
 // Stream names in scan checkpoints. One stream for a plain listing; with
@@ -246,13 +249,16 @@ func (b *shardBuilder) flush(ctx context.Context, done bool) error {
 	if len(b.objs) == 0 && !done {
 		return nil
 	}
-	keys := make([]string, len(b.objs))
-	for i, o := range b.objs {
-		keys[i] = o.Key
-	}
-	known, err := s.store.Lookup(s.cfg.Job, keys)
-	if err != nil {
-		return err
+	var known map[string]tracker.Entry
+	if !s.cfg.Audit {
+		keys := make([]string, len(b.objs))
+		for i, o := range b.objs {
+			keys[i] = o.Key
+		}
+		var err error
+		if known, err = s.store.Lookup(s.cfg.Job, keys); err != nil {
+			return err
+		}
 	}
 	var (
 		todo    []task.Object

@@ -72,17 +72,16 @@ func Run(ctx context.Context, cfgText, cfgName string, opt Options) (*Report, er
 	}
 	r := &run{job: job, opt: opt, m: m, started: time.Now()}
 	agentDone := make(chan error, 1)
-	stopAgent := func() {}
-	if job.Type != conf.JobAudit {
-		actx, cancel := context.WithCancel(ctx)
-		agent, err := r.agent(actx)
-		if err != nil {
-			cancel()
-			return nil, err
-		}
-		go func() { agentDone <- agent.Run(actx) }()
-		stopAgent = sync.OnceFunc(func() { cancel(); <-agentDone })
+	// The agent copies, or for an audit job compares: either way the
+	// object bytes are read by the worker side, never by the master's.
+	actx, cancel := context.WithCancel(ctx)
+	agent, err := r.agent(actx)
+	if err != nil {
+		cancel()
+		return nil, err
 	}
+	go func() { agentDone <- agent.Run(actx) }()
+	stopAgent := sync.OnceFunc(func() { cancel(); <-agentDone })
 	defer func() { stopAgent() }()
 	stopProgress := r.progressLoop()
 	defer func() { stopProgress() }()

@@ -21,6 +21,13 @@ type Object struct {
 	ETag     string
 	CRC64    uint64 // source's whole-object CRC64 when HasCRC64
 	HasCRC64 bool
+	// ManifestCRC64 is set in audit grants only: the CRC64 the manifest
+	// keeps of this source version (same size, mtime and ETag), as ferry
+	// read it when it copied or last audited the object. It lets a
+	// destination that reports a CRC64 be checked without reading the
+	// source again.
+	ManifestCRC64    uint64
+	HasManifestCRC64 bool
 }
 
 // Shard is a batch of objects copied as one unit of work. Objects are in
@@ -50,6 +57,10 @@ type Grant struct {
 	Worker   string
 	Deadline time.Time
 	Attempt  int // 1 for the first lease of this shard
+	// Audit: compare each object with its destination copy and copy
+	// nothing (jobType=audit). The results are Verified with the method
+	// that decided, or Failed with Class "audit" and what differs.
+	Audit bool
 }
 
 // Status is the outcome for one object.
@@ -87,6 +98,7 @@ const (
 	MethodMultipartETag Method = "multipart-etag"  // ETag = MD5 of part MD5s + "-N"
 	MethodSize          Method = "size"            // only the size could be checked
 	MethodManifest      Method = "manifest"        // skipped: verified in an earlier pass, source unchanged
+	MethodManifestCRC64 Method = "manifest-crc64"  // audit: destination-reported CRC64 = the manifest's CRC64 of this source version
 )
 
 // Result is a worker's answer for one object. Re-applying the same Result

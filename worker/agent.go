@@ -47,9 +47,9 @@ const (
 	settleMax   = 10 * time.Second
 )
 
-// Agent leases shards from a master and copies their objects: it is the
-// body of a worker process (and of `ferry run`, with an in-process
-// master).
+// Agent leases shards from a master and copies their objects (or, for an
+// audit grant, compares them with the destination): it is the body of a
+// worker process (and of `ferry run`, with an in-process master).
 type Agent struct {
 	Name   string
 	Master Master
@@ -249,7 +249,11 @@ func (r *runner) copyLoop() {
 
 func (r *runner) copyOne(it item) {
 	s := it.s
-	res, err := it.c.Copy(s.ctx, s.g.Job, it.obj)
+	do := it.c.Copy
+	if s.g.Audit {
+		do = it.c.Audit
+	}
+	res, err := do(s.ctx, s.g.Job, it.obj)
 	if err != nil {
 		if s.ctx.Err() != nil {
 			return // stopped, or the lease was lost: the object stays with the shard

@@ -310,3 +310,30 @@ func TestAgentDropsShardRefusedAsStale(t *testing.T) {
 	defer m.mu.Unlock()
 	assert.Equal(t, 1, m.refused, "a refused report is not retried")
 }
+
+// TestAgentAuditGrantCompares: an audit grant is compared, not copied:
+// the destination is left as it was, and the results say what differs.
+func TestAgentAuditGrantCompares(t *testing.T) {
+	src, dst := newLocal(t), newLocal(t)
+	g := shardOf(t, src, 1, 3, "s%d/o%d")
+	g.Audit = true
+	putObj(t, dst, g.Objects[0].Dest, getObj(t, src, g.Objects[0].Key)) // the others are missing
+	m := newFakeMaster(g)
+	a := &Agent{Name: "w1", Master: m, Copier: newCopier(t, Options{Src: src, Dst: dst}), Concurrency: 2,
+		ReportEvery: 20 * time.Millisecond, RenewEvery: 20 * time.Millisecond, Log: testLogger(t)}
+	_, err := runAgent(t.Context(), t, a)
+	require.NoError(t, err)
+	assert.True(t, m.acked[g.Token])
+	got := map[string]task.Result{}
+	for _, r := range m.results[g.Token] {
+		got[r.Key] = r
+	}
+	require.Len(t, got, 3)
+	assert.Equal(t, task.StatusVerified, got[g.Objects[0].Key].Status)
+	for _, o := range g.Objects[1:] {
+		assert.Equal(t, ReasonMissing, got[o.Key].Reason, o.Key)
+		assert.Equal(t, ClassAudit, got[o.Key].Class, o.Key)
+		_, err := dst.Stat(t.Context(), o.Dest)
+		assert.ErrorIs(t, err, storage.ErrNotFound, "%s: an audit copies nothing", o.Dest)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/storage/crc"
@@ -89,20 +90,25 @@ func carriedMeta(src storage.ObjectInfo) storage.ObjectInfo {
 // what was sent (verify=reread). The read is throttled like the copy: it is
 // traffic all the same.
 func (c *Copier) reread(ctx context.Context, key string, sent Sums) (task.Method, error) {
+	return c.rereadCounted(ctx, key, sent, nil)
+}
+
+// rereadCounted is reread, counting the bytes read into counter if set.
+func (c *Copier) rereadCounted(ctx context.Context, key string, sent Sums, counter *atomic.Int64) (task.Method, error) {
 	rc, _, err := c.o.Dst.Open(ctx, key, 0, -1)
 	if err != nil {
 		return "", fmt.Errorf("reread: %w", err)
 	}
 	defer func() { _ = rc.Close() }()
-	h := crc.New()
-	n, err := io.Copy(h, c.o.Throttle.Reader(ctx, rc))
-	if err != nil {
+	h := newHashingReader(c.o.Throttle.Reader(ctx, rc), hashPlan{crc64: true}, counter, nil)
+	if _, err := io.Copy(io.Discard, h); err != nil {
 		return "", fmt.Errorf("reread: %w", err)
 	}
-	if n != sent.Size || h.Sum64() != sent.CRC64 {
+	got := h.sums()
+	if got.Size != sent.Size || got.CRC64 != sent.CRC64 {
 		return "", &MismatchError{Side: "destination", Check: "reread",
 			Want: fmt.Sprintf("%d bytes, crc64 %s", sent.Size, crc.FormatOSS(sent.CRC64)),
-			Got:  fmt.Sprintf("%d bytes, crc64 %s", n, crc.FormatOSS(h.Sum64()))}
+			Got:  fmt.Sprintf("%d bytes, crc64 %s", got.Size, crc.FormatOSS(got.CRC64))}
 	}
 	return task.MethodReread, nil
 }

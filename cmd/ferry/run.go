@@ -109,7 +109,7 @@ func printReport(e *env, r *standalone.Report, asJSON bool) {
 	fmt.Fprintf(w, "  bytes     verified %s | skipped %s | failed %s\n", bytesIEC(c.VerifiedBytes), bytesIEC(c.SkippedBytes), bytesIEC(c.FailedBytes))
 	fmt.Fprintf(w, "  transfer  read %s | sent %s | %s\n", bytesIEC(c.BytesRead), bytesIEC(c.BytesSent), rate(c.BytesSent, r.Elapsed))
 	fmt.Fprintf(w, "  verified by")
-	for _, m := range []task.Method{task.MethodCRC64, task.MethodChecksum, task.MethodMD5, task.MethodMultipartETag, task.MethodReread, task.MethodSize, task.MethodManifest} {
+	for _, m := range []task.Method{task.MethodCRC64, task.MethodChecksum, task.MethodMD5, task.MethodMultipartETag, task.MethodReread, task.MethodSize, task.MethodManifest, task.MethodManifestCRC64} {
 		fmt.Fprintf(w, "  %s %d", m, c.Methods[m])
 	}
 	fmt.Fprintln(w)
@@ -184,7 +184,7 @@ func progressPrinter(e *env, mode string) (func(standalone.Status), error) {
 func progressLine(s standalone.Status) string {
 	c := s.Counters
 	done := c.Verified + c.Failed + c.Skipped
-	total := max(c.Scanned, done) // an audit records results without sharding
+	total := max(c.Scanned, done)
 	scan := "scan done"
 	if s.State == "scanning" {
 		scan = "scanning"

@@ -33,13 +33,15 @@ func Time(t *timestamppb.Timestamp) time.Time {
 
 // Object converts a task.Object.
 func Object(o task.Object) *pb.Object {
-	return &pb.Object{Key: o.Key, Dest: o.Dest, Size: o.Size, ModTime: Timestamp(o.ModTime), Etag: o.ETag, Crc64: o.CRC64, HasCrc64: o.HasCRC64}
+	return &pb.Object{Key: o.Key, Dest: o.Dest, Size: o.Size, ModTime: Timestamp(o.ModTime), Etag: o.ETag, Crc64: o.CRC64, HasCrc64: o.HasCRC64,
+		ManifestCrc64: o.ManifestCRC64, HasManifestCrc64: o.HasManifestCRC64}
 }
 
 // ToObject converts back.
 func ToObject(o *pb.Object) task.Object {
 	return task.Object{Key: o.GetKey(), Dest: o.GetDest(), Size: o.GetSize(), ModTime: Time(o.GetModTime()),
-		ETag: o.GetEtag(), CRC64: o.GetCrc64(), HasCRC64: o.GetHasCrc64()}
+		ETag: o.GetEtag(), CRC64: o.GetCrc64(), HasCRC64: o.GetHasCrc64(),
+		ManifestCRC64: o.GetManifestCrc64(), HasManifestCRC64: o.GetHasManifestCrc64()}
 }
 
 // Grant converts a task.Grant.
@@ -49,7 +51,7 @@ func Grant(g task.Grant) *pb.Grant {
 		objs[i] = Object(o)
 	}
 	return &pb.Grant{Job: g.Job, Pass: g.Pass, Shard: g.ID, Objects: objs, Token: g.Token,
-		Deadline: Timestamp(g.Deadline), Attempt: int32(g.Attempt)}
+		Deadline: Timestamp(g.Deadline), Attempt: int32(g.Attempt), Audit: g.Audit}
 }
 
 // ToGrant converts back.
@@ -59,7 +61,7 @@ func ToGrant(g *pb.Grant) task.Grant {
 		objs[i] = ToObject(o)
 	}
 	return task.Grant{Shard: task.Shard{Job: g.GetJob(), Pass: g.GetPass(), ID: g.GetShard(), Objects: objs},
-		Token: g.GetToken(), Deadline: Time(g.GetDeadline()), Attempt: int(g.GetAttempt())}
+		Token: g.GetToken(), Deadline: Time(g.GetDeadline()), Attempt: int(g.GetAttempt()), Audit: g.GetAudit()}
 }
 
 // Result converts a task.Result.

@@ -12,11 +12,12 @@ import (
 // Round trips: every field survives the wire.
 func TestRoundTrips(t *testing.T) {
 	now := time.Date(2026, 5, 6, 7, 8, 9, 123456789, time.UTC)
-	obj := task.Object{Key: "a b/ключ", Dest: "x/a b/ключ", Size: 42, ModTime: now, ETag: "ABC", CRC64: 1<<63 + 5, HasCRC64: true}
+	obj := task.Object{Key: "a b/ключ", Dest: "x/a b/ключ", Size: 42, ModTime: now, ETag: "ABC", CRC64: 1<<63 + 5, HasCRC64: true,
+		ManifestCRC64: 1<<62 + 7, HasManifestCRC64: true}
 	assert.Equal(t, obj, ToObject(Object(obj)))
 	assert.Equal(t, task.Object{Key: "k"}, ToObject(Object(task.Object{Key: "k"})), "zero time stays zero")
 
-	g := task.Grant{Shard: task.Shard{Job: "j", Pass: 3, ID: 9, Objects: []task.Object{obj, obj}}, Token: 77, Deadline: now, Attempt: 2}
+	g := task.Grant{Shard: task.Shard{Job: "j", Pass: 3, ID: 9, Objects: []task.Object{obj, obj}}, Token: 77, Deadline: now, Attempt: 2, Audit: true}
 	assert.Equal(t, g, ToGrant(Grant(g)))
 
 	r := task.Result{Key: "k", Dest: "d", Status: task.StatusFailed, Method: task.MethodCRC64, Reason: "why", Class: "permanent",

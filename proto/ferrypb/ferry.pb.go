@@ -85,16 +85,19 @@ func (Status) EnumDescriptor() ([]byte, []int) {
 }
 
 type Object struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Dest          string                 `protobuf:"bytes,2,opt,name=dest,proto3" json:"dest,omitempty"`
-	Size          int64                  `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
-	ModTime       *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=mod_time,json=modTime,proto3" json:"mod_time,omitempty"`
-	Etag          string                 `protobuf:"bytes,5,opt,name=etag,proto3" json:"etag,omitempty"`
-	Crc64         uint64                 `protobuf:"varint,6,opt,name=crc64,proto3" json:"crc64,omitempty"`
-	HasCrc64      bool                   `protobuf:"varint,7,opt,name=has_crc64,json=hasCrc64,proto3" json:"has_crc64,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Key      string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Dest     string                 `protobuf:"bytes,2,opt,name=dest,proto3" json:"dest,omitempty"`
+	Size     int64                  `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	ModTime  *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=mod_time,json=modTime,proto3" json:"mod_time,omitempty"`
+	Etag     string                 `protobuf:"bytes,5,opt,name=etag,proto3" json:"etag,omitempty"`
+	Crc64    uint64                 `protobuf:"varint,6,opt,name=crc64,proto3" json:"crc64,omitempty"`
+	HasCrc64 bool                   `protobuf:"varint,7,opt,name=has_crc64,json=hasCrc64,proto3" json:"has_crc64,omitempty"`
+	// Audit grants only: the manifest's CRC64 of this source version.
+	ManifestCrc64    uint64 `protobuf:"varint,8,opt,name=manifest_crc64,json=manifestCrc64,proto3" json:"manifest_crc64,omitempty"`
+	HasManifestCrc64 bool   `protobuf:"varint,9,opt,name=has_manifest_crc64,json=hasManifestCrc64,proto3" json:"has_manifest_crc64,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Object) Reset() {
@@ -176,15 +179,31 @@ func (x *Object) GetHasCrc64() bool {
 	return false
 }
 
+func (x *Object) GetManifestCrc64() uint64 {
+	if x != nil {
+		return x.ManifestCrc64
+	}
+	return 0
+}
+
+func (x *Object) GetHasManifestCrc64() bool {
+	if x != nil {
+		return x.HasManifestCrc64
+	}
+	return false
+}
+
 type Grant struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Job           string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
-	Pass          uint64                 `protobuf:"varint,2,opt,name=pass,proto3" json:"pass,omitempty"`
-	Shard         uint64                 `protobuf:"varint,3,opt,name=shard,proto3" json:"shard,omitempty"`
-	Objects       []*Object              `protobuf:"bytes,4,rep,name=objects,proto3" json:"objects,omitempty"`
-	Token         uint64                 `protobuf:"varint,5,opt,name=token,proto3" json:"token,omitempty"`
-	Deadline      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=deadline,proto3" json:"deadline,omitempty"`
-	Attempt       int32                  `protobuf:"varint,7,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Job      string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	Pass     uint64                 `protobuf:"varint,2,opt,name=pass,proto3" json:"pass,omitempty"`
+	Shard    uint64                 `protobuf:"varint,3,opt,name=shard,proto3" json:"shard,omitempty"`
+	Objects  []*Object              `protobuf:"bytes,4,rep,name=objects,proto3" json:"objects,omitempty"`
+	Token    uint64                 `protobuf:"varint,5,opt,name=token,proto3" json:"token,omitempty"`
+	Deadline *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	Attempt  int32                  `protobuf:"varint,7,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// Compare with the destination, copy nothing (jobType=audit).
+	Audit         bool `protobuf:"varint,8,opt,name=audit,proto3" json:"audit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -266,6 +285,13 @@ func (x *Grant) GetAttempt() int32 {
 		return x.Attempt
 	}
 	return 0
+}
+
+func (x *Grant) GetAudit() bool {
+	if x != nil {
+		return x.Audit
+	}
+	return false
 }
 
 type Result struct {
@@ -3345,7 +3371,7 @@ var File_ferry_v1_ferry_proto protoreflect.FileDescriptor
 
 const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\n" +
-	"\x14ferry/v1/ferry.proto\x12\bferry.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc0\x01\n" +
+	"\x14ferry/v1/ferry.proto\x12\bferry.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x02\n" +
 	"\x06Object\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04dest\x18\x02 \x01(\tR\x04dest\x12\x12\n" +
@@ -3353,7 +3379,9 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\bmod_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\amodTime\x12\x12\n" +
 	"\x04etag\x18\x05 \x01(\tR\x04etag\x12\x14\n" +
 	"\x05crc64\x18\x06 \x01(\x04R\x05crc64\x12\x1b\n" +
-	"\thas_crc64\x18\a \x01(\bR\bhasCrc64\"\xd7\x01\n" +
+	"\thas_crc64\x18\a \x01(\bR\bhasCrc64\x12%\n" +
+	"\x0emanifest_crc64\x18\b \x01(\x04R\rmanifestCrc64\x12,\n" +
+	"\x12has_manifest_crc64\x18\t \x01(\bR\x10hasManifestCrc64\"\xed\x01\n" +
 	"\x05Grant\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x12\n" +
 	"\x04pass\x18\x02 \x01(\x04R\x04pass\x12\x14\n" +
@@ -3361,7 +3389,8 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\aobjects\x18\x04 \x03(\v2\x10.ferry.v1.ObjectR\aobjects\x12\x14\n" +
 	"\x05token\x18\x05 \x01(\x04R\x05token\x126\n" +
 	"\bdeadline\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12\x18\n" +
-	"\aattempt\x18\a \x01(\x05R\aattempt\"\xde\x03\n" +
+	"\aattempt\x18\a \x01(\x05R\aattempt\x12\x14\n" +
+	"\x05audit\x18\b \x01(\bR\x05audit\"\xde\x03\n" +
 	"\x06Result\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04dest\x18\x02 \x01(\tR\x04dest\x12(\n" +

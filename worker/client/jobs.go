@@ -112,9 +112,6 @@ func (c *Client) build(ctx context.Context, job string, th *worker.Throttle) (*w
 	if j.Name != job {
 		return nil, fmt.Errorf("job %q: the master sent the config of job %q", job, j.Name)
 	}
-	if j.Type == conf.JobAudit {
-		return nil, fmt.Errorf("job %q is an audit job: the master runs audits, workers only copy", job)
-	}
 	cp, err := jobcopier.New(ctx, j, worker.Options{
 		Throttle: th,
 		Uploads:  c,
