@@ -19,6 +19,7 @@ type JobStore interface {
 	PutJob(j tracker.Job) error
 	DeleteJob(name string) error
 	StartPass(job string, started time.Time) (tracker.Pass, error)
+	SetDestOnly(job string, n uint64, count int64) error
 	// Passes calls fn for every pass of the job, oldest first.
 	Passes(job string, fn func(tracker.Pass) error) error
 	// RequeueFailed queues the failed objects of the job's last pass

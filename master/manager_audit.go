@@ -39,11 +39,9 @@ func (m *Manager) watchAudit(ctx context.Context, jr *jobRun, cfg *conf.Job, dst
 			return
 		}
 		if err == nil {
-			m.mu.Lock()
-			if jr.pass == pass {
-				jr.auditExtra = extra
-			}
-			m.mu.Unlock()
+			err = m.st.SetDestOnly(cfg.Name, pass, extra)
+		}
+		if err == nil {
 			m.setProblem(jr, "")
 			if extra > 0 {
 				m.log.Warn("audit: objects only at the destination", "job", cfg.Name, "pass", pass, "count", extra)

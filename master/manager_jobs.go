@@ -32,7 +32,6 @@ type jobRun struct {
 	// staleRefused counts results, acks and nacks refused because their
 	// lease was no longer current (see Manager.Report).
 	staleRefused int64
-	auditExtra   int64 // the last audit's objects only at the destination
 }
 
 // limits are the job's cluster-wide limits before backoff.

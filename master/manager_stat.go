@@ -120,7 +120,7 @@ func (m *Manager) stat(name string) (JobStat, error) {
 	var lim Limits
 	lim, s.BackoffFactor = m.reg.Effective(jr.limits())
 	s.BytesPerSecondLimit, s.ObjectsPerSecondLimit = lim.BytesPerSecond, lim.ObjectsPerSecond
-	s.Problem, s.StaleRefused, s.AuditExtra = jr.problem, jr.staleRefused, jr.auditExtra
+	s.Problem, s.StaleRefused, s.AuditExtra = jr.problem, jr.staleRefused, s.Counters.DestOnly
 	m.mu.Unlock()
 	s.Type = jobType(cfg, j)
 

@@ -193,6 +193,9 @@ func encodePass(p Pass) []byte {
 		e.str(m)
 		e.varint(c.Methods[task.Method(m)])
 	}
+	// Fields added later go last: a record written before them decodes
+	// with zeros.
+	e.varint(c.DestOnly)
 	return e.b
 }
 
@@ -218,6 +221,9 @@ func decodePass(job string, n uint64, v []byte) (Pass, error) {
 			m := task.Method(d.str())
 			c.Methods[m] = d.varint()
 		}
+	}
+	if d.more() {
+		c.DestOnly = d.varint()
 	}
 	return p, d.finish()
 }

@@ -31,9 +31,16 @@ func TestCodecRoundTrip(t *testing.T) {
 		}
 	}
 	p := Pass{Job: "j", N: 3, Started: old, ScanFinished: true, Counters: Counters{Scanned: 1, ShardsFailed: -2,
-		Methods: map[task.Method]int64{task.MethodMD5: 4, task.MethodSize: 1}}}
-	if got, err := decodePass("j", 3, encodePass(p)); err != nil || !reflect.DeepEqual(got, p) {
+		DestOnly: 5, Methods: map[task.Method]int64{task.MethodMD5: 4, task.MethodSize: 1}}}
+	enc := encodePass(p)
+	if got, err := decodePass("j", 3, enc); err != nil || !reflect.DeepEqual(got, p) {
 		t.Errorf("pass round trip: %v\n got %+v\nwant %+v", err, got, p)
+	}
+	// A pass written before DestOnly existed (the record ends after the
+	// methods) still decodes, with DestOnly zero.
+	p.DestOnly = 0
+	if got, err := decodePass("j", 3, enc[:len(enc)-1]); err != nil || !reflect.DeepEqual(got, p) {
+		t.Errorf("pass of an older format: %v\n got %+v\nwant %+v", err, got, p)
 	}
 	j := Job{Name: "n", Config: "a=b\n", Source: "s", Dest: "d", Created: old, State: JobCanceled, Pass: 9, Checkpoint: old}
 	if got, err := decodeJob("n", encodeJob(j)); err != nil || !reflect.DeepEqual(got, j) {

@@ -244,6 +244,27 @@ func (s *Store) FinishPass(job string, n uint64, finished time.Time) (Pass, erro
 	return p, nil
 }
 
+// SetDestOnly records how many objects the audit of pass n found only at
+// the destination. Setting it again replaces the count.
+func (s *Store) SetDestOnly(job string, n uint64, count int64) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		jt, err := openJob(tx, job)
+		if err != nil {
+			return err
+		}
+		p, err := jt.pass(n)
+		if err != nil {
+			return err
+		}
+		p.DestOnly = count
+		return jt.putPass(p)
+	})
+	if err != nil {
+		return fmt.Errorf("tracker: job %q pass %d: recording objects only at the destination: %w", job, n, err)
+	}
+	return nil
+}
+
 // Passes calls fn with every pass of the job, oldest first, in one read
 // transaction (stat sums them into the job's totals).
 func (s *Store) Passes(job string, fn func(Pass) error) error {

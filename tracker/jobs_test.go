@@ -206,8 +206,11 @@ func TestPassesAndTotals(t *testing.T) {
 	require.NoError(t, s.FinishScan("j", 1))
 	_, err = s.FinishPass("j", 1, t0.Add(time.Minute))
 	require.NoError(t, err)
+	require.NoError(t, s.SetDestOnly("j", 1, 5))
+	require.NoError(t, s.SetDestOnly("j", 1, 4), "a recount replaces the count")
 	_, err = s.StartPass("j", t0.Add(time.Hour)) // a pass with nothing to do
 	require.NoError(t, err)
+	assert.ErrorIs(t, s.SetDestOnly("j", 9, 1), ErrNotFound)
 
 	var (
 		ns    []uint64
@@ -225,5 +228,6 @@ func TestPassesAndTotals(t *testing.T) {
 	assert.Equal(t, int64(1), total.Failed)
 	assert.Equal(t, int64(1), total.Shards)
 	assert.Equal(t, int64(2), total.Methods[task.MethodCRC64])
+	assert.Equal(t, int64(4), total.DestOnly)
 	assert.ErrorIs(t, s.Passes("nope", func(Pass) error { return nil }), ErrNotFound)
 }

@@ -62,7 +62,10 @@ type Counters struct {
 	Shards                  int64 // shards appended (by the scan or RequeueFailed)
 	ShardsDone              int64
 	ShardsFailed            int64
-	Methods                 map[task.Method]int64
+	// DestOnly: objects an audit found only at the destination (no
+	// source object in scope has their key).
+	DestOnly int64
+	Methods  map[task.Method]int64
 }
 
 // Add adds o's counts to c (a job's totals are the sum of its passes).
@@ -80,6 +83,7 @@ func (c *Counters) Add(o Counters) {
 	c.Shards += o.Shards
 	c.ShardsDone += o.ShardsDone
 	c.ShardsFailed += o.ShardsFailed
+	c.DestOnly += o.DestOnly
 	for m, n := range o.Methods {
 		if c.Methods == nil {
 			c.Methods = map[task.Method]int64{}

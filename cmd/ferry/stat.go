@@ -29,8 +29,22 @@ type JobStat struct {
 	Totals          tracker.Counters `json:"totals"`   // every pass's, added up
 	Checkpoint      *time.Time       `json:"checkpoint,omitempty"`
 	Running         []runningTask    `json:"running,omitempty"`
-	Live            bool             `json:"live"` // from a running process
-	Updated         time.Time        `json:"updated"`
+	// Why the job is not progressing ("" when fine), and when an
+	// incremental job's next pass starts.
+	Problem  string     `json:"problem,omitempty"`
+	NextPass *time.Time `json:"next_pass,omitempty"`
+	// An audit's objects found only at the destination.
+	AuditExtra int64 `json:"audit_extra,omitempty"`
+	// Results refused since the master started because their lease was
+	// no longer current (a late worker); never recorded.
+	StaleRefused int64 `json:"stale_refused,omitempty"`
+	// Cluster-wide limits in force (0: unlimited), SlowDown backoff
+	// included, and the backoff factor (1: none).
+	BytesPerSecondLimit   int64     `json:"bytes_per_second_limit,omitempty"`
+	ObjectsPerSecondLimit float64   `json:"objects_per_second_limit,omitempty"`
+	BackoffFactor         float64   `json:"backoff_factor,omitempty"`
+	Live                  bool      `json:"live"` // from a running process
+	Updated               time.Time `json:"updated"`
 }
 
 type runningTask struct {
@@ -104,7 +118,12 @@ func toJobStats(ss []admin.JobStat) []JobStat {
 		js := JobStat{JobName: s.Job, JobType: s.Type, JobState: s.State, Pass: s.Pass, PendingTasks: s.PendingTasks,
 			DispatchedTasks: s.DispatchedTasks, RunningTasks: s.RunningTasks, SucceedTasks: s.SucceedTasks,
 			FailedTasks: s.FailedTasks, ScanFinished: s.ScanFinished, Counters: s.Counters, Totals: s.Totals,
-			Live: s.Live, Updated: s.Updated}
+			Live: s.Live, Updated: s.Updated, Problem: s.Problem, AuditExtra: s.AuditExtra, StaleRefused: s.StaleRefused,
+			BytesPerSecondLimit: s.BytesPerSecondLimit, ObjectsPerSecondLimit: s.ObjectsPerSecondLimit, BackoffFactor: s.BackoffFactor}
+		if !s.NextPass.IsZero() {
+			np := s.NextPass
+			js.NextPass = &np
+		}
 		if !s.Checkpoint.IsZero() {
 			cp := s.Checkpoint
 			js.Checkpoint = &cp
@@ -141,9 +160,10 @@ func printStat(e *env, s JobStat) {
 	c, t := s.Counters, s.Totals
 	fmt.Fprintf(w, "Pass: %d\n", s.Pass)
 	if s.JobType == string(conf.JobAudit) {
-		// An audit compares without listing into shards: its results are
-		// the matches (verified) and the differences (failed).
-		fmt.Fprintf(w, "Objects: compared %d, match %d, differ or missing %d\n", c.Verified+c.Failed, c.Verified, c.Failed)
+		// An audit copies nothing: its results are the matches (verified)
+		// and the differences (failed).
+		fmt.Fprintf(w, "Objects: compared %d, match %d, differ or missing %d, only at the destination %d\n",
+			c.Verified+c.Failed, c.Verified, c.Failed, s.AuditExtra)
 		fmt.Fprintf(w, "Bytes: verified %s, read %s\n", bytesIEC(c.VerifiedBytes), bytesIEC(c.BytesRead))
 		fmt.Fprintf(w, "Totals (%s): objects compared %d, match %d, differ or missing %d\n", passes(s.Pass), t.Verified+t.Failed, t.Verified, t.Failed)
 	} else {
@@ -155,6 +175,34 @@ func printStat(e *env, s JobStat) {
 	if s.Checkpoint != nil {
 		fmt.Fprintf(w, "Checkpoint: %s\n", s.Checkpoint.Format(time.RFC3339))
 	}
+	if lim := limitsLine(s); lim != "" {
+		fmt.Fprintf(w, "Limits: %s\n", lim)
+	}
+	if s.NextPass != nil {
+		fmt.Fprintf(w, "NextPass: %s\n", s.NextPass.Format(time.RFC3339))
+	}
+	if s.StaleRefused > 0 {
+		fmt.Fprintf(w, "StaleRefused: %d (late results from lost leases, not recorded)\n", s.StaleRefused)
+	}
+	if s.Problem != "" {
+		fmt.Fprintf(w, "Problem: %s\n", s.Problem)
+	}
+}
+
+// limitsLine describes the cluster-wide limits in force; "" when there
+// are none and no SlowDown backoff.
+func limitsLine(s JobStat) string {
+	var parts []string
+	if s.BytesPerSecondLimit > 0 {
+		parts = append(parts, bytesIEC(s.BytesPerSecondLimit)+"/s")
+	}
+	if s.ObjectsPerSecondLimit > 0 {
+		parts = append(parts, fmt.Sprintf("%g objects/s", s.ObjectsPerSecondLimit))
+	}
+	if s.BackoffFactor > 0 && s.BackoffFactor < 1 {
+		parts = append(parts, fmt.Sprintf("SlowDown backoff x%.2f", s.BackoffFactor))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func passes(n uint64) string {

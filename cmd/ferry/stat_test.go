@@ -76,11 +76,15 @@ func TestStatShowsTotalsAfterANoOpPass(t *testing.T) {
 func TestStatOfAnAudit(t *testing.T) {
 	ferry := ferryIn(t.TempDir())
 	cfg := localCfg(t, "aud", 3, "jobType=audit")
+	dst := filepath.Join(filepath.Dir(cfg), "dst")
+	require.NoError(t, os.MkdirAll(dst, 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(dst, "extra"), []byte("x"), 0o600))
 	code, _, stderr := ferry("run", "--progress", "none", cfg)
 	require.Equal(t, exitFailures, code, "nothing at the destination: every object differs\n%s", stderr)
 	code, out, stderr := ferry("stat", "aud")
 	require.Equal(t, exitOK, code, stderr)
-	assert.Contains(t, out, "Objects: compared 3, match 0, differ or missing 3\n")
+	assert.Contains(t, out, "Objects: compared 3, match 0, differ or missing 3, only at the destination 1\n",
+		"the count of the run, read back from the data dir")
 	assert.Contains(t, out, "Totals (1 pass): objects compared 3, match 0, differ or missing 3\n")
 }
 
