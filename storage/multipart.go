@@ -21,7 +21,8 @@ type Upload struct {
 	// object visible, as Put checks ObjectInfo.Condition. It is decided at
 	// completion, not at creation (the destination may change meanwhile),
 	// so it need not be stored with the upload; ListUploads and
-	// CreateUpload leave it zero.
+	// CreateUpload leave it zero. An upload is identified by Key and ID:
+	// compare those, not whole Upload values.
 	Condition Condition
 }
 
