@@ -43,7 +43,8 @@ type Condition struct {
 	// IfMatch, when not zero: replace only the object that is this version
 	// (S3 If-Match: <etag>). If the key holds another version, or nothing
 	// at all, the write is refused with ErrPrecondition (for a missing
-	// object the error wraps ErrNotFound too).
+	// object it also wraps ErrNotFound where the store says so: S3 answers
+	// 404, some stores 412).
 	IfMatch Version
 }
 
