@@ -3,8 +3,10 @@ package s3
 import (
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -53,13 +55,22 @@ func (b *Backend) writeCondition(op, key string, c storage.Condition) (writeCond
 
 // wrapWrite is wrap for a conditional write. S3 answers an If-Match whose
 // object is gone with 404 NoSuchKey: the checked version is not there any
-// more, so the condition failed, and the error says both.
+// more, so the condition failed, and the error says both. A store that
+// does not implement the header may say so (501 NotImplemented): that is
+// ErrConditionUnsupported, which is not retried, where a bare 501 would be
+// taken for a transient server failure.
 func (b *Backend) wrapWrite(op, key string, c storage.Condition, err error) error {
 	werr := b.wrap(op, key, err)
 	var se *storage.Error
-	if !c.IfMatch.IsZero() && errors.Is(werr, storage.ErrNotFound) && !errors.Is(werr, storage.ErrPrecondition) &&
-		errors.As(werr, &se) {
+	if c.IsZero() || !errors.As(werr, &se) || errors.Is(werr, storage.ErrPrecondition) {
+		return werr
+	}
+	var respErr *awshttp.ResponseError
+	switch {
+	case !c.IfMatch.IsZero() && errors.Is(werr, storage.ErrNotFound):
 		se.Err = fmt.Errorf("%w: %w", storage.ErrPrecondition, se.Err)
+	case errors.As(err, &respErr) && respErr.HTTPStatusCode() == http.StatusNotImplemented:
+		se.Err = fmt.Errorf("%w (%s): %w", storage.ErrConditionUnsupported, c, err)
 	}
 	return werr
 }

@@ -3,7 +3,10 @@ package storagetest
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,7 +47,7 @@ func stat(t *testing.T, b storage.Backend, key string) storage.ObjectInfo {
 func wrongVersion(info storage.ObjectInfo) storage.Condition {
 	v := storage.VersionOf(info)
 	v.Size++
-	v.ModTime = v.ModTime.Add(-3600e9)
+	v.ModTime = v.ModTime.Add(-time.Hour)
 	if v.ETag != "" {
 		v.ETag = "0123456789abcdef0123456789abcdef"
 		if storage.ETagEqual(v.ETag, info.ETag) {
@@ -117,6 +120,42 @@ func testConditionalPut(t *testing.T, h Harness) {
 		require.ErrorIs(t, err, storage.ErrConditionUnsupported)
 		assert.Equal(t, old, read(t, b, "both", 0, -1))
 	})
+}
+
+// testConcurrentCreateOnly: create-only writes of one key race, each
+// from its own backend instance as from separate processes; exactly one
+// wins and the object is that writer's, whole.
+func testConcurrentCreateOnly(t *testing.T, h Harness) {
+	if !h.Conditions.PutIfAbsent {
+		t.Skip("the harness does not claim create-only puts")
+	}
+	b, reopen := h.New(t)
+	const writers = 6
+	errs := make([]error, writers)
+	bodies := make([][]byte, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		bi := reopen()
+		bodies[i] = bytes.Repeat(fmt.Appendf(nil, "writer %d ", i), 4<<10)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = putIf(t, bi, "contended", bodies[i], storage.IfAbsent())
+		}()
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		if err == nil {
+			assert.Equal(t, -1, winner, "only one create-only write succeeds (writers %d and %d did)", winner, i)
+			winner = i
+			continue
+		}
+		assert.ErrorIs(t, err, storage.ErrPrecondition, "writer %d", i)
+	}
+	require.NotEqual(t, -1, winner, "one create-only write succeeds")
+	assert.Equal(t, bodies[winner], read(t, b, "contended", 0, -1))
+	assert.Equal(t, []string{"contended"}, keysOf(listAll(t, b, "", "")), "the refused writers leave nothing behind")
 }
 
 func testConditionalComplete(t *testing.T, h Harness) {

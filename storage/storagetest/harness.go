@@ -68,6 +68,7 @@ func Run(t *testing.T, h Harness) {
 		{"MultipartResume", testMultipartResume},
 		{"MultipartAbort", testMultipartAbort},
 		{"ConditionalPut", testConditionalPut},
+		{"ConcurrentCreateOnly", testConcurrentCreateOnly},
 		{"ConditionalComplete", testConditionalComplete},
 		{"ProbeConditions", testProbe},
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -64,41 +63,6 @@ func TestForbidOverwriteAnswersAsOSS(t *testing.T) {
 			assert.Equal(t, tc.stored, e.upstreamGet(t, key))
 		})
 	}
-}
-
-// TestForbidOverwriteIsAtomic: many create-only writes of one key race
-// through the proxy; exactly one wins, the others are refused, and the
-// object is the winner's. Without the proxy's per-key lock several would
-// pass the existence check together and overwrite each other.
-func TestForbidOverwriteIsAtomic(t *testing.T) {
-	e := newEnv(t)
-	ctx := context.Background()
-	c := e.client()
-	const writers = 8
-	errs := make([]error, writers)
-	var wg sync.WaitGroup
-	for i := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String("contended"),
-				Body: bytes.NewReader(fmt.Appendf(nil, "writer %d", i))}, withForbid("true"))
-		}()
-	}
-	wg.Wait()
-	winner := -1
-	for i, err := range errs {
-		if err == nil {
-			assert.Equal(t, -1, winner, "only one create-only write succeeds (writers %d and %d did)", winner, i)
-			winner = i
-			continue
-		}
-		code, _, status := apiError(t, err)
-		assert.Equal(t, http.StatusConflict, status)
-		assert.Equal(t, "FileAlreadyExists", code)
-	}
-	require.NotEqual(t, -1, winner, "one create-only write succeeds")
-	assert.Equal(t, fmt.Appendf(nil, "writer %d", winner), e.upstreamGet(t, "contended"))
 }
 
 // TestCueWritesBetweenCheckAndWrite: the cued object lands after the
