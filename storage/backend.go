@@ -46,6 +46,12 @@ type ObjectInfo struct {
 	// names and without the prefix.
 	Metadata     map[string]string
 	StorageClass string
+
+	// Condition applies to the Put this ObjectInfo is passed to, and
+	// nowhere else: results never carry one, and a backend ignores it on
+	// info given to CreateUpload (a multipart upload's condition is its
+	// Upload's, checked at CompleteUpload).
+	Condition Condition
 }
 
 // ListFunc receives objects in order. Returning a non-nil error stops the
@@ -93,6 +99,12 @@ type Backend interface {
 	// is what the destination reports (ETag, CRC64 when it has one). If body
 	// yields fewer or more than info.Size bytes, Put fails with
 	// ErrSizeMismatch and stores nothing.
+	//
+	// With info.Condition set, the check and the replacement are one step:
+	// if the condition does not hold, Put fails with ErrPrecondition and
+	// the object under key is untouched; a condition the backend cannot
+	// express fails with ErrConditionUnsupported before anything is
+	// written (see Condition).
 	Put(ctx context.Context, key string, body io.Reader, info ObjectInfo) (ObjectInfo, error)
 
 	// Delete removes key. Deleting a key that does not exist succeeds.

@@ -99,6 +99,10 @@ func Classify(err error) Class {
 		return Permanent
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return Canceled
+	case errors.Is(err, ErrPrecondition), errors.Is(err, ErrConditionUnsupported):
+		// Before the retryable causes: a refusal is the store's answer
+		// about this object, whatever else the chain holds.
+		return Permanent
 	case errors.Is(err, ErrAuth), errors.Is(err, ErrBucketNotFound), errors.Is(err, ErrConfig):
 		return Fatal
 	case errors.As(err, &unkAuth), errors.As(err, &hostErr), errors.As(err, &certErr):

@@ -17,6 +17,13 @@ type Upload struct {
 	// validate the assembled object against it. An upload created with one
 	// must be completed with the same value.
 	Checksum string
+	// Condition is checked by CompleteUpload, atomically with making the
+	// object visible, as Put checks ObjectInfo.Condition. It is decided at
+	// completion, not at creation (the destination may change meanwhile),
+	// so it need not be stored with the upload; ListUploads and
+	// CreateUpload leave it zero. An upload is identified by Key and ID:
+	// compare those, not whole Upload values.
+	Condition Condition
 }
 
 // Part is one uploaded part as the backend acknowledged it.
@@ -57,7 +64,9 @@ type Multipart interface {
 	// CompleteUpload assembles parts (ordered by number, each as returned by
 	// UploadPart or ListParts) into the object. The result is what the
 	// backend reports for the object; its CRC64 is set only if the backend
-	// reports one.
+	// reports one. A refused u.Condition fails with ErrPrecondition,
+	// leaving the object under the key untouched and the upload in place
+	// (to be aborted, or completed under another condition).
 	CompleteUpload(ctx context.Context, u Upload, parts []Part) (ObjectInfo, error)
 
 	// AbortUpload discards u and its parts. Aborting an upload that no longer

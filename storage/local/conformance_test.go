@@ -25,6 +25,8 @@ func TestConformance(t *testing.T) {
 		NoMetadata:        true,
 		MaxSegment:        maxSegment,
 		NoParentChildKeys: true,
+		// If-match with the window publish documents.
+		Conditions: storage.Conditions{PutIfAbsent: true, PutIfMatch: true, CompleteIfAbsent: true, CompleteIfMatch: true},
 	}
 	// Root reads a mode-0000 file all the same; as root,
 	// TestAccessDeniedAsNobody covers denial by re-running as nobody.

@@ -139,7 +139,7 @@ func classifyOS(err error) error {
 		storage.ErrNotFound, storage.ErrAccessDenied, storage.ErrInvalidKey,
 		storage.ErrInvalidRange, storage.ErrSizeMismatch, storage.ErrNoSuchUpload,
 		storage.ErrBucketNotFound, storage.ErrCorrupt, storage.ErrUnavailable,
-		storage.ErrThrottled, storage.ErrAuth,
+		storage.ErrThrottled, storage.ErrAuth, storage.ErrPrecondition, storage.ErrConditionUnsupported,
 	}
 	for _, s := range sentinels {
 		if errors.Is(err, s) {

@@ -203,7 +203,10 @@ func (b *Backend) CompleteUpload(ctx context.Context, u storage.Upload, parts []
 		sum = crc.Combine(sum, p.CRC64, p.Size)
 		total += p.Size
 	}
-	fi, err := b.writeObject(u.Key, st.ModTime, func(w io.Writer) error {
+	if err := u.Condition.Validate(); err != nil {
+		return storage.ObjectInfo{}, b.fail(op, u.Key, err)
+	}
+	fi, err := b.writeObject(u.Key, st.ModTime, u.Condition, func(w io.Writer) error {
 		for _, p := range stored {
 			if err := copyPart(ctx, w, filepath.Join(dir, partName(p.Number)), p); err != nil {
 				return err

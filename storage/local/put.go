@@ -16,7 +16,8 @@ import (
 
 // Put writes the body to a temporary file next to the final one, syncs it
 // and renames it into place, so a crash leaves either the old object or
-// the new one under the key, never a partial file. The result carries
+// the new one under the key, never a partial file. info.Condition is
+// honoured as publish describes. The result carries
 // Key, Size and ModTime: a plain file has no ETag or CRC64 to report, and
 // a CRC computed here would only restate what the caller sent.
 func (b *Backend) Put(ctx context.Context, key string, body io.Reader, info storage.ObjectInfo) (storage.ObjectInfo, error) {
@@ -30,7 +31,10 @@ func (b *Backend) Put(ctx context.Context, key string, body io.Reader, info stor
 		return storage.ObjectInfo{}, b.fail("put", key,
 			fmt.Errorf("%w: size %d is negative: Put needs the exact size", storage.ErrSizeMismatch, info.Size))
 	}
-	fi, err := b.writeObject(key, info.ModTime, func(w io.Writer) error {
+	if err := info.Condition.Validate(); err != nil {
+		return storage.ObjectInfo{}, b.fail("put", key, err)
+	}
+	fi, err := b.writeObject(key, info.ModTime, info.Condition, func(w io.Writer) error {
 		return copyExactly(ctx, w, body, info.Size)
 	})
 	if err != nil {
@@ -41,12 +45,16 @@ func (b *Backend) Put(ctx context.Context, key string, body io.Reader, info stor
 
 // writeObject stores what fill writes as the object key: temporary file in
 // the target directory, fsync, mtime, rename, fsync of the directory. On
-// failure nothing is left behind, not even directories it created.
-func (b *Backend) writeObject(key string, mtime time.Time, fill func(io.Writer) error) (fs.FileInfo, error) {
+// failure nothing is left behind, not even directories it created. The
+// rename honours cond (see publish).
+func (b *Backend) writeObject(key string, mtime time.Time, cond storage.Condition, fill func(io.Writer) error) (fs.FileInfo, error) {
 	path := b.path(key)
 	dir := filepath.Dir(path)
 	// Fail before copying what may be gigabytes.
 	if err := checkNotParent(key, path); err != nil {
+		return nil, err
+	}
+	if err := checkCondition(path, cond); err != nil {
 		return nil, err
 	}
 	f, err := b.createTemp(key, dir)
@@ -85,7 +93,7 @@ func (b *Backend) writeObject(key string, mtime time.Time, fill func(io.Writer) 
 	if err := f.Close(); err != nil {
 		return nil, err
 	}
-	if err := replace(key, tmp, path); err != nil {
+	if err := publish(key, tmp, path, cond); err != nil {
 		return nil, err
 	}
 	done = true

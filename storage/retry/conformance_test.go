@@ -24,5 +24,6 @@ func TestConformance(t *testing.T) {
 			return open(), open
 		},
 		NoMetadata: true, MaxSegment: 255, NoParentChildKeys: true,
+		Conditions: storage.Conditions{PutIfAbsent: true, PutIfMatch: true, CompleteIfAbsent: true, CompleteIfMatch: true},
 	})
 }

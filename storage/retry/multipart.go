@@ -48,9 +48,14 @@ func (m *multipartBackend) ListParts(ctx context.Context, u storage.Upload) ([]s
 // against a declared checksum, and the same parts get the same answer
 // (after re-reading the whole object each time). The caller must send them
 // again.
+//
+// A conditional complete refused on a retry is marked
+// ErrRefusedAfterRetry, as for Put.
 func (m *multipartBackend) CompleteUpload(ctx context.Context, u storage.Upload, parts []storage.Part) (storage.ObjectInfo, error) {
 	var refused error
+	attempts := 0
 	info, err := call(ctx, m.backend, "complete-upload", u.Key, func() (storage.ObjectInfo, error) {
+		attempts++
 		info, err := m.mp.CompleteUpload(ctx, u, parts)
 		if errors.Is(err, storage.ErrCorrupt) {
 			refused = err
@@ -61,7 +66,7 @@ func (m *multipartBackend) CompleteUpload(ctx context.Context, u storage.Upload,
 	if refused != nil {
 		return storage.ObjectInfo{}, refused
 	}
-	return info, err
+	return info, refusedAfterRetry(attempts, u.Condition, err)
 }
 
 func (m *multipartBackend) AbortUpload(ctx context.Context, u storage.Upload) error {

@@ -202,10 +202,32 @@ func (b *backend) Open(ctx context.Context, key string, offset, length int64) (i
 // hashes what passes through it would count the re-sent bytes twice. The
 // inner backend gets it wrapped (still an io.ReadSeeker), so that a failed
 // attempt cannot read it any more once its call has returned; see fence.
+//
+// A conditional Put refused on a retry is marked ErrRefusedAfterRetry:
+// see there.
 func (b *backend) Put(ctx context.Context, key string, body io.Reader, info storage.ObjectInfo) (storage.ObjectInfo, error) {
-	return callBody(ctx, b, "put", key, body, func(body io.Reader) (storage.ObjectInfo, error) {
+	attempts := 0
+	v, err := callBody(ctx, b, "put", key, body, func(body io.Reader) (storage.ObjectInfo, error) {
+		attempts++
 		return b.inner.Put(ctx, key, body, info)
 	})
+	return v, refusedAfterRetry(attempts, info.Condition, err)
+}
+
+// ErrRefusedAfterRetry marks a conditional write (it also wraps
+// storage.ErrPrecondition) refused on a retry, after an attempt whose
+// outcome is unknown: a reset while the answer was on its way may follow
+// a write the store did make, and the retry is then refused by that very
+// object. Before calling the object "kept because newer", the caller
+// compares it with what it wrote (size, CRC64, checksum): it may be its
+// own.
+var ErrRefusedAfterRetry = errors.New("refused on a retry: the object there may be this write's own earlier attempt")
+
+func refusedAfterRetry(attempts int, c storage.Condition, err error) error {
+	if attempts > 1 && !c.IsZero() && errors.Is(err, storage.ErrPrecondition) {
+		return fmt.Errorf("%w: %w", ErrRefusedAfterRetry, err)
+	}
+	return err
 }
 
 // Check runs the inner backend's Check, retrying transient failures so a

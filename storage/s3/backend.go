@@ -287,11 +287,17 @@ func (b *Backend) Put(ctx context.Context, key string, r io.Reader, info storage
 		return storage.ObjectInfo{}, &storage.Error{Backend: b.name, Op: "put", Key: key,
 			Err: fmt.Errorf("%w: negative size %d", storage.ErrSizeMismatch, info.Size)}
 	}
+	cond, err := b.writeCondition("put", key, info.Condition)
+	if err != nil {
+		return storage.ObjectInfo{}, err
+	}
 	in := &awss3.PutObjectInput{
 		Bucket:        aws.String(b.cfg.Bucket),
 		Key:           aws.String(key),
 		Body:          newExactReader(r, info.Size),
 		ContentLength: aws.Int64(info.Size),
+		IfNoneMatch:   cond.ifNoneMatch,
+		IfMatch:       cond.ifMatch,
 	}
 	applyPutMeta(in, info)
 	var passed string
@@ -299,9 +305,9 @@ func (b *Backend) Put(ctx context.Context, key string, r io.Reader, info storage
 		passed = info.Checksum
 		_, in.ChecksumCRC32, in.ChecksumCRC32C, in.ChecksumCRC64NVME = checksumFields(passed)
 	}
-	out, err := b.client.PutObject(ctx, in, unsignedPayload)
+	out, err := b.client.PutObject(ctx, in, append(cond.opts, unsignedPayload)...)
 	if err != nil {
-		return storage.ObjectInfo{}, b.wrap("put", key, err)
+		return storage.ObjectInfo{}, b.wrapWrite("put", key, info.Condition, err)
 	}
 	res := storage.ObjectInfo{Key: key, Size: info.Size, ETag: storage.TrimETag(aws.ToString(out.ETag)),
 		Checksum: checksumOf(out.ChecksumType, out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME)}

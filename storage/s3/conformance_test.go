@@ -16,7 +16,7 @@ import (
 
 // harness gives each conformance case a fresh bucket on srv. A page size of
 // 10 makes every listing of more than 10 keys span several pages.
-func harness(srv *testserver.S3Server, base s3.Config) storagetest.Harness {
+func harness(srv *testserver.S3Server, base s3.Config, conds storage.Conditions) storagetest.Harness {
 	var n atomic.Int64
 	open := func(t *testing.T, c s3.Config) storage.Backend {
 		b, err := s3.New(t.Context(), c)
@@ -43,8 +43,14 @@ func harness(srv *testserver.S3Server, base s3.Config) storagetest.Harness {
 		},
 		MaxSegment:        255, // versitygw stores objects as files
 		NoParentChildKeys: true,
+		Conditions:        conds,
 	}
 }
+
+// versitygwConditions: versitygw (v1.8.0, posix) evaluates If-None-Match
+// and If-Match on PutObject and CompleteMultipartUpload under its
+// per-object publish lock (docs/conditional-writes.md).
+var versitygwConditions = storage.Conditions{PutIfAbsent: true, PutIfMatch: true, CompleteIfAbsent: true, CompleteIfMatch: true}
 
 func s3Config(srv *testserver.S3Server) s3.Config {
 	return s3.Config{
@@ -61,5 +67,5 @@ func s3Config(srv *testserver.S3Server) s3.Config {
 // TestConformance runs the storage suite against versitygw over TLS.
 func TestConformance(t *testing.T) {
 	srv := testserver.Versitygw(t, testserver.Options{WithUser: true})
-	storagetest.Run(t, harness(srv, s3Config(srv)))
+	storagetest.Run(t, harness(srv, s3Config(srv), versitygwConditions))
 }

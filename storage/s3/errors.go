@@ -42,6 +42,14 @@ func sentinel(code string, status int, err error) error {
 		return storage.ErrBucketNotFound
 	case "NoSuchUpload":
 		return storage.ErrNoSuchUpload
+	case "PreconditionFailed", "FileAlreadyExists":
+		// S3's 412 for If-None-Match/If-Match, OSS's 409 for
+		// x-oss-forbid-overwrite.
+		return storage.ErrPrecondition
+	case "ConditionalRequestConflict":
+		// S3's 409 when a concurrent write to the key raced ours: AWS
+		// asks for a retry, which then meets the winner's object.
+		return storage.ErrUnavailable
 	case "AccessDenied", "AllAccessDisabled", "AccountProblem":
 		return storage.ErrAccessDenied
 	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken",
@@ -77,6 +85,8 @@ func sentinel(code string, status int, err error) error {
 		return storage.ErrAccessDenied
 	case status == 416:
 		return storage.ErrInvalidRange
+	case status == 412:
+		return storage.ErrPrecondition
 	case status == 429 || status == 503:
 		return storage.ErrThrottled
 	case status >= 500:

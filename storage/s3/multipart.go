@@ -106,6 +106,10 @@ func (b *Backend) ListParts(ctx context.Context, u storage.Upload) ([]storage.Pa
 // CompleteUpload assembles parts. The result's CRC64 is set only when the
 // server sends one (OSS, when every part had one).
 func (b *Backend) CompleteUpload(ctx context.Context, u storage.Upload, parts []storage.Part) (storage.ObjectInfo, error) {
+	cond, err := b.writeCondition("complete-upload", u.Key, u.Condition)
+	if err != nil {
+		return storage.ObjectInfo{}, err
+	}
 	done := make([]types.CompletedPart, len(parts))
 	var size int64
 	for i, p := range parts {
@@ -117,6 +121,8 @@ func (b *Backend) CompleteUpload(ctx context.Context, u storage.Upload, parts []
 		Key:             aws.String(u.Key),
 		UploadId:        aws.String(u.ID),
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: done},
+		IfNoneMatch:     cond.ifNoneMatch,
+		IfMatch:         cond.ifMatch,
 	}
 	if u.Checksum != "" {
 		// The store validates the assembled object against the value
@@ -129,9 +135,9 @@ func (b *Backend) CompleteUpload(ctx context.Context, u storage.Upload, parts []
 			return storage.ObjectInfo{}, err
 		}
 	}
-	out, err := b.client.CompleteMultipartUpload(ctx, in)
+	out, err := b.client.CompleteMultipartUpload(ctx, in, cond.opts...)
 	if err != nil {
-		return storage.ObjectInfo{}, b.wrap("complete-upload", u.Key, err)
+		return storage.ObjectInfo{}, b.wrapWrite("complete-upload", u.Key, u.Condition, err)
 	}
 	info := storage.ObjectInfo{Key: u.Key, Size: size, ETag: storage.TrimETag(aws.ToString(out.ETag)),
 		Checksum: checksumOf(out.ChecksumType, out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME)}

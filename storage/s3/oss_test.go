@@ -38,10 +38,14 @@ func ossSetup(t *testing.T) (*testserver.S3Server, *ossproxy.Proxy, s3.Config) {
 	}
 }
 
+// ossConditions: OSS enforces x-oss-forbid-overwrite on put and complete
+// (the proxy does, as OSS documents it) and has no if-match on writes.
+var ossConditions = storage.Conditions{PutIfAbsent: true, CompleteIfAbsent: true}
+
 // TestConformanceOSSFlavour runs the storage suite through the OSS proxy.
 func TestConformanceOSSFlavour(t *testing.T) {
 	srv, _, cfg := ossSetup(t)
-	storagetest.Run(t, harness(srv, cfg))
+	storagetest.Run(t, harness(srv, cfg, ossConditions))
 }
 
 // TestOSSFlavourSurvivesWhereSDKDefaultsFail is the reason the OSS flavour

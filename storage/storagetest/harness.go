@@ -5,8 +5,9 @@
 //
 // The suite checks the contract comments of package storage: listing order
 // and continuation, ranged reads, odd keys, empty objects, metadata,
-// multipart with resume from stored state, error classification and context
-// cancellation. Each case is a named subtest, so `go test -v` shows them.
+// multipart with resume from stored state, conditional writes, error
+// classification and context cancellation. Each case is a named subtest,
+// so `go test -v` shows them.
 package storagetest
 
 import (
@@ -35,6 +36,11 @@ type Harness struct {
 	MaxSegment int
 	// NoParentChildKeys: "a" and "a/b" cannot both exist (filesystems).
 	NoParentChildKeys bool
+	// Conditions are the conditional writes the backend enforces on this
+	// harness's store. The suite checks each claimed one is enforced, each
+	// other one refused with ErrConditionUnsupported (never ignored), and
+	// that ProbeConditions finds exactly these.
+	Conditions storage.Conditions
 }
 
 // Run runs every conformance case as a subtest of t.
@@ -61,6 +67,10 @@ func Run(t *testing.T, h Harness) {
 		{"Multipart", testMultipart},
 		{"MultipartResume", testMultipartResume},
 		{"MultipartAbort", testMultipartAbort},
+		{"ConditionalPut", testConditionalPut},
+		{"ConcurrentCreateOnly", testConcurrentCreateOnly},
+		{"ConditionalComplete", testConditionalComplete},
+		{"ProbeConditions", testProbe},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, h) })

@@ -30,6 +30,9 @@ type exchange struct {
 	completeBody []byte
 	parts        []int
 	partsOK      bool
+	// cue, when set, is written upstream once the request was served,
+	// before the answer goes back (see Cue).
+	cue *Cue
 }
 
 // prepare wraps or reads r's body as the response handling will need it.
@@ -72,6 +75,12 @@ func (p *Proxy) modifyResponse(resp *http.Response, ex *exchange, cutAt int64) e
 		// The body will not reach the cut: cut before answering at all.
 		_ = resp.Body.Close()
 		panic(http.ErrAbortHandler)
+	}
+	if ex.cue != nil {
+		if err := p.fire(resp.Request.Context(), ex.req.bucket, *ex.cue, ex.req.op.writes()); err != nil {
+			_ = resp.Body.Close()
+			return err
+		}
 	}
 	if v := resp.Header.Get("ETag"); v != "" {
 		resp.Header.Set("ETag", strings.ToUpper(v))

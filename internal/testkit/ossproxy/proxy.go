@@ -9,6 +9,11 @@
 //     config.LoadDefaultConfig sets it);
 //   - upper-cases ETags, in headers and in XML bodies;
 //   - adds x-oss-hash-crc64ecma to Put, UploadPart, Complete, Get and Head;
+//   - enforces x-oss-forbid-overwrite on Put, Copy and Complete, atomically
+//     for writes through the proxy (see keyLocks), answering 409
+//     FileAlreadyExists as OSS does;
+//   - on cue, writes an object between a client's check and its write
+//     (see Cue), to reproduce the check-then-write race;
 //   - injects faults on request: 503 SlowDown, connection resets, flipped
 //     bytes in either direction, delays.
 //
@@ -35,6 +40,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/ferry-migrate/ferry/internal/testkit/testserver"
 )
 
@@ -60,6 +67,11 @@ type Proxy struct {
 	crcs   crcStore
 	faults faultQueue
 	seen   seenLog
+	locks  keyLocks
+	cues   cueQueue
+	// owner is a plain client of the upstream as the bucket owner, for
+	// what the proxy itself asks or writes there (existence checks, cues).
+	owner *s3.Client
 }
 
 // Start runs a proxy in front of upstream (a versitygw started with
@@ -97,6 +109,7 @@ func Start(t testing.TB, upstream *testserver.S3Server) *Proxy {
 		p.secrets[upstream.UserAccessKey] = upstream.UserSecretKey
 	}
 	p.crcs.init()
+	p.owner = upstream.Client()
 	p.server = &http.Server{
 		Handler: p,
 		// OSS speaks HTTP/1.1; over HTTP/2 a Reset would only cancel one
@@ -181,10 +194,21 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	if req.op.writes() {
+		unlock := p.locks.lock(objectKey{req.bucket, req.key})
+		defer unlock()
+		if p.forbidOverwrite(rw, r, req) {
+			return
+		}
+	}
+
 	ex, err := p.prepare(r, req, flipUpload)
 	if err != nil {
 		p.writeError(rw, r, http.StatusBadRequest, "IncompleteBody", err.Error())
 		return
+	}
+	if c, ok := p.cues.take(r.Method, req); ok {
+		ex.cue = &c
 	}
 	p.toUpstream(r, ex)
 	rp := &httputil.ReverseProxy{
@@ -202,6 +226,12 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // writeError answers the way OSS does: an XML <Error> with RequestId and
 // HostId, and the request id in x-oss-request-id.
 func (p *Proxy) writeError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	p.writeErrorEC(w, r, status, code, msg, "")
+}
+
+// writeErrorEC is writeError with OSS's detailed error code (x-oss-ec and
+// <EC>), where OSS sends one.
+func (p *Proxy) writeErrorEC(w http.ResponseWriter, r *http.Request, status int, code, msg, ec string) {
 	// Swallow the body first: answering while the client is still sending
 	// lets the close that follows reset the connection, and the client may
 	// then see the reset instead of this answer. (Even a client waiting for
@@ -209,17 +239,27 @@ func (p *Proxy) writeError(w http.ResponseWriter, r *http.Request, status int, c
 	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxDrain))
 	id := p.requestID()
 	body := fmt.Sprintf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n"+
-		"  <Code>%s</Code>\n  <Message>%s</Message>\n  <RequestId>%s</RequestId>\n  <HostId>%s</HostId>\n</Error>\n",
-		xmlEscape(code), xmlEscape(msg), id, xmlEscape(r.Host))
+		"  <Code>%s</Code>\n  <Message>%s</Message>\n  <RequestId>%s</RequestId>\n  <HostId>%s</HostId>\n%s</Error>\n",
+		xmlEscape(code), xmlEscape(msg), id, xmlEscape(r.Host), ecElement(ec))
 	h := w.Header()
 	h.Set("Content-Type", "application/xml")
 	h.Set("Content-Length", fmt.Sprint(len(body)))
 	h.Set("x-oss-request-id", id)
 	h.Set("Server", "AliyunOSS")
+	if ec != "" {
+		h.Set("x-oss-ec", ec)
+	}
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		_, _ = io.WriteString(w, body)
 	}
+}
+
+func ecElement(ec string) string {
+	if ec == "" {
+		return ""
+	}
+	return "  <EC>" + xmlEscape(ec) + "</EC>\n"
 }
 
 // requestID imitates OSS's 24 hex digit request ids.
