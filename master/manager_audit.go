@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/ferry-migrate/ferry/conf"
 	"github.com/ferry-migrate/ferry/storage"
@@ -32,33 +31,20 @@ func (m *Manager) watchAudit(ctx context.Context, jr *jobRun, cfg *conf.Job, dst
 		return
 	case <-coord.Done():
 	}
-	wait := time.Second
-	for {
-		extra, err := m.countExtras(ctx, cfg, dst, filter, pass)
-		if ctx.Err() != nil {
-			return
+	var extra int64
+	if !m.untilDone(ctx, jr, pass, "audit: counting objects only at the destination", func() error {
+		var err error
+		if extra, err = m.countExtras(ctx, cfg, dst, filter, pass); err != nil {
+			return err
 		}
-		if err == nil {
-			err = m.st.SetDestOnly(cfg.Name, pass, extra)
-		}
-		if err == nil {
-			m.setProblem(jr, "")
-			if extra > 0 {
-				m.log.Warn("audit: objects only at the destination", "job", cfg.Name, "pass", pass, "count", extra)
-			}
-			m.passDone(jr, pass)
-			return
-		}
-		m.log.Error("audit: listing the destination failed; retrying", "job", cfg.Name, "pass", pass, "err", err, "retry_in", wait)
-		m.passEvent(cfg.Name, pass, fmt.Errorf("audit: %w", err))
-		m.setProblem(jr, fmt.Sprintf("audit: counting objects only at the destination: %v (retrying)", err))
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 5*time.Minute)
+		return m.st.SetDestOnly(cfg.Name, pass, extra)
+	}) {
+		return
 	}
+	if extra > 0 {
+		m.log.Warn("audit: objects only at the destination", "job", cfg.Name, "pass", pass, "count", extra)
+	}
+	m.passDone(jr, pass)
 }
 
 // countExtras lists the destination (filter applied as to the source) and

@@ -188,30 +188,42 @@ func (m *Manager) haltLocked(jr *jobRun) {
 }
 
 // scanLoop runs the scanner to the end of the listing. Backends already
-// retry transient errors; what escapes is retried here with a growing
-// pause (the scan resumes from its checkpoints), and shown in stat.
+// retry transient errors; what escapes is retried (the scan resumes from
+// its checkpoints).
 func (m *Manager) scanLoop(ctx context.Context, jr *jobRun, sc *Scanner, coord *Coordinator, pass uint64) {
 	defer m.wg.Done()
+	ok := m.untilDone(ctx, jr, pass, "scan", func() error {
+		if err := sc.Run(ctx); err != nil {
+			return err
+		}
+		return coord.ScanFinished()
+	})
+	if ok {
+		m.log.Info("scan finished", "job", jr.name, "pass", pass, "listed", sc.Listed.Load(), "excluded", sc.Excluded.Load())
+	}
+}
+
+// untilDone runs step until it succeeds (true) or ctx ends (false). A
+// failure is logged, told to OnPass and shown in stat as the job's
+// problem, and step runs again after a pause that doubles up to five
+// minutes: a pass's background work outlives a storage outage.
+func (m *Manager) untilDone(ctx context.Context, jr *jobRun, pass uint64, what string, step func() error) bool {
 	wait := time.Second
 	for {
-		err := sc.Run(ctx)
-		if err == nil {
-			err = coord.ScanFinished()
-		}
+		err := step()
 		if ctx.Err() != nil {
-			return
+			return false
 		}
 		if err == nil {
 			m.setProblem(jr, "")
-			m.log.Info("scan finished", "job", jr.name, "pass", pass, "listed", sc.Listed.Load(), "excluded", sc.Excluded.Load())
-			return
+			return true
 		}
-		m.log.Error("scan failed; retrying", "job", jr.name, "pass", pass, "err", err, "retry_in", wait)
-		m.passEvent(jr.name, pass, fmt.Errorf("scan: %w", err))
-		m.setProblem(jr, fmt.Sprintf("scan: %v (retrying)", err))
+		m.log.Error(what+" failed; retrying", "job", jr.name, "pass", pass, "err", err, "retry_in", wait)
+		m.passEvent(jr.name, pass, fmt.Errorf("%s: %w", what, err))
+		m.setProblem(jr, fmt.Sprintf("%s: %v (retrying)", what, err))
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, 5*time.Minute)

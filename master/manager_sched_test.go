@@ -2,6 +2,7 @@ package master
 
 import (
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -9,13 +10,22 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ferry-migrate/ferry/task"
 	"github.com/ferry-migrate/ferry/tracker"
 )
 
-// flakyStore is the tracker with StartPass failing while broken is set.
+// flakyStore is the tracker with StartPass failing while broken is set,
+// and AppendShards (the scan's writes) while scanBroken is.
 type flakyStore struct {
 	*tracker.Store
-	broken atomic.Bool
+	broken, scanBroken atomic.Bool
+}
+
+func (f *flakyStore) AppendShards(job string, n uint64, shards []task.Shard, skipped []task.Result, cp tracker.ScanCheckpoint) ([]uint64, error) {
+	if f.scanBroken.Load() {
+		return nil, errors.New("disk full")
+	}
+	return f.Store.AppendShards(job, n, shards, skipped, cp)
 }
 
 func (f *flakyStore) StartPass(job string, started time.Time) (tracker.Pass, error) {
@@ -51,4 +61,29 @@ func TestManagerScheduledPassThatCannotStartIsRetried(t *testing.T) {
 		return s.Pass == 2 && s.State == string(tracker.JobSucceeded)
 	}, 10*time.Second, 10*time.Millisecond, "pass 2 runs once the store works")
 	assert.Empty(t, h.stat(job).Problem)
+}
+
+// A scan that fails is retried from its checkpoint, with the reason in
+// stat meanwhile, and the pass then finishes with nothing lost.
+func TestManagerFailedScanIsRetried(t *testing.T) {
+	h := newHarness(t)
+	flaky := &flakyStore{Store: h.st}
+	flaky.scanBroken.Store(true)
+	h.store = flaky
+	h.restart()
+	job, _, err := h.m.Submit(t.Context(), localJob(t, "scan", 7), "")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return h.stat(job).Problem != "" }, 5*time.Second, 5*time.Millisecond)
+	p := h.stat(job).Problem
+	assert.True(t, strings.HasPrefix(p, "scan: scanning local "), p)
+	assert.True(t, strings.HasSuffix(p, ": disk full (retrying)"), p)
+	assert.False(t, h.stat(job).ScanFinished)
+
+	flaky.scanBroken.Store(false)
+	h.waitScanned(job) // the retry comes after a pause of real time (1s)
+	assert.Empty(t, h.stat(job).Problem, "cleared once the scan went through")
+	h.register("w")
+	h.drain("w")
+	require.Eventually(t, func() bool { return h.stat(job).State == string(tracker.JobSucceeded) }, 5*time.Second, 5*time.Millisecond)
+	assert.Equal(t, int64(7), h.stat(job).Counters.Verified)
 }
