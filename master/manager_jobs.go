@@ -144,7 +144,7 @@ func (m *Manager) launch(jr *jobRun, cfg *conf.Job, src, dst storage.Backend, re
 	if err != nil {
 		return fmt.Errorf("job %q pass %d: %w", cfg.Name, p.N, err)
 	}
-	filter, err := NewFilter(cfg.ImportSince, cfg.Include, cfg.Exclude)
+	filter, err := NewFilter(cfg.ImportSince, cfg.ImportUntil, cfg.Include, cfg.Exclude)
 	if err != nil {
 		return fmt.Errorf("job %q: %w: %w", cfg.Name, ErrInvalid, err)
 	}

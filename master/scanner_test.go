@@ -158,7 +158,7 @@ func TestScannerFilterAndManifestSkip(t *testing.T) {
 	require.NoError(t, err)
 	p2, err := st.StartPass("j", time.Now())
 	require.NoError(t, err)
-	f, err := NewFilter(time.Time{}, nil, []string{"d1/**"})
+	f, err := NewFilter(time.Time{}, time.Time{}, nil, []string{"d1/**"})
 	require.NoError(t, err)
 	s2 := NewScanner(ScanConfig{Job: "j", Pass: p2.N, Src: src, Filter: f}, st, nil, nil)
 	require.NoError(t, s2.Run(t.Context()))

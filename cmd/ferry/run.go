@@ -55,6 +55,9 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	fmt.Fprintf(e.stderr, "ferry: job %q (%s): %s -> %s\n", job.Name, job.Type, job.Src, job.Dest)
+	if w := job.Window(); w != "" {
+		fmt.Fprintf(e.stderr, "ferry: objects %s only\n", w)
+	}
 	code := exitOK
 	eachPass := func(rep *standalone.Report) {
 		show(standalone.Status{}) // end the progress line
