@@ -199,7 +199,7 @@ func (m *Manager) scanLoop(ctx context.Context, jr *jobRun, sc *Scanner, coord *
 		return coord.ScanFinished()
 	})
 	if ok {
-		m.log.Info("scan finished", "job", jr.name, "pass", pass, "listed", sc.Listed.Load(), "excluded", sc.Excluded.Load())
+		m.log.Info("scan finished", "job", jr.name, "pass", pass, "listed", sc.Listed.Load(), "excluded", sc.Excluded.Load(), "rewritten_in_place", sc.Rewritten.Load())
 	}
 }
 
