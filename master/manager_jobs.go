@@ -139,8 +139,9 @@ func (m *Manager) launch(jr *jobRun, cfg *conf.Job, src, dst storage.Backend, re
 	log := m.log.With("job", cfg.Name, "pass", p.N)
 	rec.pass.Store(p.N)
 	audit := cfg.Type == conf.JobAudit
+	deletes := cfg.Deletes.Enabled && !audit
 	coord, err := NewCoordinator(CoordinatorConfig{Job: cfg.Name, Pass: p.N, LeaseTTL: m.cfg.LeaseTTL,
-		ShardRetries: cfg.ShardRetries, Now: m.cfg.Now, Log: log, Tokens: m.nextToken, Audit: audit}, m.st)
+		ShardRetries: cfg.ShardRetries, Now: m.cfg.Now, Log: log, Tokens: m.nextToken, Audit: audit, Hold: deletes}, m.st)
 	if err != nil {
 		return fmt.Errorf("job %q pass %d: %w", cfg.Name, p.N, err)
 	}
@@ -161,9 +162,12 @@ func (m *Manager) launch(jr *jobRun, cfg *conf.Job, src, dst storage.Backend, re
 	m.sched.Started(jr.name)
 	log.Info("pass launched", "scan_finished", p.ScanFinished, "type", cfg.Type)
 	m.wg.Add(1)
-	if audit {
+	switch {
+	case audit:
 		go m.watchAudit(ctx, jr, cfg, dst, filter, coord, p.N)
-	} else {
+	case deletes:
+		go m.watchDeletes(ctx, jr, cfg, dst, coord, p.N)
+	default:
 		go m.watch(ctx, jr, coord, p.N)
 	}
 	if !p.ScanFinished {
