@@ -43,6 +43,7 @@ type JobStat struct {
 	AuditExtra   int64     // the last audit's objects only at the destination
 	NextPass     time.Time // incremental: when the next pass starts
 	Problem      string    // why the job is not progressing; "" when fine
+	Window       string    // the time window (conf.Job.Window); "" when none
 	// StaleRefused counts the results, acks and nacks refused since the
 	// master started because their lease was no longer current.
 	StaleRefused int64
@@ -127,7 +128,9 @@ func (m *Manager) stat(name string) (JobStat, error) {
 	}
 	s.StaleRefused, s.AuditExtra = jr.staleRefused, s.Counters.DestOnly
 	m.mu.Unlock()
-	s.Type = jobType(cfg, j)
+	if c := jobConfig(cfg, j); c != nil {
+		s.Type, s.Window = string(c.Type), c.Window()
+	}
 
 	s.NextPass = m.sched.Next(name)
 	var leased int64

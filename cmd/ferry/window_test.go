@@ -65,4 +65,8 @@ func TestRunRewrittenInPlace(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrNotExist, "an old object with no manifest entry was never in scope")
 	_, err = os.Stat(filepath.Join(dst, "recent.txt"))
 	assert.NoError(t, err)
+
+	code, out, _ := ferryIn(filepath.Join(dir, "data"))("stat", "inplace")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, out, "Window: objects modified in ["+since.Format(time.RFC3339)+", +inf)\n")
 }
