@@ -85,7 +85,14 @@ func (m *Manager) propagateDeletes(ctx context.Context, cfg *conf.Job, dst stora
 		return m.recordExtras(ctx, cfg, dst, pass, task.StatusWouldDelete, reason)
 	}
 	if why != "" {
-		log.Error("delete propagation stopped by the guard: nothing deleted", "reason", why)
+		// Deletions recorded in this pass before a restart can only be
+		// there if the destination gained extras since: say so.
+		if p.Deleted > 0 {
+			why += fmt.Sprintf("; %d were deleted earlier in this pass, before the master restarted, nothing more", p.Deleted)
+		} else {
+			why += "; nothing was deleted"
+		}
+		log.Error("delete propagation stopped by the guard", "reason", why)
 		if err := m.recordExtras(ctx, cfg, dst, pass, task.StatusWouldDelete, "not deleted: "+why); err != nil {
 			return err
 		}
@@ -145,9 +152,9 @@ func deleteRecords(batch []extraObject, status task.Status, reason string) []tas
 func deleteGuard(d conf.Deletes, total, destObjects int64) string {
 	switch {
 	case total > int64(d.MaxCount):
-		return fmt.Sprintf("%d destination objects have no source object, more than deleteMaxCount=%d; nothing was deleted (raise the limit, or check the source, then run the job again)", total, d.MaxCount)
+		return fmt.Sprintf("%d destination objects have no source object, more than deleteMaxCount=%d (raise the limit, or check the source, then run the job again)", total, d.MaxCount)
 	case destObjects > 0 && float64(total)*100 > d.MaxPercent*float64(destObjects):
-		return fmt.Sprintf("%d of %d destination objects (%.1f%%) have no source object, more than deleteMaxPercent=%g; nothing was deleted (raise the limit, or check the source, then run the job again)",
+		return fmt.Sprintf("%d of %d destination objects (%.1f%%) have no source object, more than deleteMaxPercent=%g (raise the limit, or check the source, then run the job again)",
 			total, destObjects, float64(total)*100/float64(destObjects), d.MaxPercent)
 	}
 	return ""

@@ -86,9 +86,9 @@ func TestManagerDeleteGuard(t *testing.T) {
 		problem  string
 	}{
 		{"count", []string{"x1", "x2", "x3"}, []string{"deleteMaxCount=2", "deleteMaxPercent=100"},
-			"3 destination objects have no source object, more than deleteMaxCount=2; nothing was deleted"},
+			"3 destination objects have no source object, more than deleteMaxCount=2 (raise the limit, or check the source, then run the job again); nothing was deleted"},
 		{"percent", []string{"x1", "x2"}, []string{"deleteMaxPercent=20"},
-			"2 of 9 destination objects (22.2%) have no source object, more than deleteMaxPercent=20; nothing was deleted"},
+			"2 of 9 destination objects (22.2%) have no source object, more than deleteMaxPercent=20 (raise the limit, or check the source, then run the job again); nothing was deleted"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
