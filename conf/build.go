@@ -19,6 +19,7 @@ func (r *reader) build() *Job {
 	j.Src = r.source()
 	j.Dest = r.dest()
 	j.ImportSince = r.since()
+	j.ImportUntil = r.until(j.ImportSince)
 	j.SkipExisting = r.boolean("isSkipExistFile")
 	j.Incremental = r.boolean("isIncremental")
 	j.IncrementalInterval = r.interval(j.Incremental)
@@ -36,6 +37,7 @@ func (r *reader) build() *Job {
 	j.ObjectsPerSecond = r.rate("maxObjectsPerSecond")
 	j.Retries = r.integer("objectRetries", 1)
 	j.ShardRetries = r.integer("shardRetries", 1)
+	j.Deletes = r.deletes(j)
 	r.compat(j)
 	r.overlap(j)
 	return j
@@ -69,10 +71,23 @@ func (r *reader) jobType() JobType {
 	return JobImport
 }
 
-func (r *reader) since() time.Time {
-	t, err := parseSince(r.valueOrDefault("importSince"))
+func (r *reader) since() time.Time { return r.instant("importSince") }
+
+// until reads importUntil, the window's exclusive upper bound; it must
+// lie after importSince or the window is empty.
+func (r *reader) until(since time.Time) time.Time {
+	t := r.instant("importUntil")
+	if !t.IsZero() && !t.After(since) {
+		r.fail("importUntil", ErrInvalid, "%s is not after importSince (%s): the window [importSince, importUntil) would be empty; give a later importUntil or 0 for no upper bound",
+			t.Format(time.RFC3339), since.Format(time.RFC3339))
+	}
+	return t
+}
+
+func (r *reader) instant(key string) time.Time {
+	t, err := parseSince(r.valueOrDefault(key))
 	if err != nil {
-		r.fail("importSince", ErrInvalid, "%w", err)
+		r.fail(key, ErrInvalid, "%w", err)
 	}
 	return t
 }

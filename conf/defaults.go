@@ -21,6 +21,11 @@ var defaults = map[string]string{
 	"isIncremental":            "false",
 	"incrementalModeInterval":  "86400", // seconds: daily
 	"importSince":              "0",     // everything
+	"importUntil":              "0",     // no upper bound
+	"deleteExtraneous":         "false",
+	"deleteMaxCount":           "1000",
+	"deleteMaxPercent":         "10",
+	"deleteDryRun":             "false",
 	"isSkipExistFile":          "false",
 	"taskObjectCountLimit":     "10000",
 	"taskObjectSizeLimit":      "1g",

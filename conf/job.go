@@ -19,6 +19,19 @@ const (
 	JobAudit  JobType = "audit"  // compare source and destination, copy nothing
 )
 
+// Deletes is delete propagation: after a pass copied everything with no
+// failure, destination objects under destPrefix with no source object
+// in that pass are deleted, unless more than MaxCount of them, or more
+// than MaxPercent of the destination's objects, would go (then nothing
+// is deleted and the job fails saying so). DryRun records what would go
+// and deletes nothing.
+type Deletes struct {
+	Enabled    bool    // deleteExtraneous
+	MaxCount   int     // deleteMaxCount
+	MaxPercent float64 // deleteMaxPercent
+	DryRun     bool    // deleteDryRun
+}
+
 // Job is one parsed, defaulted and validated job config.
 type Job struct {
 	Name string  // jobName
@@ -30,6 +43,10 @@ type Job struct {
 	// ImportSince: only objects modified at or after it (importSince, Unix
 	// seconds; 0 = everything).
 	ImportSince time.Time
+	// ImportUntil: only objects modified before it (importUntil, same
+	// formats; zero = no upper bound), so a pass takes the window
+	// [ImportSince, ImportUntil).
+	ImportUntil time.Time
 	// Incremental (isIncremental) re-runs the job every IncrementalInterval
 	// (incrementalModeInterval, seconds), copying only what changed.
 	Incremental         bool
@@ -56,6 +73,9 @@ type Job struct {
 	// Throttles for the whole job; 0 = unlimited.
 	BytesPerSecond   int64   // maxBytesPerSecond (size suffixes allowed: 100m)
 	ObjectsPerSecond float64 // maxObjectsPerSecond
+
+	// Delete propagation (sync-style import jobs): see Deletes.
+	Deletes Deletes
 
 	// ShardRetries is how many times a shard is leased before its
 	// remaining objects are failed (shardRetries).

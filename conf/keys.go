@@ -42,6 +42,8 @@ var ferryKeys = []string{
 	"maxBytesPerSecond", "maxObjectsPerSecond",
 	"partsInFlight", "objectRetries", "shardRetries",
 	"followSymlinks",
+	"importUntil",
+	"deleteExtraneous", "deleteMaxCount", "deleteMaxPercent", "deleteDryRun",
 }
 
 // secretKeys are never printed, not even in error messages or notes.

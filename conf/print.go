@@ -92,15 +92,11 @@ func (j *Job) encode(redact bool) string {
 	encodeSide(&b, kv, "src", src)
 	encodeSide(&b, kv, "dest", dest)
 
-	since := "0"
-	switch {
-	case j.ImportSince.IsZero():
-	case j.ImportSince.Nanosecond() == 0:
-		since = strconv.FormatInt(j.ImportSince.Unix(), 10)
-	default:
-		since = j.ImportSince.Format(time.RFC3339Nano)
+	kv("importSince", formatInstant(j.ImportSince))
+	kv("importUntil", formatInstant(j.ImportUntil))
+	if w := j.Window(); w != "" {
+		b.WriteString("# time window: " + w + "\n")
 	}
-	kv("importSince", since)
 	kv("isSkipExistFile", strconv.FormatBool(j.SkipExisting))
 	kv("isIncremental", strconv.FormatBool(j.Incremental))
 	if j.IncrementalInterval%time.Second == 0 {
@@ -121,6 +117,10 @@ func (j *Job) encode(redact bool) string {
 	kv("maxObjectsPerSecond", strconv.FormatFloat(j.ObjectsPerSecond, 'g', -1, 64))
 	kv("objectRetries", strconv.Itoa(j.Retries))
 	kv("shardRetries", strconv.Itoa(j.ShardRetries))
+	kv("deleteExtraneous", strconv.FormatBool(j.Deletes.Enabled))
+	kv("deleteMaxCount", strconv.Itoa(j.Deletes.MaxCount))
+	kv("deleteMaxPercent", strconv.FormatFloat(j.Deletes.MaxPercent, 'g', -1, 64))
+	kv("deleteDryRun", strconv.FormatBool(j.Deletes.DryRun))
 	for _, n := range j.Notes {
 		b.WriteString("# note: " + n + "\n")
 	}
@@ -155,4 +155,31 @@ func encodeSide(b *strings.Builder, kv func(k, v string), p string, s backends.S
 	kv(p+"CABundle", s.CABundle)
 	kv(p+"Checksums", s.ChecksumMode)
 	kv(p+"ListPageSize", strconv.Itoa(int(s.ListPageSize)))
+}
+
+// formatInstant writes a time as importSince/importUntil read it: Unix
+// seconds when whole, "0" for none.
+func formatInstant(t time.Time) string {
+	switch {
+	case t.IsZero():
+		return "0"
+	case t.Nanosecond() == 0:
+		return strconv.FormatInt(t.Unix(), 10)
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+// Window describes the job's time window for headers and reports, ""
+// when there is none: "modified in [2024-05-01T00:00:00Z, 2024-05-08T00:00:00Z)".
+func (j *Job) Window() string {
+	f := func(t time.Time, none string) string {
+		if t.IsZero() {
+			return none
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	if j.ImportSince.IsZero() && j.ImportUntil.IsZero() {
+		return ""
+	}
+	return "modified in [" + f(j.ImportSince, "-inf") + ", " + f(j.ImportUntil, "+inf") + ")"
 }

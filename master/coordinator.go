@@ -37,6 +37,11 @@ type CoordinatorConfig struct {
 	// Audit: the pass compares and copies nothing; grants say so, and carry
 	// the manifest's CRC64 of each object's source version.
 	Audit bool
+	// Hold: the pass's end is the caller's. When every shard is done,
+	// Copied is closed and the pass stays open until Finish, so work the
+	// master does after the copy (delete propagation) is resumed by a
+	// restarted master as part of the same pass.
+	Hold bool
 }
 
 // Coordinator runs one pass of one job: it owns the broker, answers
@@ -53,6 +58,8 @@ type Coordinator struct {
 	finished bool
 	closed   bool // Close: grants nothing more (job canceled)
 	done     chan struct{}
+	copied   bool                      // Hold: every shard done, pass not finished yet
+	copiedCh chan struct{}             // closed with copied
 	progress map[uint64]*shardProgress // by token
 	workers  map[string]time.Time      // last contact
 	// The token of each shard's latest grant, and the shard of each such
@@ -90,7 +97,7 @@ func NewCoordinator(cfg CoordinatorConfig, store Store) (*Coordinator, error) {
 		broker.SetTokens(cfg.Tokens)
 	}
 	c := &Coordinator{cfg: cfg, store: store, broker: broker,
-		done: make(chan struct{}), progress: map[uint64]*shardProgress{}, workers: map[string]time.Time{},
+		done: make(chan struct{}), copiedCh: make(chan struct{}), progress: map[uint64]*shardProgress{}, workers: map[string]time.Time{},
 		latest: map[uint64]uint64{}, shardOf: map[uint64]uint64{}}
 	p, ok, err := store.GetPass(cfg.Job, cfg.Pass)
 	if err != nil {
@@ -110,6 +117,12 @@ func NewCoordinator(cfg CoordinatorConfig, store Store) (*Coordinator, error) {
 	if !p.Finished.IsZero() {
 		c.finished = true
 		close(c.done)
+	} else if cfg.Hold {
+		// A restarted master resumes the held part at once, without
+		// waiting for a worker's lease to notice there is nothing to do.
+		if err := c.maybeFinish(); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }
@@ -386,6 +399,17 @@ func (c *Coordinator) maybeFinish() error {
 	if c.finished || !c.scanDone || !c.broker.Idle() {
 		return nil
 	}
+	if c.cfg.Hold {
+		if !c.copied {
+			c.copied = true
+			close(c.copiedCh)
+		}
+		return nil
+	}
+	return c.finishLocked()
+}
+
+func (c *Coordinator) finishLocked() error {
 	if _, err := c.store.FinishPass(c.cfg.Job, c.cfg.Pass, c.cfg.Now()); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package master
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/ferry-migrate/ferry/tracker"
@@ -58,6 +59,9 @@ func (c *Coordinator) Closed() bool {
 func (c *Coordinator) LoadPending() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.copied {
+		return errCopied
+	}
 	return c.store.Shards(c.cfg.Job, c.cfg.Pass, tracker.ShardPending, func(r tracker.ShardRecord) error {
 		c.broker.Add(r.ID)
 		return nil
@@ -69,4 +73,27 @@ func (c *Coordinator) Finished() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.finished
+}
+
+// errCopied: a held pass's copy is complete and the master's own work on
+// it may be under way; new shards need a fresh run of the pass.
+var errCopied = errors.New("the pass's copy is complete")
+
+// Copied is closed when every shard of a held pass (CoordinatorConfig.Hold)
+// is done; it is never closed otherwise.
+func (c *Coordinator) Copied() <-chan struct{} { return c.copiedCh }
+
+// Finish closes a held pass after the caller's own work: the tracker
+// finishes it (succeeded or failed by its counters and problem) and Done
+// is closed. Calling it again is harmless.
+func (c *Coordinator) Finish() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.finished:
+		return nil
+	case !c.copied:
+		return fmt.Errorf("job %q pass %d: finishing before the copy is complete", c.cfg.Job, c.cfg.Pass)
+	}
+	return c.finishLocked()
 }

@@ -7,18 +7,19 @@ import (
 	"time"
 )
 
-// Filter decides which listed objects belong to the job: those modified at
-// or after Since, matching some Include pattern (or all when there is none)
-// and no Exclude pattern. Patterns apply to the key relative to the source
-// prefix: "*" and "?" stay within one path segment, "**" crosses segments.
+// Filter decides which listed objects belong to the job: those modified in
+// [Since, Until) (a zero bound is open), matching some Include pattern (or
+// all when there is none) and no Exclude pattern. Patterns apply to the key
+// relative to the source prefix: "*" and "?" stay within one path segment,
+// "**" crosses segments.
 type Filter struct {
-	Since            time.Time
+	Since, Until     time.Time
 	include, exclude []*regexp.Regexp
 }
 
 // NewFilter compiles the patterns; a bad pattern is an error naming it.
-func NewFilter(since time.Time, include, exclude []string) (*Filter, error) {
-	f := &Filter{Since: since}
+func NewFilter(since, until time.Time, include, exclude []string) (*Filter, error) {
+	f := &Filter{Since: since, Until: until}
 	var err error
 	if f.include, err = compileGlobs("include", include); err != nil {
 		return nil, err
@@ -31,9 +32,24 @@ func NewFilter(since time.Time, include, exclude []string) (*Filter, error) {
 
 // Match reports whether an object with relative key rel and mtime belongs.
 func (f *Filter) Match(rel string, mtime time.Time) bool {
+	return f.inWindow(mtime) && f.matchKey(rel)
+}
+
+// Early reports whether the object is left out only for being modified
+// before Since: its key is in scope. The scanner takes such an object
+// after all when the manifest shows it was rewritten in place.
+func (f *Filter) Early(rel string, mtime time.Time) bool {
+	return !f.Since.IsZero() && mtime.Before(f.Since) && f.matchKey(rel)
+}
+
+func (f *Filter) inWindow(mtime time.Time) bool {
 	if !f.Since.IsZero() && mtime.Before(f.Since) {
 		return false
 	}
+	return f.Until.IsZero() || mtime.Before(f.Until)
+}
+
+func (f *Filter) matchKey(rel string) bool {
 	if len(f.include) > 0 && !anyMatch(f.include, rel) {
 		return false
 	}

@@ -20,6 +20,9 @@ type JobStore interface {
 	DeleteJob(name string) error
 	StartPass(job string, started time.Time) (tracker.Pass, error)
 	SetDestOnly(job string, n uint64, count int64) error
+	// SetPassProblem makes the pass end failed, saying why (delete
+	// propagation's guard).
+	SetPassProblem(job string, n uint64, problem string) error
 	// Passes calls fn for every pass of the job, oldest first.
 	Passes(job string, fn func(tracker.Pass) error) error
 	// RequeueFailed queues the failed objects of the job's last pass

@@ -316,14 +316,24 @@ func (m *Manager) Retry(ctx context.Context, job string) (int, error) {
 	m.mu.Lock()
 	coord, cfg := jr.coord, jr.cfg
 	m.mu.Unlock()
+	loaded := false
 	if coord != nil && !coord.Closed() && !coord.Finished() {
-		if err := coord.LoadPending(); err != nil {
+		// A held pass whose copy is complete is run afresh instead: its
+		// delete propagation must wait for the re-queued objects.
+		switch err := coord.LoadPending(); {
+		case err == nil:
+			loaded = true
+		case !errors.Is(err, errCopied):
 			return n, fmt.Errorf("job %q: retry: %w", job, err)
 		}
-	} else if cfg == nil {
-		return n, fmt.Errorf("%w: job %q: %d objects re-queued, but there is no saved config to run them with: submit it", ErrJobState, job, n)
-	} else if _, _, err := m.run(ctx, jr, cfg, false); err != nil {
-		return n, err
+	}
+	if !loaded {
+		if cfg == nil {
+			return n, fmt.Errorf("%w: job %q: %d objects re-queued, but there is no saved config to run them with: submit it", ErrJobState, job, n)
+		}
+		if _, _, err := m.run(ctx, jr, cfg, false); err != nil {
+			return n, err
+		}
 	}
 	m.log.Info("failed objects re-queued", "job", job, "objects", n)
 	return n, nil

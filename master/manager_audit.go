@@ -7,6 +7,8 @@ import (
 
 	"github.com/ferry-migrate/ferry/conf"
 	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/task"
+	"github.com/ferry-migrate/ferry/tracker"
 )
 
 // auditLogExtras is how many destination-only objects an audit names in
@@ -47,40 +49,80 @@ func (m *Manager) watchAudit(ctx context.Context, jr *jobRun, cfg *conf.Job, dst
 	m.passDone(jr, pass)
 }
 
-// countExtras lists the destination (filter applied as to the source) and
-// counts the keys whose source key has no manifest entry of pass.
+// countExtras counts the destination objects in scope with no source
+// object in the pass, naming the first ones in the log.
 func (m *Manager) countExtras(ctx context.Context, cfg *conf.Job, dst storage.Backend, filter *Filter, pass uint64) (int64, error) {
+	var extra int64
+	_, err := m.walkExtras(ctx, cfg, dst, filter, pass, func(batch []extraObject) error {
+		for _, x := range batch {
+			if extra++; extra <= auditLogExtras {
+				m.log.Warn("audit: object only at the destination", "job", cfg.Name, "key", x.obj.Key)
+			}
+		}
+		return nil
+	})
+	return extra, err
+}
+
+// extraObject is a destination object whose source key has no result in
+// the pass: no source object in scope has its key.
+type extraObject struct {
+	src   string             // the source key it would have, the manifest's key
+	obj   storage.ObjectInfo // the destination object
+	entry tracker.Entry      // the key's delete record of this pass, if any (Status 0 otherwise)
+}
+
+// extrasBatch is how many destination keys are looked up at once.
+const extrasBatch = 1000
+
+// walkExtras lists the destination under destPrefix (filter applied as to
+// the source) and calls fn with each batch of objects whose source key
+// has no result of pass in the manifest. It returns how many destination
+// objects it listed in scope.
+//
+// Every source object in scope has a result of the pass once its copy or
+// audit is complete (skips and unchanged objects included), so "no result"
+// means "no such source object": one destination listing and batched
+// manifest reads answer it, without a second listing of the source. A
+// delete record of the pass is not a result: its key is still extra.
+func (m *Manager) walkExtras(ctx context.Context, cfg *conf.Job, dst storage.Backend, filter *Filter, pass uint64, fn func([]extraObject) error) (int64, error) {
 	var (
-		extra int64
-		batch []string // source keys
-		dests []string // their destination keys, for the log
+		listed int64
+		batch  []extraObject
+		keys   []string
 	)
 	check := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		known, err := m.st.Lookup(cfg.Name, batch)
+		known, err := m.st.Lookup(cfg.Name, keys)
 		if err != nil {
 			return err
 		}
-		for i, k := range batch {
-			if e, ok := known[k]; ok && e.Pass == pass {
+		extras := batch[:0]
+		for _, x := range batch {
+			e, ok := known[x.src]
+			if ok && e.Pass == pass && !isDeleteRecord(e.Status) {
 				continue
 			}
-			if extra++; extra <= auditLogExtras {
-				m.log.Warn("audit: object only at the destination", "job", cfg.Name, "key", dests[i])
+			if ok && e.Pass == pass {
+				x.entry = e
 			}
+			extras = append(extras, x)
 		}
-		batch, dests = batch[:0], dests[:0]
-		return nil
+		err = fn(extras)
+		batch, keys = batch[:0], keys[:0]
+		return err
 	}
 	err := dst.List(ctx, cfg.Dest.Prefix, "", func(o storage.ObjectInfo) error {
 		rel := strings.TrimPrefix(o.Key, cfg.Dest.Prefix)
 		if filter != nil && !filter.Match(rel, o.ModTime) {
 			return nil
 		}
-		batch, dests = append(batch, cfg.Src.Prefix+rel), append(dests, o.Key)
-		if len(batch) >= 1000 {
+		listed++
+		batch = append(batch, extraObject{src: cfg.Src.Prefix + rel, obj: o})
+		keys = append(keys, cfg.Src.Prefix+rel)
+		if len(batch) >= extrasBatch {
 			return check()
 		}
 		return nil
@@ -89,7 +131,11 @@ func (m *Manager) countExtras(ctx context.Context, cfg *conf.Job, dst storage.Ba
 		err = check()
 	}
 	if err != nil {
-		return extra, fmt.Errorf("job %q pass %d: %w", cfg.Name, pass, err)
+		return listed, fmt.Errorf("job %q pass %d: listing the destination for objects with no source: %w", cfg.Name, pass, err)
 	}
-	return extra, nil
+	return listed, nil
+}
+
+func isDeleteRecord(s task.Status) bool {
+	return s == task.StatusDeleted || s == task.StatusWouldDelete
 }

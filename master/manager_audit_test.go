@@ -149,14 +149,7 @@ func TestManagerAuditReadsNoObject(t *testing.T) {
 	srv := testserver.Versitygw(t, testserver.Options{VirtualDomain: "localhost"})
 	proxy := ossproxy.Start(t, srv)
 	ctx := t.Context()
-	for _, b := range []string{"asrc", "adst"} {
-		srv.CreateBucket(t, b)
-	}
-	put := func(bucket, key string) {
-		_, err := srv.Client().PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
-			Body: bytes.NewReader([]byte("data of " + key))})
-		require.NoError(t, err)
-	}
+	put := buckets(t, srv, "asrc", "adst")
 	for i := range 6 {
 		put("asrc", fmt.Sprintf("k%d", i))
 		if i < 5 {
@@ -198,4 +191,19 @@ func TestManagerAuditReadsNoObject(t *testing.T) {
 		lists++
 	}
 	assert.GreaterOrEqual(t, lists, 2, "the source (scan) and the destination (extras) were listed")
+}
+
+// buckets creates the buckets and returns a function that puts an object
+// holding "data of <key>" through the S3 API.
+func buckets(t *testing.T, srv *testserver.S3Server, names ...string) func(bucket, key string) {
+	t.Helper()
+	for _, b := range names {
+		srv.CreateBucket(t, b)
+	}
+	return func(bucket, key string) {
+		t.Helper()
+		_, err := srv.Client().PutObject(t.Context(), &awss3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+			Body: bytes.NewReader([]byte("data of " + key))})
+		require.NoError(t, err)
+	}
 }

@@ -139,12 +139,13 @@ func (m *Manager) launch(jr *jobRun, cfg *conf.Job, src, dst storage.Backend, re
 	log := m.log.With("job", cfg.Name, "pass", p.N)
 	rec.pass.Store(p.N)
 	audit := cfg.Type == conf.JobAudit
+	deletes := cfg.Deletes.Enabled && !audit
 	coord, err := NewCoordinator(CoordinatorConfig{Job: cfg.Name, Pass: p.N, LeaseTTL: m.cfg.LeaseTTL,
-		ShardRetries: cfg.ShardRetries, Now: m.cfg.Now, Log: log, Tokens: m.nextToken, Audit: audit}, m.st)
+		ShardRetries: cfg.ShardRetries, Now: m.cfg.Now, Log: log, Tokens: m.nextToken, Audit: audit, Hold: deletes}, m.st)
 	if err != nil {
 		return fmt.Errorf("job %q pass %d: %w", cfg.Name, p.N, err)
 	}
-	filter, err := NewFilter(cfg.ImportSince, cfg.Include, cfg.Exclude)
+	filter, err := NewFilter(cfg.ImportSince, cfg.ImportUntil, cfg.Include, cfg.Exclude)
 	if err != nil {
 		return fmt.Errorf("job %q: %w: %w", cfg.Name, ErrInvalid, err)
 	}
@@ -161,9 +162,12 @@ func (m *Manager) launch(jr *jobRun, cfg *conf.Job, src, dst storage.Backend, re
 	m.sched.Started(jr.name)
 	log.Info("pass launched", "scan_finished", p.ScanFinished, "type", cfg.Type)
 	m.wg.Add(1)
-	if audit {
+	switch {
+	case audit:
 		go m.watchAudit(ctx, jr, cfg, dst, filter, coord, p.N)
-	} else {
+	case deletes:
+		go m.watchDeletes(ctx, jr, cfg, dst, coord, p.N)
+	default:
 		go m.watch(ctx, jr, coord, p.N)
 	}
 	if !p.ScanFinished {
@@ -199,7 +203,7 @@ func (m *Manager) scanLoop(ctx context.Context, jr *jobRun, sc *Scanner, coord *
 		return coord.ScanFinished()
 	})
 	if ok {
-		m.log.Info("scan finished", "job", jr.name, "pass", pass, "listed", sc.Listed.Load(), "excluded", sc.Excluded.Load())
+		m.log.Info("scan finished", "job", jr.name, "pass", pass, "listed", sc.Listed.Load(), "excluded", sc.Excluded.Load(), "rewritten_in_place", sc.Rewritten.Load())
 	}
 }
 

@@ -47,19 +47,16 @@ func (m *Manager) offline(op, job string) error {
 	return fmt.Errorf("%w: job %q: %s runs jobs, and nothing runs them in this process: use `ferry run` or a master", ErrJobState, job, op)
 }
 
-// jobType is the job's type from its config: the saved one, else the
-// redacted copy in the tracker (a `ferry run` job has no saved config);
-// "" when neither parses.
-func jobType(cfg *conf.Job, j tracker.Job) string {
-	if cfg != nil {
-		return string(cfg.Type)
-	}
-	if j.Config == "" {
-		return ""
+// jobConfig is the job's config: the saved one, else the redacted copy
+// in the tracker (a `ferry run` job has no saved config); nil when
+// neither parses.
+func jobConfig(cfg *conf.Job, j tracker.Job) *conf.Job {
+	if cfg != nil || j.Config == "" {
+		return cfg
 	}
 	c, err := conf.Parse(strings.NewReader(j.Config), j.Name+".cfg")
 	if err != nil {
-		return ""
+		return nil
 	}
-	return string(c.Type)
+	return c
 }

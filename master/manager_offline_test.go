@@ -174,7 +174,7 @@ func TestOfflineAuditType(t *testing.T) {
 }
 
 // The tracker's copy of a config has its secrets masked; it still tells
-// the job's type.
+// the job's type (and time window).
 func TestJobTypeFromRedactedConfig(t *testing.T) {
 	text := strings.Join([]string{"jobName=r", "jobType=audit", "srcType=s3", "srcDomain=https://s3.example.com",
 		"srcBucket=a", "srcAccessKey=AKIAEXAMPLEEXAMPLE", "srcSecretKey=very-secret-key-0123456789",
@@ -184,7 +184,10 @@ func TestJobTypeFromRedactedConfig(t *testing.T) {
 	require.NoError(t, err)
 	red := cfg.Redacted()
 	require.NotContains(t, red, "very-secret-key")
-	assert.Equal(t, "audit", jobType(nil, tracker.Job{Name: "r", Config: red}))
-	assert.Equal(t, "audit", jobType(cfg, tracker.Job{}))
-	assert.Empty(t, jobType(nil, tracker.Job{Name: "r", Config: "not a config"}))
+	back := jobConfig(nil, tracker.Job{Name: "r", Config: red})
+	require.NotNil(t, back)
+	assert.Equal(t, conf.JobAudit, back.Type)
+	assert.Same(t, cfg, jobConfig(cfg, tracker.Job{}))
+	assert.Nil(t, jobConfig(nil, tracker.Job{Name: "r", Config: "not a config"}))
+	assert.Nil(t, jobConfig(nil, tracker.Job{Name: "r"}))
 }

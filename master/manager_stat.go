@@ -43,6 +43,7 @@ type JobStat struct {
 	AuditExtra   int64     // the last audit's objects only at the destination
 	NextPass     time.Time // incremental: when the next pass starts
 	Problem      string    // why the job is not progressing; "" when fine
+	Window       string    // the time window (conf.Job.Window); "" when none
 	// StaleRefused counts the results, acks and nacks refused since the
 	// master started because their lease was no longer current.
 	StaleRefused int64
@@ -91,7 +92,7 @@ func (m *Manager) stat(name string) (JobStat, error) {
 			return JobStat{}, fmt.Errorf("job %q: stat: %w", name, err)
 		}
 		if ok {
-			s.Counters, s.ScanFinished = p.Counters, p.ScanFinished
+			s.Counters, s.ScanFinished, s.Problem = p.Counters, p.ScanFinished, p.Problem
 		}
 		err = m.st.Passes(name, func(p tracker.Pass) error { s.Totals.Add(p.Counters); return nil })
 		if err != nil {
@@ -120,9 +121,16 @@ func (m *Manager) stat(name string) (JobStat, error) {
 	var lim Limits
 	lim, s.BackoffFactor = m.reg.Effective(jr.limits())
 	s.BytesPerSecondLimit, s.ObjectsPerSecondLimit = lim.BytesPerSecond, lim.ObjectsPerSecond
-	s.Problem, s.StaleRefused, s.AuditExtra = jr.problem, jr.staleRefused, s.Counters.DestOnly
+	if jr.problem != "" {
+		// The runtime's problem is the newer; the pass's (why it failed)
+		// outlives a restart.
+		s.Problem = jr.problem
+	}
+	s.StaleRefused, s.AuditExtra = jr.staleRefused, s.Counters.DestOnly
 	m.mu.Unlock()
-	s.Type = jobType(cfg, j)
+	if c := jobConfig(cfg, j); c != nil {
+		s.Type, s.Window = string(c.Type), c.Window()
+	}
 
 	s.NextPass = m.sched.Next(name)
 	var leased int64

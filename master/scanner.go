@@ -65,6 +65,9 @@ type Scanner struct {
 
 	Listed   atomic.Int64 // objects seen in the listing
 	Excluded atomic.Int64 // dropped by Filter
+	// Rewritten: objects before importSince taken because the manifest
+	// shows them changed (rewritten in place with an old mtime).
+	Rewritten atomic.Int64
 }
 
 // NewScanner makes a scanner; onShard is called after each append, from
@@ -207,6 +210,7 @@ type shardBuilder struct {
 	name  string
 	after string // last key listed (checkpoint candidate)
 	objs  []task.Object
+	early []bool // per objs: before importSince, taken only if rewritten
 	bytes int64
 }
 
@@ -214,10 +218,17 @@ func (b *shardBuilder) add(ctx context.Context, o storage.ObjectInfo) error {
 	s := b.s
 	s.Listed.Add(1)
 	rel := strings.TrimPrefix(o.Key, s.cfg.SrcPrefix)
+	early := false
 	if s.cfg.Filter != nil && !s.cfg.Filter.Match(rel, o.ModTime) {
-		s.Excluded.Add(1)
-		b.after = o.Key
-		return nil
+		// Modified before importSince by its mtime, but the mtime may be
+		// old while the content is new (a copy onto itself keeps it on
+		// some stores): such objects join the batch's manifest lookup and
+		// are taken only if the manifest says they changed (flush).
+		if early = !s.cfg.Audit && s.cfg.Filter.Early(rel, o.ModTime); !early {
+			s.Excluded.Add(1)
+			b.after = o.Key
+			return nil
+		}
 	}
 	if len(b.objs) > 0 && b.bytes+o.Size > s.cfg.ShardBytes {
 		// Flush before taking o: the checkpoint must not cover a key the
@@ -231,6 +242,7 @@ func (b *shardBuilder) add(ctx context.Context, o storage.ObjectInfo) error {
 		Key: o.Key, Dest: s.cfg.DestPrefix + rel, Size: o.Size, ModTime: o.ModTime,
 		ETag: o.ETag, CRC64: o.CRC64, HasCRC64: o.HasCRC64,
 	})
+	b.early = append(b.early, early)
 	b.bytes += o.Size
 	if len(b.objs) >= s.cfg.ShardObjects {
 		return b.flush(ctx, false)
@@ -264,7 +276,16 @@ func (b *shardBuilder) flush(ctx context.Context, done bool) error {
 		todo    []task.Object
 		skipped []task.Result
 	)
-	for _, o := range b.objs {
+	for i, o := range b.objs {
+		if b.early[i] {
+			if e, ok := known[o.Key]; ok && rewritten(e, o) {
+				s.Rewritten.Add(1)
+				todo = append(todo, o)
+			} else {
+				s.Excluded.Add(1)
+			}
+			continue
+		}
 		if e, ok := known[o.Key]; ok && unchanged(e, o) && e.Pass < s.cfg.Pass {
 			skipped = append(skipped, task.Result{
 				Key: o.Key, Dest: o.Dest, Status: task.StatusSkipped, Method: task.MethodManifest,
@@ -287,7 +308,7 @@ func (b *shardBuilder) flush(ctx context.Context, done bool) error {
 	if len(ids) > 0 && s.onShard != nil {
 		s.onShard(ids)
 	}
-	b.objs, b.bytes = b.objs[:0], 0
+	b.objs, b.early, b.bytes = b.objs[:0], b.early[:0], 0
 	return nil
 }
 
@@ -308,4 +329,21 @@ func unchanged(e tracker.Entry, o task.Object) bool {
 		return false
 	}
 	return true
+}
+
+// rewritten: the manifest has a result for this key from a pass that
+// examined it, and the listing now reports a different object (size,
+// ETag, CRC64 or mtime; storage.Changed). An object modified before
+// importSince is taken on this evidence alone: its mtime says "old", its
+// content says otherwise. Delete records describe a destination object,
+// not a source version, and prove nothing either way.
+func rewritten(e tracker.Entry, o task.Object) bool {
+	switch e.Status {
+	case task.StatusVerified, task.StatusSkipped, task.StatusFailed:
+	default:
+		return false
+	}
+	was := storage.ObjectInfo{Size: e.Size, ModTime: e.ModTime, ETag: e.ETag, CRC64: e.CRC64, HasCRC64: e.HasCRC64}
+	now := storage.ObjectInfo{Size: o.Size, ModTime: o.ModTime, ETag: o.ETag, CRC64: o.CRC64, HasCRC64: o.HasCRC64}
+	return storage.Changed(was, now) != ""
 }

@@ -158,7 +158,7 @@ func TestScannerFilterAndManifestSkip(t *testing.T) {
 	require.NoError(t, err)
 	p2, err := st.StartPass("j", time.Now())
 	require.NoError(t, err)
-	f, err := NewFilter(time.Time{}, nil, []string{"d1/**"})
+	f, err := NewFilter(time.Time{}, time.Time{}, nil, []string{"d1/**"})
 	require.NoError(t, err)
 	s2 := NewScanner(ScanConfig{Job: "j", Pass: p2.N, Src: src, Filter: f}, st, nil, nil)
 	require.NoError(t, s2.Run(t.Context()))
@@ -171,4 +171,35 @@ func TestScannerFilterAndManifestSkip(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, task.MethodManifest, e[keys[0]].Method)
 	assert.Contains(t, e[keys[0]].Reason, "verified in pass 1")
+}
+
+// rewritten: a manifest entry of an examined object and a listing that
+// differs in size, ETag, CRC64 or mtime; delete records never count.
+func TestRewritten(t *testing.T) {
+	old := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	was := task.Result{Status: task.StatusVerified, Size: 5, ModTime: old, ETag: `"aa"`, CRC64: 7, HasCRC64: true}
+	now := task.Object{Size: 5, ModTime: old, ETag: `"AA"`, CRC64: 7, HasCRC64: true}
+	for _, tc := range []struct {
+		name string
+		edit func(*task.Result, *task.Object)
+		want bool
+	}{
+		{"same object (ETag case aside)", func(*task.Result, *task.Object) {}, false},
+		{"size", func(_ *task.Result, o *task.Object) { o.Size = 6 }, true},
+		{"etag", func(_ *task.Result, o *task.Object) { o.ETag = `"bb"` }, true},
+		{"crc64", func(_ *task.Result, o *task.Object) { o.CRC64 = 8 }, true},
+		{"crc64 unknown now", func(_ *task.Result, o *task.Object) { o.CRC64, o.HasCRC64 = 8, false }, false},
+		{"mtime", func(_ *task.Result, o *task.Object) { o.ModTime = old.Add(-time.Hour) }, true},
+		{"skipped entry", func(r *task.Result, o *task.Object) { r.Status, o.Size = task.StatusSkipped, 6 }, true},
+		{"failed entry", func(r *task.Result, o *task.Object) { r.Status, o.Size = task.StatusFailed, 6 }, true},
+		{"delete record", func(r *task.Result, o *task.Object) { r.Status, o.Size = task.StatusDeleted, 6 }, false},
+		{"would-delete record", func(r *task.Result, o *task.Object) { r.Status, o.Size = task.StatusWouldDelete, 6 }, false},
+		{"requeued entry", func(r *task.Result, o *task.Object) { r.Status, o.Size = task.StatusUnknown, 6 }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, o := was, now
+			tc.edit(&r, &o)
+			assert.Equal(t, tc.want, rewritten(tracker.Entry{Result: r, Pass: 1}, o))
+		})
+	}
 }

@@ -39,6 +39,9 @@ type Report struct {
 	Failures   []tracker.Entry  `json:"failures,omitempty"`  // the first few, see `ferry failed`
 	Extra      int64            `json:"extra,omitempty"`     // audit: objects only at the destination
 	NextPass   time.Time        `json:"next_pass,omitempty"` // incremental: when the next pass starts
+	// Problem: why the pass failed beyond its failed objects (delete
+	// propagation's guard), as `ferry stat` shows it.
+	Problem string `json:"problem,omitempty"`
 }
 
 func (r *run) status() Status {
@@ -70,6 +73,9 @@ func (r *run) report() *Report {
 	if ss, err := r.m.Stat(r.job.Name); err == nil && len(ss) == 1 {
 		js := ss[0]
 		rep.JobState, rep.Checkpoint, rep.Extra, rep.NextPass = tracker.JobState(js.State), js.Checkpoint, js.AuditExtra, js.NextPass
+		if rep.JobState == tracker.JobFailed {
+			rep.Problem = js.Problem
+		}
 	}
 	if fs, err := r.m.Failed(r.job.Name, 20); err == nil {
 		rep.Failures = fs

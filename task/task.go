@@ -73,6 +73,16 @@ const (
 	StatusFailed          // gave up; Reason holds the error
 )
 
+// Delete propagation's records (the master's, never a worker's): the
+// entry is keyed by the source key a destination object would have, and
+// Dest, Size and ETag describe that destination object. Numbered apart
+// from the copy outcomes so that outcomes added there never collide with
+// them in stored manifests.
+const (
+	StatusDeleted     Status = 16 // no source object in the pass: deleted at the destination
+	StatusWouldDelete Status = 17 // the same, not deleted: dry run or stopped by the guard (Reason says which)
+)
+
 func (s Status) String() string {
 	switch s {
 	case StatusVerified:
@@ -81,6 +91,10 @@ func (s Status) String() string {
 		return "skipped"
 	case StatusFailed:
 		return "failed"
+	case StatusDeleted:
+		return "deleted"
+	case StatusWouldDelete:
+		return "would-delete"
 	default:
 		return "unknown"
 	}

@@ -196,6 +196,9 @@ func encodePass(p Pass) []byte {
 	// Fields added later go last: a record written before them decodes
 	// with zeros.
 	e.varint(c.DestOnly)
+	e.varint(c.Deleted)
+	e.varint(c.WouldDelete)
+	e.str(p.Problem)
 	return e.b
 }
 
@@ -224,6 +227,11 @@ func decodePass(job string, n uint64, v []byte) (Pass, error) {
 	}
 	if d.more() {
 		c.DestOnly = d.varint()
+	}
+	if d.more() {
+		c.Deleted = d.varint()
+		c.WouldDelete = d.varint()
+		p.Problem = d.str()
 	}
 	return p, d.finish()
 }

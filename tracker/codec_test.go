@@ -31,10 +31,22 @@ func TestCodecRoundTrip(t *testing.T) {
 		}
 	}
 	p := Pass{Job: "j", N: 3, Started: old, ScanFinished: true, Counters: Counters{Scanned: 1, ShardsFailed: -2,
-		DestOnly: 5, Methods: map[task.Method]int64{task.MethodMD5: 4, task.MethodSize: 1}}}
+		DestOnly: 5, Methods: map[task.Method]int64{task.MethodMD5: 4, task.MethodSize: 1}, Deleted: 6, WouldDelete: 7},
+		Problem: "guard"}
 	enc := encodePass(p)
 	if got, err := decodePass("j", 3, enc); err != nil || !reflect.DeepEqual(got, p) {
 		t.Errorf("pass round trip: %v\n got %+v\nwant %+v", err, got, p)
+	}
+	// A pass written before the delete fields existed decodes with them
+	// zero.
+	var tail encoder
+	tail.varint(p.Deleted)
+	tail.varint(p.WouldDelete)
+	tail.str(p.Problem)
+	enc = enc[:len(enc)-len(tail.b)]
+	p.Deleted, p.WouldDelete, p.Problem = 0, 0, ""
+	if got, err := decodePass("j", 3, enc); err != nil || !reflect.DeepEqual(got, p) {
+		t.Errorf("pass before delete propagation: %v\n got %+v\nwant %+v", err, got, p)
 	}
 	// A pass written before DestOnly existed (the record ends after the
 	// methods) still decodes, with DestOnly zero.

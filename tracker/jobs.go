@@ -228,7 +228,7 @@ func (s *Store) FinishPass(job string, n uint64, finished time.Time) (Pass, erro
 		if err := jt.putPass(p); err != nil {
 			return err
 		}
-		if p.Failed == 0 && p.ShardsFailed == 0 {
+		if p.Failed == 0 && p.ShardsFailed == 0 && p.Problem == "" {
 			jt.job.State = JobSucceeded
 			if p.Started.After(jt.job.Checkpoint) {
 				jt.job.Checkpoint = p.Started
@@ -247,6 +247,17 @@ func (s *Store) FinishPass(job string, n uint64, finished time.Time) (Pass, erro
 // SetDestOnly records how many objects the audit of pass n found only at
 // the destination. Setting it again replaces the count.
 func (s *Store) SetDestOnly(job string, n uint64, count int64) error {
+	return s.updatePass(job, n, "recording objects only at the destination", func(p *Pass) { p.DestOnly = count })
+}
+
+// SetPassProblem records why pass n must end failed whatever its
+// counters say (delete propagation's guard); FinishPass then fails the
+// job. Setting it again replaces the text.
+func (s *Store) SetPassProblem(job string, n uint64, problem string) error {
+	return s.updatePass(job, n, "recording its problem", func(p *Pass) { p.Problem = problem })
+}
+
+func (s *Store) updatePass(job string, n uint64, what string, change func(*Pass)) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		jt, err := openJob(tx, job)
 		if err != nil {
@@ -256,11 +267,11 @@ func (s *Store) SetDestOnly(job string, n uint64, count int64) error {
 		if err != nil {
 			return err
 		}
-		p.DestOnly = count
+		change(&p)
 		return jt.putPass(p)
 	})
 	if err != nil {
-		return fmt.Errorf("tracker: job %q pass %d: recording objects only at the destination: %w", job, n, err)
+		return fmt.Errorf("tracker: job %q pass %d: %s: %w", job, n, what, err)
 	}
 	return nil
 }

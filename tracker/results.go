@@ -145,6 +145,12 @@ func (c *Counters) count(r *task.Result, d int64) {
 		c.Failed += d
 		c.FailedBytes += d * r.Size
 		return
+	case task.StatusDeleted:
+		c.Deleted += d
+		return
+	case task.StatusWouldDelete:
+		c.WouldDelete += d
+		return
 	default:
 		return
 	}

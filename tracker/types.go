@@ -66,6 +66,11 @@ type Counters struct {
 	// source object in scope has their key).
 	DestOnly int64
 	Methods  map[task.Method]int64
+	// Deleted / WouldDelete count the pass's delete-propagation records
+	// (task.StatusDeleted, task.StatusWouldDelete): destination objects
+	// with no source object that were deleted, or that a dry run or the
+	// guard left in place.
+	Deleted, WouldDelete int64
 }
 
 // Add adds o's counts to c (a job's totals are the sum of its passes).
@@ -84,6 +89,8 @@ func (c *Counters) Add(o Counters) {
 	c.ShardsDone += o.ShardsDone
 	c.ShardsFailed += o.ShardsFailed
 	c.DestOnly += o.DestOnly
+	c.Deleted += o.Deleted
+	c.WouldDelete += o.WouldDelete
 	for m, n := range o.Methods {
 		if c.Methods == nil {
 			c.Methods = map[task.Method]int64{}
@@ -100,6 +107,9 @@ type Pass struct {
 	Finished     time.Time // zero while running
 	ScanFinished bool
 	Counters
+	// Problem, when set, fails the pass whatever its counters say: delete
+	// propagation's guard stopped it (SetPassProblem).
+	Problem string
 }
 
 // ShardState is where a shard stands. Pending is the zero value.

@@ -55,11 +55,14 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	fmt.Fprintf(e.stderr, "ferry: job %q (%s): %s -> %s\n", job.Name, job.Type, job.Src, job.Dest)
+	if w := job.Window(); w != "" {
+		fmt.Fprintf(e.stderr, "ferry: objects %s only\n", w)
+	}
 	code := exitOK
 	eachPass := func(rep *standalone.Report) {
 		show(standalone.Status{}) // end the progress line
 		printReport(e, rep, *asJSON)
-		if rep.Counters.Failed > 0 {
+		if rep.Counters.Failed > 0 || rep.Problem != "" {
 			code = exitFailures
 		} else {
 			code = exitOK
@@ -116,6 +119,9 @@ func printReport(e *env, r *standalone.Report, asJSON bool) {
 	if r.Extra > 0 {
 		fmt.Fprintf(w, "  audit     %d object(s) exist only at the destination\n", r.Extra)
 	}
+	if c.Deleted+c.WouldDelete > 0 {
+		fmt.Fprintf(w, "  deletes   %s\n", deletesLine(c))
+	}
 	for _, f := range r.Failures {
 		fmt.Fprintf(w, "  FAILED %q: %s\n", f.Key, oneLine(f.Reason))
 	}
@@ -123,6 +129,8 @@ func printReport(e *env, r *standalone.Report, asJSON bool) {
 		fmt.Fprintf(w, "  ... %d more: ferry failed %s\n", c.Failed-int64(len(r.Failures)), r.Job)
 	}
 	switch {
+	case r.Problem != "" && c.Failed == 0:
+		fmt.Fprintf(w, "RESULT: FAILED: %s\n", r.Problem)
 	case c.Failed > 0 && r.Type == string(conf.JobAudit):
 		fmt.Fprintf(w, "RESULT: %d object(s) DIFFER or are missing at the destination; `ferry failed %s` lists them\n", c.Failed, r.Job)
 	case c.Failed > 0:

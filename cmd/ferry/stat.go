@@ -35,6 +35,8 @@ type JobStat struct {
 	NextPass *time.Time `json:"next_pass,omitempty"`
 	// An audit's objects found only at the destination.
 	AuditExtra int64 `json:"audit_extra,omitempty"`
+	// The time window, "modified in [since, until)"; empty without one.
+	Window string `json:"window,omitempty"`
 	// Results refused since the master started because their lease was
 	// no longer current (a late worker); never recorded.
 	StaleRefused int64 `json:"stale_refused,omitempty"`
@@ -118,7 +120,7 @@ func toJobStats(ss []admin.JobStat) []JobStat {
 		js := JobStat{JobName: s.Job, JobType: s.Type, JobState: s.State, Pass: s.Pass, PendingTasks: s.PendingTasks,
 			DispatchedTasks: s.DispatchedTasks, RunningTasks: s.RunningTasks, SucceedTasks: s.SucceedTasks,
 			FailedTasks: s.FailedTasks, ScanFinished: s.ScanFinished, Counters: s.Counters, Totals: s.Totals,
-			Live: s.Live, Updated: s.Updated, Problem: s.Problem, AuditExtra: s.AuditExtra, StaleRefused: s.StaleRefused,
+			Live: s.Live, Updated: s.Updated, Problem: s.Problem, AuditExtra: s.AuditExtra, StaleRefused: s.StaleRefused, Window: s.Window,
 			BytesPerSecondLimit: s.BytesPerSecondLimit, ObjectsPerSecondLimit: s.ObjectsPerSecondLimit, BackoffFactor: s.BackoffFactor}
 		if !s.NextPass.IsZero() {
 			np := s.NextPass
@@ -172,6 +174,12 @@ func printStat(e *env, s JobStat) {
 		fmt.Fprintf(w, "Totals (%s): objects listed %d, verified %d, skipped %d, failed %d; shards %d (done %d, failed %d); bytes verified %s, sent %s\n",
 			passes(s.Pass), t.Scanned, t.Verified, t.Skipped, t.Failed, t.Shards, t.ShardsDone, t.ShardsFailed, bytesIEC(t.VerifiedBytes), bytesIEC(t.BytesSent))
 	}
+	if c.Deleted+c.WouldDelete > 0 {
+		fmt.Fprintf(w, "Deletes: %s\n", deletesLine(c))
+	}
+	if s.Window != "" {
+		fmt.Fprintf(w, "Window: objects %s\n", s.Window)
+	}
 	if s.Checkpoint != nil {
 		fmt.Fprintf(w, "Checkpoint: %s\n", s.Checkpoint.Format(time.RFC3339))
 	}
@@ -217,4 +225,9 @@ func titleCase(s string) string {
 		return "Unknown"
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// deletesLine describes a pass's delete propagation (deleteExtraneous).
+func deletesLine(c tracker.Counters) string {
+	return fmt.Sprintf("deleted %d, would delete %d (destination objects with no source object)", c.Deleted, c.WouldDelete)
 }

@@ -2355,6 +2355,11 @@ type Counters struct {
 	ShardsDone    int64                  `protobuf:"varint,12,opt,name=shards_done,json=shardsDone,proto3" json:"shards_done,omitempty"`
 	ShardsFailed  int64                  `protobuf:"varint,13,opt,name=shards_failed,json=shardsFailed,proto3" json:"shards_failed,omitempty"`
 	Methods       map[string]int64       `protobuf:"bytes,14,rep,name=methods,proto3" json:"methods,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// Delete propagation (deleteExtraneous): destination objects with no
+	// source object deleted, and those a dry run or the guard left. Numbered
+	// from 20 so counters added meanwhile elsewhere keep 15-19.
+	Deleted       int64 `protobuf:"varint,20,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	WouldDelete   int64 `protobuf:"varint,21,opt,name=would_delete,json=wouldDelete,proto3" json:"would_delete,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2485,6 +2490,20 @@ func (x *Counters) GetMethods() map[string]int64 {
 		return x.Methods
 	}
 	return nil
+}
+
+func (x *Counters) GetDeleted() int64 {
+	if x != nil {
+		return x.Deleted
+	}
+	return 0
+}
+
+func (x *Counters) GetWouldDelete() int64 {
+	if x != nil {
+		return x.WouldDelete
+	}
+	return 0
 }
 
 type RunningTask struct {
@@ -2618,6 +2637,9 @@ type JobStat struct {
 	NextPass      *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=next_pass,json=nextPass,proto3" json:"next_pass,omitempty"`
 	Problem       string                 `protobuf:"bytes,24,opt,name=problem,proto3" json:"problem,omitempty"` // why the job is not progressing; "" when fine
 	BackoffFactor float64                `protobuf:"fixed64,25,opt,name=backoff_factor,json=backoffFactor,proto3" json:"backoff_factor,omitempty"`
+	// The job's time window, e.g. "modified in [2024-05-01T00:00:00Z,
+	// +inf)"; "" without importSince/importUntil. Numbered from 30, as above.
+	Window        string `protobuf:"bytes,30,opt,name=window,proto3" json:"window,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2825,6 +2847,13 @@ func (x *JobStat) GetBackoffFactor() float64 {
 		return x.BackoffFactor
 	}
 	return 0
+}
+
+func (x *JobStat) GetWindow() string {
+	if x != nil {
+		return x.Window
+	}
+	return ""
 }
 
 type StatRequest struct {
@@ -3539,7 +3568,7 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\tupload_id\x18\x02 \x01(\tR\buploadId\"=\n" +
 	"\rRetryResponse\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x1a\n" +
-	"\brequeued\x18\x02 \x01(\x03R\brequeued\"\x99\x04\n" +
+	"\brequeued\x18\x02 \x01(\x03R\brequeued\"\xd6\x04\n" +
 	"\bCounters\x12\x18\n" +
 	"\ascanned\x18\x01 \x01(\x03R\ascanned\x12#\n" +
 	"\rscanned_bytes\x18\x02 \x01(\x03R\fscannedBytes\x12\x1a\n" +
@@ -3558,7 +3587,9 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\vshards_done\x18\f \x01(\x03R\n" +
 	"shardsDone\x12#\n" +
 	"\rshards_failed\x18\r \x01(\x03R\fshardsFailed\x129\n" +
-	"\amethods\x18\x0e \x03(\v2\x1f.ferry.v1.Counters.MethodsEntryR\amethods\x1a:\n" +
+	"\amethods\x18\x0e \x03(\v2\x1f.ferry.v1.Counters.MethodsEntryR\amethods\x12\x18\n" +
+	"\adeleted\x18\x14 \x01(\x03R\adeleted\x12!\n" +
+	"\fwould_delete\x18\x15 \x01(\x03R\vwouldDelete\x1a:\n" +
 	"\fMethodsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x88\x02\n" +
@@ -3571,7 +3602,7 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x05bytes\x18\x06 \x01(\x03R\x05bytes\x12\x1d\n" +
 	"\n" +
 	"bytes_done\x18\a \x01(\x03R\tbytesDone\x12?\n" +
-	"\rlease_expires\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fleaseExpires\"\x92\a\n" +
+	"\rlease_expires\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fleaseExpires\"\xaa\a\n" +
 	"\aJobStat\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12\x12\n" +
@@ -3601,7 +3632,8 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"auditExtra\x127\n" +
 	"\tnext_pass\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\bnextPass\x12\x18\n" +
 	"\aproblem\x18\x18 \x01(\tR\aproblem\x12%\n" +
-	"\x0ebackoff_factor\x18\x19 \x01(\x01R\rbackoffFactor\"\x1f\n" +
+	"\x0ebackoff_factor\x18\x19 \x01(\x01R\rbackoffFactor\x12\x16\n" +
+	"\x06window\x18\x1e \x01(\tR\x06window\"\x1f\n" +
 	"\vStatRequest\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\"5\n" +
 	"\fStatResponse\x12%\n" +

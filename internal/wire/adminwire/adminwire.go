@@ -21,7 +21,7 @@ func JobStat(s master.JobStat) *pb.JobStat {
 		Checkpoint: wire.Timestamp(s.Checkpoint), BytesPerSecondLimit: s.BytesPerSecondLimit,
 		ObjectsPerSecondLimit: s.ObjectsPerSecondLimit, BackoffFactor: s.BackoffFactor, Source: s.Source, Dest: s.Dest,
 		Listed: s.Listed, Excluded: s.Excluded, AuditExtra: s.AuditExtra, NextPass: wire.Timestamp(s.NextPass),
-		Problem: s.Problem, StaleRefused: s.StaleRefused}
+		Problem: s.Problem, StaleRefused: s.StaleRefused, Window: s.Window}
 	for _, r := range s.Running {
 		out.Running = append(out.Running, &pb.RunningTask{Shard: r.Shard, Worker: r.Worker, Attempt: int32(r.Attempt),
 			Objects: r.Objects, ObjectsDone: r.ObjectsDone, Bytes: r.Bytes, BytesDone: r.BytesDone,
@@ -39,7 +39,7 @@ func ToJobStat(s *pb.JobStat) master.JobStat {
 		BytesPerSecondLimit: s.GetBytesPerSecondLimit(), ObjectsPerSecondLimit: s.GetObjectsPerSecondLimit(),
 		BackoffFactor: s.GetBackoffFactor(), Source: s.GetSource(), Dest: s.GetDest(), Listed: s.GetListed(),
 		Excluded: s.GetExcluded(), AuditExtra: s.GetAuditExtra(), NextPass: wire.Time(s.GetNextPass()),
-		Problem: s.GetProblem(), StaleRefused: s.GetStaleRefused()}
+		Problem: s.GetProblem(), StaleRefused: s.GetStaleRefused(), Window: s.GetWindow()}
 	for _, r := range s.GetRunning() {
 		out.Running = append(out.Running, master.Running{Shard: r.GetShard(), Worker: r.GetWorker(), Attempt: int(r.GetAttempt()),
 			Objects: r.GetObjects(), ObjectsDone: r.GetObjectsDone(), Bytes: r.GetBytes(), BytesDone: r.GetBytesDone(),
@@ -53,7 +53,7 @@ func Counters(c tracker.Counters) *pb.Counters {
 	out := &pb.Counters{Scanned: c.Scanned, ScannedBytes: c.ScannedBytes, Verified: c.Verified,
 		VerifiedBytes: c.VerifiedBytes, Skipped: c.Skipped, SkippedBytes: c.SkippedBytes, Failed: c.Failed,
 		FailedBytes: c.FailedBytes, BytesRead: c.BytesRead, BytesSent: c.BytesSent, Shards: c.Shards,
-		ShardsDone: c.ShardsDone, ShardsFailed: c.ShardsFailed}
+		ShardsDone: c.ShardsDone, ShardsFailed: c.ShardsFailed, Deleted: c.Deleted, WouldDelete: c.WouldDelete}
 	if len(c.Methods) > 0 {
 		out.Methods = make(map[string]int64, len(c.Methods))
 		for m, n := range c.Methods {
@@ -68,7 +68,7 @@ func ToCounters(c *pb.Counters) tracker.Counters {
 	out := tracker.Counters{Scanned: c.GetScanned(), ScannedBytes: c.GetScannedBytes(), Verified: c.GetVerified(),
 		VerifiedBytes: c.GetVerifiedBytes(), Skipped: c.GetSkipped(), SkippedBytes: c.GetSkippedBytes(), Failed: c.GetFailed(),
 		FailedBytes: c.GetFailedBytes(), BytesRead: c.GetBytesRead(), BytesSent: c.GetBytesSent(), Shards: c.GetShards(),
-		ShardsDone: c.GetShardsDone(), ShardsFailed: c.GetShardsFailed()}
+		ShardsDone: c.GetShardsDone(), ShardsFailed: c.GetShardsFailed(), Deleted: c.GetDeleted(), WouldDelete: c.GetWouldDelete()}
 	if m := c.GetMethods(); len(m) > 0 {
 		out.Methods = make(map[task.Method]int64, len(m))
 		for k, v := range m {
