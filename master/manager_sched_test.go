@@ -81,7 +81,9 @@ func TestManagerFailedScanIsRetried(t *testing.T) {
 
 	flaky.scanBroken.Store(false)
 	h.waitScanned(job) // the retry comes after a pause of real time (1s)
-	assert.Empty(t, h.stat(job).Problem, "cleared once the scan went through")
+	// The problem is cleared just after the scan is recorded finished.
+	require.Eventually(t, func() bool { return h.stat(job).Problem == "" }, 5*time.Second, 5*time.Millisecond,
+		"cleared once the scan went through")
 	h.register("w")
 	h.drain("w")
 	require.Eventually(t, func() bool { return h.stat(job).State == string(tracker.JobSucceeded) }, 5*time.Second, 5*time.Millisecond)
