@@ -42,6 +42,7 @@ var ferryKeys = []string{
 	"maxBytesPerSecond", "maxObjectsPerSecond",
 	"partsInFlight", "objectRetries", "shardRetries",
 	"followSymlinks",
+	"overwritePolicy",
 }
 
 // secretKeys are never printed, not even in error messages or notes.

@@ -101,7 +101,7 @@ func (j *Job) encode(redact bool) string {
 		since = j.ImportSince.Format(time.RFC3339Nano)
 	}
 	kv("importSince", since)
-	kv("isSkipExistFile", strconv.FormatBool(j.SkipExisting))
+	kv("overwritePolicy", string(j.Overwrite))
 	kv("isIncremental", strconv.FormatBool(j.Incremental))
 	if j.IncrementalInterval%time.Second == 0 {
 		kv("incrementalModeInterval", strconv.FormatInt(int64(j.IncrementalInterval/time.Second), 10))

@@ -77,18 +77,17 @@ func TestCopyS3(t *testing.T) {
 		assert.Equal(t, task.MethodMultipartETag, res.Method)
 		assert.True(t, strings.HasSuffix(res.DestETag, "-1"), res.DestETag)
 	})
-	t.Run("skip: destination newer", func(t *testing.T) {
+	t.Run("copied again: identical by MD5 ETag", func(t *testing.T) {
 		data := randomBytes(1000, 27)
 		putObj(t, src, "skip", data)
 		obj := object(t, src, "skip", "skip")
 		res, err := newCopier(t, opts).Copy(ctx, "job", obj)
 		requireVerified(t, res, err, data)
-		o := opts
-		o.Settings.SkipExisting = true
-		res, err = newCopier(t, o).Copy(ctx, "job", obj)
+		res, err = newCopier(t, opts).Copy(ctx, "job", obj)
 		require.NoError(t, err)
 		assert.Equal(t, task.StatusSkipped, res.Status)
-		assert.Equal(t, ReasonNewer, res.Reason)
+		assert.Equal(t, task.OutcomeIdentical, res.Outcome, "the MD5 ETags prove it")
+		assert.Equal(t, task.MethodMD5, res.Method)
 	})
 	t.Run("resume after cancel", func(t *testing.T) {
 		data := randomBytes(12*mib, 24)
