@@ -32,6 +32,10 @@ type jobRun struct {
 	// staleRefused counts results, acks and nacks refused because their
 	// lease was no longer current (see Manager.Report).
 	staleRefused int64
+	// writeRace names the race window the destination leaves open
+	// (probeWrites); "" when none or not probed.
+	writeRace       string
+	writeRaceProbed bool
 }
 
 // limits are the job's cluster-wide limits before backoff.
@@ -95,6 +99,7 @@ func (m *Manager) run(ctx context.Context, jr *jobRun, cfg *conf.Job, check bool
 	if err != nil {
 		return tracker.Pass{}, false, err
 	}
+	m.probeWrites(ctx, jr, cfg, dst)
 	p, resumed, err := m.beginPass(cfg)
 	if err != nil {
 		return tracker.Pass{}, false, err

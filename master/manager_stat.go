@@ -46,6 +46,11 @@ type JobStat struct {
 	// StaleRefused counts the results, acks and nacks refused since the
 	// master started because their lease was no longer current.
 	StaleRefused int64
+	// WriteRace names the race window the destination leaves open: which
+	// conditional writes it does not enforce, so which writes can clobber
+	// an object written between a worker's check and its write. "" when
+	// it enforces them all, or the job's policy needs none.
+	WriteRace string
 }
 
 // Stat returns the job's stat, or every job's (in name order) when job is
@@ -121,6 +126,7 @@ func (m *Manager) stat(name string) (JobStat, error) {
 	lim, s.BackoffFactor = m.reg.Effective(jr.limits())
 	s.BytesPerSecondLimit, s.ObjectsPerSecondLimit = lim.BytesPerSecond, lim.ObjectsPerSecond
 	s.Problem, s.StaleRefused, s.AuditExtra = jr.problem, jr.staleRefused, s.Counters.DestOnly
+	s.WriteRace = jr.writeRace
 	m.mu.Unlock()
 	s.Type = jobType(cfg, j)
 

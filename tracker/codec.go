@@ -196,6 +196,9 @@ func encodePass(p Pass) []byte {
 	// Fields added later go last: a record written before them decodes
 	// with zeros.
 	e.varint(c.DestOnly)
+	for _, v := range []int64{c.Identical, c.IdenticalBytes, c.Kept, c.KeptBytes} {
+		e.varint(v)
+	}
 	return e.b
 }
 
@@ -224,6 +227,11 @@ func decodePass(job string, n uint64, v []byte) (Pass, error) {
 	}
 	if d.more() {
 		c.DestOnly = d.varint()
+	}
+	if d.more() {
+		for _, f := range []*int64{&c.Identical, &c.IdenticalBytes, &c.Kept, &c.KeptBytes} {
+			*f = d.varint()
+		}
 	}
 	return p, d.finish()
 }

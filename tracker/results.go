@@ -141,6 +141,14 @@ func (c *Counters) count(r *task.Result, d int64) {
 	case task.StatusSkipped:
 		c.Skipped += d
 		c.SkippedBytes += d * r.Size
+		switch r.Outcome {
+		case task.OutcomeIdentical:
+			c.Identical += d
+			c.IdenticalBytes += d * r.Size
+		case task.OutcomeKept:
+			c.Kept += d
+			c.KeptBytes += d * r.Size
+		}
 	case task.StatusFailed:
 		c.Failed += d
 		c.FailedBytes += d * r.Size

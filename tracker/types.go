@@ -66,6 +66,11 @@ type Counters struct {
 	// source object in scope has their key).
 	DestOnly int64
 	Methods  map[task.Method]int64
+	// Of the skipped entries, those the copier's overwrite policy decided
+	// (task.Outcome): already there, proven identical; kept because the
+	// destination holds another object the policy keeps.
+	Identical, IdenticalBytes int64
+	Kept, KeptBytes           int64
 }
 
 // Add adds o's counts to c (a job's totals are the sum of its passes).
@@ -84,6 +89,10 @@ func (c *Counters) Add(o Counters) {
 	c.ShardsDone += o.ShardsDone
 	c.ShardsFailed += o.ShardsFailed
 	c.DestOnly += o.DestOnly
+	c.Identical += o.Identical
+	c.IdenticalBytes += o.IdenticalBytes
+	c.Kept += o.Kept
+	c.KeptBytes += o.KeptBytes
 	for m, n := range o.Methods {
 		if c.Methods == nil {
 			c.Methods = map[task.Method]int64{}

@@ -295,23 +295,26 @@ func (x *Grant) GetAudit() bool {
 }
 
 type Result struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Dest          string                 `protobuf:"bytes,2,opt,name=dest,proto3" json:"dest,omitempty"`
-	Status        Status                 `protobuf:"varint,3,opt,name=status,proto3,enum=ferry.v1.Status" json:"status,omitempty"`
-	Method        string                 `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
-	Reason        string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
-	Class         string                 `protobuf:"bytes,6,opt,name=class,proto3" json:"class,omitempty"`
-	Size          int64                  `protobuf:"varint,7,opt,name=size,proto3" json:"size,omitempty"`
-	ModTime       *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=mod_time,json=modTime,proto3" json:"mod_time,omitempty"`
-	Etag          string                 `protobuf:"bytes,9,opt,name=etag,proto3" json:"etag,omitempty"`
-	DestEtag      string                 `protobuf:"bytes,10,opt,name=dest_etag,json=destEtag,proto3" json:"dest_etag,omitempty"`
-	Crc64         uint64                 `protobuf:"varint,11,opt,name=crc64,proto3" json:"crc64,omitempty"`
-	HasCrc64      bool                   `protobuf:"varint,12,opt,name=has_crc64,json=hasCrc64,proto3" json:"has_crc64,omitempty"`
-	BytesRead     int64                  `protobuf:"varint,13,opt,name=bytes_read,json=bytesRead,proto3" json:"bytes_read,omitempty"`
-	BytesSent     int64                  `protobuf:"varint,14,opt,name=bytes_sent,json=bytesSent,proto3" json:"bytes_sent,omitempty"`
-	Attempts      int32                  `protobuf:"varint,15,opt,name=attempts,proto3" json:"attempts,omitempty"`
-	Duration      *durationpb.Duration   `protobuf:"bytes,16,opt,name=duration,proto3" json:"duration,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Key       string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Dest      string                 `protobuf:"bytes,2,opt,name=dest,proto3" json:"dest,omitempty"`
+	Status    Status                 `protobuf:"varint,3,opt,name=status,proto3,enum=ferry.v1.Status" json:"status,omitempty"`
+	Method    string                 `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
+	Reason    string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	Class     string                 `protobuf:"bytes,6,opt,name=class,proto3" json:"class,omitempty"`
+	Size      int64                  `protobuf:"varint,7,opt,name=size,proto3" json:"size,omitempty"`
+	ModTime   *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=mod_time,json=modTime,proto3" json:"mod_time,omitempty"`
+	Etag      string                 `protobuf:"bytes,9,opt,name=etag,proto3" json:"etag,omitempty"`
+	DestEtag  string                 `protobuf:"bytes,10,opt,name=dest_etag,json=destEtag,proto3" json:"dest_etag,omitempty"`
+	Crc64     uint64                 `protobuf:"varint,11,opt,name=crc64,proto3" json:"crc64,omitempty"`
+	HasCrc64  bool                   `protobuf:"varint,12,opt,name=has_crc64,json=hasCrc64,proto3" json:"has_crc64,omitempty"`
+	BytesRead int64                  `protobuf:"varint,13,opt,name=bytes_read,json=bytesRead,proto3" json:"bytes_read,omitempty"`
+	BytesSent int64                  `protobuf:"varint,14,opt,name=bytes_sent,json=bytesSent,proto3" json:"bytes_sent,omitempty"`
+	Attempts  int32                  `protobuf:"varint,15,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	Duration  *durationpb.Duration   `protobuf:"bytes,16,opt,name=duration,proto3" json:"duration,omitempty"`
+	// For skips the copier's overwrite policy decided: "identical" or
+	// "kept" (task.Outcome); "" otherwise.
+	Outcome       string `protobuf:"bytes,17,opt,name=outcome,proto3" json:"outcome,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -456,6 +459,13 @@ func (x *Result) GetDuration() *durationpb.Duration {
 		return x.Duration
 	}
 	return nil
+}
+
+func (x *Result) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
 }
 
 type PartState struct {
@@ -2355,8 +2365,14 @@ type Counters struct {
 	ShardsDone    int64                  `protobuf:"varint,12,opt,name=shards_done,json=shardsDone,proto3" json:"shards_done,omitempty"`
 	ShardsFailed  int64                  `protobuf:"varint,13,opt,name=shards_failed,json=shardsFailed,proto3" json:"shards_failed,omitempty"`
 	Methods       map[string]int64       `protobuf:"bytes,14,rep,name=methods,proto3" json:"methods,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Of the skipped objects: proven identical at the destination, and kept
+	// there by the overwrite policy (or a refused conditional write).
+	Identical      int64 `protobuf:"varint,15,opt,name=identical,proto3" json:"identical,omitempty"`
+	IdenticalBytes int64 `protobuf:"varint,16,opt,name=identical_bytes,json=identicalBytes,proto3" json:"identical_bytes,omitempty"`
+	Kept           int64 `protobuf:"varint,17,opt,name=kept,proto3" json:"kept,omitempty"`
+	KeptBytes      int64 `protobuf:"varint,18,opt,name=kept_bytes,json=keptBytes,proto3" json:"kept_bytes,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Counters) Reset() {
@@ -2485,6 +2501,34 @@ func (x *Counters) GetMethods() map[string]int64 {
 		return x.Methods
 	}
 	return nil
+}
+
+func (x *Counters) GetIdentical() int64 {
+	if x != nil {
+		return x.Identical
+	}
+	return 0
+}
+
+func (x *Counters) GetIdenticalBytes() int64 {
+	if x != nil {
+		return x.IdenticalBytes
+	}
+	return 0
+}
+
+func (x *Counters) GetKept() int64 {
+	if x != nil {
+		return x.Kept
+	}
+	return 0
+}
+
+func (x *Counters) GetKeptBytes() int64 {
+	if x != nil {
+		return x.KeptBytes
+	}
+	return 0
 }
 
 type RunningTask struct {
@@ -2618,6 +2662,9 @@ type JobStat struct {
 	NextPass      *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=next_pass,json=nextPass,proto3" json:"next_pass,omitempty"`
 	Problem       string                 `protobuf:"bytes,24,opt,name=problem,proto3" json:"problem,omitempty"` // why the job is not progressing; "" when fine
 	BackoffFactor float64                `protobuf:"fixed64,25,opt,name=backoff_factor,json=backoffFactor,proto3" json:"backoff_factor,omitempty"`
+	// The race window the destination leaves open (which conditional
+	// writes it does not enforce); "" when none or not needed.
+	WriteRace     string `protobuf:"bytes,26,opt,name=write_race,json=writeRace,proto3" json:"write_race,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2825,6 +2872,13 @@ func (x *JobStat) GetBackoffFactor() float64 {
 		return x.BackoffFactor
 	}
 	return 0
+}
+
+func (x *JobStat) GetWriteRace() string {
+	if x != nil {
+		return x.WriteRace
+	}
+	return ""
 }
 
 type StatRequest struct {
@@ -3390,7 +3444,7 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x05token\x18\x05 \x01(\x04R\x05token\x126\n" +
 	"\bdeadline\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12\x18\n" +
 	"\aattempt\x18\a \x01(\x05R\aattempt\x12\x14\n" +
-	"\x05audit\x18\b \x01(\bR\x05audit\"\xde\x03\n" +
+	"\x05audit\x18\b \x01(\bR\x05audit\"\xf8\x03\n" +
 	"\x06Result\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04dest\x18\x02 \x01(\tR\x04dest\x12(\n" +
@@ -3410,7 +3464,8 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\n" +
 	"bytes_sent\x18\x0e \x01(\x03R\tbytesSent\x12\x1a\n" +
 	"\battempts\x18\x0f \x01(\x05R\battempts\x125\n" +
-	"\bduration\x18\x10 \x01(\v2\x19.google.protobuf.DurationR\bduration\"s\n" +
+	"\bduration\x18\x10 \x01(\v2\x19.google.protobuf.DurationR\bduration\x12\x18\n" +
+	"\aoutcome\x18\x11 \x01(\tR\aoutcome\"s\n" +
 	"\tPartState\x12\x16\n" +
 	"\x06number\x18\x01 \x01(\x05R\x06number\x12\x12\n" +
 	"\x04size\x18\x02 \x01(\x03R\x04size\x12\x12\n" +
@@ -3539,7 +3594,7 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\tupload_id\x18\x02 \x01(\tR\buploadId\"=\n" +
 	"\rRetryResponse\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x1a\n" +
-	"\brequeued\x18\x02 \x01(\x03R\brequeued\"\x99\x04\n" +
+	"\brequeued\x18\x02 \x01(\x03R\brequeued\"\x93\x05\n" +
 	"\bCounters\x12\x18\n" +
 	"\ascanned\x18\x01 \x01(\x03R\ascanned\x12#\n" +
 	"\rscanned_bytes\x18\x02 \x01(\x03R\fscannedBytes\x12\x1a\n" +
@@ -3558,7 +3613,12 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\vshards_done\x18\f \x01(\x03R\n" +
 	"shardsDone\x12#\n" +
 	"\rshards_failed\x18\r \x01(\x03R\fshardsFailed\x129\n" +
-	"\amethods\x18\x0e \x03(\v2\x1f.ferry.v1.Counters.MethodsEntryR\amethods\x1a:\n" +
+	"\amethods\x18\x0e \x03(\v2\x1f.ferry.v1.Counters.MethodsEntryR\amethods\x12\x1c\n" +
+	"\tidentical\x18\x0f \x01(\x03R\tidentical\x12'\n" +
+	"\x0fidentical_bytes\x18\x10 \x01(\x03R\x0eidenticalBytes\x12\x12\n" +
+	"\x04kept\x18\x11 \x01(\x03R\x04kept\x12\x1d\n" +
+	"\n" +
+	"kept_bytes\x18\x12 \x01(\x03R\tkeptBytes\x1a:\n" +
 	"\fMethodsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x88\x02\n" +
@@ -3571,7 +3631,7 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x05bytes\x18\x06 \x01(\x03R\x05bytes\x12\x1d\n" +
 	"\n" +
 	"bytes_done\x18\a \x01(\x03R\tbytesDone\x12?\n" +
-	"\rlease_expires\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fleaseExpires\"\x92\a\n" +
+	"\rlease_expires\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fleaseExpires\"\xb1\a\n" +
 	"\aJobStat\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12\x12\n" +
@@ -3601,7 +3661,9 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"auditExtra\x127\n" +
 	"\tnext_pass\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\bnextPass\x12\x18\n" +
 	"\aproblem\x18\x18 \x01(\tR\aproblem\x12%\n" +
-	"\x0ebackoff_factor\x18\x19 \x01(\x01R\rbackoffFactor\"\x1f\n" +
+	"\x0ebackoff_factor\x18\x19 \x01(\x01R\rbackoffFactor\x12\x1d\n" +
+	"\n" +
+	"write_race\x18\x1a \x01(\tR\twriteRace\"\x1f\n" +
 	"\vStatRequest\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\"5\n" +
 	"\fStatResponse\x12%\n" +
