@@ -65,3 +65,18 @@ func probeResidual(ctx context.Context, dst storage.Backend, prefix string, log 
 	log.Info("destination enforces conditional writes: no object written between ferry's check and its write is clobbered")
 	return ""
 }
+
+// writeRace is the window probeWrites found for the job cfg describes, ""
+// when its policy or type needs no probe: what beginPass records with the
+// pass, for stat after the run.
+func (m *Manager) writeRace(cfg *conf.Job) string {
+	if cfg.Type == conf.JobAudit || !cfg.Overwrite.Conditional() {
+		return ""
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if jr := m.jobs[cfg.Name]; jr != nil {
+		return jr.writeRace
+	}
+	return ""
+}

@@ -121,6 +121,7 @@ func (m *Manager) beginPass(cfg *conf.Job) (tracker.Pass, bool, error) {
 		j = tracker.Job{Name: cfg.Name, Source: cfg.Src.String(), Dest: cfg.Dest.String(), Created: m.now()}
 	}
 	j.Config, j.State = cfg.Redacted(), tracker.JobRunning
+	j.WriteRace = m.writeRace(cfg)
 	if err := m.st.PutJob(j); err != nil {
 		return tracker.Pass{}, false, err
 	}

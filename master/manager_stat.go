@@ -90,6 +90,7 @@ func (m *Manager) stat(name string) (JobStat, error) {
 		return JobStat{}, err
 	}
 	s := JobStat{Job: name, State: string(j.State), Pass: j.Pass, Checkpoint: j.Checkpoint, Source: j.Source, Dest: j.Dest}
+	s.WriteRace = j.WriteRace
 	if j.Pass > 0 {
 		p, ok, err := m.st.GetPass(name, j.Pass)
 		if err != nil {
@@ -126,7 +127,6 @@ func (m *Manager) stat(name string) (JobStat, error) {
 	lim, s.BackoffFactor = m.reg.Effective(jr.limits())
 	s.BytesPerSecondLimit, s.ObjectsPerSecondLimit = lim.BytesPerSecond, lim.ObjectsPerSecond
 	s.Problem, s.StaleRefused, s.AuditExtra = jr.problem, jr.staleRefused, s.Counters.DestOnly
-	s.WriteRace = jr.writeRace
 	m.mu.Unlock()
 	s.Type = jobType(cfg, j)
 

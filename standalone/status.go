@@ -39,6 +39,9 @@ type Report struct {
 	Failures   []tracker.Entry  `json:"failures,omitempty"`  // the first few, see `ferry failed`
 	Extra      int64            `json:"extra,omitempty"`     // audit: objects only at the destination
 	NextPass   time.Time        `json:"next_pass,omitempty"` // incremental: when the next pass starts
+	// WriteRace: the race window the destination leaves open (conditional
+	// writes it does not enforce); "" when none.
+	WriteRace string `json:"write_race,omitempty"`
 }
 
 func (r *run) status() Status {
@@ -70,6 +73,7 @@ func (r *run) report() *Report {
 	if ss, err := r.m.Stat(r.job.Name); err == nil && len(ss) == 1 {
 		js := ss[0]
 		rep.JobState, rep.Checkpoint, rep.Extra, rep.NextPass = tracker.JobState(js.State), js.Checkpoint, js.AuditExtra, js.NextPass
+		rep.WriteRace = js.WriteRace
 	}
 	if fs, err := r.m.Failed(r.job.Name, 20); err == nil {
 		rep.Failures = fs

@@ -155,6 +155,10 @@ func encodeJob(j Job) []byte {
 	e.str(string(j.State))
 	e.uvarint(j.Pass)
 	e.time(j.Checkpoint)
+	// Fields added later go last, written only when set.
+	if j.WriteRace != "" {
+		e.str(j.WriteRace)
+	}
 	return e.b
 }
 
@@ -168,6 +172,9 @@ func decodeJob(name string, v []byte) (Job, error) {
 	j.State = JobState(d.str())
 	j.Pass = d.uvarint()
 	j.Checkpoint = d.time()
+	if d.more() {
+		j.WriteRace = d.str()
+	}
 	return j, d.finish()
 }
 

@@ -63,6 +63,11 @@ func TestCodecRoundTrip(t *testing.T) {
 	if got, err := decodeJob("n", encodeJob(j)); err != nil || !reflect.DeepEqual(got, j) {
 		t.Errorf("job round trip: %v\n got %+v\nwant %+v", err, got, j)
 	}
+	raced := j
+	raced.WriteRace = "the destination does not enforce put if-match"
+	if got, err := decodeJob("n", encodeJob(raced)); err != nil || !reflect.DeepEqual(got, raced) {
+		t.Errorf("job with a write race round trip: %v\n got %+v\nwant %+v", err, got, raced)
+	}
 }
 
 // FuzzDecode: no corrupt value may panic a decoder (a damaged file must

@@ -44,6 +44,11 @@ type Job struct {
 	// zero failures; an incremental pass copies what changed since. Zero =
 	// no such pass.
 	Checkpoint time.Time
+	// WriteRace is the race window the destination leaves open, as the
+	// master's probe of its conditional writes found it when the current
+	// pass started ("" when none or not probed): kept for stat after the
+	// run.
+	WriteRace string
 }
 
 // Counters are a pass's running totals. Scanned counts every listed

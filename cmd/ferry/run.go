@@ -108,6 +108,9 @@ func printReport(e *env, r *standalone.Report, asJSON bool) {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  bytes     verified %s | skipped %s | failed %s\n", bytesIEC(c.VerifiedBytes), bytesIEC(c.SkippedBytes), bytesIEC(c.FailedBytes))
 	fmt.Fprintf(w, "  transfer  read %s | sent %s | %s\n", bytesIEC(c.BytesRead), bytesIEC(c.BytesSent), rate(c.BytesSent, r.Elapsed))
+	if r.Type != string(conf.JobAudit) {
+		fmt.Fprintf(w, "  outcomes  %s\n", outcomes(c))
+	}
 	fmt.Fprintf(w, "  verified by")
 	for _, m := range []task.Method{task.MethodCRC64, task.MethodChecksum, task.MethodMD5, task.MethodMultipartETag, task.MethodReread, task.MethodSize, task.MethodManifest, task.MethodManifestCRC64} {
 		fmt.Fprintf(w, "  %s %d", m, c.Methods[m])
@@ -115,6 +118,9 @@ func printReport(e *env, r *standalone.Report, asJSON bool) {
 	fmt.Fprintln(w)
 	if r.Extra > 0 {
 		fmt.Fprintf(w, "  audit     %d object(s) exist only at the destination\n", r.Extra)
+	}
+	if r.WriteRace != "" {
+		fmt.Fprintf(w, "  WARNING   race window: %s\n", r.WriteRace)
 	}
 	for _, f := range r.Failures {
 		fmt.Fprintf(w, "  FAILED %q: %s\n", f.Key, oneLine(f.Reason))

@@ -38,6 +38,9 @@ type JobStat struct {
 	// Results refused since the master started because their lease was
 	// no longer current (a late worker); never recorded.
 	StaleRefused int64 `json:"stale_refused,omitempty"`
+	// The race window the destination leaves open (conditional writes it
+	// does not enforce); "" when none.
+	WriteRace string `json:"write_race,omitempty"`
 	// Cluster-wide limits in force (0: unlimited), SlowDown backoff
 	// included, and the backoff factor (1: none).
 	BytesPerSecondLimit   int64     `json:"bytes_per_second_limit,omitempty"`
@@ -120,6 +123,7 @@ func toJobStats(ss []admin.JobStat) []JobStat {
 			FailedTasks: s.FailedTasks, ScanFinished: s.ScanFinished, Counters: s.Counters, Totals: s.Totals,
 			Live: s.Live, Updated: s.Updated, Problem: s.Problem, AuditExtra: s.AuditExtra, StaleRefused: s.StaleRefused,
 			BytesPerSecondLimit: s.BytesPerSecondLimit, ObjectsPerSecondLimit: s.ObjectsPerSecondLimit, BackoffFactor: s.BackoffFactor}
+		js.WriteRace = s.WriteRace
 		if !s.NextPass.IsZero() {
 			np := s.NextPass
 			js.NextPass = &np
@@ -171,6 +175,10 @@ func printStat(e *env, s JobStat) {
 		fmt.Fprintf(w, "Bytes: listed %s, verified %s, read %s, sent %s\n", bytesIEC(c.ScannedBytes), bytesIEC(c.VerifiedBytes), bytesIEC(c.BytesRead), bytesIEC(c.BytesSent))
 		fmt.Fprintf(w, "Totals (%s): objects listed %d, verified %d, skipped %d, failed %d; shards %d (done %d, failed %d); bytes verified %s, sent %s\n",
 			passes(s.Pass), t.Scanned, t.Verified, t.Skipped, t.Failed, t.Shards, t.ShardsDone, t.ShardsFailed, bytesIEC(t.VerifiedBytes), bytesIEC(t.BytesSent))
+		fmt.Fprintf(w, "Outcomes: %s\n", outcomes(c))
+	}
+	if s.WriteRace != "" {
+		fmt.Fprintf(w, "WriteRace: %s\n", s.WriteRace)
 	}
 	if s.Checkpoint != nil {
 		fmt.Fprintf(w, "Checkpoint: %s\n", s.Checkpoint.Format(time.RFC3339))
@@ -217,4 +225,13 @@ func titleCase(s string) string {
 		return "Unknown"
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// outcomes counts a pass's objects by the overwrite policy's outcomes
+// (docs/job-config.md, overwritePolicy): the skipped objects the policy
+// did not decide (unchanged since a verified pass, directory markers, ...)
+// are the rest of "skipped".
+func outcomes(c tracker.Counters) string {
+	return fmt.Sprintf("copied %d, identical %d, kept at the destination %d, failed %d",
+		c.Verified, c.Identical, c.Kept, c.Failed)
 }
