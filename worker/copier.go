@@ -81,9 +81,10 @@ type copyRun struct {
 	// writes counts write calls (Put, CompleteUpload); sent and sentSrc
 	// are what the last one that sent everything sent (its sums, the
 	// source it read), to recognise our own object behind a refusal.
-	writes  int
-	sent    *Sums
-	sentSrc storage.ObjectInfo
+	writes    int
+	sent      *Sums
+	sentSrc   storage.ObjectInfo
+	unchecked bool // the destination could not be looked at
 }
 
 // outcome is what a successful attempt produced.
@@ -194,7 +195,7 @@ func (c *Copier) attempt(ctx context.Context, run *copyRun) (outcome, error) {
 		if d.act != actCopy {
 			return outcome{res: skipped(d), src: d.src}, nil
 		}
-		run.cond = d.cond
+		run.cond, run.unchecked = d.cond, d.unchecked
 	}
 	out, err := c.write(ctx, run)
 	if errors.Is(err, storage.ErrConditionUnsupported) && !run.cond.IsZero() {
@@ -240,6 +241,9 @@ func (c *Copier) refused(ctx context.Context, run *copyRun, err error) (outcome,
 		}
 	}
 	res := task.Result{Status: task.StatusSkipped, Outcome: task.OutcomeKept, Reason: ReasonRaced}
+	if run.unchecked {
+		res.Reason = ReasonUnchecked
+	}
 	switch {
 	case serr == nil:
 		res.DestETag = now.ETag

@@ -77,7 +77,7 @@ func TestCopyS3(t *testing.T) {
 		assert.Equal(t, task.MethodMultipartETag, res.Method)
 		assert.True(t, strings.HasSuffix(res.DestETag, "-1"), res.DestETag)
 	})
-	t.Run("copied again: identical by MD5 ETag", func(t *testing.T) {
+	t.Run("copied again: the newer destination is kept", func(t *testing.T) {
 		data := randomBytes(1000, 27)
 		putObj(t, src, "skip", data)
 		obj := object(t, src, "skip", "skip")
@@ -86,8 +86,8 @@ func TestCopyS3(t *testing.T) {
 		res, err = newCopier(t, opts).Copy(ctx, "job", obj)
 		require.NoError(t, err)
 		assert.Equal(t, task.StatusSkipped, res.Status)
-		assert.Equal(t, task.OutcomeIdentical, res.Outcome, "the MD5 ETags prove it")
-		assert.Equal(t, task.MethodMD5, res.Method)
+		assert.Equal(t, task.OutcomeKept, res.Outcome, "a local source has no ETag to prove it identical")
+		assert.Equal(t, ReasonNewer, res.Reason)
 	})
 	t.Run("resume after cancel", func(t *testing.T) {
 		data := randomBytes(12*mib, 24)

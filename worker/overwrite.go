@@ -16,6 +16,7 @@ const (
 	ReasonExists    = "destination exists (overwritePolicy=never)"
 	ReasonSameSize  = "destination has same size and is newer or as new; nothing proves it identical (overwritePolicy=if-different)"
 	ReasonRaced     = "destination was written between ferry's check and its write; the store refused the conditional write"
+	ReasonUnchecked = "destination exists and could not be checked (HEAD denied); the store refused the create-only write"
 )
 
 // action is what the copier does with one object.
@@ -36,6 +37,8 @@ type decision struct {
 	// What was looked at (set by look, not decide): the source, and the
 	// destination when it exists.
 	src, seen storage.ObjectInfo
+	// unchecked: the destination could not be looked at (HEAD denied).
+	unchecked bool
 }
 
 // sides is what decide looks at: the source as listed (and HEADed when a

@@ -1,12 +1,15 @@
 package worker
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/storage/retry"
 	"github.com/ferry-migrate/ferry/task"
 )
 
@@ -95,3 +98,40 @@ func TestDecide(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A create-only write refused on a retry (retry.ErrRefusedAfterRetry) may
+// have met its own first attempt, stored with the answer lost: the copier
+// compares what is there with what it sent. Its own copy is verified;
+// anyone else's is kept, untouched.
+func TestRefusedAfterRetry(t *testing.T) {
+	app := []byte("the application's")
+	for _, tc := range []struct {
+		name   string
+		theirs bool
+	}{{"our own first attempt: copied", false}, {"someone else's object: kept", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			src, dst := newLocal(t), newLocal(t)
+			data := randomBytes(3000, 93)
+			putObj(t, src, "k", data)
+			h := hook(dst)
+			h.afterPut = func(info storage.ObjectInfo, err error) (storage.ObjectInfo, error) {
+				require.NoError(t, err, "the first attempt lands")
+				if tc.theirs {
+					putObj(t, dst, "k", app)
+				}
+				return storage.ObjectInfo{}, fmt.Errorf("put: %w: %w", retry.ErrRefusedAfterRetry, storage.ErrPrecondition)
+			}
+			res, err := newCopier(t, Options{Src: src, Dst: h}).Copy(t.Context(), "job", object(t, src, "k", "k"))
+			require.NoError(t, err)
+			assert.Equal(t, 1, res.Attempts)
+			if tc.theirs {
+				assert.Equal(t, task.OutcomeKept, res.Outcome, res.Reason)
+				sameBytes(t, app, getObj(t, dst, "k"))
+				return
+			}
+			requireVerified(t, res, err, data)
+			assert.Equal(t, task.MethodReread, res.Method, "a local file has no digest: read back")
+			sameBytes(t, data, getObj(t, dst, "k"))
+		})
+	}
+}

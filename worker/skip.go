@@ -28,6 +28,15 @@ func (c *Copier) look(ctx context.Context, obj task.Object) (decision, error) {
 		d := decide(c.o.Settings.Overwrite, s)
 		d.src = s.src
 		return d, nil
+	case errors.Is(err, storage.ErrAccessDenied):
+		// Credentials that may write but not read (or wrong ones: a HEAD
+		// answer has no body to say which). Write as if nothing were
+		// there, create-only unless the policy is always: an existing
+		// object refuses it and is kept, and bad credentials meet the
+		// write's fatal answer instead of failing each object alone.
+		d := decide(c.o.Settings.Overwrite, s)
+		d.src, d.unchecked = s.src, true
+		return d, nil
 	case err != nil:
 		return decision{}, fmt.Errorf("destination check: %w", err)
 	}
