@@ -178,26 +178,8 @@ func (m *Manager) State(job string) (string, error) {
 // Failed returns up to limit (0: all) failed objects of the job's current
 // pass, in key order, with their errors.
 func (m *Manager) Failed(job string, limit int) ([]tracker.Entry, error) {
-	if _, err := m.job(job); err != nil {
-		return nil, err
-	}
-	j, err := m.trackerJob(job)
+	out, err := m.entries(job, task.StatusFailed, nil, limit)
 	if err != nil {
-		return nil, err
-	}
-	var out []tracker.Entry
-	errStop := errors.New("enough")
-	err = m.st.Manifest(job, task.StatusFailed, "", func(e tracker.Entry) error {
-		if e.Pass != j.Pass {
-			return nil
-		}
-		out = append(out, e)
-		if limit > 0 && len(out) >= limit {
-			return errStop
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStop) {
 		return nil, fmt.Errorf("job %q: failed objects: %w", job, err)
 	}
 	return out, nil

@@ -37,6 +37,9 @@ type Report struct {
 	JobState   tracker.JobState `json:"job_state"`
 	Checkpoint time.Time        `json:"checkpoint"`
 	Failures   []tracker.Entry  `json:"failures,omitempty"`  // the first few, see `ferry failed`
+	// Kept: the first few objects the overwrite policy kept at the
+	// destination, with their reasons (Counters.Kept counts them all).
+	Kept []tracker.Entry `json:"kept,omitempty"`
 	Extra      int64            `json:"extra,omitempty"`     // audit: objects only at the destination
 	NextPass   time.Time        `json:"next_pass,omitempty"` // incremental: when the next pass starts
 	// WriteRace: the race window the destination leaves open (conditional
@@ -77,6 +80,9 @@ func (r *run) report() *Report {
 	}
 	if fs, err := r.m.Failed(r.job.Name, 20); err == nil {
 		rep.Failures = fs
+	}
+	if ks, err := r.m.Kept(r.job.Name, 20); err == nil {
+		rep.Kept = ks
 	}
 	return rep
 }

@@ -28,6 +28,7 @@ func TestRunKeepsANewerDestinationObject(t *testing.T) {
 	require.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, out, "outcomes  copied 2, identical 0, kept at the destination 1, failed 0\n", out)
 	assert.NotContains(t, out, "race window", "a local destination enforces create-only and if-match")
+	assert.Contains(t, out, `KEPT "f01": destination is newer or as new`, "the report lists what it kept, and why")
 	got, err := os.ReadFile(app)
 	require.NoError(t, err)
 	assert.Equal(t, "written by the application after the cutover", string(got))

@@ -122,6 +122,12 @@ func printReport(e *env, r *standalone.Report, asJSON bool) {
 	if r.WriteRace != "" {
 		fmt.Fprintf(w, "  WARNING   race window: %s\n", r.WriteRace)
 	}
+	for _, k := range r.Kept {
+		fmt.Fprintf(w, "  KEPT %q: %s\n", k.Key, oneLine(k.Reason))
+	}
+	if int64(len(r.Kept)) < c.Kept {
+		fmt.Fprintf(w, "  ... %d more kept (the manifest lists each with its reason)\n", c.Kept-int64(len(r.Kept)))
+	}
 	for _, f := range r.Failures {
 		fmt.Fprintf(w, "  FAILED %q: %s\n", f.Key, oneLine(f.Reason))
 	}
