@@ -37,14 +37,14 @@ type Report struct {
 	JobState   tracker.JobState `json:"job_state"`
 	Checkpoint time.Time        `json:"checkpoint"`
 	Failures   []tracker.Entry  `json:"failures,omitempty"`  // the first few, see `ferry failed`
-	// Kept: the first few objects the overwrite policy kept at the
-	// destination, with their reasons (Counters.Kept counts them all).
-	Kept []tracker.Entry `json:"kept,omitempty"`
 	Extra      int64            `json:"extra,omitempty"`     // audit: objects only at the destination
 	NextPass   time.Time        `json:"next_pass,omitempty"` // incremental: when the next pass starts
 	// WriteRace: the race window the destination leaves open (conditional
 	// writes it does not enforce); "" when none.
 	WriteRace string `json:"write_race,omitempty"`
+	// Kept: the first few objects the overwrite policy kept at the
+	// destination, with their reasons (Counters.Kept counts them all).
+	Kept []tracker.Entry `json:"kept,omitempty"`
 }
 
 func (r *run) status() Status {
