@@ -97,7 +97,8 @@ type outcome struct {
 // Copy copies obj from Src to Dst under obj.Dest and verifies the copy.
 //
 // Every outcome for the object is a Result: verified, skipped (Reason says
-// why) or failed (Reason holds the error, Class its class). The error is
+// why; Outcome says identical or kept where the overwrite policy decided)
+// or failed (Reason holds the error, Class its class). The error is
 // non-nil only when the job cannot go on: the error is Fatal (credentials
 // refused, bucket missing, disk full) or ctx ended. Then a multipart
 // upload and its saved state are left for a later resume.
