@@ -48,16 +48,17 @@ func (p OverwritePolicy) Check() error {
 // replace something, which only the store can do without a race.
 func (p OverwritePolicy) Conditional() bool { return p != OverwriteAlways }
 
-// Outcome refines a skipped Result (Status stays StatusSkipped, so stored
-// manifests and older readers are unaffected): why the copy was not made.
-// Empty for every other result.
+// Outcome says why the copier wrote nothing where its overwrite policy
+// decided so; empty for every other result. The Status values stay those
+// stored manifests know: an identical object is StatusVerified (proven
+// present, as a copy would be), a kept one StatusSkipped.
 type Outcome string
 
 const (
 	// OutcomeIdentical: the destination already holds the source's bytes,
-	// proven by Method.
+	// proven by Method; the Result is verified, nothing was written.
 	OutcomeIdentical Outcome = "identical"
-	// OutcomeKept: the destination holds another object that the overwrite
+	// OutcomeKept (a skipped Result): the destination holds another object that the overwrite
 	// policy keeps (newer there, or the policy never replaces), or that was
 	// written there between ferry's check and its write and the store
 	// refused the conditional write. Reason says which.

@@ -71,9 +71,10 @@ type Counters struct {
 	// source object in scope has their key).
 	DestOnly int64
 	Methods  map[task.Method]int64
-	// Of the skipped entries, those the copier's overwrite policy decided
-	// (task.Outcome): already there, proven identical; kept because the
-	// destination holds another object the policy keeps.
+	// What the copier's overwrite policy decided (task.Outcome): of the
+	// verified entries, those already there, proven identical (nothing
+	// written; copied = Verified - Identical); of the skipped ones, those
+	// kept because the destination holds another object the policy keeps.
 	Identical, IdenticalBytes int64
 	Kept, KeptBytes           int64
 }

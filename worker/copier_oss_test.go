@@ -127,7 +127,7 @@ func TestCopyOSS(t *testing.T) {
 		requireVerified(t, res, err, data)
 		res, err = newCopier(t, o).Copy(ctx, "job", object(t, ossSrc, "same", "same"))
 		require.NoError(t, err)
-		assert.Equal(t, task.StatusSkipped, res.Status)
+		assert.Equal(t, task.StatusVerified, res.Status)
 		assert.Equal(t, task.OutcomeIdentical, res.Outcome)
 		assert.Equal(t, task.MethodCRC64, res.Method)
 		assert.Equal(t, crc.Checksum(data), res.CRC64)

@@ -87,10 +87,16 @@ func decide(p task.OverwritePolicy, s sides) decision {
 		return replace
 	}
 	// if-source-newer, and anything unknown: keep unless the source is
-	// shown to be newer.
+	// shown to be newer. Within the same second S3's times cannot order
+	// the two; proven different content is then replaced, or a source
+	// change made in the second of ferry's previous copy would never be
+	// copied (an application write in the very second the source changed
+	// is the lesser risk).
 	switch {
 	case s.src.ModTime.IsZero() || dst.ModTime.IsZero():
 		return decision{act: actKeep, reason: ReasonNoMtime}
+	case differ && sameSecond(s.src.ModTime, dst.ModTime):
+		return replace
 	case notOlder(s.src.ModTime, dst.ModTime):
 		return decision{act: actKeep, reason: ReasonNewer}
 	}
@@ -104,10 +110,15 @@ func notOlder(src, dst time.Time) bool {
 	return !src.IsZero() && !dst.IsZero() && !dst.Truncate(time.Second).Before(src.Truncate(time.Second))
 }
 
+// sameSecond: a and b fall in the same whole second.
+func sameSecond(a, b time.Time) bool { return a.Truncate(time.Second).Equal(b.Truncate(time.Second)) }
+
 // identity proves s.dst identical to s.src (the method that proves it),
 // or different (differ), or neither. Size and mtime prove nothing alike;
 // a different size, or a digest of the same kind that differs, proves a
-// difference. MD5-shaped ETags that differ prove nothing (SSE stores).
+// difference. MD5-shaped ETags are compared only when trusted: with
+// verify=size or off (SSE stores, whose ETags only look like MD5s) they
+// prove nothing either way.
 func identity(s sides) (proof task.Method, differ bool) {
 	src, dst := s.src, *s.dst
 	if src.Size != dst.Size {
@@ -129,8 +140,11 @@ func identity(s sides) (proof task.Method, differ bool) {
 		}
 		return "", true
 	}
-	if s.trustETags && storage.IsMD5ETag(src.ETag) && storage.IsMD5ETag(dst.ETag) && storage.ETagEqual(src.ETag, dst.ETag) {
-		return task.MethodMD5, false
+	if s.trustETags && storage.IsMD5ETag(src.ETag) && storage.IsMD5ETag(dst.ETag) {
+		if storage.ETagEqual(src.ETag, dst.ETag) {
+			return task.MethodMD5, false
+		}
+		return "", true
 	}
 	return "", false
 }

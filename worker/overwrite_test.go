@@ -64,14 +64,23 @@ func TestDecide(t *testing.T) {
 			task.OverwriteNever: keep(ReasonExists), task.OverwriteIfSourceNewer: keep(ReasonNewer),
 			task.OverwriteIfDifferent: keep(ReasonSameSize), task.OverwriteAlways: {act: actCopy},
 		}},
-		{"same size, newer, unprovable", sides{src: src, dst: ptr(dstNewer), trustETags: true}, map[task.OverwritePolicy]decision{
+		{"same size, newer, unprovable", sides{src: src, dst: ptr(dstNewer)}, map[task.OverwritePolicy]decision{
 			task.OverwriteNever: keep(ReasonExists), task.OverwriteIfSourceNewer: keep(ReasonNewer),
 			task.OverwriteIfDifferent: keep(ReasonSameSize), task.OverwriteAlways: {act: actCopy},
+		}},
+		{"same size, newer, md5 etags differ", sides{src: src, dst: ptr(dstNewer), trustETags: true}, map[task.OverwritePolicy]decision{
+			task.OverwriteNever: keep(ReasonExists), task.OverwriteIfSourceNewer: keep(ReasonNewer),
+			task.OverwriteIfDifferent: copyIfMatch(dstNewer), task.OverwriteAlways: {act: actCopy},
 		}},
 		{"same second is as new", sides{src: at(src, t0.Add(900*time.Millisecond)), dst: ptr(at(dstNewer, t0))}, map[task.OverwritePolicy]decision{
 			task.OverwriteNever: keep(ReasonExists), task.OverwriteIfSourceNewer: keep(ReasonNewer),
 			task.OverwriteIfDifferent: keep(ReasonSameSize), task.OverwriteAlways: {act: actCopy},
 		}},
+		{"same second, proven different: replaced", sides{src: at(withCRC(src, 7), t0.Add(900*time.Millisecond)), dst: ptr(at(withCRC(dstNewer, 8), t0))},
+			map[task.OverwritePolicy]decision{
+				task.OverwriteNever: keep(ReasonExists), task.OverwriteIfSourceNewer: copyIfMatch(at(withCRC(dstNewer, 8), t0)),
+				task.OverwriteIfDifferent: copyIfMatch(at(withCRC(dstNewer, 8), t0)), task.OverwriteAlways: {act: actCopy},
+			}},
 		{"other size, newer (issue 11's data loss)", sides{src: src, dst: ptr(sized(dstNewer, 99))}, map[task.OverwritePolicy]decision{
 			task.OverwriteNever: keep(ReasonExists), task.OverwriteIfSourceNewer: keep(ReasonNewer),
 			task.OverwriteIfDifferent: copyIfMatch(sized(dstNewer, 99)), task.OverwriteAlways: {act: actCopy},

@@ -71,7 +71,10 @@ func TestCopyRaceKeepsTheApplicationsObject(t *testing.T) {
 			map[bool]string{false: "-absent", true: "-replace"}[tc.existing]
 		t.Run(name, func(t *testing.T) {
 			dst := dsts[tc.flavor]
-			size := 300 << 10
+			// A small single PUT: the store answers the refusal before
+			// reading the body, and a large body still in flight turns that
+			// answer into a reset the SDK retries.
+			size := 1000
 			if tc.multipart {
 				size = 6 * mib
 			}
@@ -145,7 +148,7 @@ func TestIdenticalIsNotRewritten(t *testing.T) {
 				res, err := newCopier(t, Options{Src: tc.src, Dst: dst, Settings: task.CopySettings{Overwrite: p}}).
 					Copy(ctx, "job", object(t, tc.src, "k", "k"))
 				require.NoError(t, err)
-				assert.Equal(t, task.StatusSkipped, res.Status, res.Reason)
+				assert.Equal(t, task.StatusVerified, res.Status, res.Reason)
 				assert.Equal(t, task.OutcomeIdentical, res.Outcome)
 				assert.Equal(t, tc.method, res.Method)
 				assert.Zero(t, res.BytesRead)

@@ -55,12 +55,14 @@ func (c *Copier) look(ctx context.Context, obj task.Object) (decision, error) {
 	return d, nil
 }
 
-// skipped is the Result of a decision not to write.
+// skipped is the Result of a decision not to write: identical is
+// verified (the destination proven to hold the source's bytes, as a copy
+// would be), kept is skipped.
 func skipped(d decision) task.Result {
 	res := task.Result{Status: task.StatusSkipped, Reason: d.reason, DestETag: d.seen.ETag}
 	switch d.act {
 	case actIdentical:
-		res.Outcome, res.Method = task.OutcomeIdentical, d.method
+		res.Status, res.Outcome, res.Method = task.StatusVerified, task.OutcomeIdentical, d.method
 		switch {
 		case d.seen.HasCRC64:
 			res.CRC64, res.HasCRC64 = d.seen.CRC64, true

@@ -228,10 +228,10 @@ func titleCase(s string) string {
 }
 
 // outcomes counts a pass's objects by the overwrite policy's outcomes
-// (docs/job-config.md, overwritePolicy): the skipped objects the policy
-// did not decide (unchanged since a verified pass, directory markers, ...)
-// are the rest of "skipped".
+// (docs/job-config.md, overwritePolicy): copied and identical make up
+// "verified"; the skipped objects the policy did not keep (unchanged since
+// a verified pass, directory markers, ...) are the rest of "skipped".
 func outcomes(c tracker.Counters) string {
 	return fmt.Sprintf("copied %d, identical %d, kept at the destination %d, failed %d",
-		c.Verified, c.Identical, c.Kept, c.Failed)
+		c.Verified-c.Identical, c.Identical, c.Kept, c.Failed)
 }
