@@ -248,7 +248,8 @@ func TestLocalWhileRunHoldsTheTracker(t *testing.T) {
 	require.NoError(t, err)
 	defer st.Close()
 	pub := standalone.Status{Job: "j", Type: "import", Pass: 2, State: "copying",
-		Counters: tracker.Counters{Scanned: 3, Verified: 1}, Totals: tracker.Counters{Scanned: 9, Verified: 6}, Updated: time.Now()}
+		Counters: tracker.Counters{Scanned: 3, Verified: 1, Kept: 1}, Totals: tracker.Counters{Scanned: 9, Verified: 6}, Updated: time.Now(),
+		WriteRace: "the destination does not enforce put if-match"}
 	b, err := json.Marshal(pub)
 	require.NoError(t, err)
 	require.NoError(t, os.MkdirAll(filepath.Dir(standalone.StatusPath(dir, "j")), 0o700))
@@ -263,6 +264,8 @@ func TestLocalWhileRunHoldsTheTracker(t *testing.T) {
 	assert.Equal(t, uint64(2), ss[0].Pass)
 	assert.Equal(t, int64(6), ss[0].Totals.Verified)
 	assert.True(t, ss[0].ScanFinished, "copying: the scan is done")
+	assert.Equal(t, int64(1), ss[0].Counters.Kept)
+	assert.Equal(t, pub.WriteRace, ss[0].WriteRace, "the race window is shown while the run holds the tracker")
 
 	_, err = c.Stat(t.Context(), "other")
 	assert.ErrorContains(t, err, `job "other"`)

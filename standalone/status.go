@@ -29,6 +29,9 @@ type Status struct {
 	Elapsed   time.Duration    `json:"elapsed_ns"`
 	Updated   time.Time        `json:"updated"`
 	PID       int              `json:"pid"`
+	// WriteRace: the race window the destination leaves open (conditional
+	// writes it does not enforce); "" when none.
+	WriteRace string `json:"write_race,omitempty"`
 }
 
 // Report is the end of a run.
@@ -39,9 +42,6 @@ type Report struct {
 	Failures   []tracker.Entry  `json:"failures,omitempty"`  // the first few, see `ferry failed`
 	Extra      int64            `json:"extra,omitempty"`     // audit: objects only at the destination
 	NextPass   time.Time        `json:"next_pass,omitempty"` // incremental: when the next pass starts
-	// WriteRace: the race window the destination leaves open (conditional
-	// writes it does not enforce); "" when none.
-	WriteRace string `json:"write_race,omitempty"`
 	// Kept: the first few objects the overwrite policy kept at the
 	// destination, with their reasons (Counters.Kept counts them all).
 	Kept []tracker.Entry `json:"kept,omitempty"`
@@ -56,6 +56,7 @@ func (r *run) status() Status {
 	if ss, err := r.m.Stat(r.job.Name); err == nil && len(ss) == 1 {
 		js := ss[0]
 		s.Pass, s.Counters, s.Totals, s.Listed, s.Excluded = js.Pass, js.Counters, js.Totals, js.Listed, js.Excluded
+		s.WriteRace = js.WriteRace
 		switch {
 		case js.State != string(tracker.JobRunning) && js.State != "paused":
 			s.State = "finished"
@@ -76,7 +77,6 @@ func (r *run) report() *Report {
 	if ss, err := r.m.Stat(r.job.Name); err == nil && len(ss) == 1 {
 		js := ss[0]
 		rep.JobState, rep.Checkpoint, rep.Extra, rep.NextPass = tracker.JobState(js.State), js.Checkpoint, js.AuditExtra, js.NextPass
-		rep.WriteRace = js.WriteRace
 	}
 	if fs, err := r.m.Failed(r.job.Name, 20); err == nil {
 		rep.Failures = fs
