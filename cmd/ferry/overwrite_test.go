@@ -43,4 +43,9 @@ func TestRunKeepsANewerDestinationObject(t *testing.T) {
 	require.Len(t, js, 1)
 	assert.Equal(t, int64(1), js[0].Counters.Kept)
 	assert.Equal(t, int64(2), js[0].Counters.Verified)
+
+	code, out, stderr = ferry("failed", "--kept", "keep")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Equal(t, "f01\tdestination is newer or as new (overwritePolicy=if-source-newer)\n", out)
+	assert.Contains(t, stderr, `1 kept object(s) in job "keep" pass 1`)
 }

@@ -3266,9 +3266,12 @@ func (x *FailedObject) GetPass() uint64 {
 }
 
 type FailedRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Job           string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
-	Limit         int32                  `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"` // 0 = all
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Job   string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	Limit int32                  `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"` // 0 = all
+	// Instead of the failed objects, those the overwrite policy kept at the
+	// destination (their error is the reason they were kept).
+	Kept          bool `protobuf:"varint,3,opt,name=kept,proto3" json:"kept,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3315,6 +3318,13 @@ func (x *FailedRequest) GetLimit() int32 {
 		return x.Limit
 	}
 	return 0
+}
+
+func (x *FailedRequest) GetKept() bool {
+	if x != nil {
+		return x.Kept
+	}
+	return false
 }
 
 type FailedResponse struct {
@@ -3692,10 +3702,11 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x05class\x18\x04 \x01(\tR\x05class\x12\x14\n" +
 	"\x05error\x18\x05 \x01(\tR\x05error\x12\x1a\n" +
 	"\battempts\x18\x06 \x01(\x05R\battempts\x12\x12\n" +
-	"\x04pass\x18\a \x01(\x04R\x04pass\"7\n" +
+	"\x04pass\x18\a \x01(\x04R\x04pass\"K\n" +
 	"\rFailedRequest\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x14\n" +
-	"\x05limit\x18\x02 \x01(\x05R\x05limit\"B\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\x12\x12\n" +
+	"\x04kept\x18\x03 \x01(\bR\x04kept\"B\n" +
 	"\x0eFailedResponse\x120\n" +
 	"\aobjects\x18\x01 \x03(\v2\x16.ferry.v1.FailedObjectR\aobjects\"~\n" +
 	"\x12SetThrottleRequest\x12\x10\n" +
