@@ -30,6 +30,9 @@ type Client interface {
 	// Failed returns up to limit (0: all) failed objects of the job's
 	// current pass, in key order, with their errors.
 	Failed(ctx context.Context, job string, limit int) ([]tracker.Entry, error)
+	// Kept returns up to limit (0: all) objects of the job's current pass
+	// that the overwrite policy kept at the destination, with the reason.
+	Kept(ctx context.Context, job string, limit int) ([]tracker.Entry, error)
 	// Retry re-queues the failed objects of the job's current pass and
 	// returns how many: a master runs them at once, a local data dir at the
 	// job's next `ferry run`.

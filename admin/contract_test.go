@@ -45,7 +45,8 @@ func jobConfig(t *testing.T, name string, n int) string {
 }
 
 // fixture makes a data dir holding job "j" (6 objects) whose pass 1
-// finished with o00 failed ("boom") and the rest verified, by a master
+// finished with o00 failed ("boom"), o01 kept at the destination ("newer
+// there") and the rest verified, by a master
 // and a worker made of Manager calls; the master is stopped after.
 func fixture(t *testing.T) string {
 	t.Helper()
@@ -68,8 +69,11 @@ func fixture(t *testing.T) string {
 			res := make([]task.Result, len(g.Objects))
 			for i, o := range g.Objects {
 				res[i] = task.Result{Key: o.Key, Dest: o.Dest, Size: o.Size, Status: task.StatusVerified, Method: task.MethodSize}
-				if o.Key == "o00" {
+				switch o.Key {
+				case "o00":
 					res[i].Status, res[i].Method, res[i].Reason, res[i].Class = task.StatusFailed, "", "boom", "permanent"
+				case "o01":
+					res[i].Status, res[i].Method, res[i].Reason, res[i].Outcome = task.StatusSkipped, "", "newer there", task.OutcomeKept
 				}
 			}
 			require.NoError(t, m.Report(ctx, "w", g.Ref(), res))
@@ -120,8 +124,9 @@ func TestContract(t *testing.T) {
 			assert.Equal(t, uint64(1), s.Pass)
 			assert.True(t, s.ScanFinished)
 			assert.Equal(t, int64(6), s.Counters.Scanned)
-			assert.Equal(t, int64(5), s.Counters.Verified)
+			assert.Equal(t, int64(4), s.Counters.Verified)
 			assert.Equal(t, int64(1), s.Counters.Failed)
+			assert.Equal(t, int64(1), s.Counters.Kept)
 			assert.Equal(t, int64(2), s.SucceedTasks)
 			assert.Equal(t, s.Counters, s.Totals, "one pass: the totals are its counters")
 			assert.NotEmpty(t, s.Source)
@@ -145,6 +150,15 @@ func TestContract(t *testing.T) {
 			assert.Equal(t, "boom", fs[0].Reason)
 			assert.Equal(t, "permanent", fs[0].Class)
 			assert.Equal(t, uint64(1), fs[0].Pass)
+		}},
+		{"kept", false, func(t *testing.T, ctx context.Context, c admin.Client) {
+			ks, err := c.Kept(ctx, "j", 0)
+			require.NoError(t, err)
+			require.Len(t, ks, 1)
+			assert.Equal(t, "o01", ks[0].Key)
+			assert.Equal(t, "newer there", ks[0].Reason)
+			assert.Equal(t, task.OutcomeKept, ks[0].Outcome)
+			assert.Equal(t, uint64(1), ks[0].Pass)
 		}},
 		{"failed of an unknown job", false, func(t *testing.T, ctx context.Context, c admin.Client) {
 			_, err := c.Failed(ctx, "nope", 0)
@@ -248,7 +262,8 @@ func TestLocalWhileRunHoldsTheTracker(t *testing.T) {
 	require.NoError(t, err)
 	defer st.Close()
 	pub := standalone.Status{Job: "j", Type: "import", Pass: 2, State: "copying",
-		Counters: tracker.Counters{Scanned: 3, Verified: 1}, Totals: tracker.Counters{Scanned: 9, Verified: 6}, Updated: time.Now()}
+		Counters: tracker.Counters{Scanned: 3, Verified: 1, Kept: 1}, Totals: tracker.Counters{Scanned: 9, Verified: 6}, Updated: time.Now(),
+		WriteRace: "the destination does not enforce put if-match"}
 	b, err := json.Marshal(pub)
 	require.NoError(t, err)
 	require.NoError(t, os.MkdirAll(filepath.Dir(standalone.StatusPath(dir, "j")), 0o700))
@@ -263,6 +278,8 @@ func TestLocalWhileRunHoldsTheTracker(t *testing.T) {
 	assert.Equal(t, uint64(2), ss[0].Pass)
 	assert.Equal(t, int64(6), ss[0].Totals.Verified)
 	assert.True(t, ss[0].ScanFinished, "copying: the scan is done")
+	assert.Equal(t, int64(1), ss[0].Counters.Kept)
+	assert.Equal(t, pub.WriteRace, ss[0].WriteRace, "the race window is shown while the run holds the tracker")
 
 	_, err = c.Stat(t.Context(), "other")
 	assert.ErrorContains(t, err, `job "other"`)

@@ -112,6 +112,14 @@ func (l *Local) Failed(ctx context.Context, job string, limit int) (es []tracker
 	return es, err
 }
 
+func (l *Local) Kept(ctx context.Context, job string, limit int) (es []tracker.Entry, err error) {
+	err = l.with(true, func(m *master.Manager) error {
+		es, err = m.Kept(job, limit)
+		return err
+	})
+	return es, err
+}
+
 func (l *Local) Retry(ctx context.Context, job string) (n int, err error) {
 	err = l.with(false, func(m *master.Manager) error {
 		n, err = m.Retry(ctx, job)

@@ -20,7 +20,7 @@ func (r *reader) build() *Job {
 	j.Dest = r.dest()
 	j.ImportSince = r.since()
 	j.ImportUntil = r.until(j.ImportSince)
-	j.SkipExisting = r.boolean("isSkipExistFile")
+	j.Overwrite = r.overwrite()
 	j.Incremental = r.boolean("isIncremental")
 	j.IncrementalInterval = r.interval(j.Incremental)
 	j.ShardObjects = r.integer("taskObjectCountLimit", 1)

@@ -16,6 +16,8 @@ import (
 // multipartUploadThreshold: OssImport's is 150m, ferry's 100m (stock
 // OssImport files set 150m explicitly, so they keep it). The copy
 // settings' defaults are task.CopySettings', which the worker applies too.
+// isSkipExistFile has no default: unset, overwritePolicy decides alone
+// (see overwrite).
 var defaults = map[string]string{
 	"jobType":                  string(JobImport),
 	"isIncremental":            "false",
@@ -26,7 +28,7 @@ var defaults = map[string]string{
 	"deleteMaxCount":           "1000",
 	"deleteMaxPercent":         "10",
 	"deleteDryRun":             "false",
-	"isSkipExistFile":          "false",
+	"overwritePolicy":          string(task.DefaultOverwrite),
 	"taskObjectCountLimit":     "10000",
 	"taskObjectSizeLimit":      "1g",
 	"scanThreadCount":          "1",

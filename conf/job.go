@@ -57,7 +57,7 @@ type Job struct {
 	ScanThreads  int   // scanThreadCount: top-level prefixes listed in parallel
 
 	// CopySettings are what the worker's copier acts on, from
-	// isSkipExistFile (SkipExisting), multipartUploadThreshold
+	// overwritePolicy or isSkipExistFile (Overwrite), multipartUploadThreshold
 	// (MultipartThreshold), multipartUploadPartSize (PartSize),
 	// partsInFlight or uploadThreadNumPerLargeFile (PartsInFlight), verify
 	// or auditMode (Verify) and objectRetries (Retries), all set: defaults

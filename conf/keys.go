@@ -44,6 +44,7 @@ var ferryKeys = []string{
 	"followSymlinks",
 	"importUntil",
 	"deleteExtraneous", "deleteMaxCount", "deleteMaxPercent", "deleteDryRun",
+	"overwritePolicy",
 }
 
 // secretKeys are never printed, not even in error messages or notes.

@@ -97,7 +97,7 @@ func (j *Job) encode(redact bool) string {
 	if w := j.Window(); w != "" {
 		b.WriteString("# time window: " + w + "\n")
 	}
-	kv("isSkipExistFile", strconv.FormatBool(j.SkipExisting))
+	kv("overwritePolicy", string(j.Overwrite))
 	kv("isIncremental", strconv.FormatBool(j.Incremental))
 	if j.IncrementalInterval%time.Second == 0 {
 		kv("incrementalModeInterval", strconv.FormatInt(int64(j.IncrementalInterval/time.Second), 10))

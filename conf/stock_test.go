@@ -27,7 +27,7 @@ func TestStockOssImportLocal(t *testing.T) {
 		AccessKey: "LTAI5tExampleKeyId01", SecretKey: "ExampleSecret0123456789abcdef", ListPageSize: 1000,
 	}, j.Dest, "destType inferred from the aliyuncs.com domain; http kept as written")
 	require.True(t, j.ImportSince.IsZero())
-	require.False(t, j.SkipExisting)
+	require.Equal(t, task.OverwriteAlways, j.Overwrite, "the stock file's isSkipExistFile=false overwrites, as in OssImport")
 	require.False(t, j.Incremental)
 	require.Equal(t, 24*time.Hour, j.IncrementalInterval)
 	require.Equal(t, 10000, j.ShardObjects)
@@ -131,6 +131,7 @@ func allKeysConfig(srcType, destType string) string {
 		"verify=reread", "include=**/*.jpg", "exclude=tmp/**", "maxBytesPerSecond=1g", "maxObjectsPerSecond=500",
 		"partsInFlight=8", "objectRetries=5", "shardRetries=2", "followSymlinks=true",
 		"importUntil=1800000000", "deleteExtraneous=false", "deleteMaxCount=1000", "deleteMaxPercent=10", "deleteDryRun=false",
+		"overwritePolicy=if-source-newer",
 	), "\n")
 }
 
@@ -166,7 +167,7 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, 3, j.ShardRetries)
 	require.Equal(t, 86400*time.Second, j.IncrementalInterval)
 	require.False(t, j.Incremental)
-	require.False(t, j.SkipExisting)
+	require.Equal(t, task.OverwriteIfSourceNewer, j.Overwrite, "neither key set: the safe default")
 	require.True(t, j.ImportSince.IsZero())
 	require.Zero(t, j.BytesPerSecond)
 	require.Zero(t, j.ObjectsPerSecond)

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ferry-migrate/ferry/task"
 )
 
 func TestParseSize(t *testing.T) {
@@ -101,7 +103,7 @@ func TestSizeAndBoolKeys(t *testing.T) {
 	require.Equal(t, int64(1<<30), j.MultipartThreshold)
 	require.Equal(t, int64(64<<20), j.PartSize)
 	require.Equal(t, int64(100<<20), j.BytesPerSecond)
-	require.True(t, j.SkipExisting)
+	require.Equal(t, task.OverwriteIfSourceNewer, j.Overwrite, "isSkipExistFile=YES")
 	require.True(t, j.Incremental)
 	require.False(t, j.Dest.PathStyle)
 

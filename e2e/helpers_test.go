@@ -276,6 +276,8 @@ type counters struct {
 	Shards, ShardsDone      int64
 	ShardsFailed            int64
 	Methods                 map[string]int64
+	// The overwrite policy's outcomes (identical within Verified).
+	Identical, Kept int64
 }
 
 type failure struct {
@@ -727,10 +729,13 @@ func requestsTo(p *ossproxy.Proxy, bucket string) []ossproxy.Seen {
 }
 
 // isUpload says whether a request stores object bytes (PutObject or
-// UploadPart) and got a success answer.
+// UploadPart) of the job and got a success answer. The scratch objects of
+// the master's probe of conditional writes (a few one-byte writes each
+// pass start, removed again) are not the job's.
 func isUpload(s ossproxy.Seen) bool {
 	return s.Method == http.MethodPut && s.Key != "" && s.Header.Get("X-Amz-Copy-Source") == "" &&
-		s.Status/100 == 2 && !strings.Contains(s.Query, "tagging") && !strings.Contains(s.Query, "acl")
+		s.Status/100 == 2 && !strings.Contains(s.Query, "tagging") && !strings.Contains(s.Query, "acl") &&
+		!strings.Contains(s.Key, ".ferry-probe-")
 }
 
 // group runs functions 32 at a time and keeps the first error.

@@ -32,6 +32,10 @@ type jobRun struct {
 	// staleRefused counts results, acks and nacks refused because their
 	// lease was no longer current (see Manager.Report).
 	staleRefused int64
+	// writeRace names the race window the destination leaves open
+	// (probeWrites); "" when none or not probed.
+	writeRace       string
+	writeRaceProbed bool
 }
 
 // limits are the job's cluster-wide limits before backoff.
@@ -95,6 +99,7 @@ func (m *Manager) run(ctx context.Context, jr *jobRun, cfg *conf.Job, check bool
 	if err != nil {
 		return tracker.Pass{}, false, err
 	}
+	m.probeWrites(ctx, jr, cfg, dst)
 	p, resumed, err := m.beginPass(cfg)
 	if err != nil {
 		return tracker.Pass{}, false, err
@@ -116,6 +121,7 @@ func (m *Manager) beginPass(cfg *conf.Job) (tracker.Pass, bool, error) {
 		j = tracker.Job{Name: cfg.Name, Source: cfg.Src.String(), Dest: cfg.Dest.String(), Created: m.now()}
 	}
 	j.Config, j.State = cfg.Redacted(), tracker.JobRunning
+	j.WriteRace = m.writeRace(cfg)
 	if err := m.st.PutJob(j); err != nil {
 		return tracker.Pass{}, false, err
 	}

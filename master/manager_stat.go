@@ -47,6 +47,11 @@ type JobStat struct {
 	// StaleRefused counts the results, acks and nacks refused since the
 	// master started because their lease was no longer current.
 	StaleRefused int64
+	// WriteRace names the race window the destination leaves open: which
+	// conditional writes it does not enforce, so which writes can clobber
+	// an object written between a worker's check and its write. "" when
+	// it enforces them all, or the job's policy needs none.
+	WriteRace string
 }
 
 // Stat returns the job's stat, or every job's (in name order) when job is
@@ -86,6 +91,7 @@ func (m *Manager) stat(name string) (JobStat, error) {
 		return JobStat{}, err
 	}
 	s := JobStat{Job: name, State: string(j.State), Pass: j.Pass, Checkpoint: j.Checkpoint, Source: j.Source, Dest: j.Dest}
+	s.WriteRace = j.WriteRace
 	if j.Pass > 0 {
 		p, ok, err := m.st.GetPass(name, j.Pass)
 		if err != nil {
@@ -180,26 +186,8 @@ func (m *Manager) State(job string) (string, error) {
 // Failed returns up to limit (0: all) failed objects of the job's current
 // pass, in key order, with their errors.
 func (m *Manager) Failed(job string, limit int) ([]tracker.Entry, error) {
-	if _, err := m.job(job); err != nil {
-		return nil, err
-	}
-	j, err := m.trackerJob(job)
+	out, err := m.entries(job, task.StatusFailed, nil, limit)
 	if err != nil {
-		return nil, err
-	}
-	var out []tracker.Entry
-	errStop := errors.New("enough")
-	err = m.st.Manifest(job, task.StatusFailed, "", func(e tracker.Entry) error {
-		if e.Pass != j.Pass {
-			return nil
-		}
-		out = append(out, e)
-		if limit > 0 && len(out) >= limit {
-			return errStop
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStop) {
 		return nil, fmt.Errorf("job %q: failed objects: %w", job, err)
 	}
 	return out, nil

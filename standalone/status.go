@@ -29,6 +29,9 @@ type Status struct {
 	Elapsed   time.Duration    `json:"elapsed_ns"`
 	Updated   time.Time        `json:"updated"`
 	PID       int              `json:"pid"`
+	// WriteRace: the race window the destination leaves open (conditional
+	// writes it does not enforce); "" when none.
+	WriteRace string `json:"write_race,omitempty"`
 }
 
 // Report is the end of a run.
@@ -42,6 +45,9 @@ type Report struct {
 	// Problem: why the pass failed beyond its failed objects (delete
 	// propagation's guard), as `ferry stat` shows it.
 	Problem string `json:"problem,omitempty"`
+	// Kept: the first few objects the overwrite policy kept at the
+	// destination, with their reasons (Counters.Kept counts them all).
+	Kept []tracker.Entry `json:"kept,omitempty"`
 }
 
 func (r *run) status() Status {
@@ -53,6 +59,7 @@ func (r *run) status() Status {
 	if ss, err := r.m.Stat(r.job.Name); err == nil && len(ss) == 1 {
 		js := ss[0]
 		s.Pass, s.Counters, s.Totals, s.Listed, s.Excluded = js.Pass, js.Counters, js.Totals, js.Listed, js.Excluded
+		s.WriteRace = js.WriteRace
 		switch {
 		case js.State != string(tracker.JobRunning) && js.State != "paused":
 			s.State = "finished"
@@ -79,6 +86,9 @@ func (r *run) report() *Report {
 	}
 	if fs, err := r.m.Failed(r.job.Name, 20); err == nil {
 		rep.Failures = fs
+	}
+	if ks, err := r.m.Kept(r.job.Name, 20); err == nil {
+		rep.Kept = ks
 	}
 	return rep
 }

@@ -54,10 +54,9 @@ const (
 // the job config and the worker's copier acts on. A zero field means
 // "the default" (WithDefaults).
 type CopySettings struct {
-	// SkipExisting skips an object whose destination has the same size and
-	// either the same CRC64 or a modification time at or after the
-	// source's (OssImport's isSkipExistFile).
-	SkipExisting bool
+	// Overwrite says when an existing destination object may be replaced
+	// (overwritePolicy, or isSkipExistFile as OssImport wrote it).
+	Overwrite OverwritePolicy
 	// Objects of MultipartThreshold bytes or more are uploaded in parts of
 	// PartSize (the copier raises it for objects that would need more parts
 	// than the store allows), PartsInFlight at a time, when the destination
@@ -74,8 +73,8 @@ type CopySettings struct {
 }
 
 // WithDefaults returns s with every zero (or negative) field set to its
-// default. An unknown Verify is left as it is, for the consumer to refuse
-// (VerifyMode.Check).
+// default. An unknown Verify or Overwrite is left as it is, for the
+// consumer to refuse (VerifyMode.Check, OverwritePolicy.Check).
 func (s CopySettings) WithDefaults() CopySettings {
 	if s.MultipartThreshold <= 0 {
 		s.MultipartThreshold = DefaultMultipartThreshold
@@ -91,6 +90,9 @@ func (s CopySettings) WithDefaults() CopySettings {
 	}
 	if s.Retries <= 0 {
 		s.Retries = DefaultRetries
+	}
+	if s.Overwrite == "" {
+		s.Overwrite = DefaultOverwrite
 	}
 	return s
 }

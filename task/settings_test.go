@@ -7,8 +7,8 @@ import (
 )
 
 func TestCopySettingsWithDefaults(t *testing.T) {
-	defaults := CopySettings{MultipartThreshold: 100 << 20, PartSize: 50 << 20, PartsInFlight: 4, Verify: VerifyAuto, Retries: 3}
-	set := CopySettings{SkipExisting: true, MultipartThreshold: 1, PartSize: 2, PartsInFlight: 3, Verify: VerifyOff, Retries: 5}
+	defaults := CopySettings{Overwrite: OverwriteIfSourceNewer, MultipartThreshold: 100 << 20, PartSize: 50 << 20, PartsInFlight: 4, Verify: VerifyAuto, Retries: 3}
+	set := CopySettings{Overwrite: OverwriteNever, MultipartThreshold: 1, PartSize: 2, PartsInFlight: 3, Verify: VerifyOff, Retries: 5}
 	for _, tc := range []struct {
 		name string
 		in   CopySettings
@@ -42,4 +42,13 @@ func TestVerifyModeCheck(t *testing.T) {
 			assert.EqualError(t, err, tc.err)
 		}
 	}
+}
+
+func TestOverwritePolicyCheck(t *testing.T) {
+	for _, p := range []OverwritePolicy{OverwriteNever, OverwriteIfSourceNewer, OverwriteIfDifferent, OverwriteAlways} {
+		assert.NoError(t, p.Check(), "%q", p)
+	}
+	assert.EqualError(t, OverwritePolicy("newer").Check(), `"newer": use never, if-source-newer, if-different or always`)
+	assert.False(t, OverwriteAlways.Conditional(), "always replaces anything: no condition to enforce")
+	assert.True(t, OverwriteNever.Conditional())
 }

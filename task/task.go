@@ -128,6 +128,8 @@ type Result struct {
 	// Class of the final error for failures: "permanent", "retryable"
 	// (attempts exhausted) or "fatal".
 	Class string
+	// Outcome, for skips the copier decided on: identical or kept.
+	Outcome Outcome
 
 	Size     int64
 	ModTime  time.Time // source mtime

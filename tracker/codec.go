@@ -155,6 +155,10 @@ func encodeJob(j Job) []byte {
 	e.str(string(j.State))
 	e.uvarint(j.Pass)
 	e.time(j.Checkpoint)
+	// Fields added later go last, written only when set.
+	if j.WriteRace != "" {
+		e.str(j.WriteRace)
+	}
 	return e.b
 }
 
@@ -168,6 +172,9 @@ func decodeJob(name string, v []byte) (Job, error) {
 	j.State = JobState(d.str())
 	j.Pass = d.uvarint()
 	j.Checkpoint = d.time()
+	if d.more() {
+		j.WriteRace = d.str()
+	}
 	return j, d.finish()
 }
 
@@ -199,6 +206,9 @@ func encodePass(p Pass) []byte {
 	e.varint(c.Deleted)
 	e.varint(c.WouldDelete)
 	e.str(p.Problem)
+	for _, v := range []int64{c.Identical, c.IdenticalBytes, c.Kept, c.KeptBytes} {
+		e.varint(v)
+	}
 	return e.b
 }
 
@@ -232,6 +242,11 @@ func decodePass(job string, n uint64, v []byte) (Pass, error) {
 		c.Deleted = d.varint()
 		c.WouldDelete = d.varint()
 		p.Problem = d.str()
+	}
+	if d.more() {
+		for _, f := range []*int64{&c.Identical, &c.IdenticalBytes, &c.Kept, &c.KeptBytes} {
+			*f = d.varint()
+		}
 	}
 	return p, d.finish()
 }

@@ -24,6 +24,7 @@ func TestCodecRoundTrip(t *testing.T) {
 		{Key: "k", Status: task.StatusFailed, Reason: "x", Class: "fatal", Attempts: -1, Duration: -time.Second},
 		{Key: "日本/k", Dest: "dst/日本/k", Status: task.StatusVerified, Method: task.MethodReread, Size: 1, ModTime: old,
 			ETag: "e", DestETag: "E", CRC64: 7, HasCRC64: true, BytesRead: 1, BytesSent: 1, Attempts: 3, Duration: time.Hour},
+		{Key: "kept", Dest: "kept", Status: task.StatusSkipped, Outcome: task.OutcomeKept, Reason: "newer"},
 	} {
 		e, _, err := decodeEntry(r.Key, encodeEntry(7, old, encodeResult(&r)))
 		if err != nil || e.Pass != 7 || !e.Updated.Equal(old) || !reflect.DeepEqual(e.Result, r) {
@@ -31,14 +32,21 @@ func TestCodecRoundTrip(t *testing.T) {
 		}
 	}
 	p := Pass{Job: "j", N: 3, Started: old, ScanFinished: true, Counters: Counters{Scanned: 1, ShardsFailed: -2,
-		DestOnly: 5, Methods: map[task.Method]int64{task.MethodMD5: 4, task.MethodSize: 1}, Deleted: 6, WouldDelete: 7},
+		DestOnly: 5, Methods: map[task.Method]int64{task.MethodMD5: 4, task.MethodSize: 1}, Deleted: 6, WouldDelete: 7,
+		Identical: 6, IdenticalBytes: 7, Kept: 8, KeptBytes: 9},
 		Problem: "guard"}
 	enc := encodePass(p)
 	if got, err := decodePass("j", 3, enc); err != nil || !reflect.DeepEqual(got, p) {
 		t.Errorf("pass round trip: %v\n got %+v\nwant %+v", err, got, p)
 	}
-	// A pass written before the delete fields existed decodes with them
-	// zero.
+	// Fields were appended over time; a record that ends before any of
+	// them decodes with those zero. Newest first: the overwrite outcomes
+	// (one byte each here), then the delete fields.
+	p.Identical, p.IdenticalBytes, p.Kept, p.KeptBytes = 0, 0, 0, 0
+	enc = enc[:len(enc)-4]
+	if got, err := decodePass("j", 3, enc); err != nil || !reflect.DeepEqual(got, p) {
+		t.Errorf("pass before the outcomes: %v\n got %+v\nwant %+v", err, got, p)
+	}
 	var tail encoder
 	tail.varint(p.Deleted)
 	tail.varint(p.WouldDelete)
@@ -54,9 +62,22 @@ func TestCodecRoundTrip(t *testing.T) {
 	if got, err := decodePass("j", 3, enc[:len(enc)-1]); err != nil || !reflect.DeepEqual(got, p) {
 		t.Errorf("pass of an older format: %v\n got %+v\nwant %+v", err, got, p)
 	}
+	// A result without an outcome encodes as before it existed, so stored
+	// entries still compare equal to the same report (duplicate detection).
+	plain := task.Result{Key: "k", Status: task.StatusSkipped, Reason: "r"}
+	withOutcome := plain
+	withOutcome.Outcome = task.OutcomeIdentical
+	if a, b := encodeResult(&plain), encodeResult(&withOutcome); !reflect.DeepEqual(a, b[:len(a)]) || len(b) == len(a) {
+		t.Errorf("outcome must be a trailing field: %x vs %x", a, b)
+	}
 	j := Job{Name: "n", Config: "a=b\n", Source: "s", Dest: "d", Created: old, State: JobCanceled, Pass: 9, Checkpoint: old}
 	if got, err := decodeJob("n", encodeJob(j)); err != nil || !reflect.DeepEqual(got, j) {
 		t.Errorf("job round trip: %v\n got %+v\nwant %+v", err, got, j)
+	}
+	raced := j
+	raced.WriteRace = "the destination does not enforce put if-match"
+	if got, err := decodeJob("n", encodeJob(raced)); err != nil || !reflect.DeepEqual(got, raced) {
+		t.Errorf("job with a write race round trip: %v\n got %+v\nwant %+v", err, got, raced)
 	}
 }
 

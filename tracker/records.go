@@ -160,6 +160,11 @@ func encodeResult(r *task.Result) []byte {
 	e.varint(r.BytesSent)
 	e.varint(int64(r.Attempts))
 	e.varint(int64(r.Duration))
+	// Fields added later go last, written only when set: a result without
+	// them encodes as before (Report compares encodings for duplicates).
+	if r.Outcome != "" {
+		e.str(string(r.Outcome))
+	}
 	return e.b
 }
 
@@ -193,6 +198,9 @@ func decodeEntry(key string, v []byte) (Entry, int, error) {
 	r.BytesSent = d.varint()
 	r.Attempts = d.integer()
 	r.Duration = time.Duration(d.varint())
+	if d.more() {
+		r.Outcome = task.Outcome(d.str())
+	}
 	return en, off, d.finish()
 }
 

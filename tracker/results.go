@@ -138,9 +138,17 @@ func (c *Counters) count(r *task.Result, d int64) {
 	case task.StatusVerified:
 		c.Verified += d
 		c.VerifiedBytes += d * r.Size
+		if r.Outcome == task.OutcomeIdentical {
+			c.Identical += d
+			c.IdenticalBytes += d * r.Size
+		}
 	case task.StatusSkipped:
 		c.Skipped += d
 		c.SkippedBytes += d * r.Size
+		if r.Outcome == task.OutcomeKept {
+			c.Kept += d
+			c.KeptBytes += d * r.Size
+		}
 	case task.StatusFailed:
 		c.Failed += d
 		c.FailedBytes += d * r.Size

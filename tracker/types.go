@@ -44,6 +44,11 @@ type Job struct {
 	// zero failures; an incremental pass copies what changed since. Zero =
 	// no such pass.
 	Checkpoint time.Time
+	// WriteRace is the race window the destination leaves open, as the
+	// master's probe of its conditional writes found it when the current
+	// pass started ("" when none or not probed): kept for stat after the
+	// run.
+	WriteRace string
 }
 
 // Counters are a pass's running totals. Scanned counts every listed
@@ -71,6 +76,12 @@ type Counters struct {
 	// with no source object that were deleted, or that a dry run or the
 	// guard left in place.
 	Deleted, WouldDelete int64
+	// What the copier's overwrite policy decided (task.Outcome): of the
+	// verified entries, those already there, proven identical (nothing
+	// written; copied = Verified - Identical); of the skipped ones, those
+	// kept because the destination holds another object the policy keeps.
+	Identical, IdenticalBytes int64
+	Kept, KeptBytes           int64
 }
 
 // Add adds o's counts to c (a job's totals are the sum of its passes).
@@ -91,6 +102,10 @@ func (c *Counters) Add(o Counters) {
 	c.DestOnly += o.DestOnly
 	c.Deleted += o.Deleted
 	c.WouldDelete += o.WouldDelete
+	c.Identical += o.Identical
+	c.IdenticalBytes += o.IdenticalBytes
+	c.Kept += o.Kept
+	c.KeptBytes += o.KeptBytes
 	for m, n := range o.Methods {
 		if c.Methods == nil {
 			c.Methods = map[task.Method]int64{}

@@ -77,6 +77,14 @@ type copyRun struct {
 	checked   bool         // skip rules evaluated (once: see attempt)
 	multipart bool         // an attempt went the multipart way
 	damaged   bool         // an attempt stored bytes that failed verification
+	cond      storage.Condition
+	// writes counts write calls (Put, CompleteUpload); sent and sentSrc
+	// are what the last one that sent everything sent (its sums, the
+	// source it read), to recognise our own object behind a refusal.
+	writes    int
+	sent      *Sums
+	sentSrc   storage.ObjectInfo
+	unchecked bool // the destination could not be looked at
 }
 
 // outcome is what a successful attempt produced.
@@ -89,7 +97,8 @@ type outcome struct {
 // Copy copies obj from Src to Dst under obj.Dest and verifies the copy.
 //
 // Every outcome for the object is a Result: verified, skipped (Reason says
-// why) or failed (Reason holds the error, Class its class). The error is
+// why; Outcome says identical or kept where the overwrite policy decided)
+// or failed (Reason holds the error, Class its class). The error is
 // non-nil only when the job cannot go on: the error is Fatal (credentials
 // refused, bucket missing, disk full) or ctx ended. Then a multipart
 // upload and its saved state are left for a later resume.
@@ -173,24 +182,91 @@ func (c *Copier) Copy(ctx context.Context, job string, obj task.Object) (task.Re
 	}
 }
 
-// attempt makes one attempt: skip rules (until they could be evaluated
-// once: after a failed copy the destination holds our own damaged bytes,
-// which must not count as "already there"), then the copy.
+// attempt makes one attempt: the overwrite policy (until it could be
+// evaluated once: after a failed copy the destination holds our own
+// damaged bytes, which must not count as "already there"), then the copy,
+// under the condition the policy asked for.
 func (c *Copier) attempt(ctx context.Context, run *copyRun) (outcome, error) {
-	if c.o.Settings.SkipExisting && !run.checked {
-		out, skip, err := c.checkSkip(ctx, run.obj)
+	if !run.checked {
+		d, err := c.look(ctx, run.obj)
 		if err != nil {
 			return outcome{}, err
 		}
 		run.checked = true
-		if skip {
-			return out, nil
+		if d.act != actCopy {
+			return outcome{res: skipped(d), src: d.src}, nil
 		}
+		run.cond, run.unchecked = d.cond, d.unchecked
 	}
+	out, err := c.write(ctx, run)
+	if errors.Is(err, storage.ErrConditionUnsupported) && !run.cond.IsZero() {
+		// Refused before anything was sent (OSS has no if-match on
+		// writes): the job warned of this window once; write without.
+		run.cond = storage.Condition{}
+		out, err = c.write(ctx, run)
+	}
+	if errors.Is(err, storage.ErrPrecondition) {
+		return c.refused(ctx, run, err)
+	}
+	return out, err
+}
+
+// write copies the object, single-part or multipart.
+func (c *Copier) write(ctx context.Context, run *copyRun) (outcome, error) {
 	if run.obj.Size > 0 && run.obj.Size >= c.o.Settings.MultipartThreshold && c.mp != nil {
 		return c.copyMultipart(ctx, run)
 	}
 	return c.copySingle(ctx, run)
+}
+
+// refused handles a conditional write the store refused: what is there
+// now was written by someone else between our check and our write, and is
+// kept. Unless it may be our own: a refusal after the retry layer resent
+// the write, or after an earlier attempt of ours sent it all and failed,
+// may meet our own copy stored with its answer lost. Then what is there is
+// compared with what we sent (its CRC64 or ETag, else read back): ours is
+// verified, anything else kept.
+func (c *Copier) refused(ctx context.Context, run *copyRun, err error) (outcome, error) {
+	if run.multipart {
+		c.discardUpload(ctx, run) // a refused complete leaves the upload
+		run.multipart = false
+	}
+	now, serr := c.o.Dst.Stat(ctx, run.obj.Dest)
+	ambiguous := errors.Is(err, retry.ErrRefusedAfterRetry) || run.writes > 1
+	if ambiguous && serr == nil && run.sent != nil {
+		if m, ok := c.ours(ctx, run, now); ok {
+			return outcome{src: run.sentSrc, res: task.Result{
+				Status: task.StatusVerified, Method: m, DestETag: now.ETag,
+				CRC64: run.sent.CRC64, HasCRC64: run.sent.HasCRC64,
+			}}, nil
+		}
+	}
+	res := task.Result{Status: task.StatusSkipped, Outcome: task.OutcomeKept, Reason: ReasonRaced}
+	if run.unchecked {
+		res.Reason = ReasonUnchecked
+	}
+	switch {
+	case serr == nil:
+		res.DestETag = now.ETag
+	case errors.Is(serr, storage.ErrNotFound):
+		res.Reason += " (it was deleted meanwhile)"
+	}
+	return outcome{res: res}, nil
+}
+
+// ours: the destination object now is the one run sent, proven by a
+// strong check, or by reading it back when the CRC64 of what was sent is
+// known.
+func (c *Copier) ours(ctx context.Context, run *copyRun, now storage.ObjectInfo) (task.Method, bool) {
+	sent := *run.sent
+	if m, err := VerifyDest(task.VerifyAuto, sent, now); err == nil && m != task.MethodSize {
+		return m, true
+	}
+	if !sent.HasCRC64 || now.Size != sent.Size {
+		return "", false
+	}
+	m, err := c.rereadCounted(ctx, run.obj.Dest, sent, nil)
+	return m, err == nil
 }
 
 // classify is storage.Classify, plus two cases where only the copier knows

@@ -122,13 +122,13 @@ func TestCopyOSS(t *testing.T) {
 		data := randomBytes(50<<10, 36)
 		putObj(t, ossSrc, "same", data)
 		o := opts
-		o.Src, o.Settings.SkipExisting = ossSrc, true
+		o.Src = ossSrc
 		res, err := newCopier(t, o).Copy(ctx, "job", object(t, ossSrc, "same", "same"))
 		requireVerified(t, res, err, data)
 		res, err = newCopier(t, o).Copy(ctx, "job", object(t, ossSrc, "same", "same"))
 		require.NoError(t, err)
-		assert.Equal(t, task.StatusSkipped, res.Status)
-		assert.Equal(t, ReasonSameCRC64, res.Reason)
+		assert.Equal(t, task.StatusVerified, res.Status)
+		assert.Equal(t, task.OutcomeIdentical, res.Outcome)
 		assert.Equal(t, task.MethodCRC64, res.Method)
 		assert.Equal(t, crc.Checksum(data), res.CRC64)
 	})

@@ -77,17 +77,16 @@ func TestCopyS3(t *testing.T) {
 		assert.Equal(t, task.MethodMultipartETag, res.Method)
 		assert.True(t, strings.HasSuffix(res.DestETag, "-1"), res.DestETag)
 	})
-	t.Run("skip: destination newer", func(t *testing.T) {
+	t.Run("copied again: the newer destination is kept", func(t *testing.T) {
 		data := randomBytes(1000, 27)
 		putObj(t, src, "skip", data)
 		obj := object(t, src, "skip", "skip")
 		res, err := newCopier(t, opts).Copy(ctx, "job", obj)
 		requireVerified(t, res, err, data)
-		o := opts
-		o.Settings.SkipExisting = true
-		res, err = newCopier(t, o).Copy(ctx, "job", obj)
+		res, err = newCopier(t, opts).Copy(ctx, "job", obj)
 		require.NoError(t, err)
 		assert.Equal(t, task.StatusSkipped, res.Status)
+		assert.Equal(t, task.OutcomeKept, res.Outcome, "a local source has no ETag to prove it identical")
 		assert.Equal(t, ReasonNewer, res.Reason)
 	})
 	t.Run("resume after cancel", func(t *testing.T) {

@@ -52,7 +52,9 @@ func (c *Copier) copyMultipart(ctx context.Context, run *copyRun) (outcome, erro
 			sums.PartMD5s = append(sums.PartMD5s, sum)
 		}
 	}
-	u := storage.Upload{Key: st.Dest, ID: st.UploadID, Checksum: st.Checksum}
+	u := storage.Upload{Key: st.Dest, ID: st.UploadID, Checksum: st.Checksum, Condition: run.cond}
+	run.writes++
+	run.sent, run.sentSrc = &sums, src
 	dst, err := c.mp.CompleteUpload(ctx, u, parts)
 	if errors.Is(err, storage.ErrNoSuchUpload) {
 		dst, err = c.completedMeanwhile(ctx, st.Dest, sums, err)
@@ -72,12 +74,12 @@ func (c *Copier) copyMultipart(ctx context.Context, run *copyRun) (outcome, erro
 	// a ListParts that answers ErrNoSuchUpload.
 	_ = c.o.Uploads.DropUpload(ctx, run.job, run.obj.Key)
 	if err := VerifySource(c.o.Settings.Verify, src, sums); err != nil {
-		run.damaged = true
+		run.wrote(dst)
 		return outcome{}, err
 	}
 	method, err := c.verifyDest(ctx, st.Dest, sums, dst)
 	if err != nil {
-		run.damaged = true
+		run.wrote(dst)
 		return outcome{}, err
 	}
 	return outcome{src: src, res: task.Result{

@@ -38,24 +38,44 @@ func (c *Copier) copySingle(ctx context.Context, run *copyRun) (outcome, error) 
 	h := newHashingReader(c.o.Throttle.Reader(ctx, rc), plan, &run.bytesRead, c.o.Progress)
 	info := carriedMeta(src)
 	info.Checksum = plan.declare
+	info.Condition = run.cond
+	run.writes++
 	dst, err := c.o.Dst.Put(ctx, run.obj.Dest, h, info)
+	sums := h.sums()
 	if err != nil {
+		if sums.Size == src.Size {
+			// All sent: the write may have landed with its answer lost.
+			run.sent, run.sentSrc = &sums, src
+		}
 		return outcome{}, err
 	}
-	sums := h.sums()
 	if err := VerifySource(c.o.Settings.Verify, src, sums); err != nil {
-		run.damaged = true
+		run.wrote(dst)
 		return outcome{}, err
 	}
 	method, err := c.verifyDest(ctx, run.obj.Dest, sums, dst)
 	if err != nil {
-		run.damaged = true
+		run.wrote(dst)
 		return outcome{}, err
 	}
 	return outcome{src: src, res: task.Result{
 		Status: task.StatusVerified, Method: method, DestETag: dst.ETag,
 		CRC64: sums.CRC64, HasCRC64: sums.HasCRC64,
 	}}, nil
+}
+
+// wrote records that this run stored dst and it failed verification: the
+// next attempt replaces exactly it (a create-only condition would now be
+// refused by our own damaged copy).
+func (r *copyRun) wrote(dst storage.ObjectInfo) {
+	r.damaged = true
+	if r.cond.IsZero() {
+		return
+	}
+	r.cond = storage.Condition{}
+	if v := storage.VersionOf(dst); v.ETag != "" || !v.ModTime.IsZero() {
+		r.cond = storage.Condition{IfMatch: v}
+	}
 }
 
 // verifyDest is VerifyDest, then the read-back that verify=reread asks for

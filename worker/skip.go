@@ -4,67 +4,73 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/task"
 )
 
-// Skip reasons, as they appear in Result.Reason.
-const (
-	ReasonSameCRC64 = "destination has same size and CRC64"
-	ReasonNewer     = "destination has same size and is newer or as new"
-)
-
-// checkSkip applies the skip rules (OssImport's isSkipExistFile, with
-// CRC64 where both sides have one): the destination is left alone when it
-// has the same size and either the same CRC64 or a modification time at or
-// after the source's. A destination that does not exist is copied.
-//
-// The CRC64 rule is proof and wins over timestamps both ways: when both
-// CRC64s are known and differ, the contents differ, and the object is copied
-// even if the destination is newer.
-func (c *Copier) checkSkip(ctx context.Context, obj task.Object) (outcome, bool, error) {
+// look checks the destination (and, when a digest there could prove the
+// object identical, the source) and applies the overwrite policy (decide).
+// Every policy looks, always included: an identical object is never
+// rewritten, which costs one HEAD per object.
+func (c *Copier) look(ctx context.Context, obj task.Object) (decision, error) {
+	s := sides{
+		src: storage.ObjectInfo{Key: obj.Key, Size: obj.Size, ModTime: obj.ModTime, ETag: obj.ETag,
+			CRC64: obj.CRC64, HasCRC64: obj.HasCRC64},
+		manifestCRC64: obj.ManifestCRC64, hasManifest: obj.HasManifestCRC64,
+		trustETags: c.o.Settings.Verify != task.VerifySize && c.o.Settings.Verify != task.VerifyOff,
+	}
 	dst, err := c.o.Dst.Stat(ctx, obj.Dest)
-	if errors.Is(err, storage.ErrNotFound) {
-		return outcome{}, false, nil
+	switch {
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrInvalidKey):
+		// A key the destination cannot hold is left to the write to
+		// report, which tells a directory marker from a failure.
+		d := decide(c.o.Settings.Overwrite, s)
+		d.src = s.src
+		return d, nil
+	case errors.Is(err, storage.ErrAccessDenied):
+		// Credentials that may write but not read (or wrong ones: a HEAD
+		// answer has no body to say which). Write as if nothing were
+		// there, create-only unless the policy is always: an existing
+		// object refuses it and is kept, and bad credentials meet the
+		// write's fatal answer instead of failing each object alone.
+		d := decide(c.o.Settings.Overwrite, s)
+		d.src, d.unchecked = s.src, true
+		return d, nil
+	case err != nil:
+		return decision{}, fmt.Errorf("destination check: %w", err)
 	}
-	if err != nil {
-		return outcome{}, false, fmt.Errorf("skip check: %w", err)
-	}
-	if dst.Size != obj.Size {
-		return outcome{}, false, nil
-	}
-	srcCRC, srcHas := obj.CRC64, obj.HasCRC64
-	if dst.HasCRC64 && !srcHas {
-		// Listings carry no CRC64; one HEAD of the source is far cheaper
+	s.dst = &dst
+	if dst.Size == obj.Size && (dst.HasCRC64 && !obj.HasCRC64 || dst.Checksum != "") {
+		// Listings carry no digest; one HEAD of the source is far cheaper
 		// than the copy it may save.
 		src, err := c.o.Src.Stat(ctx, obj.Key)
 		if err != nil {
-			return outcome{}, false, fmt.Errorf("skip check: %w", err)
+			return decision{}, fmt.Errorf("source check: %w", err)
 		}
-		if src.Size != obj.Size {
-			return outcome{}, false, nil // changed since the listing: copy it
+		s.src = src
+	}
+	d := decide(c.o.Settings.Overwrite, s)
+	d.src, d.seen = s.src, dst
+	return d, nil
+}
+
+// skipped is the Result of a decision not to write: identical is
+// verified (the destination proven to hold the source's bytes, as a copy
+// would be), kept is skipped.
+func skipped(d decision) task.Result {
+	res := task.Result{Status: task.StatusSkipped, Reason: d.reason, DestETag: d.seen.ETag}
+	switch d.act {
+	case actIdentical:
+		res.Status, res.Outcome, res.Method = task.StatusVerified, task.OutcomeIdentical, d.method
+		switch {
+		case d.seen.HasCRC64:
+			res.CRC64, res.HasCRC64 = d.seen.CRC64, true
+		case d.src.HasCRC64:
+			res.CRC64, res.HasCRC64 = d.src.CRC64, true
 		}
-		srcCRC, srcHas = src.CRC64, src.HasCRC64
+	case actKeep:
+		res.Outcome = task.OutcomeKept
 	}
-	res := task.Result{Status: task.StatusSkipped, DestETag: dst.ETag}
-	switch {
-	case dst.HasCRC64 && srcHas && dst.CRC64 == srcCRC:
-		res.Method, res.Reason = task.MethodCRC64, ReasonSameCRC64
-		res.CRC64, res.HasCRC64 = dst.CRC64, true
-		return outcome{res: res}, true, nil
-	case dst.HasCRC64 && srcHas:
-		return outcome{}, false, nil // same size, different bytes
-	case !obj.ModTime.IsZero() && !dst.ModTime.IsZero() &&
-		!dst.ModTime.Truncate(time.Second).Before(obj.ModTime.Truncate(time.Second)):
-		// Only the size was compared; the mtime says the destination is
-		// not older, which is OssImport's rule and what keeps an
-		// incremental pass from clobbering objects the new side wrote.
-		// Whole seconds: S3's Last-Modified has no more, so a copy made
-		// in the same second as a local source file would look older.
-		res.Method, res.Reason = task.MethodSize, ReasonNewer
-		return outcome{res: res}, true, nil
-	}
-	return outcome{}, false, nil
+	return res
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/wire/adminwire"
 	"github.com/ferry-migrate/ferry/master"
 	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
+	"github.com/ferry-migrate/ferry/task"
 	"github.com/ferry-migrate/ferry/tracker"
 )
 
@@ -115,8 +116,17 @@ func (c *Client) Stat(ctx context.Context, job string) ([]admin.JobStat, error) 
 }
 
 func (c *Client) Failed(ctx context.Context, job string, limit int) ([]tracker.Entry, error) {
+	return c.entries(ctx, &pb.FailedRequest{Job: job, Limit: int32(min(limit, 1<<31-1))})
+}
+
+func (c *Client) Kept(ctx context.Context, job string, limit int) ([]tracker.Entry, error) {
+	return c.entries(ctx, &pb.FailedRequest{Job: job, Limit: int32(min(limit, 1<<31-1)), Kept: true})
+}
+
+// entries asks for the failed or (req.Kept) the kept objects.
+func (c *Client) entries(ctx context.Context, req *pb.FailedRequest) ([]tracker.Entry, error) {
 	r, err := call(ctx, c, func(ctx context.Context) (*pb.FailedResponse, error) {
-		return c.c.Failed(ctx, &pb.FailedRequest{Job: job, Limit: int32(min(limit, 1<<31-1))})
+		return c.c.Failed(ctx, req)
 	})
 	if err != nil {
 		return nil, err
@@ -124,6 +134,9 @@ func (c *Client) Failed(ctx context.Context, job string, limit int) ([]tracker.E
 	out := make([]tracker.Entry, len(r.GetObjects()))
 	for i, o := range r.GetObjects() {
 		out[i] = adminwire.ToFailed(o)
+		if req.GetKept() {
+			out[i].Status, out[i].Outcome = task.StatusSkipped, task.OutcomeKept
+		}
 	}
 	return out, nil
 }

@@ -40,13 +40,18 @@ func cmdFailed(ctx context.Context, e *env, args []string) int {
 	fs, dataDir := flags(e, "failed", "JOB")
 	rf := addRemoteFlags(fs, e)
 	asJSON := fs.Bool("json", false, "print JSON lines, one object per line")
+	kept := fs.Bool("kept", false, "list instead the objects the overwrite policy kept at the destination, with the reason")
 	if err := parse(fs, args, 1, 1); err != nil {
 		return flagExit(err)
 	}
 	job := fs.Arg(0)
 	var es []tracker.Entry
 	err := withClient(e, rf, *dataDir, func(c admin.Client) (err error) {
-		es, err = c.Failed(ctx, job, 0)
+		if *kept {
+			es, err = c.Kept(ctx, job, 0)
+		} else {
+			es, err = c.Failed(ctx, job, 0)
+		}
 		return err
 	})
 	if err != nil {
@@ -54,19 +59,27 @@ func cmdFailed(ctx context.Context, e *env, args []string) int {
 	}
 	enc := json.NewEncoder(e.stdout)
 	for _, en := range es {
-		if *asJSON {
+		switch {
+		case *asJSON && *kept:
+			_ = enc.Encode(map[string]any{"key": en.Key, "dest": en.Dest, "size": en.Size, "reason": en.Reason, "pass": en.Pass})
+		case *asJSON:
 			_ = enc.Encode(map[string]any{"key": en.Key, "dest": en.Dest, "size": en.Size, "class": en.Class,
 				"error": en.Reason, "attempts": en.Attempts, "pass": en.Pass})
-			continue
+		case *kept:
+			fmt.Fprintf(e.stdout, "%s\t%s\n", en.Key, oneLine(en.Reason))
+		default:
+			fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", en.Key, en.Class, oneLine(en.Reason))
 		}
-		fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", en.Key, en.Class, oneLine(en.Reason))
 	}
 	if !*asJSON {
-		pass := ""
+		pass, what := "", "failed"
 		if len(es) > 0 {
 			pass = fmt.Sprintf(" pass %d", es[0].Pass)
 		}
-		fmt.Fprintf(e.stderr, "%d failed object(s) in job %q%s\n", len(es), job, pass)
+		if *kept {
+			what = "kept"
+		}
+		fmt.Fprintf(e.stderr, "%d %s object(s) in job %q%s\n", len(es), what, job, pass)
 	}
 	return exitOK
 }

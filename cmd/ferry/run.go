@@ -111,6 +111,9 @@ func printReport(e *env, r *standalone.Report, asJSON bool) {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  bytes     verified %s | skipped %s | failed %s\n", bytesIEC(c.VerifiedBytes), bytesIEC(c.SkippedBytes), bytesIEC(c.FailedBytes))
 	fmt.Fprintf(w, "  transfer  read %s | sent %s | %s\n", bytesIEC(c.BytesRead), bytesIEC(c.BytesSent), rate(c.BytesSent, r.Elapsed))
+	if r.Type != string(conf.JobAudit) {
+		fmt.Fprintf(w, "  outcomes  %s\n", outcomes(c))
+	}
 	fmt.Fprintf(w, "  verified by")
 	for _, m := range []task.Method{task.MethodCRC64, task.MethodChecksum, task.MethodMD5, task.MethodMultipartETag, task.MethodReread, task.MethodSize, task.MethodManifest, task.MethodManifestCRC64} {
 		fmt.Fprintf(w, "  %s %d", m, c.Methods[m])
@@ -121,6 +124,15 @@ func printReport(e *env, r *standalone.Report, asJSON bool) {
 	}
 	if c.Deleted+c.WouldDelete > 0 {
 		fmt.Fprintf(w, "  deletes   %s\n", deletesLine(c))
+	}
+	if r.WriteRace != "" {
+		fmt.Fprintf(w, "  WARNING   race window: %s\n", r.WriteRace)
+	}
+	for _, k := range r.Kept {
+		fmt.Fprintf(w, "  KEPT %q: %s\n", k.Key, oneLine(k.Reason))
+	}
+	if int64(len(r.Kept)) < c.Kept {
+		fmt.Fprintf(w, "  ... %d more kept (the manifest lists each with its reason)\n", c.Kept-int64(len(r.Kept)))
 	}
 	for _, f := range r.Failures {
 		fmt.Fprintf(w, "  FAILED %q: %s\n", f.Key, oneLine(f.Reason))

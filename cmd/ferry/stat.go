@@ -40,6 +40,9 @@ type JobStat struct {
 	// Results refused since the master started because their lease was
 	// no longer current (a late worker); never recorded.
 	StaleRefused int64 `json:"stale_refused,omitempty"`
+	// The race window the destination leaves open (conditional writes it
+	// does not enforce); "" when none.
+	WriteRace string `json:"write_race,omitempty"`
 	// Cluster-wide limits in force (0: unlimited), SlowDown backoff
 	// included, and the backoff factor (1: none).
 	BytesPerSecondLimit   int64     `json:"bytes_per_second_limit,omitempty"`
@@ -122,6 +125,7 @@ func toJobStats(ss []admin.JobStat) []JobStat {
 			FailedTasks: s.FailedTasks, ScanFinished: s.ScanFinished, Counters: s.Counters, Totals: s.Totals,
 			Live: s.Live, Updated: s.Updated, Problem: s.Problem, AuditExtra: s.AuditExtra, StaleRefused: s.StaleRefused, Window: s.Window,
 			BytesPerSecondLimit: s.BytesPerSecondLimit, ObjectsPerSecondLimit: s.ObjectsPerSecondLimit, BackoffFactor: s.BackoffFactor}
+		js.WriteRace = s.WriteRace
 		if !s.NextPass.IsZero() {
 			np := s.NextPass
 			js.NextPass = &np
@@ -173,6 +177,10 @@ func printStat(e *env, s JobStat) {
 		fmt.Fprintf(w, "Bytes: listed %s, verified %s, read %s, sent %s\n", bytesIEC(c.ScannedBytes), bytesIEC(c.VerifiedBytes), bytesIEC(c.BytesRead), bytesIEC(c.BytesSent))
 		fmt.Fprintf(w, "Totals (%s): objects listed %d, verified %d, skipped %d, failed %d; shards %d (done %d, failed %d); bytes verified %s, sent %s\n",
 			passes(s.Pass), t.Scanned, t.Verified, t.Skipped, t.Failed, t.Shards, t.ShardsDone, t.ShardsFailed, bytesIEC(t.VerifiedBytes), bytesIEC(t.BytesSent))
+		fmt.Fprintf(w, "Outcomes: %s\n", outcomes(c))
+	}
+	if s.WriteRace != "" {
+		fmt.Fprintf(w, "WriteRace: %s\n", s.WriteRace)
 	}
 	if c.Deleted+c.WouldDelete > 0 {
 		fmt.Fprintf(w, "Deletes: %s\n", deletesLine(c))
@@ -230,4 +238,13 @@ func titleCase(s string) string {
 // deletesLine describes a pass's delete propagation (deleteExtraneous).
 func deletesLine(c tracker.Counters) string {
 	return fmt.Sprintf("deleted %d, would delete %d (destination objects with no source object)", c.Deleted, c.WouldDelete)
+}
+
+// outcomes counts a pass's objects by the overwrite policy's outcomes
+// (docs/job-config.md, overwritePolicy): copied and identical make up
+// "verified"; the skipped objects the policy did not keep (unchanged since
+// a verified pass, directory markers, ...) are the rest of "skipped".
+func outcomes(c tracker.Counters) string {
+	return fmt.Sprintf("copied %d, identical %d, kept at the destination %d, failed %d",
+		c.Verified-c.Identical, c.Identical, c.Kept, c.Failed)
 }

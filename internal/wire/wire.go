@@ -69,7 +69,8 @@ func Result(r task.Result) *pb.Result {
 	return &pb.Result{Key: r.Key, Dest: r.Dest, Status: pb.Status(r.Status), Method: string(r.Method),
 		Reason: r.Reason, Class: r.Class, Size: r.Size, ModTime: Timestamp(r.ModTime), Etag: r.ETag, DestEtag: r.DestETag,
 		Crc64: r.CRC64, HasCrc64: r.HasCRC64, BytesRead: r.BytesRead, BytesSent: r.BytesSent,
-		Attempts: int32(r.Attempts), Duration: durationpb.New(r.Duration)}
+		Attempts: int32(r.Attempts), Duration: durationpb.New(r.Duration),
+		Outcome: string(r.Outcome)}
 }
 
 // ToResult converts back.
@@ -78,7 +79,8 @@ func ToResult(r *pb.Result) task.Result {
 		Method: task.Method(r.GetMethod()), Reason: r.GetReason(), Class: r.GetClass(), Size: r.GetSize(),
 		ModTime: Time(r.GetModTime()), ETag: r.GetEtag(), DestETag: r.GetDestEtag(), CRC64: r.GetCrc64(),
 		HasCRC64: r.GetHasCrc64(), BytesRead: r.GetBytesRead(), BytesSent: r.GetBytesSent(),
-		Attempts: int(r.GetAttempts()), Duration: r.GetDuration().AsDuration()}
+		Attempts: int(r.GetAttempts()), Duration: r.GetDuration().AsDuration(),
+		Outcome: task.Outcome(r.GetOutcome())}
 }
 
 // Results converts a batch.

@@ -24,6 +24,8 @@ func TestRoundTrips(t *testing.T) {
 		Size: 9, ModTime: now, ETag: "e", DestETag: "E", CRC64: 7, HasCRC64: true, BytesRead: 5, BytesSent: 4, Attempts: 3, Duration: time.Second}
 	assert.Equal(t, r, ToResult(Result(r)))
 	assert.Equal(t, []task.Result{r, r}, ToResults(Results([]task.Result{r, r})))
+	kept := task.Result{Key: "k", Status: task.StatusSkipped, Outcome: task.OutcomeKept, Reason: "newer"}
+	assert.Equal(t, kept, ToResult(Result(kept)))
 
 	u := task.UploadState{Job: "j", Key: "k", Dest: "d", UploadID: "u", PartSize: 5 << 20, Size: 11 << 20, ModTime: now, ETag: "e",
 		Parts: []task.PartState{{Number: 1, Size: 5 << 20, ETag: "p1", CRC64: 1, MD5: "m1"}}, Created: now,

@@ -46,7 +46,11 @@ func (s *Server) Failed(ctx context.Context, req *pb.FailedRequest) (*pb.FailedR
 	if req.GetLimit() < 0 {
 		return nil, invalid("failed: limit %d: give 0 (all) or a positive number", req.GetLimit())
 	}
-	es, err := s.m.Failed(req.GetJob(), int(req.GetLimit()))
+	list := s.m.Failed
+	if req.GetKept() {
+		list = s.m.Kept
+	}
+	es, err := list(req.GetJob(), int(req.GetLimit()))
 	if err != nil {
 		return nil, s.toStatus("Failed", err)
 	}

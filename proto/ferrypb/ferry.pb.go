@@ -295,23 +295,26 @@ func (x *Grant) GetAudit() bool {
 }
 
 type Result struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Dest          string                 `protobuf:"bytes,2,opt,name=dest,proto3" json:"dest,omitempty"`
-	Status        Status                 `protobuf:"varint,3,opt,name=status,proto3,enum=ferry.v1.Status" json:"status,omitempty"`
-	Method        string                 `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
-	Reason        string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
-	Class         string                 `protobuf:"bytes,6,opt,name=class,proto3" json:"class,omitempty"`
-	Size          int64                  `protobuf:"varint,7,opt,name=size,proto3" json:"size,omitempty"`
-	ModTime       *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=mod_time,json=modTime,proto3" json:"mod_time,omitempty"`
-	Etag          string                 `protobuf:"bytes,9,opt,name=etag,proto3" json:"etag,omitempty"`
-	DestEtag      string                 `protobuf:"bytes,10,opt,name=dest_etag,json=destEtag,proto3" json:"dest_etag,omitempty"`
-	Crc64         uint64                 `protobuf:"varint,11,opt,name=crc64,proto3" json:"crc64,omitempty"`
-	HasCrc64      bool                   `protobuf:"varint,12,opt,name=has_crc64,json=hasCrc64,proto3" json:"has_crc64,omitempty"`
-	BytesRead     int64                  `protobuf:"varint,13,opt,name=bytes_read,json=bytesRead,proto3" json:"bytes_read,omitempty"`
-	BytesSent     int64                  `protobuf:"varint,14,opt,name=bytes_sent,json=bytesSent,proto3" json:"bytes_sent,omitempty"`
-	Attempts      int32                  `protobuf:"varint,15,opt,name=attempts,proto3" json:"attempts,omitempty"`
-	Duration      *durationpb.Duration   `protobuf:"bytes,16,opt,name=duration,proto3" json:"duration,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Key       string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Dest      string                 `protobuf:"bytes,2,opt,name=dest,proto3" json:"dest,omitempty"`
+	Status    Status                 `protobuf:"varint,3,opt,name=status,proto3,enum=ferry.v1.Status" json:"status,omitempty"`
+	Method    string                 `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
+	Reason    string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	Class     string                 `protobuf:"bytes,6,opt,name=class,proto3" json:"class,omitempty"`
+	Size      int64                  `protobuf:"varint,7,opt,name=size,proto3" json:"size,omitempty"`
+	ModTime   *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=mod_time,json=modTime,proto3" json:"mod_time,omitempty"`
+	Etag      string                 `protobuf:"bytes,9,opt,name=etag,proto3" json:"etag,omitempty"`
+	DestEtag  string                 `protobuf:"bytes,10,opt,name=dest_etag,json=destEtag,proto3" json:"dest_etag,omitempty"`
+	Crc64     uint64                 `protobuf:"varint,11,opt,name=crc64,proto3" json:"crc64,omitempty"`
+	HasCrc64  bool                   `protobuf:"varint,12,opt,name=has_crc64,json=hasCrc64,proto3" json:"has_crc64,omitempty"`
+	BytesRead int64                  `protobuf:"varint,13,opt,name=bytes_read,json=bytesRead,proto3" json:"bytes_read,omitempty"`
+	BytesSent int64                  `protobuf:"varint,14,opt,name=bytes_sent,json=bytesSent,proto3" json:"bytes_sent,omitempty"`
+	Attempts  int32                  `protobuf:"varint,15,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	Duration  *durationpb.Duration   `protobuf:"bytes,16,opt,name=duration,proto3" json:"duration,omitempty"`
+	// For skips the copier's overwrite policy decided: "identical" or
+	// "kept" (task.Outcome); "" otherwise.
+	Outcome       string `protobuf:"bytes,17,opt,name=outcome,proto3" json:"outcome,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -456,6 +459,13 @@ func (x *Result) GetDuration() *durationpb.Duration {
 		return x.Duration
 	}
 	return nil
+}
+
+func (x *Result) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
 }
 
 type PartState struct {
@@ -2358,10 +2368,16 @@ type Counters struct {
 	// Delete propagation (deleteExtraneous): destination objects with no
 	// source object deleted, and those a dry run or the guard left. Numbered
 	// from 20 so counters added meanwhile elsewhere keep 15-19.
-	Deleted       int64 `protobuf:"varint,20,opt,name=deleted,proto3" json:"deleted,omitempty"`
-	WouldDelete   int64 `protobuf:"varint,21,opt,name=would_delete,json=wouldDelete,proto3" json:"would_delete,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Deleted     int64 `protobuf:"varint,20,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	WouldDelete int64 `protobuf:"varint,21,opt,name=would_delete,json=wouldDelete,proto3" json:"would_delete,omitempty"`
+	// Of the skipped objects: proven identical at the destination, and kept
+	// there by the overwrite policy (or a refused conditional write).
+	Identical      int64 `protobuf:"varint,15,opt,name=identical,proto3" json:"identical,omitempty"`
+	IdenticalBytes int64 `protobuf:"varint,16,opt,name=identical_bytes,json=identicalBytes,proto3" json:"identical_bytes,omitempty"`
+	Kept           int64 `protobuf:"varint,17,opt,name=kept,proto3" json:"kept,omitempty"`
+	KeptBytes      int64 `protobuf:"varint,18,opt,name=kept_bytes,json=keptBytes,proto3" json:"kept_bytes,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Counters) Reset() {
@@ -2506,6 +2522,34 @@ func (x *Counters) GetWouldDelete() int64 {
 	return 0
 }
 
+func (x *Counters) GetIdentical() int64 {
+	if x != nil {
+		return x.Identical
+	}
+	return 0
+}
+
+func (x *Counters) GetIdenticalBytes() int64 {
+	if x != nil {
+		return x.IdenticalBytes
+	}
+	return 0
+}
+
+func (x *Counters) GetKept() int64 {
+	if x != nil {
+		return x.Kept
+	}
+	return 0
+}
+
+func (x *Counters) GetKeptBytes() int64 {
+	if x != nil {
+		return x.KeptBytes
+	}
+	return 0
+}
+
 type RunningTask struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Shard         uint64                 `protobuf:"varint,1,opt,name=shard,proto3" json:"shard,omitempty"`
@@ -2639,7 +2683,10 @@ type JobStat struct {
 	BackoffFactor float64                `protobuf:"fixed64,25,opt,name=backoff_factor,json=backoffFactor,proto3" json:"backoff_factor,omitempty"`
 	// The job's time window, e.g. "modified in [2024-05-01T00:00:00Z,
 	// +inf)"; "" without importSince/importUntil. Numbered from 30, as above.
-	Window        string `protobuf:"bytes,30,opt,name=window,proto3" json:"window,omitempty"`
+	Window string `protobuf:"bytes,30,opt,name=window,proto3" json:"window,omitempty"`
+	// The race window the destination leaves open (which conditional
+	// writes it does not enforce); "" when none or not needed.
+	WriteRace     string `protobuf:"bytes,26,opt,name=write_race,json=writeRace,proto3" json:"write_race,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2852,6 +2899,13 @@ func (x *JobStat) GetBackoffFactor() float64 {
 func (x *JobStat) GetWindow() string {
 	if x != nil {
 		return x.Window
+	}
+	return ""
+}
+
+func (x *JobStat) GetWriteRace() string {
+	if x != nil {
+		return x.WriteRace
 	}
 	return ""
 }
@@ -3241,9 +3295,12 @@ func (x *FailedObject) GetPass() uint64 {
 }
 
 type FailedRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Job           string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
-	Limit         int32                  `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"` // 0 = all
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Job   string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	Limit int32                  `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"` // 0 = all
+	// Instead of the failed objects, those the overwrite policy kept at the
+	// destination (their error is the reason they were kept).
+	Kept          bool `protobuf:"varint,3,opt,name=kept,proto3" json:"kept,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3290,6 +3347,13 @@ func (x *FailedRequest) GetLimit() int32 {
 		return x.Limit
 	}
 	return 0
+}
+
+func (x *FailedRequest) GetKept() bool {
+	if x != nil {
+		return x.Kept
+	}
+	return false
 }
 
 type FailedResponse struct {
@@ -3419,7 +3483,7 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x05token\x18\x05 \x01(\x04R\x05token\x126\n" +
 	"\bdeadline\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12\x18\n" +
 	"\aattempt\x18\a \x01(\x05R\aattempt\x12\x14\n" +
-	"\x05audit\x18\b \x01(\bR\x05audit\"\xde\x03\n" +
+	"\x05audit\x18\b \x01(\bR\x05audit\"\xf8\x03\n" +
 	"\x06Result\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04dest\x18\x02 \x01(\tR\x04dest\x12(\n" +
@@ -3439,7 +3503,8 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\n" +
 	"bytes_sent\x18\x0e \x01(\x03R\tbytesSent\x12\x1a\n" +
 	"\battempts\x18\x0f \x01(\x05R\battempts\x125\n" +
-	"\bduration\x18\x10 \x01(\v2\x19.google.protobuf.DurationR\bduration\"s\n" +
+	"\bduration\x18\x10 \x01(\v2\x19.google.protobuf.DurationR\bduration\x12\x18\n" +
+	"\aoutcome\x18\x11 \x01(\tR\aoutcome\"s\n" +
 	"\tPartState\x12\x16\n" +
 	"\x06number\x18\x01 \x01(\x05R\x06number\x12\x12\n" +
 	"\x04size\x18\x02 \x01(\x03R\x04size\x12\x12\n" +
@@ -3568,7 +3633,7 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\tupload_id\x18\x02 \x01(\tR\buploadId\"=\n" +
 	"\rRetryResponse\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x1a\n" +
-	"\brequeued\x18\x02 \x01(\x03R\brequeued\"\xd6\x04\n" +
+	"\brequeued\x18\x02 \x01(\x03R\brequeued\"\xd0\x05\n" +
 	"\bCounters\x12\x18\n" +
 	"\ascanned\x18\x01 \x01(\x03R\ascanned\x12#\n" +
 	"\rscanned_bytes\x18\x02 \x01(\x03R\fscannedBytes\x12\x1a\n" +
@@ -3589,7 +3654,12 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\rshards_failed\x18\r \x01(\x03R\fshardsFailed\x129\n" +
 	"\amethods\x18\x0e \x03(\v2\x1f.ferry.v1.Counters.MethodsEntryR\amethods\x12\x18\n" +
 	"\adeleted\x18\x14 \x01(\x03R\adeleted\x12!\n" +
-	"\fwould_delete\x18\x15 \x01(\x03R\vwouldDelete\x1a:\n" +
+	"\fwould_delete\x18\x15 \x01(\x03R\vwouldDelete\x12\x1c\n" +
+	"\tidentical\x18\x0f \x01(\x03R\tidentical\x12'\n" +
+	"\x0fidentical_bytes\x18\x10 \x01(\x03R\x0eidenticalBytes\x12\x12\n" +
+	"\x04kept\x18\x11 \x01(\x03R\x04kept\x12\x1d\n" +
+	"\n" +
+	"kept_bytes\x18\x12 \x01(\x03R\tkeptBytes\x1a:\n" +
 	"\fMethodsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x88\x02\n" +
@@ -3602,7 +3672,7 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x05bytes\x18\x06 \x01(\x03R\x05bytes\x12\x1d\n" +
 	"\n" +
 	"bytes_done\x18\a \x01(\x03R\tbytesDone\x12?\n" +
-	"\rlease_expires\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fleaseExpires\"\xaa\a\n" +
+	"\rlease_expires\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fleaseExpires\"\xc9\a\n" +
 	"\aJobStat\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12\x12\n" +
@@ -3633,7 +3703,9 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\tnext_pass\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\bnextPass\x12\x18\n" +
 	"\aproblem\x18\x18 \x01(\tR\aproblem\x12%\n" +
 	"\x0ebackoff_factor\x18\x19 \x01(\x01R\rbackoffFactor\x12\x16\n" +
-	"\x06window\x18\x1e \x01(\tR\x06window\"\x1f\n" +
+	"\x06window\x18\x1e \x01(\tR\x06window\x12\x1d\n" +
+	"\n" +
+	"write_race\x18\x1a \x01(\tR\twriteRace\"\x1f\n" +
 	"\vStatRequest\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\"5\n" +
 	"\fStatResponse\x12%\n" +
@@ -3662,10 +3734,11 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x05class\x18\x04 \x01(\tR\x05class\x12\x14\n" +
 	"\x05error\x18\x05 \x01(\tR\x05error\x12\x1a\n" +
 	"\battempts\x18\x06 \x01(\x05R\battempts\x12\x12\n" +
-	"\x04pass\x18\a \x01(\x04R\x04pass\"7\n" +
+	"\x04pass\x18\a \x01(\x04R\x04pass\"K\n" +
 	"\rFailedRequest\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x14\n" +
-	"\x05limit\x18\x02 \x01(\x05R\x05limit\"B\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\x12\x12\n" +
+	"\x04kept\x18\x03 \x01(\bR\x04kept\"B\n" +
 	"\x0eFailedResponse\x120\n" +
 	"\aobjects\x18\x01 \x03(\v2\x16.ferry.v1.FailedObjectR\aobjects\"~\n" +
 	"\x12SetThrottleRequest\x12\x10\n" +

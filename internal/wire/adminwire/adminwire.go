@@ -22,6 +22,7 @@ func JobStat(s master.JobStat) *pb.JobStat {
 		ObjectsPerSecondLimit: s.ObjectsPerSecondLimit, BackoffFactor: s.BackoffFactor, Source: s.Source, Dest: s.Dest,
 		Listed: s.Listed, Excluded: s.Excluded, AuditExtra: s.AuditExtra, NextPass: wire.Timestamp(s.NextPass),
 		Problem: s.Problem, StaleRefused: s.StaleRefused, Window: s.Window}
+	out.WriteRace = s.WriteRace
 	for _, r := range s.Running {
 		out.Running = append(out.Running, &pb.RunningTask{Shard: r.Shard, Worker: r.Worker, Attempt: int32(r.Attempt),
 			Objects: r.Objects, ObjectsDone: r.ObjectsDone, Bytes: r.Bytes, BytesDone: r.BytesDone,
@@ -40,6 +41,7 @@ func ToJobStat(s *pb.JobStat) master.JobStat {
 		BackoffFactor: s.GetBackoffFactor(), Source: s.GetSource(), Dest: s.GetDest(), Listed: s.GetListed(),
 		Excluded: s.GetExcluded(), AuditExtra: s.GetAuditExtra(), NextPass: wire.Time(s.GetNextPass()),
 		Problem: s.GetProblem(), StaleRefused: s.GetStaleRefused(), Window: s.GetWindow()}
+	out.WriteRace = s.GetWriteRace()
 	for _, r := range s.GetRunning() {
 		out.Running = append(out.Running, master.Running{Shard: r.GetShard(), Worker: r.GetWorker(), Attempt: int(r.GetAttempt()),
 			Objects: r.GetObjects(), ObjectsDone: r.GetObjectsDone(), Bytes: r.GetBytes(), BytesDone: r.GetBytesDone(),
@@ -54,6 +56,7 @@ func Counters(c tracker.Counters) *pb.Counters {
 		VerifiedBytes: c.VerifiedBytes, Skipped: c.Skipped, SkippedBytes: c.SkippedBytes, Failed: c.Failed,
 		FailedBytes: c.FailedBytes, BytesRead: c.BytesRead, BytesSent: c.BytesSent, Shards: c.Shards,
 		ShardsDone: c.ShardsDone, ShardsFailed: c.ShardsFailed, Deleted: c.Deleted, WouldDelete: c.WouldDelete}
+	out.Identical, out.IdenticalBytes, out.Kept, out.KeptBytes = c.Identical, c.IdenticalBytes, c.Kept, c.KeptBytes
 	if len(c.Methods) > 0 {
 		out.Methods = make(map[string]int64, len(c.Methods))
 		for m, n := range c.Methods {
@@ -69,6 +72,7 @@ func ToCounters(c *pb.Counters) tracker.Counters {
 		VerifiedBytes: c.GetVerifiedBytes(), Skipped: c.GetSkipped(), SkippedBytes: c.GetSkippedBytes(), Failed: c.GetFailed(),
 		FailedBytes: c.GetFailedBytes(), BytesRead: c.GetBytesRead(), BytesSent: c.GetBytesSent(), Shards: c.GetShards(),
 		ShardsDone: c.GetShardsDone(), ShardsFailed: c.GetShardsFailed(), Deleted: c.GetDeleted(), WouldDelete: c.GetWouldDelete()}
+	out.Identical, out.IdenticalBytes, out.Kept, out.KeptBytes = c.GetIdentical(), c.GetIdenticalBytes(), c.GetKept(), c.GetKeptBytes()
 	if m := c.GetMethods(); len(m) > 0 {
 		out.Methods = make(map[task.Method]int64, len(m))
 		for k, v := range m {

@@ -16,7 +16,8 @@ func TestRoundTrips(t *testing.T) {
 	now := time.Date(2026, 5, 6, 7, 8, 9, 123456789, time.UTC)
 	c := tracker.Counters{Scanned: 1, ScannedBytes: 2, Verified: 3, VerifiedBytes: 4, Skipped: 5, SkippedBytes: 6, Failed: 7,
 		FailedBytes: 8, BytesRead: 9, BytesSent: 10, Shards: 11, ShardsDone: 12, ShardsFailed: 13,
-		Methods: map[task.Method]int64{task.MethodCRC64: 3, task.MethodManifest: 5}, Deleted: 14, WouldDelete: 15}
+		Methods: map[task.Method]int64{task.MethodCRC64: 3, task.MethodManifest: 5}, Deleted: 14, WouldDelete: 15,
+		Identical: 14, IdenticalBytes: 15, Kept: 16, KeptBytes: 17}
 	tot := c
 	tot.Verified, tot.Methods = 300, map[task.Method]int64{task.MethodCRC64: 300}
 	s := master.JobStat{Job: "j", Type: "audit", State: "paused", Pass: 4, PendingTasks: 1, DispatchedTasks: 2, RunningTasks: 3,
@@ -24,7 +25,8 @@ func TestRoundTrips(t *testing.T) {
 		Running:             []master.Running{{Shard: 7, Worker: "w", Attempt: 2, Objects: 10, ObjectsDone: 4, Bytes: 100, BytesDone: 40, LeaseExpires: now}},
 		BytesPerSecondLimit: 1 << 20, ObjectsPerSecondLimit: 2.5, BackoffFactor: 0.5, Source: "s3://a", Dest: "oss://b",
 		Listed: 20, Excluded: 2, AuditExtra: 3, NextPass: now.Add(time.Hour), Problem: "why", StaleRefused: 6,
-		Window: "modified in [2024-05-01T00:00:00Z, +inf)"}
+		Window:    "modified in [2024-05-01T00:00:00Z, +inf)",
+		WriteRace: "the destination does not enforce put if-match"}
 	assert.Equal(t, s, ToJobStat(JobStat(s)))
 	assert.Equal(t, master.JobStat{Job: "j"}, ToJobStat(JobStat(master.JobStat{Job: "j"})), "zero times and counters stay zero")
 

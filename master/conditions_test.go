@@ -1,0 +1,92 @@
+package master
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ferry-migrate/ferry/conf"
+	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/storage/local"
+	"github.com/ferry-migrate/ferry/task"
+)
+
+// careless is a store that takes every write and enforces no condition,
+// as a server that ignores the headers would (and has no multipart).
+type careless struct {
+	storage.Backend
+	puts atomic.Int64
+}
+
+func (c *careless) Put(ctx context.Context, key string, body io.Reader, info storage.ObjectInfo) (storage.ObjectInfo, error) {
+	c.puts.Add(1)
+	info.Condition = storage.Condition{}
+	return c.Backend.Put(ctx, key, body, info)
+}
+
+// The destination is probed once per job: one warning naming the window
+// where it enforces nothing, kept for stat; nothing where it enforces all;
+// no probe for a policy that promises nothing, nor for an audit; and the
+// scratch object is gone afterwards.
+func TestProbeWrites(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		careless bool
+		policy   string
+		audit    bool
+		probed   bool
+		race     string // in the residual; "" = none
+	}{
+		{"enforcing destination", false, "never", false, true, ""},
+		{"careless destination", true, "if-source-newer", false, true, "does not enforce put if-absent, put if-match, complete-multipart if-absent"},
+		{"policy always", true, "always", false, false, ""},
+		{"audit", true, "never", true, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			lb, err := local.New(dir, local.Options{})
+			require.NoError(t, err)
+			dst := &careless{Backend: lb}
+			var logs bytes.Buffer
+			m := &Manager{log: slog.New(slog.NewTextHandler(&logs, nil))}
+			cfg := &conf.Job{Name: "j", Type: conf.JobImport}
+			cfg.Overwrite = task.OverwritePolicy(tc.policy)
+			if tc.audit {
+				cfg.Type = conf.JobAudit
+			}
+			jr := &jobRun{name: "j"}
+			var b storage.Backend = lb
+			if tc.careless {
+				b = dst
+			}
+			m.probeWrites(t.Context(), jr, cfg, b)
+			m.probeWrites(t.Context(), jr, cfg, b) // once per job
+			assert.Equal(t, tc.probed, jr.writeRaceProbed)
+			if tc.race == "" {
+				assert.Empty(t, jr.writeRace)
+				assert.NotContains(t, logs.String(), "race window")
+			} else {
+				assert.Contains(t, jr.writeRace, tc.race)
+				assert.Equal(t, 1, strings.Count(logs.String(), "race window"), logs.String())
+			}
+			if tc.careless && tc.probed {
+				first := dst.puts.Load()
+				assert.Positive(t, first)
+				m.probeWrites(t.Context(), jr, cfg, b)
+				assert.Equal(t, first, dst.puts.Load(), "not probed again")
+			}
+			left, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			assert.Empty(t, left, "the probe leaves nothing behind in %s", filepath.Base(dir))
+		})
+	}
+}
