@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferry-migrate/ferry/conf"
+	"github.com/ferry-migrate/ferry/internal/testkit/ossproxy"
+	"github.com/ferry-migrate/ferry/internal/testkit/testserver"
 	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/storage/local"
 	"github.com/ferry-migrate/ferry/task"
@@ -89,4 +91,29 @@ func TestProbeWrites(t *testing.T) {
 			assert.Empty(t, left, "the probe leaves nothing behind in %s", filepath.Base(dir))
 		})
 	}
+}
+
+// The race window a destination leaves open is found at submit and kept in
+// the job's record, so stat shows it after a restart (and after a ferry
+// run has ended). The OSS flavour has no If-Match on writes: a replacement
+// can clobber, and the window says so.
+func TestManagerKeepsTheWriteRaceWithTheJob(t *testing.T) {
+	srv := testserver.Versitygw(t, testserver.Options{VirtualDomain: "localhost"})
+	proxy := ossproxy.Start(t, srv)
+	put := buckets(t, srv, "rsrc", "rdst")
+	put("rsrc", "k0")
+	side := func(p, bucket string) string {
+		return strings.Join([]string{p + "Type=oss", p + "Domain=" + proxy.Endpoint, p + "Bucket=" + bucket,
+			p + "AccessKey=" + srv.AccessKey, p + "SecretKey=" + srv.SecretKey, p + "CABundle=" + srv.Cert.CertFile}, "\n")
+	}
+	cfg := strings.Join([]string{"jobName=race", "overwritePolicy=if-source-newer", side("src", "rsrc"), side("dest", "rdst")}, "\n") + "\n"
+
+	h := newHarness(t)
+	job := h.submit(cfg)
+	race := h.stat(job).WriteRace
+	assert.Contains(t, race, "if-match", "OSS cannot replace exactly what was checked")
+	assert.NotContains(t, race, "put if-absent", "x-oss-forbid-overwrite is enforced by the proxy")
+
+	h.restart()
+	assert.Equal(t, race, h.stat(job).WriteRace, "kept in the job's record")
 }
