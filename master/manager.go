@@ -93,9 +93,10 @@ type Manager struct {
 
 	// The parts that own one thing each, with their own locking: the
 	// workers, the files kept per job, when passes are due.
-	reg   *Registry
-	files jobFiles
-	sched *Scheduler
+	reg    *Registry
+	files  jobFiles
+	sched  *Scheduler
+	extras extras
 
 	mu   sync.Mutex // guards the fields below and every jobRun's fields
 	jobs map[string]*jobRun
@@ -133,7 +134,7 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 		cfg.TokenBase = uint64(time.Now().UnixNano())
 	}
 	m := &Manager{cfg: cfg, st: cfg.Store, log: cfg.Log, id: strconv.FormatUint(cfg.TokenBase, 36),
-		jobs: map[string]*jobRun{}, reg: NewRegistry(cfg.WorkerTimeout, cfg.Heartbeat, cfg.Log), files: newJobFiles(cfg.DataDir), sched: NewScheduler()}
+		jobs: map[string]*jobRun{}, reg: NewRegistry(cfg.WorkerTimeout, cfg.Heartbeat, cfg.Log), files: newJobFiles(cfg.DataDir), sched: NewScheduler(), extras: extras{st: cfg.Store, log: cfg.Log}}
 	m.tokens.Store(cfg.TokenBase)
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	return m, nil

@@ -25,7 +25,7 @@ func (m *Manager) watchDeletes(ctx context.Context, jr *jobRun, cfg *conf.Job, d
 	case <-coord.Copied():
 	}
 	if !m.untilDone(ctx, jr, pass, "delete propagation", func() error {
-		return m.propagateDeletes(ctx, cfg, dst, pass)
+		return m.extras.propagateDeletes(ctx, cfg, dst, pass)
 	}) {
 		return
 	}
@@ -33,106 +33,6 @@ func (m *Manager) watchDeletes(ctx context.Context, jr *jobRun, cfg *conf.Job, d
 		return
 	}
 	m.passDone(jr, pass)
-}
-
-// propagateDeletes deletes (or, in a dry run or when the guard stops it,
-// records) the destination objects with no source object in the pass.
-// It counts them all before deleting any, so the guard decides on the
-// whole set.
-func (m *Manager) propagateDeletes(ctx context.Context, cfg *conf.Job, dst storage.Backend, pass uint64) error {
-	p, _, err := m.st.GetPass(cfg.Name, pass)
-	if err != nil {
-		return err
-	}
-	log := m.log.With("job", cfg.Name, "pass", pass)
-	switch {
-	case p.Failed > 0 || p.ShardsFailed > 0:
-		// A failed object has no result in the pass, so its destination
-		// copy would look extraneous: never delete on a partial pass.
-		log.Warn("delete propagation skipped: the pass has failures", "failed_objects", p.Failed, "failed_shards", p.ShardsFailed)
-		return nil
-	case p.Problem != "":
-		return nil // the guard already stopped this pass (before a restart)
-	}
-
-	// Count. Objects deleted earlier in this pass (before a restart) are
-	// in p.Deleted and no longer listed; one still listed despite its
-	// record is counted there only.
-	var found, stillListed int64
-	listed, err := m.walkExtras(ctx, cfg, dst, nil, pass, func(batch []extraObject) error {
-		for _, x := range batch {
-			if x.entry.Status == task.StatusDeleted {
-				stillListed++
-			} else {
-				found++
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	total := found + p.Deleted
-	why := deleteGuard(cfg.Deletes, total, listed+p.Deleted-stillListed)
-	if cfg.Deletes.DryRun {
-		// A dry run is for looking before deleting: it lists even what
-		// the guard would stop, and says so.
-		reason := fmt.Sprintf("dry run: no source object in pass %d", pass)
-		if why != "" {
-			reason += "; a real run would stop: " + why
-		}
-		log.Info("delete propagation: dry run", "would_delete", total, "guard", why)
-		return m.recordExtras(ctx, cfg, dst, pass, task.StatusWouldDelete, reason)
-	}
-	if why != "" {
-		// Deletions recorded in this pass before a restart can only be
-		// there if the destination gained extras since: say so.
-		if p.Deleted > 0 {
-			why += fmt.Sprintf("; %d were deleted earlier in this pass, before the master restarted, nothing more", p.Deleted)
-		} else {
-			why += "; nothing was deleted"
-		}
-		log.Error("delete propagation stopped by the guard", "reason", why)
-		if err := m.recordExtras(ctx, cfg, dst, pass, task.StatusWouldDelete, "not deleted: "+why); err != nil {
-			return err
-		}
-		return m.st.SetPassProblem(cfg.Name, pass, "delete propagation stopped: "+why)
-	}
-	var added int64
-	_, err = m.walkExtras(ctx, cfg, dst, nil, pass, func(batch []extraObject) error {
-		for _, x := range batch {
-			if x.entry.Status != task.StatusDeleted {
-				added++
-			}
-		}
-		// The destination may have gained objects since the count: never
-		// delete more than the guard was asked about.
-		if p.Deleted+added > total {
-			return fmt.Errorf("the destination gained objects with no source while deleting (counted %d): counting again", total)
-		}
-		if err := m.st.Report(cfg.Name, pass, deleteRecords(batch, task.StatusDeleted, fmt.Sprintf("no source object in pass %d", pass))); err != nil {
-			return err
-		}
-		for _, x := range batch {
-			if err := dst.Delete(ctx, x.obj.Key); err != nil {
-				return fmt.Errorf("deleting %q: %w", x.obj.Key, err)
-			}
-		}
-		return nil
-	})
-	if err == nil {
-		log.Info("delete propagation done", "deleted", total)
-	}
-	return err
-}
-
-// recordExtras records every extra destination object with status and
-// reason, deleting nothing.
-func (m *Manager) recordExtras(ctx context.Context, cfg *conf.Job, dst storage.Backend, pass uint64, status task.Status, reason string) error {
-	_, err := m.walkExtras(ctx, cfg, dst, nil, pass, func(batch []extraObject) error {
-		return m.st.Report(cfg.Name, pass, deleteRecords(batch, status, reason))
-	})
-	return err
 }
 
 // deleteRecords are the manifest entries of extra destination objects,
