@@ -2,6 +2,7 @@ package master
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,5 +78,52 @@ func TestManagerRefusesLateReportFromEarlierPass(t *testing.T) {
 	}
 	for _, o := range late.Objects {
 		assert.True(t, granted[o.Key], "%s changed and must be copied in pass 2", o.Key)
+	}
+}
+
+// The same hole in a cutover: the full copy's late report arrives while
+// the window pass [T1, T2) runs over objects the source changed after T1.
+// It is refused, and the window pass copies every changed object.
+func TestManagerRefusesLateReportInACutoverPass(t *testing.T) {
+	h := newHarness(t)
+	cfg := localJob(t, "cut", 10)
+	job := h.submit(cfg)
+	h.register("slow", "fast")
+	held := h.lease("slow", 1)
+	require.Len(t, held, 1)
+	late := held[0]
+	h.clock.Add(10 * time.Second)
+	h.heartbeat("fast")
+	h.clock.Add(10 * time.Second)
+	h.heartbeat("fast")
+	h.drain("fast")
+	require.Equal(t, string(tracker.JobSucceeded), h.stat(job).State)
+
+	// T1 is before the application's changes; T2 an hour later.
+	t1 := time.Now().Add(-time.Second).Truncate(time.Second)
+	src := srcDirOf(t, cfg)
+	for _, o := range late.Objects {
+		require.NoError(t, os.WriteFile(filepath.Join(src, o.Key), []byte("changed"), 0o644))
+	}
+	window := fmt.Sprintf("importSince=%d\nimportUntil=%d\n", t1.Unix(), t1.Add(time.Hour).Unix())
+	_, _, err := h.m.Submit(t.Context(), cfg+window, "")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		s := h.stat(job)
+		return s.Pass == 2 && s.ScanFinished
+	}, 10*time.Second, 5*time.Millisecond, "the window pass scanned")
+
+	err = h.m.Report(context.Background(), "slow", late.Ref(), verified(late.Objects))
+	require.ErrorIs(t, err, ErrStale, "a result of the full copy is never recorded in the window pass")
+
+	granted := map[string]bool{}
+	for _, g := range h.lease("fast", 4) {
+		for _, o := range g.Objects {
+			granted[o.Key] = true
+		}
+	}
+	assert.Len(t, granted, len(late.Objects), "the window pass takes exactly the changed objects")
+	for _, o := range late.Objects {
+		assert.True(t, granted[o.Key], "%s changed after T1 and must be copied", o.Key)
 	}
 }
