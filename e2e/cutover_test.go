@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -352,4 +354,52 @@ func sameSet(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestCutoverStartSurvivesKill kills `ferry cutover start` with SIGKILL
+// mid-copy: T1 was recorded before the copy began and the next start
+// keeps it, resumes, and ends the full copy.
+func TestCutoverStartSurvivesKill(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	srcDir, dstDir := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	objs := make([]object, 8)
+	for i := range objs {
+		objs[i] = newObject("o"+strconv.Itoa(i), randomBytes(MiB, uint64(i)))
+	}
+	writeLocal(t, srcDir, objs)
+	// 2 MiB/s for 8 MiB: about four seconds, time to kill it midway.
+	cfg := writeJob(t, dir, "job.cfg", append(append(jobLines("killed", "maxBytesPerSecond=2m"),
+		localSide(srcDir+"/").lines("src")...), localSide(dstDir+"/").lines("dest")...)...)
+	data := dataDir(t)
+
+	p := startFerry(t, "cutover", "start", "--data-dir", data, cfg)
+	waitStatus(t, p, data, "killed", 30*time.Second, "bytes sent", func(s status) bool { return s.BytesSent > 0 })
+	p.Kill()
+	st := cutoverStatus(t, data, "killed")
+	if st.Phase != "copying" || st.T1.IsZero() {
+		t.Fatalf("after kill -9: phase %q T1 %s; want copying with T1 recorded", st.Phase, st.T1)
+	}
+
+	r := runFerry(t, "cutover", "start", "--data-dir", data, cfg)
+	wantExit(t, r, 0)
+	after := cutoverStatus(t, data, "killed")
+	if after.Phase != "copied" || !after.T1.Equal(st.T1) {
+		t.Errorf("after the second start: phase %q T1 %s; want copied with T1 still %s", after.Phase, after.T1, st.T1)
+	}
+	// The local backend's in-flight files a kill leaves (.ferry-tmp-*,
+	// storage/local) are not objects; the objects must all be there.
+	got := slices.DeleteFunc(slices.Sorted(maps.Keys(listLocal(t, dstDir))), func(k string) bool { return strings.HasPrefix(k, ".ferry-tmp-") })
+	want := make([]string, len(objs))
+	for i, o := range objs {
+		want[i] = o.Key
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("destination objects after the resumed full copy: %v, want %v", got, want)
+	}
+	r = runFerry(t, "cutover", "start", "--data-dir", data, cfg)
+	wantExit(t, r, 2)
+	if !strings.Contains(r.stderr, "the full copy of this cutover is done") {
+		t.Errorf("a third start should say the full copy is done and name the next step:\n%s", r)
+	}
 }
