@@ -42,6 +42,7 @@ func TestCutover(t *testing.T) {
 		newObject("changed/app-also", randomBytes(4000, 4)),
 		newObject("inplace/r", randomBytes(5000, 5)),
 		newObject("deleted/d", randomBytes(6000, 6)),
+		newObject("deleted/both", randomBytes(600, 66)),
 	}
 	putObjects(t, sc, src.bucket, initial)
 	// inplace/r is an old object: ferry's copy of it is newer, so only
@@ -94,8 +95,10 @@ func TestCutover(t *testing.T) {
 	if now := head(t, sc, src.bucket, "inplace/r"); !now.mtime.Equal(old) || now.etag == rOld.etag {
 		t.Fatalf("precondition: inplace/r should have a new ETag and its old mtime %s; got %s %s", rOld.mtime, now.mtime, now.etag)
 	}
-	if _, err := sc.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(src.bucket), Key: aws.String("deleted/d")}); err != nil {
-		t.Fatal(err)
+	for _, k := range []string{"deleted/d", "deleted/both"} {
+		if _, err := sc.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(src.bucket), Key: aws.String(k)}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// OSS fetched new/mirrored back from the origin: the same bytes, at
 	// the destination before the pass.
@@ -118,6 +121,11 @@ func TestCutover(t *testing.T) {
 		newObject("app/only-at-destination", randomBytes(100, 10)),
 	}
 	putObjects(t, dc, dst.bucket, appWrites)
+	// The application deleted one of the objects it deleted at the source
+	// at the destination too.
+	if _, err := dc.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(dst.bucket), Key: aws.String("deleted/both")}); err != nil {
+		t.Fatal(err)
+	}
 	beforePass := snapshot(t, dc, dst.bucket)
 
 	r = runFerry(t, "cutover", "switch", "--data-dir", data, job, "--at", strconv.FormatInt(t2.Unix(), 10))
@@ -130,6 +138,7 @@ func TestCutover(t *testing.T) {
 		Copied, Identical, Kept, Failed, Unaccounted int64
 		CopiedInPass                                 int64                  `json:"copied_in_pass"`
 		DeletedAtSource                              int64                  `json:"deleted_at_source"`
+		GoneAtBothEnds                               int64                  `json:"gone_at_both_ends"`
 		KeptObjects                                  []struct{ Key string } `json:"kept_objects"`
 		DeletedObjects                               []struct{ Key string } `json:"deleted_at_source_objects"`
 		OK                                           bool
@@ -163,12 +172,19 @@ func TestCutover(t *testing.T) {
 			copiedNow++
 		}
 	}
+	var goneBoth int64
 	for k := range afterFull {
-		if _, ok := source[k]; !ok {
+		_, atSrc := source[k]
+		_, before := beforePass[k]
+		_, after := final[k]
+		switch {
+		case atSrc:
+		case before && !after:
+			t.Errorf("%q, deleted at the source, was deleted at the destination: a cutover never deletes", k)
+		case after:
 			deletedKeys = append(deletedKeys, k)
-			if _, still := final[k]; !still {
-				t.Errorf("%q, deleted at the source, was deleted at the destination: a cutover never deletes", k)
-			}
+		default:
+			goneBoth++
 		}
 	}
 	for _, w := range appWrites {
@@ -177,15 +193,16 @@ func TestCutover(t *testing.T) {
 		}
 	}
 	// What the scenario makes, so the comparison above cannot pass vacuously.
-	want := map[string]int64{"copied earlier": 2, "copied now": 3, "identical": 1, "kept": 2, "deleted": 1}
-	got := map[string]int64{"copied earlier": copiedEarlier, "copied now": copiedNow, "identical": identical, "kept": kept, "deleted": int64(len(deletedKeys))}
+	want := map[string]int64{"copied earlier": 2, "copied now": 3, "identical": 1, "kept": 2, "deleted": 1, "gone at both ends": 1}
+	got := map[string]int64{"copied earlier": copiedEarlier, "copied now": copiedNow, "identical": identical, "kept": kept,
+		"deleted": int64(len(deletedKeys)), "gone at both ends": goneBoth}
 	for k, w := range want {
 		if got[k] != w {
 			t.Errorf("independent comparison: %s %d, want %d (the scenario)", k, got[k], w)
 		}
 	}
 	if rep.Copied != copiedEarlier+copiedNow || rep.CopiedInPass != copiedNow || rep.Identical != identical ||
-		rep.Kept != kept || rep.DeletedAtSource != int64(len(deletedKeys)) || rep.Failed != 0 || rep.Unaccounted != 0 || !rep.OK {
+		rep.Kept != kept || rep.DeletedAtSource != int64(len(deletedKeys)) || rep.GoneAtBothEnds != goneBoth || rep.Failed != 0 || rep.Unaccounted != 0 || !rep.OK {
 		t.Errorf("report copied %d (in pass %d), identical %d, kept %d, deleted at source %d, failed %d, unaccounted %d, ok %v;\n"+
 			"buckets say copied %d (in pass %d), identical %d, kept %d, deleted %d\n%s",
 			rep.Copied, rep.CopiedInPass, rep.Identical, rep.Kept, rep.DeletedAtSource, rep.Failed, rep.Unaccounted, rep.OK,

@@ -31,9 +31,12 @@ type CutoverReport struct {
 	// not finish, or a result is missing, or skipped for another reason).
 	Unaccounted int64 `json:"unaccounted"`
 	// DeletedAtSourceCount: objects ferry copied earlier with no source
-	// object in the pass up to T2: deleted (or moved past T2) at the
-	// source since; left at the destination.
+	// object in the pass up to T2 (deleted, or modified past T2, at the
+	// source since) that are still at the destination: ferry left them.
 	DeletedAtSourceCount int64 `json:"deleted_at_source"`
+	// GoneAtBothEnds: the same, but gone at the destination too (the
+	// application deleted them there): nothing left to decide.
+	GoneAtBothEnds int64 `json:"gone_at_both_ends"`
 
 	Kept            []Item `json:"kept_objects,omitempty"`
 	Failed          []Item `json:"failed_objects,omitempty"`
@@ -55,10 +58,12 @@ type Item struct {
 }
 
 // reportBuilder folds manifest entries into a CutoverReport; limit
-// bounds each list (0 = no bound).
+// bounds each list (0 = no bound). present says whether a destination key
+// still exists (one HEAD; nil: assume it does).
 type reportBuilder struct {
-	r     CutoverReport
-	limit int
+	r       CutoverReport
+	limit   int
+	present func(dest string) (bool, error)
 }
 
 func newReportBuilder(c *Cutover, limit int) *reportBuilder {
@@ -74,7 +79,7 @@ func (b *reportBuilder) list(l *[]Item, e tracker.Entry) {
 }
 
 // add takes one manifest entry (any pass, any status).
-func (b *reportBuilder) add(e tracker.Entry) {
+func (b *reportBuilder) add(e tracker.Entry) error {
 	r := &b.r
 	switch {
 	case e.Status == task.StatusDeleted || e.Status == task.StatusWouldDelete:
@@ -83,6 +88,16 @@ func (b *reportBuilder) add(e tracker.Entry) {
 	case e.Pass < r.Pass:
 		// Known from an earlier pass, absent from the full listing of the
 		// pass up to T2.
+		if b.present != nil {
+			there, err := b.present(e.Dest)
+			if err != nil {
+				return fmt.Errorf("destination %q: %w", e.Dest, err)
+			}
+			if !there {
+				r.GoneAtBothEnds++
+				return nil
+			}
+		}
 		r.DeletedAtSourceCount++
 		b.list(&r.DeletedAtSource, e)
 	case e.Pass > r.Pass:
@@ -105,6 +120,7 @@ func (b *reportBuilder) add(e tracker.Entry) {
 		r.Unaccounted++
 		b.list(&r.Other, e)
 	}
+	return nil
 }
 
 // finish checks the totals against the pass record: every object the

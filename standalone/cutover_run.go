@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/ferry-migrate/ferry/conf"
+	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/storage/backends"
 	"github.com/ferry-migrate/ferry/task"
 	"github.com/ferry-migrate/ferry/tracker"
 )
@@ -96,8 +98,10 @@ func CutoverSwitch(ctx context.Context, jobName, t2At string, now time.Time, opt
 }
 
 // CutoverFinish builds the cutover report from the tracker (read only);
-// limit bounds each list (0 = everything).
-func CutoverFinish(jobName string, opt Options, limit int) (*CutoverReport, error) {
+// limit bounds each list (0 = everything). Objects the manifest shows
+// deleted at the source are looked up at the destination (one HEAD each),
+// so only those still there are listed.
+func CutoverFinish(ctx context.Context, jobName string, opt Options, limit int) (*CutoverReport, error) {
 	opt = withDefaults(opt)
 	c, err := LoadCutover(opt.DataDir, jobName)
 	if err != nil {
@@ -107,16 +111,28 @@ func CutoverFinish(jobName string, opt Options, limit int) (*CutoverReport, erro
 		return nil, fmt.Errorf("%w: job %q (phase %s): no pass up to T2 has run: `ferry cutover switch %s --at T2` first",
 			ErrCutoverPhase, jobName, c.Phase, jobName)
 	}
+	_, job, err := readCutoverJob(c.Config)
+	if err != nil {
+		return nil, err
+	}
+	dst, err := backends.Open(ctx, job.Dest)
+	if err != nil {
+		return nil, fmt.Errorf("cutover report of %q: destination %s: %w", jobName, job.Dest, err)
+	}
 	st, err := tracker.Open(opt.DataDir, tracker.Options{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
 	b := newReportBuilder(c, limit)
-	if err := st.Manifest(jobName, task.StatusUnknown, "", func(e tracker.Entry) error {
-		b.add(e)
-		return nil
-	}); err != nil {
+	b.present = func(key string) (bool, error) {
+		_, err := dst.Stat(ctx, key)
+		if errors.Is(err, storage.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	if err := st.Manifest(jobName, task.StatusUnknown, "", b.add); err != nil {
 		return nil, fmt.Errorf("cutover report of %q: %w", jobName, err)
 	}
 	p, found, err := st.GetPass(jobName, c.SwitchPass)

@@ -1,6 +1,7 @@
 package standalone
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -139,7 +140,7 @@ func TestCutoverReportAccountsForEveryEntry(t *testing.T) {
 	}
 	b := newReportBuilder(c, 0)
 	for _, e := range entries {
-		b.add(e)
+		require.NoError(t, b.add(e))
 	}
 	r := b.finish(tracker.Pass{N: 2, ScanFinished: true, Finished: time.Now(), Counters: tracker.Counters{Scanned: 6}}, true)
 	assert.Equal(t, int64(2), r.Copied)
@@ -180,7 +181,7 @@ func TestCutoverReportOKAndIncomplete(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := newReportBuilder(c, tt.limit)
 			for _, k := range []string{"a", "b", "c"} {
-				b.add(entry(k, 2, task.StatusSkipped, task.OutcomeKept, ""))
+				require.NoError(t, b.add(entry(k, 2, task.StatusSkipped, task.OutcomeKept, "")))
 			}
 			r := b.finish(tt.pass, tt.found)
 			assert.Equal(t, tt.wantOK, r.OK)
@@ -189,4 +190,30 @@ func TestCutoverReportOKAndIncomplete(t *testing.T) {
 			assert.Equal(t, tt.wantCut, r.Truncated)
 		})
 	}
+}
+
+// Objects deleted at the source are listed only while the destination
+// still has them; a failed lookup fails the report rather than guessing.
+func TestCutoverReportLooksUpDeletedAtTheDestination(t *testing.T) {
+	c := &Cutover{Job: "j", SwitchPass: 2}
+	b := newReportBuilder(c, 0)
+	b.present = func(key string) (bool, error) {
+		switch key {
+		case "still":
+			return true, nil
+		case "gone":
+			return false, nil
+		}
+		return false, errors.New("denied")
+	}
+	require.NoError(t, b.add(entry("still", 1, task.StatusVerified, "", task.MethodCRC64)))
+	require.NoError(t, b.add(entry("gone", 1, task.StatusVerified, "", task.MethodCRC64)))
+	require.NoError(t, b.add(entry("here-now", 2, task.StatusVerified, "", task.MethodCRC64)), "entries of the pass are not looked up")
+	err := b.add(entry("unreadable", 1, task.StatusVerified, "", task.MethodCRC64))
+	assert.ErrorContains(t, err, `destination "unreadable": denied`)
+	r := b.finish(tracker.Pass{N: 2, ScanFinished: true, Finished: time.Now(), Counters: tracker.Counters{Scanned: 1}}, true)
+	assert.Equal(t, int64(1), r.DeletedAtSourceCount)
+	assert.Equal(t, int64(1), r.GoneAtBothEnds)
+	require.Len(t, r.DeletedAtSource, 1)
+	assert.Equal(t, "still", r.DeletedAtSource[0].Key)
 }

@@ -143,7 +143,7 @@ func cutoverPassEnd(e *env, f cutoverFlags, c *standalone.Cutover, rep *standalo
 	return exitOK
 }
 
-func cutoverFinish(_ context.Context, e *env, args []string) int {
+func cutoverFinish(ctx context.Context, e *env, args []string) int {
 	f := newCutoverFlags(e, "finish", "JOB")
 	limit := f.fs.Int("limit", 1000, "list at most `N` objects of each kind (0: all); the counts are always complete")
 	if err := parse(f.fs, args, 1, 1); err != nil {
@@ -155,7 +155,7 @@ func cutoverFinish(_ context.Context, e *env, args []string) int {
 	if *limit < 0 {
 		return fail(e, fmt.Errorf("--limit %d: give 0 (all) or a positive number", *limit))
 	}
-	r, err := standalone.CutoverFinish(f.fs.Arg(0), standalone.Options{DataDir: *f.dataDir}, *limit)
+	r, err := standalone.CutoverFinish(ctx, f.fs.Arg(0), standalone.Options{DataDir: *f.dataDir}, *limit)
 	if err != nil {
 		return fail(e, err)
 	}

@@ -47,6 +47,9 @@ func printCutoverReport(w io.Writer, r *standalone.CutoverReport) {
 	fmt.Fprintf(w, "    failed      %d\n", r.FailedCount)
 	fmt.Fprintf(w, "    unaccounted %d\n", r.Unaccounted)
 	fmt.Fprintf(w, "  deleted at the source since it was copied, still at the destination (not deleted): %d\n", r.DeletedAtSourceCount)
+	if r.GoneAtBothEnds > 0 {
+		fmt.Fprintf(w, "  deleted at the source and gone at the destination too: %d\n", r.GoneAtBothEnds)
+	}
 	items := func(what string, l []standalone.Item) {
 		for _, it := range l {
 			if it.Key == "" {
