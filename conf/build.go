@@ -260,3 +260,7 @@ func (r *reader) rate(key string) float64 {
 	}
 	return f
 }
+
+// ParseInstant reads a time as importSince and importUntil are read:
+// Unix seconds ("0" is the zero time) or RFC 3339.
+func ParseInstant(s string) (time.Time, error) { return parseSince(s) }

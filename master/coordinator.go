@@ -223,6 +223,9 @@ func (c *Coordinator) grant(l Lease) (task.Grant, bool, error) {
 		if c.cfg.Audit && ok && e.Pass < c.cfg.Pass && e.HasCRC64 && unchanged(e, o) {
 			o.ManifestCRC64, o.HasManifestCRC64 = e.CRC64, true
 		}
+		if !c.cfg.Audit && ok && e.Pass < c.cfg.Pass && (e.Status == task.StatusVerified || e.Status == task.StatusSkipped && e.Method == task.MethodManifest) {
+			o.PriorDestETag = e.DestETag
+		}
 		todo = append(todo, o)
 		bytes += o.Size
 	}

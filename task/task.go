@@ -28,6 +28,13 @@ type Object struct {
 	// source again.
 	ManifestCRC64    uint64
 	HasManifestCRC64 bool
+	// PriorDestETag is set in copy grants: the destination ETag the
+	// manifest records from an earlier pass that verified this key. A
+	// destination still holding that ETag holds ferry's own earlier copy,
+	// which no one has written since, so a changed source replaces it
+	// whatever the times say (a source rewritten in place with its old
+	// mtime looks older than that copy).
+	PriorDestETag string
 }
 
 // Shard is a batch of objects copied as one unit of work. Objects are in

@@ -49,6 +49,9 @@ type sides struct {
 	dst           *storage.ObjectInfo
 	manifestCRC64 uint64
 	hasManifest   bool
+	// priorDestETag: the destination ETag of ferry's own earlier copy
+	// (task.Object.PriorDestETag), "" when unknown.
+	priorDestETag string
 	// trustETags: MD5-shaped ETags may be compared as MD5s (not with
 	// verify=size or off, which exist for stores whose ETags only look
 	// like digests).
@@ -75,6 +78,11 @@ func decide(p task.OverwritePolicy, s sides) decision {
 		return decision{act: actIdentical, method: proof, reason: ReasonIdentical}
 	}
 	replace := decision{act: actCopy, cond: storage.IfMatch(dst)}
+	if (p == task.OverwriteIfSourceNewer || p == task.OverwriteIfDifferent) && s.priorDestETag != "" && storage.ETagEqual(s.priorDestETag, dst.ETag) {
+		// Still ferry's own earlier copy: nobody wrote it since, so the
+		// changed source replaces it (under if-match, should that change).
+		return replace
+	}
 	switch p {
 	case task.OverwriteAlways:
 		return decision{act: actCopy}

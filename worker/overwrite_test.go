@@ -93,6 +93,16 @@ func TestDecide(t *testing.T) {
 			task.OverwriteNever: keep(ReasonExists), task.OverwriteIfSourceNewer: copyIfMatch(sized(dstOlder, 99)),
 			task.OverwriteIfDifferent: copyIfMatch(sized(dstOlder, 99)), task.OverwriteAlways: {act: actCopy},
 		}},
+		{"newer, still ferry's earlier copy (source rewritten in place with its old mtime)", sides{src: src, dst: ptr(sized(dstNewer, 99)), priorDestETag: md5b},
+			map[task.OverwritePolicy]decision{
+				task.OverwriteNever: keep(ReasonExists), task.OverwriteIfSourceNewer: copyIfMatch(sized(dstNewer, 99)),
+				task.OverwriteIfDifferent: copyIfMatch(sized(dstNewer, 99)), task.OverwriteAlways: {act: actCopy},
+			}},
+		{"newer, another object than ferry's earlier copy", sides{src: src, dst: ptr(sized(dstNewer, 99)), priorDestETag: md5a},
+			map[task.OverwritePolicy]decision{
+				task.OverwriteNever: keep(ReasonExists), task.OverwriteIfSourceNewer: keep(ReasonNewer),
+				task.OverwriteIfDifferent: copyIfMatch(sized(dstNewer, 99)), task.OverwriteAlways: {act: actCopy},
+			}},
 		{"destination mtime unknown", sides{src: src, dst: ptr(at(dstOlder, time.Time{}))}, map[task.OverwritePolicy]decision{
 			task.OverwriteNever: keep(ReasonExists), task.OverwriteIfSourceNewer: keep(ReasonNoMtime),
 			task.OverwriteIfDifferent: copyIfMatch(at(dstOlder, time.Time{})), task.OverwriteAlways: {act: actCopy},

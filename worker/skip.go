@@ -17,7 +17,7 @@ func (c *Copier) look(ctx context.Context, obj task.Object) (decision, error) {
 	s := sides{
 		src: storage.ObjectInfo{Key: obj.Key, Size: obj.Size, ModTime: obj.ModTime, ETag: obj.ETag,
 			CRC64: obj.CRC64, HasCRC64: obj.HasCRC64},
-		manifestCRC64: obj.ManifestCRC64, hasManifest: obj.HasManifestCRC64,
+		manifestCRC64: obj.ManifestCRC64, hasManifest: obj.HasManifestCRC64, priorDestETag: obj.PriorDestETag,
 		trustETags: c.o.Settings.Verify != task.VerifySize && c.o.Settings.Verify != task.VerifyOff,
 	}
 	dst, err := c.o.Dst.Stat(ctx, obj.Dest)

@@ -53,6 +53,7 @@ func commands() []command {
 		{"jobs", "list jobs in the data dir", cmdJobs},
 		{"failed", "list a job's failed objects with their errors", cmdFailed},
 		{"retry", "queue a job's failed objects again (then `ferry run` it)", cmdRetry},
+		{"cutover", "a guided cutover: start (T1, full copy), switch --at T2, finish (the report), status", cmdCutover},
 		{"clean", "delete a job's state from the data dir", cmdClean},
 		{"master", "run a master: jobs, scans and shard leases behind gRPC (distributed mode)", cmdMaster},
 		{"submit", "send a job to a master (distributed mode)", cmdSubmit},

@@ -96,8 +96,10 @@ type Object struct {
 	// Audit grants only: the manifest's CRC64 of this source version.
 	ManifestCrc64    uint64 `protobuf:"varint,8,opt,name=manifest_crc64,json=manifestCrc64,proto3" json:"manifest_crc64,omitempty"`
 	HasManifestCrc64 bool   `protobuf:"varint,9,opt,name=has_manifest_crc64,json=hasManifestCrc64,proto3" json:"has_manifest_crc64,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Copy grants: the destination ETag of ferry's earlier verified copy.
+	PriorDestEtag string `protobuf:"bytes,10,opt,name=prior_dest_etag,json=priorDestEtag,proto3" json:"prior_dest_etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Object) Reset() {
@@ -191,6 +193,13 @@ func (x *Object) GetHasManifestCrc64() bool {
 		return x.HasManifestCrc64
 	}
 	return false
+}
+
+func (x *Object) GetPriorDestEtag() string {
+	if x != nil {
+		return x.PriorDestEtag
+	}
+	return ""
 }
 
 type Grant struct {
@@ -3464,7 +3473,7 @@ var File_ferry_v1_ferry_proto protoreflect.FileDescriptor
 
 const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\n" +
-	"\x14ferry/v1/ferry.proto\x12\bferry.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x02\n" +
+	"\x14ferry/v1/ferry.proto\x12\bferry.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbd\x02\n" +
 	"\x06Object\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04dest\x18\x02 \x01(\tR\x04dest\x12\x12\n" +
@@ -3474,7 +3483,9 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x05crc64\x18\x06 \x01(\x04R\x05crc64\x12\x1b\n" +
 	"\thas_crc64\x18\a \x01(\bR\bhasCrc64\x12%\n" +
 	"\x0emanifest_crc64\x18\b \x01(\x04R\rmanifestCrc64\x12,\n" +
-	"\x12has_manifest_crc64\x18\t \x01(\bR\x10hasManifestCrc64\"\xed\x01\n" +
+	"\x12has_manifest_crc64\x18\t \x01(\bR\x10hasManifestCrc64\x12&\n" +
+	"\x0fprior_dest_etag\x18\n" +
+	" \x01(\tR\rpriorDestEtag\"\xed\x01\n" +
 	"\x05Grant\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x12\n" +
 	"\x04pass\x18\x02 \x01(\x04R\x04pass\x12\x14\n" +
