@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ferry-migrate/ferry/task"
 	"github.com/ferry-migrate/ferry/tracker"
 )
 
@@ -27,6 +28,24 @@ func srcDirOf(t *testing.T, cfg string) string {
 	return ""
 }
 
+// leaseLostInPass1 submits cfg and returns the grant worker "slow" holds
+// when it goes silent past the worker timeout; "fast" takes its shard over
+// and finishes pass 1, so the grant's results can only arrive late.
+func (h *harness) leaseLostInPass1(cfg string) (job string, late task.Grant) {
+	h.t.Helper()
+	job = h.submit(cfg)
+	h.register("slow", "fast")
+	held := h.lease("slow", 1)
+	require.Len(h.t, held, 1)
+	h.clock.Add(10 * time.Second)
+	h.heartbeat("fast")
+	h.clock.Add(10 * time.Second)
+	h.heartbeat("fast")
+	h.drain("fast")
+	require.Equal(h.t, string(tracker.JobSucceeded), h.stat(job).State)
+	return job, held[0]
+}
+
 // A worker that lost its lease in pass 1 reports after pass 2 has begun
 // over a changed source. Its results describe the old objects: recording
 // them in pass 2 would make pass 2 skip the changed objects, and the
@@ -34,21 +53,8 @@ func srcDirOf(t *testing.T, cfg string) string {
 func TestManagerRefusesLateReportFromEarlierPass(t *testing.T) {
 	h := newHarness(t)
 	cfg := localJob(t, "inc", 10, "isIncremental=true", "incrementalModeInterval=900")
-	job := h.submit(cfg)
-	h.register("slow", "fast")
+	job, late := h.leaseLostInPass1(cfg)
 	ctx := context.Background()
-
-	held := h.lease("slow", 1)
-	require.Len(t, held, 1)
-	late := held[0]
-	// "slow" goes silent past the worker timeout; "fast" takes over its
-	// shard and finishes pass 1.
-	h.clock.Add(10 * time.Second)
-	h.heartbeat("fast")
-	h.clock.Add(10 * time.Second)
-	h.heartbeat("fast")
-	h.drain("fast")
-	require.Equal(t, string(tracker.JobSucceeded), h.stat(job).State)
 	require.Eventually(t, func() bool { return !h.stat(job).NextPass.IsZero() }, 5*time.Second, 5*time.Millisecond)
 
 	// Every source object changes, then pass 2 lists them all again.
@@ -87,17 +93,7 @@ func TestManagerRefusesLateReportFromEarlierPass(t *testing.T) {
 func TestManagerRefusesLateReportInACutoverPass(t *testing.T) {
 	h := newHarness(t)
 	cfg := localJob(t, "cut", 10)
-	job := h.submit(cfg)
-	h.register("slow", "fast")
-	held := h.lease("slow", 1)
-	require.Len(t, held, 1)
-	late := held[0]
-	h.clock.Add(10 * time.Second)
-	h.heartbeat("fast")
-	h.clock.Add(10 * time.Second)
-	h.heartbeat("fast")
-	h.drain("fast")
-	require.Equal(t, string(tracker.JobSucceeded), h.stat(job).State)
+	job, late := h.leaseLostInPass1(cfg)
 
 	// T1 is before the application's changes; T2 an hour later.
 	t1 := time.Now().Add(-time.Second).Truncate(time.Second)
