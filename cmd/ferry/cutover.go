@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/ferry-migrate/ferry/cutover"
 	"github.com/ferry-migrate/ferry/standalone"
 )
 
@@ -118,7 +119,7 @@ func cutoverOptions(e *env, dataDir string, workers int) standalone.Options {
 }
 
 // cutoverPassEnd prints a cutover pass's report and what comes next.
-func cutoverPassEnd(e *env, f cutoverFlags, c *standalone.Cutover, rep *standalone.Report, err error, next func(io.Writer)) int {
+func cutoverPassEnd(e *env, f cutoverFlags, c *cutover.State, rep *standalone.Report, err error, next func(io.Writer)) int {
 	if *f.asJSON {
 		out := map[string]any{"cutover": c, "pass": rep}
 		if err != nil {
@@ -180,7 +181,7 @@ func cutoverStatus(_ context.Context, e *env, args []string) int {
 	if f.refuseMaster(e) {
 		return exitError
 	}
-	c, err := standalone.LoadCutover(*f.dataDir, f.fs.Arg(0))
+	c, err := cutover.Load(*f.dataDir, f.fs.Arg(0))
 	if err != nil {
 		return fail(e, err)
 	}
@@ -198,13 +199,13 @@ func cutoverStatus(_ context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-func nextStep(c *standalone.Cutover) string {
+func nextStep(c *cutover.State) string {
 	switch c.Phase {
-	case standalone.PhaseCopying:
+	case cutover.PhaseCopying:
 		return fmt.Sprintf("ferry cutover start %s (resumes the full copy; T1 stays)", c.Config)
-	case standalone.PhaseCopied:
+	case cutover.PhaseCopied:
 		return fmt.Sprintf("enable back-to-origin, switch writes, note T2; then ferry cutover switch %s --at T2", c.Job)
-	case standalone.PhaseSwitching:
+	case cutover.PhaseSwitching:
 		return fmt.Sprintf("ferry cutover switch %s (runs the pass up to T2 again)", c.Job)
 	default:
 		return fmt.Sprintf("ferry cutover finish %s", c.Job)
