@@ -1,9 +1,12 @@
 package cutover
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/task"
 	"github.com/ferry-migrate/ferry/tracker"
 )
@@ -171,4 +174,16 @@ func (b *Builder) Finish(p tracker.Pass, found bool) *Report {
 	}
 	r.OK = r.FailedCount == 0 && r.Unaccounted == 0
 	return r
+}
+
+// Present is Build's present for the destination dst: one HEAD (Stat),
+// never a read of the object.
+func Present(ctx context.Context, dst storage.Backend) func(dest string) (bool, error) {
+	return func(key string) (bool, error) {
+		_, err := dst.Stat(ctx, key)
+		if errors.Is(err, storage.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}
 }

@@ -2,12 +2,15 @@ package cutover
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/storage/local"
 	"github.com/ferry-migrate/ferry/task"
 	"github.com/ferry-migrate/ferry/tracker"
 )
@@ -106,4 +109,18 @@ func TestCutoverReportLooksUpDeletedAtTheDestination(t *testing.T) {
 	assert.Equal(t, int64(1), r.GoneAtBothEnds)
 	require.Len(t, r.DeletedAtSource, 1)
 	assert.Equal(t, "still", r.DeletedAtSource[0].Key)
+}
+
+func TestPresentHeadsTheDestination(t *testing.T) {
+	dst, err := local.New(t.TempDir(), local.Options{})
+	require.NoError(t, err)
+	_, err = dst.Put(t.Context(), "there", strings.NewReader("x"), storage.ObjectInfo{Size: 1})
+	require.NoError(t, err)
+	present := Present(t.Context(), dst)
+	ok, err := present("there")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	ok, err = present("gone")
+	require.NoError(t, err)
+	assert.False(t, ok, "not found is an answer, not an error")
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ferry-migrate/ferry/cutover"
-	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/storage/backends"
 	"github.com/ferry-migrate/ferry/tracker"
 )
@@ -96,13 +95,7 @@ func CutoverFinish(ctx context.Context, jobName string, opt Options, limit int) 
 		return nil, err
 	}
 	defer st.Close()
-	return cutover.Build(c, st, func(key string) (bool, error) {
-		_, err := dst.Stat(ctx, key)
-		if errors.Is(err, storage.ErrNotFound) {
-			return false, nil
-		}
-		return err == nil, err
-	}, limit)
+	return cutover.Build(c, st, cutover.Present(ctx, dst), limit)
 }
 
 // passEnded records the pass a phase ran and saves c; it returns runErr,
