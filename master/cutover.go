@@ -82,7 +82,7 @@ func (m *Manager) CutoverSwitch(ctx context.Context, job, at string) (CutoverRun
 	}
 	c := &r.State
 	if err := c.SwitchAt(at, m.now()); err != nil {
-		return r, nil, phaseError(err)
+		return r, nil, requestError(err)
 	}
 	text, name, err := m.files.readConfig(job)
 	if err != nil {
@@ -93,7 +93,7 @@ func (m *Manager) CutoverSwitch(ctx context.Context, job, at string) (CutoverRun
 		return r, nil, fmt.Errorf("job %q: saved config no longer parses: %w", job, err)
 	}
 	if err := c.Switching(cfg, m.now()); err != nil {
-		return r, nil, phaseError(err)
+		return r, nil, requestError(err)
 	}
 	if err := cutover.Save(m.cfg.DataDir, c); err != nil {
 		return r, nil, err
@@ -200,4 +200,13 @@ func phaseError(err error) error {
 		return &kindError{kind: ErrJobState, err: err}
 	}
 	return err
+}
+
+// requestError: a refusal of the operator's request is a phase error or
+// an invalid request (a bad T2, a job file renamed), never the master's.
+func requestError(err error) error {
+	if errors.Is(err, cutover.ErrPhase) {
+		return phaseError(err)
+	}
+	return &kindError{kind: ErrInvalid, err: err}
 }
