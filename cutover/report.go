@@ -70,13 +70,15 @@ type Manifest interface {
 // Build is c's report from the manifest m; limit bounds each list (0 =
 // everything). present says whether a destination key still exists (one
 // HEAD each, for the objects deleted at the source only; nil: assume it
-// does), so only those still there are listed.
-func Build(c *State, m Manifest, present func(dest string) (bool, error), limit int) (*Report, error) {
+// does), so only those still there are listed. running: the pass up to
+// T2 is known to run still (on a master), which the report says rather
+// than "did not finish".
+func Build(c *State, m Manifest, present func(dest string) (bool, error), limit int, running bool) (*Report, error) {
 	if err := c.Reportable(); err != nil {
 		return nil, err
 	}
 	b := NewBuilder(c, limit)
-	b.Present = present
+	b.Present, b.Running = present, running
 	if err := m.Manifest(c.Job, task.StatusUnknown, "", b.Add); err != nil {
 		return nil, fmt.Errorf("cutover report of %q: %w", c.Job, err)
 	}
@@ -89,11 +91,12 @@ func Build(c *State, m Manifest, present func(dest string) (bool, error), limit 
 
 // Builder folds manifest entries into a Report; limit bounds each list
 // (0 = no bound). Present says whether a destination key still exists
-// (nil: assume it does).
+// (nil: assume it does). Running: the pass is known to run still.
 type Builder struct {
 	r       Report
 	limit   int
 	Present func(dest string) (bool, error)
+	Running bool
 }
 
 // NewBuilder starts the report of c's pass up to T2.
@@ -166,7 +169,11 @@ func (b *Builder) Finish(p tracker.Pass, found bool) *Report {
 		// Objects not yet listed or copied cannot be counted one by one.
 		missing := max(p.Scanned-(r.Copied+r.Identical+r.KeptCount+r.FailedCount+r.Unaccounted), 1)
 		r.Unaccounted += missing
-		r.Other = append(r.Other, Item{Reason: fmt.Sprintf("pass %d did not finish: run `ferry cutover switch %s` again", p.N, r.Job)})
+		why := fmt.Sprintf("pass %d did not finish: run `ferry cutover switch %s` again", p.N, r.Job)
+		if b.Running {
+			why = fmt.Sprintf("pass %d still running: run finish again when it has ended", p.N)
+		}
+		r.Other = append(r.Other, Item{Reason: why})
 	default:
 		if missing := p.Scanned - (r.Copied + r.Identical + r.KeptCount + r.FailedCount + r.Unaccounted); missing > 0 {
 			r.Unaccounted += missing

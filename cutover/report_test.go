@@ -124,3 +124,21 @@ func TestPresentHeadsTheDestination(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok, "not found is an answer, not an error")
 }
+
+// A pass known to run still (on a master) is said to, not to have
+// stopped: the operator waits rather than switches again.
+func TestCutoverReportOfARunningPass(t *testing.T) {
+	for _, running := range []bool{false, true} {
+		b := NewBuilder(&State{Job: "j", SwitchPass: 2}, 0)
+		b.Running = running
+		r := b.Finish(tracker.Pass{N: 2, Counters: tracker.Counters{Scanned: 3}}, true)
+		assert.Equal(t, int64(3), r.Unaccounted)
+		assert.False(t, r.OK)
+		want := "pass 2 did not finish: run `ferry cutover switch j` again"
+		if running {
+			want = "pass 2 still running: run finish again when it has ended"
+		}
+		require.Len(t, r.Other, 1)
+		assert.Equal(t, want, r.Other[0].Reason)
+	}
+}

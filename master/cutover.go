@@ -22,7 +22,7 @@ import (
 type CutoverRun struct {
 	cutover.State
 	// Running: the phase's pass (FullPass or SwitchPass) has not ended.
-	Running bool
+	Running bool `json:"running,omitempty"`
 }
 
 // CutoverStart checks the job of text (name: its file name), records T1
@@ -127,14 +127,7 @@ func (m *Manager) CutoverReport(ctx context.Context, job string, limit int) (*cu
 	if err != nil {
 		return nil, fmt.Errorf("cutover report of %q: destination %s: %w", job, cfg.Dest, err)
 	}
-	rep, err := cutover.Build(&r.State, m.st, cutover.Present(ctx, dst), limit)
-	if err != nil {
-		return nil, err
-	}
-	if r.Running {
-		rep.Other = append([]cutover.Item{{Reason: fmt.Sprintf("pass %d still running on the master: run finish again when it has ended", r.SwitchPass)}}, rep.Other...)
-	}
-	return rep, nil
+	return cutover.Build(&r.State, m.st, cutover.Present(ctx, dst), limit, r.Running)
 }
 
 // cutoverSubmit submits text and records the pass it runs into *pass.

@@ -95,7 +95,7 @@ func CutoverFinish(ctx context.Context, jobName string, opt Options, limit int) 
 		return nil, err
 	}
 	defer st.Close()
-	return cutover.Build(c, st, cutover.Present(ctx, dst), limit)
+	return cutover.Build(c, st, cutover.Present(ctx, dst), limit, false)
 }
 
 // passEnded records the pass a phase ran and saves c; it returns runErr,
