@@ -82,7 +82,9 @@ func SwitchConfig(text string, job *conf.Job, t2 time.Time) string {
 	var b strings.Builder
 	for line := range strings.Lines(text) {
 		k, _, ok := strings.Cut(strings.TrimSpace(line), "=")
-		if ok && isOverridden(strings.TrimSpace(k)) {
+		// On a master the text may be an earlier switch config (the one
+		// it was last submitted): its own lines go too.
+		if ok && isOverridden(strings.TrimSpace(k)) || strings.TrimSpace(line) == switchMarker {
 			continue
 		}
 		b.WriteString(line)
@@ -90,10 +92,12 @@ func SwitchConfig(text string, job *conf.Job, t2 time.Time) string {
 			b.WriteString("\n")
 		}
 	}
-	fmt.Fprintf(&b, "# set by `ferry cutover switch`: the pass up to T2\nimportSince=0\nimportUntil=%d\noverwritePolicy=%s\nisIncremental=false\n",
-		t2.Unix(), policy)
+	fmt.Fprintf(&b, "%s\nimportSince=0\nimportUntil=%d\noverwritePolicy=%s\nisIncremental=false\n",
+		switchMarker, t2.Unix(), policy)
 	return b.String()
 }
+
+const switchMarker = "# set by `ferry cutover switch`: the pass up to T2"
 
 func isOverridden(k string) bool {
 	for _, o := range overriddenKeys {

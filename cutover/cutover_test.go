@@ -113,6 +113,7 @@ func TestSwitchConfigSetsTheWindowAndPolicy(t *testing.T) {
 			assert.True(t, got.ImportUntil.Equal(t2))
 			assert.Equal(t, task.OverwritePolicy(tt.policy), got.Overwrite)
 			assert.False(t, got.Incremental)
+			assert.Equal(t, out, SwitchConfig(out, got, t2), "derived again from itself (a master's saved config), it is the same")
 		})
 	}
 }

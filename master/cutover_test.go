@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferry-migrate/ferry/cutover"
+	"github.com/ferry-migrate/ferry/task"
 )
 
 // waitCutover waits (real time) until the cutover's pass has ended.
@@ -126,4 +127,36 @@ func TestCutoverStartRefusals(t *testing.T) {
 		_, err := h.m.CutoverStatus("nosuch")
 		assert.ErrorIs(t, err, ErrUnknownJob)
 	})
+}
+
+// A full copy that ends with failures leaves the cutover copying, no
+// longer running; start again runs a new pass and keeps T1.
+func TestCutoverStartResumesAfterFailures(t *testing.T) {
+	h := newHarness(t)
+	h.register("w1")
+	cfg := localJob(t, "cut", 3)
+	_, _, err := h.m.CutoverStart(t.Context(), cfg, "cut.cfg")
+	require.NoError(t, err)
+	h.waitScanned("cut")
+	for _, g := range h.lease("w1", 4) {
+		res := verified(g.Objects)
+		res[0].Status, res[0].Method, res[0].Reason = task.StatusFailed, "", "boom"
+		require.NoError(t, h.m.Report(t.Context(), "w1", g.Ref(), res))
+		_, err := h.m.Ack(t.Context(), "w1", g.Ref())
+		require.NoError(t, err)
+	}
+	r := h.waitCutover("cut")
+	assert.Equal(t, cutover.PhaseCopying, r.Phase, "failures: the full copy is not done")
+	assert.Equal(t, uint64(1), r.FullPass)
+
+	h.clock.Add(time.Minute)
+	r, notes, err := h.m.CutoverStart(t.Context(), cfg, "cut.cfg")
+	require.NoError(t, err)
+	assert.Contains(t, notes, "started pass 2")
+	assert.True(t, r.T1.Equal(t0), "T1 stays")
+	assert.Equal(t, uint64(2), r.FullPass)
+	h.waitScanned("cut")
+	h.drain("w1")
+	r = h.waitCutover("cut")
+	assert.Equal(t, cutover.PhaseCopied, r.Phase)
 }
