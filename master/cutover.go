@@ -29,6 +29,8 @@ type CutoverRun struct {
 // in a new cutover (or keeps the recorded one while its full copy has not
 // ended clean) and submits the job: the full copy runs.
 func (m *Manager) CutoverStart(ctx context.Context, text, name string) (CutoverRun, []string, error) {
+	m.cutoverMu.Lock()
+	defer m.cutoverMu.Unlock()
 	job, err := cutover.ParseJob(text, name)
 	if err != nil {
 		return CutoverRun{}, nil, &kindError{kind: ErrInvalid, err: err}
@@ -69,6 +71,8 @@ func (m *Manager) CutoverStart(ctx context.Context, text, name string) (CutoverR
 // CutoverSwitch records T2 (at; empty: the recorded one) and submits the
 // pass up to T2 (cutover.SwitchConfig of the submitted config).
 func (m *Manager) CutoverSwitch(ctx context.Context, job, at string) (CutoverRun, []string, error) {
+	m.cutoverMu.Lock()
+	defer m.cutoverMu.Unlock()
 	if err := m.offline("cutover switch", job); err != nil {
 		return CutoverRun{}, nil, err
 	}
@@ -104,6 +108,8 @@ func (m *Manager) CutoverSwitch(ctx context.Context, job, at string) (CutoverRun
 // CutoverStatus is the job's cutover state, its phase moved on if the
 // phase's pass has ended clean since it was last asked.
 func (m *Manager) CutoverStatus(job string) (CutoverRun, error) {
+	m.cutoverMu.Lock()
+	defer m.cutoverMu.Unlock()
 	return m.cutoverRun(job)
 }
 
@@ -112,6 +118,8 @@ func (m *Manager) CutoverStatus(job string) (CutoverRun, error) {
 // is read). While the pass up to T2 runs, it says so and counts what is
 // not done yet as unaccounted.
 func (m *Manager) CutoverReport(ctx context.Context, job string, limit int) (*cutover.Report, error) {
+	m.cutoverMu.Lock()
+	defer m.cutoverMu.Unlock()
 	r, err := m.cutoverRun(job)
 	if err != nil {
 		return nil, err
