@@ -12,6 +12,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/ferry-migrate/ferry/cutover"
 	"github.com/ferry-migrate/ferry/master"
 	"github.com/ferry-migrate/ferry/tracker"
 )
@@ -50,6 +51,20 @@ type Client interface {
 	Throttle(ctx context.Context, job string, bytesPerSecond int64, objectsPerSecond float64) (state string, err error)
 	// Workers returns the workers the master knows, alive or not.
 	Workers(ctx context.Context) ([]master.WorkerInfo, error)
+	// CutoverStart records T1 of a guided cutover of the job config text
+	// (read from the file name) and starts its full copy; CutoverSwitch
+	// records T2 (at; "" for the recorded one) and starts the pass up to
+	// T2. A master runs the passes in the background, so the state comes
+	// back with Running set; Local refuses both (ErrNeedsMaster): `ferry
+	// cutover` runs them in its own process (package standalone).
+	CutoverStart(ctx context.Context, text, name string) (master.CutoverRun, []string, error)
+	CutoverSwitch(ctx context.Context, job, at string) (master.CutoverRun, []string, error)
+	// CutoverStatus is where the job's cutover stands; an unknown one
+	// wraps cutover.ErrNotStarted (Local) or master.ErrUnknownJob.
+	CutoverStatus(ctx context.Context, job string) (master.CutoverRun, error)
+	// CutoverReport accounts for every source object of the cutover;
+	// limit bounds each list (0: all).
+	CutoverReport(ctx context.Context, job string, limit int) (*cutover.Report, error)
 	// Close releases the client.
 	Close() error
 }

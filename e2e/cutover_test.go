@@ -228,7 +228,8 @@ func TestCutover(t *testing.T) {
 }
 
 // TestCutoverRefuses checks the guards: a policy that could clobber the
-// application's writes, T2 before T1 or in the future, --master.
+// application's writes (also with --master, before the config is sent),
+// T2 before T1 or in the future.
 func TestCutoverRefuses(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -246,8 +247,8 @@ func TestCutoverRefuses(t *testing.T) {
 	}
 	r = runFerry(t, "cutover", "start", "--data-dir", data, "--master", "localhost:1", bad)
 	wantExit(t, r, 2)
-	if !strings.Contains(r.stderr, "standalone only") {
-		t.Errorf("--master should be refused as not supported:\n%s", r)
+	if !strings.Contains(r.stderr, "overwritePolicy=always can replace") {
+		t.Errorf("with --master the policy should be refused before the config leaves this machine:\n%s", r)
 	}
 
 	good := writeJob(t, dir, "good.cfg", base...)

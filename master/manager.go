@@ -90,6 +90,9 @@ type Manager struct {
 	// runtime (submit, resume, cancel, clean, retry, a new incremental
 	// pass), so their check-then-act on the tracker cannot interleave.
 	submitMu sync.Mutex
+	// cutoverMu serializes the cutover calls: each loads the state, decides
+	// and saves it (master/cutover.go).
+	cutoverMu sync.Mutex
 
 	// The parts that own one thing each, with their own locking: the
 	// workers, the files kept per job, when passes are due.

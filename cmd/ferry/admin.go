@@ -33,23 +33,7 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 	if err := rf.needMaster("submit", fmt.Sprintf("; to run a job here, use `ferry run %s`", fs.Arg(0))); err != nil {
 		return fail(e, err)
 	}
-	text, err := os.ReadFile(fs.Arg(0))
-	if err != nil {
-		return fail(e, err)
-	}
-	// Parse locally first: a typo is reported here, with line numbers,
-	// before the config (with its credentials) leaves this machine.
-	job, err := conf.Parse(bytes.NewReader(text), fs.Arg(0))
-	if err != nil {
-		return fail(e, err)
-	}
-	if *rf.insecure && job.HasCredentials() {
-		return fail(e, fmt.Errorf("%s carries credentials and --insecure would send them in clear text: remove the "+
-			"access keys from it and give the master and workers OSS_*/AWS_* environment variables, or use TLS", fs.Arg(0)))
-	}
-	// The master resolves relative local paths against the config's
-	// directory, so it gets the absolute name.
-	name, err := filepath.Abs(fs.Arg(0))
+	text, name, _, err := readForMaster(rf, fs.Arg(0))
 	if err != nil {
 		return fail(e, err)
 	}
@@ -58,7 +42,7 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 		notes   []string
 	)
 	err = withClient(e, rf, *dataDir, func(c admin.Client) (err error) {
-		jobName, notes, err = c.Submit(ctx, string(text), name)
+		jobName, notes, err = c.Submit(ctx, text, name)
 		return err
 	})
 	if err != nil {
@@ -69,6 +53,30 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintf(e.stdout, "job %q submitted to %s; `ferry stat --master %s %s` follows it\n", jobName, *rf.master, *rf.master, jobName)
 	return exitOK
+}
+
+// readForMaster reads a job config to send to a master. It is parsed
+// here first: a typo is reported with line numbers before the config
+// (with its credentials) leaves this machine. The name is absolute: the
+// master resolves relative local paths against the config's directory.
+func readForMaster(rf remoteFlags, path string) (text, name string, job *conf.Job, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", "", nil, err
+	}
+	job, err = conf.Parse(bytes.NewReader(b), path)
+	if err != nil {
+		return "", "", nil, err
+	}
+	if *rf.insecure && job.HasCredentials() {
+		return "", "", nil, fmt.Errorf("%s carries credentials and --insecure would send them in clear text: remove the "+
+			"access keys from it and give the master and workers OSS_*/AWS_* environment variables, or use TLS", path)
+	}
+	name, err = filepath.Abs(path)
+	if err != nil {
+		return "", "", nil, err
+	}
+	return string(b), name, job, nil
 }
 
 // jobCall makes a command of an admin call that takes a job name and

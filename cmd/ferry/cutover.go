@@ -10,6 +10,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/ferry-migrate/ferry/admin"
+	"github.com/ferry-migrate/ferry/cutover"
+	"github.com/ferry-migrate/ferry/master"
 	"github.com/ferry-migrate/ferry/standalone"
 )
 
@@ -33,7 +36,9 @@ A guided cutover after back-to-origin (docs/cutover.md):
      (listed) or failed (listed), and objects deleted at the source since T1 that are still at
      the destination (listed, never deleted).
 
-Every subcommand takes --data-dir and --json. Standalone only: --master is refused.
+Every subcommand takes --data-dir and --json. With --master ADDR (or FERRY_MASTER) the cutover
+runs on a master: its state is kept there, start and switch submit the passes and return, status
+shows the phase and whether its pass still runs, finish says "still running" until the pass ends.
 Run ` + "`ferry cutover SUBCOMMAND -h`" + ` for its flags.
 `
 
@@ -61,25 +66,14 @@ type cutoverFlags struct {
 	fs      *flag.FlagSet
 	dataDir *string
 	asJSON  *bool
-	master  *string
+	rf      remoteFlags
 }
 
 func newCutoverFlags(e *env, sub, args string) cutoverFlags {
 	fs, dir := flags(e, "cutover "+sub, args)
 	return cutoverFlags{fs: fs, dataDir: dir,
 		asJSON: fs.Bool("json", false, "print JSON instead of text"),
-		master: fs.String("master", "", "not supported yet: a cutover runs standalone, on --data-dir")}
-}
-
-// refuseMaster: the cluster form is not built; saying so beats silently
-// running on a local data dir the operator did not mean.
-func (f cutoverFlags) refuseMaster(e *env) bool {
-	if *f.master == "" {
-		return false
-	}
-	fmt.Fprintf(e.stderr, "ferry %s: --master %s: the guided cutover runs standalone only (one process, --data-dir); "+
-		"in a cluster, run the passes with `ferry submit` (importUntil=T2, overwritePolicy=if-source-newer) as docs/cutover.md describes\n", f.fs.Name(), *f.master)
-	return true
+		rf:     addRemoteFlags(fs, e)}
 }
 
 func cutoverStart(ctx context.Context, e *env, args []string) int {
@@ -88,8 +82,8 @@ func cutoverStart(ctx context.Context, e *env, args []string) int {
 	if err := parse(f.fs, args, 1, 1); err != nil {
 		return flagExit(err)
 	}
-	if f.refuseMaster(e) {
-		return exitError
+	if f.rf.set() {
+		return cutoverStartOnMaster(ctx, e, f)
 	}
 	c, rep, err := standalone.CutoverStart(ctx, f.fs.Arg(0), time.Now(), cutoverOptions(e, *f.dataDir, *workers))
 	return cutoverPassEnd(e, f, c, rep, err, func(w io.Writer) { printSwitchSteps(w, c) })
@@ -103,8 +97,8 @@ func cutoverSwitch(ctx context.Context, e *env, args []string) int {
 	if err := parse(f.fs, args, 1, 1); err != nil {
 		return flagExit(err)
 	}
-	if f.refuseMaster(e) {
-		return exitError
+	if f.rf.set() {
+		return cutoverSwitchOnMaster(ctx, e, f, *at)
 	}
 	c, rep, err := standalone.CutoverSwitch(ctx, f.fs.Arg(0), *at, time.Now(), cutoverOptions(e, *f.dataDir, *workers))
 	return cutoverPassEnd(e, f, c, rep, err, func(w io.Writer) {
@@ -118,7 +112,7 @@ func cutoverOptions(e *env, dataDir string, workers int) standalone.Options {
 }
 
 // cutoverPassEnd prints a cutover pass's report and what comes next.
-func cutoverPassEnd(e *env, f cutoverFlags, c *standalone.Cutover, rep *standalone.Report, err error, next func(io.Writer)) int {
+func cutoverPassEnd(e *env, f cutoverFlags, c *cutover.State, rep *standalone.Report, err error, next func(io.Writer)) int {
 	if *f.asJSON {
 		out := map[string]any{"cutover": c, "pass": rep}
 		if err != nil {
@@ -149,20 +143,21 @@ func cutoverFinish(ctx context.Context, e *env, args []string) int {
 	if err := parse(f.fs, args, 1, 1); err != nil {
 		return flagExit(err)
 	}
-	if f.refuseMaster(e) {
-		return exitError
-	}
 	if *limit < 0 {
 		return fail(e, fmt.Errorf("--limit %d: give 0 (all) or a positive number", *limit))
 	}
-	r, err := standalone.CutoverFinish(ctx, f.fs.Arg(0), standalone.Options{DataDir: *f.dataDir}, *limit)
+	var r *cutover.Report
+	err := withClient(e, f.rf, *f.dataDir, func(c admin.Client) (err error) {
+		r, err = c.CutoverReport(ctx, f.fs.Arg(0), *limit)
+		return err
+	})
 	if err != nil {
 		return fail(e, err)
 	}
 	if *f.asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(r)
+		if code := printJSON(e, r); code != exitOK {
+			return code
+		}
 	} else {
 		printCutoverReport(e.stdout, r)
 	}
@@ -172,41 +167,47 @@ func cutoverFinish(ctx context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-func cutoverStatus(_ context.Context, e *env, args []string) int {
+func cutoverStatus(ctx context.Context, e *env, args []string) int {
 	f := newCutoverFlags(e, "status", "JOB")
 	if err := parse(f.fs, args, 1, 1); err != nil {
 		return flagExit(err)
 	}
-	if f.refuseMaster(e) {
-		return exitError
-	}
-	c, err := standalone.LoadCutover(*f.dataDir, f.fs.Arg(0))
+	var c master.CutoverRun
+	err := withClient(e, f.rf, *f.dataDir, func(cl admin.Client) (err error) {
+		c, err = cl.CutoverStatus(ctx, f.fs.Arg(0))
+		return err
+	})
 	if err != nil {
 		return fail(e, err)
 	}
 	if *f.asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(c)
-		return exitOK
+		return printJSON(e, c)
 	}
 	fmt.Fprintf(e.stdout, "Cutover of job %s: phase %s\n  T1 %s (full copy, pass %d)\n", c.Job, c.Phase, c.T1.Format(time.RFC3339), c.FullPass)
 	if !c.T2.IsZero() {
 		fmt.Fprintf(e.stdout, "  T2 %s (pass up to T2: %d)\n", c.T2.Format(time.RFC3339), c.SwitchPass)
 	}
-	fmt.Fprintf(e.stdout, "  job file %s\nNEXT: %s\n", c.Config, nextStep(c))
+	fmt.Fprintf(e.stdout, "  job file %s\nNEXT: %s\n", c.Config, nextStep(c, f.rf.masterArg()))
 	return exitOK
 }
 
-func nextStep(c *standalone.Cutover) string {
-	switch c.Phase {
-	case standalone.PhaseCopying:
-		return fmt.Sprintf("ferry cutover start %s (resumes the full copy; T1 stays)", c.Config)
-	case standalone.PhaseCopied:
-		return fmt.Sprintf("enable back-to-origin, switch writes, note T2; then ferry cutover switch %s --at T2", c.Job)
-	case standalone.PhaseSwitching:
-		return fmt.Sprintf("ferry cutover switch %s (runs the pass up to T2 again)", c.Job)
+// nextStep is the command that comes next; on is " --master ADDR" when
+// the cutover runs on a master, else "".
+func nextStep(c master.CutoverRun, on string) string {
+	switch {
+	case c.Running:
+		pass := c.FullPass
+		if c.Phase == cutover.PhaseSwitching {
+			pass = c.SwitchPass
+		}
+		return fmt.Sprintf("wait: pass %d still runs on the master; ferry cutover status%s %s", pass, on, c.Job)
+	case c.Phase == cutover.PhaseCopying:
+		return fmt.Sprintf("ferry cutover start%s %s (resumes the full copy; T1 stays)", on, c.Config)
+	case c.Phase == cutover.PhaseCopied:
+		return fmt.Sprintf("enable back-to-origin, switch writes, note T2; then ferry cutover switch%s %s --at T2", on, c.Job)
+	case c.Phase == cutover.PhaseSwitching:
+		return fmt.Sprintf("ferry cutover switch%s %s (runs the pass up to T2 again)", on, c.Job)
 	default:
-		return fmt.Sprintf("ferry cutover finish %s", c.Job)
+		return fmt.Sprintf("ferry cutover finish%s %s", on, c.Job)
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/ferry-migrate/ferry/standalone"
+	"github.com/ferry-migrate/ferry/cutover"
 )
 
 // printSwitchSteps is what the operator does between the full copy and
@@ -14,7 +14,7 @@ import (
 // `website` command reference; the rule itself (origin URL, prefix) is the
 // operator's to fill in, so the steps point at the docs rather than guess
 // options.
-func printSwitchSteps(w io.Writer, c *standalone.Cutover) {
+func printSwitchSteps(w io.Writer, c *cutover.State) {
 	bucket := c.DestBucket
 	if bucket == "" {
 		bucket = "DEST-BUCKET"
@@ -37,7 +37,7 @@ Now, in this order:
 }
 
 // printCutoverReport is `ferry cutover finish` as text.
-func printCutoverReport(w io.Writer, r *standalone.CutoverReport) {
+func printCutoverReport(w io.Writer, r *cutover.Report) {
 	fmt.Fprintf(w, "Cutover report, job %s: T1 %s, T2 %s, pass up to T2: %d (phase %s)\n",
 		r.Job, r.T1.Format(time.RFC3339), r.T2.Format(time.RFC3339), r.Pass, r.Phase)
 	fmt.Fprintf(w, "  source objects in scope (modified before T2): %d\n", r.Copied+r.Identical+r.KeptCount+r.FailedCount+r.Unaccounted)
@@ -50,7 +50,7 @@ func printCutoverReport(w io.Writer, r *standalone.CutoverReport) {
 	if r.GoneAtBothEnds > 0 {
 		fmt.Fprintf(w, "  deleted at the source and gone at the destination too: %d\n", r.GoneAtBothEnds)
 	}
-	items := func(what string, l []standalone.Item) {
+	items := func(what string, l []cutover.Item) {
 		for _, it := range l {
 			if it.Key == "" {
 				fmt.Fprintf(w, "  %s: %s\n", what, oneLine(it.Reason))

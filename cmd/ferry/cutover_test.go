@@ -23,7 +23,7 @@ func TestCutoverDispatch(t *testing.T) {
 		{"start without a job file", []string{"cutover", "start"}, exitError, "missing JOB.cfg"},
 		{"switch without a job", []string{"cutover", "switch"}, exitError, "missing JOB"},
 		{"finish of an unknown job", []string{"cutover", "finish", "--data-dir", "DATA", "nosuch"}, exitError, "no cutover for job \"nosuch\""},
-		{"status through a master", []string{"cutover", "status", "--master", "h:1", "j"}, exitError, "standalone only"},
+		{"status through a master without a token", []string{"cutover", "status", "--master", "h:1", "j"}, exitError, "no cluster token"},
 		{"negative limit", []string{"cutover", "finish", "--limit", "-1", "j"}, exitError, "--limit -1"},
 	}
 	for _, tt := range tests {

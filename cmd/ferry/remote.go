@@ -51,6 +51,15 @@ func (r remoteFlags) where(dataDir string) string {
 	return dataDir
 }
 
+// masterArg is " --master ADDR" with --master, else "": for the commands
+// a message suggests.
+func (r remoteFlags) masterArg() string {
+	if r.set() {
+		return " --master " + *r.master
+	}
+	return ""
+}
+
 // needMaster refuses a command only a master does when --master is not
 // set; why says what the command is for.
 func (r remoteFlags) needMaster(name, why string) error {

@@ -76,6 +76,11 @@ var rules = []rule{
 		forbid:   []string{"internal/testkit/..."},
 	},
 	{
+		text:     "cutover (the guided cutover's state, checks and report) imports none of master, worker, standalone, admin, proto: a standalone run and a master both wire it",
+		subjects: []string{"cutover/..."},
+		forbid:   []string{"master/...", "worker/...", "standalone/...", "admin/...", "proto/...", "cmd/..."},
+	},
+	{
 		text:     "task (the plain types crossing the master-worker line) imports nothing of master, worker, tracker, conf, storage, proto",
 		subjects: []string{"task/..."},
 		forbid:   []string{"master/...", "worker/...", "tracker/...", "conf/...", "storage/...", "proto/..."},

@@ -1930,6 +1930,568 @@ func (*DropUploadResponse) Descriptor() ([]byte, []int) {
 	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{26}
 }
 
+type CutoverSwitchRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Job           string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	At            string                 `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"` // T2 as given (Unix seconds or RFC 3339); "" for the recorded one
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CutoverSwitchRequest) Reset() {
+	*x = CutoverSwitchRequest{}
+	mi := &file_ferry_v1_ferry_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CutoverSwitchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CutoverSwitchRequest) ProtoMessage() {}
+
+func (x *CutoverSwitchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ferry_v1_ferry_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CutoverSwitchRequest.ProtoReflect.Descriptor instead.
+func (*CutoverSwitchRequest) Descriptor() ([]byte, []int) {
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *CutoverSwitchRequest) GetJob() string {
+	if x != nil {
+		return x.Job
+	}
+	return ""
+}
+
+func (x *CutoverSwitchRequest) GetAt() string {
+	if x != nil {
+		return x.At
+	}
+	return ""
+}
+
+type CutoverReportRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Job           string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	Limit         int32                  `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"` // objects listed of each kind; 0: all
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CutoverReportRequest) Reset() {
+	*x = CutoverReportRequest{}
+	mi := &file_ferry_v1_ferry_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CutoverReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CutoverReportRequest) ProtoMessage() {}
+
+func (x *CutoverReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ferry_v1_ferry_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CutoverReportRequest.ProtoReflect.Descriptor instead.
+func (*CutoverReportRequest) Descriptor() ([]byte, []int) {
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *CutoverReportRequest) GetJob() string {
+	if x != nil {
+		return x.Job
+	}
+	return ""
+}
+
+func (x *CutoverReportRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type CutoverResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	State         *CutoverState          `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
+	Notes         []string               `protobuf:"bytes,2,rep,name=notes,proto3" json:"notes,omitempty"` // of the pass submitted
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CutoverResponse) Reset() {
+	*x = CutoverResponse{}
+	mi := &file_ferry_v1_ferry_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CutoverResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CutoverResponse) ProtoMessage() {}
+
+func (x *CutoverResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ferry_v1_ferry_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CutoverResponse.ProtoReflect.Descriptor instead.
+func (*CutoverResponse) Descriptor() ([]byte, []int) {
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *CutoverResponse) GetState() *CutoverState {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
+func (x *CutoverResponse) GetNotes() []string {
+	if x != nil {
+		return x.Notes
+	}
+	return nil
+}
+
+// CutoverState is cutover.State plus whether its phase's pass runs.
+type CutoverState struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Job           string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	Config        string                 `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"` // the job file's name as submitted
+	Source        string                 `protobuf:"bytes,3,opt,name=source,proto3" json:"source,omitempty"`
+	Dest          string                 `protobuf:"bytes,4,opt,name=dest,proto3" json:"dest,omitempty"`
+	DestBucket    string                 `protobuf:"bytes,5,opt,name=dest_bucket,json=destBucket,proto3" json:"dest_bucket,omitempty"`
+	T1            *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=t1,proto3" json:"t1,omitempty"`
+	T2            *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=t2,proto3" json:"t2,omitempty"`
+	Phase         string                 `protobuf:"bytes,8,opt,name=phase,proto3" json:"phase,omitempty"`
+	FullPass      uint64                 `protobuf:"varint,9,opt,name=full_pass,json=fullPass,proto3" json:"full_pass,omitempty"`
+	SwitchPass    uint64                 `protobuf:"varint,10,opt,name=switch_pass,json=switchPass,proto3" json:"switch_pass,omitempty"`
+	Updated       *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=updated,proto3" json:"updated,omitempty"`
+	Running       bool                   `protobuf:"varint,12,opt,name=running,proto3" json:"running,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CutoverState) Reset() {
+	*x = CutoverState{}
+	mi := &file_ferry_v1_ferry_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CutoverState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CutoverState) ProtoMessage() {}
+
+func (x *CutoverState) ProtoReflect() protoreflect.Message {
+	mi := &file_ferry_v1_ferry_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CutoverState.ProtoReflect.Descriptor instead.
+func (*CutoverState) Descriptor() ([]byte, []int) {
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *CutoverState) GetJob() string {
+	if x != nil {
+		return x.Job
+	}
+	return ""
+}
+
+func (x *CutoverState) GetConfig() string {
+	if x != nil {
+		return x.Config
+	}
+	return ""
+}
+
+func (x *CutoverState) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *CutoverState) GetDest() string {
+	if x != nil {
+		return x.Dest
+	}
+	return ""
+}
+
+func (x *CutoverState) GetDestBucket() string {
+	if x != nil {
+		return x.DestBucket
+	}
+	return ""
+}
+
+func (x *CutoverState) GetT1() *timestamppb.Timestamp {
+	if x != nil {
+		return x.T1
+	}
+	return nil
+}
+
+func (x *CutoverState) GetT2() *timestamppb.Timestamp {
+	if x != nil {
+		return x.T2
+	}
+	return nil
+}
+
+func (x *CutoverState) GetPhase() string {
+	if x != nil {
+		return x.Phase
+	}
+	return ""
+}
+
+func (x *CutoverState) GetFullPass() uint64 {
+	if x != nil {
+		return x.FullPass
+	}
+	return 0
+}
+
+func (x *CutoverState) GetSwitchPass() uint64 {
+	if x != nil {
+		return x.SwitchPass
+	}
+	return 0
+}
+
+func (x *CutoverState) GetUpdated() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Updated
+	}
+	return nil
+}
+
+func (x *CutoverState) GetRunning() bool {
+	if x != nil {
+		return x.Running
+	}
+	return false
+}
+
+// CutoverReportResponse is cutover.Report.
+type CutoverReportResponse struct {
+	state                  protoimpl.MessageState `protogen:"open.v1"`
+	Job                    string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	T1                     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=t1,proto3" json:"t1,omitempty"`
+	T2                     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=t2,proto3" json:"t2,omitempty"`
+	Phase                  string                 `protobuf:"bytes,4,opt,name=phase,proto3" json:"phase,omitempty"`
+	Pass                   uint64                 `protobuf:"varint,5,opt,name=pass,proto3" json:"pass,omitempty"`
+	Copied                 int64                  `protobuf:"varint,6,opt,name=copied,proto3" json:"copied,omitempty"`
+	CopiedInPass           int64                  `protobuf:"varint,7,opt,name=copied_in_pass,json=copiedInPass,proto3" json:"copied_in_pass,omitempty"`
+	Identical              int64                  `protobuf:"varint,8,opt,name=identical,proto3" json:"identical,omitempty"`
+	Kept                   int64                  `protobuf:"varint,9,opt,name=kept,proto3" json:"kept,omitempty"`
+	Failed                 int64                  `protobuf:"varint,10,opt,name=failed,proto3" json:"failed,omitempty"`
+	Unaccounted            int64                  `protobuf:"varint,11,opt,name=unaccounted,proto3" json:"unaccounted,omitempty"`
+	DeletedAtSource        int64                  `protobuf:"varint,12,opt,name=deleted_at_source,json=deletedAtSource,proto3" json:"deleted_at_source,omitempty"`
+	GoneAtBothEnds         int64                  `protobuf:"varint,13,opt,name=gone_at_both_ends,json=goneAtBothEnds,proto3" json:"gone_at_both_ends,omitempty"`
+	KeptObjects            []*CutoverItem         `protobuf:"bytes,14,rep,name=kept_objects,json=keptObjects,proto3" json:"kept_objects,omitempty"`
+	FailedObjects          []*CutoverItem         `protobuf:"bytes,15,rep,name=failed_objects,json=failedObjects,proto3" json:"failed_objects,omitempty"`
+	UnaccountedObjects     []*CutoverItem         `protobuf:"bytes,16,rep,name=unaccounted_objects,json=unaccountedObjects,proto3" json:"unaccounted_objects,omitempty"`
+	DeletedAtSourceObjects []*CutoverItem         `protobuf:"bytes,17,rep,name=deleted_at_source_objects,json=deletedAtSourceObjects,proto3" json:"deleted_at_source_objects,omitempty"`
+	Truncated              bool                   `protobuf:"varint,18,opt,name=truncated,proto3" json:"truncated,omitempty"`
+	Ok                     bool                   `protobuf:"varint,19,opt,name=ok,proto3" json:"ok,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *CutoverReportResponse) Reset() {
+	*x = CutoverReportResponse{}
+	mi := &file_ferry_v1_ferry_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CutoverReportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CutoverReportResponse) ProtoMessage() {}
+
+func (x *CutoverReportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ferry_v1_ferry_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CutoverReportResponse.ProtoReflect.Descriptor instead.
+func (*CutoverReportResponse) Descriptor() ([]byte, []int) {
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *CutoverReportResponse) GetJob() string {
+	if x != nil {
+		return x.Job
+	}
+	return ""
+}
+
+func (x *CutoverReportResponse) GetT1() *timestamppb.Timestamp {
+	if x != nil {
+		return x.T1
+	}
+	return nil
+}
+
+func (x *CutoverReportResponse) GetT2() *timestamppb.Timestamp {
+	if x != nil {
+		return x.T2
+	}
+	return nil
+}
+
+func (x *CutoverReportResponse) GetPhase() string {
+	if x != nil {
+		return x.Phase
+	}
+	return ""
+}
+
+func (x *CutoverReportResponse) GetPass() uint64 {
+	if x != nil {
+		return x.Pass
+	}
+	return 0
+}
+
+func (x *CutoverReportResponse) GetCopied() int64 {
+	if x != nil {
+		return x.Copied
+	}
+	return 0
+}
+
+func (x *CutoverReportResponse) GetCopiedInPass() int64 {
+	if x != nil {
+		return x.CopiedInPass
+	}
+	return 0
+}
+
+func (x *CutoverReportResponse) GetIdentical() int64 {
+	if x != nil {
+		return x.Identical
+	}
+	return 0
+}
+
+func (x *CutoverReportResponse) GetKept() int64 {
+	if x != nil {
+		return x.Kept
+	}
+	return 0
+}
+
+func (x *CutoverReportResponse) GetFailed() int64 {
+	if x != nil {
+		return x.Failed
+	}
+	return 0
+}
+
+func (x *CutoverReportResponse) GetUnaccounted() int64 {
+	if x != nil {
+		return x.Unaccounted
+	}
+	return 0
+}
+
+func (x *CutoverReportResponse) GetDeletedAtSource() int64 {
+	if x != nil {
+		return x.DeletedAtSource
+	}
+	return 0
+}
+
+func (x *CutoverReportResponse) GetGoneAtBothEnds() int64 {
+	if x != nil {
+		return x.GoneAtBothEnds
+	}
+	return 0
+}
+
+func (x *CutoverReportResponse) GetKeptObjects() []*CutoverItem {
+	if x != nil {
+		return x.KeptObjects
+	}
+	return nil
+}
+
+func (x *CutoverReportResponse) GetFailedObjects() []*CutoverItem {
+	if x != nil {
+		return x.FailedObjects
+	}
+	return nil
+}
+
+func (x *CutoverReportResponse) GetUnaccountedObjects() []*CutoverItem {
+	if x != nil {
+		return x.UnaccountedObjects
+	}
+	return nil
+}
+
+func (x *CutoverReportResponse) GetDeletedAtSourceObjects() []*CutoverItem {
+	if x != nil {
+		return x.DeletedAtSourceObjects
+	}
+	return nil
+}
+
+func (x *CutoverReportResponse) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
+}
+
+func (x *CutoverReportResponse) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+type CutoverItem struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Dest          string                 `protobuf:"bytes,2,opt,name=dest,proto3" json:"dest,omitempty"`
+	Size          int64                  `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	Pass          uint64                 `protobuf:"varint,5,opt,name=pass,proto3" json:"pass,omitempty"`
+	SourceMtime   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=source_mtime,json=sourceMtime,proto3" json:"source_mtime,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CutoverItem) Reset() {
+	*x = CutoverItem{}
+	mi := &file_ferry_v1_ferry_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CutoverItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CutoverItem) ProtoMessage() {}
+
+func (x *CutoverItem) ProtoReflect() protoreflect.Message {
+	mi := &file_ferry_v1_ferry_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CutoverItem.ProtoReflect.Descriptor instead.
+func (*CutoverItem) Descriptor() ([]byte, []int) {
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *CutoverItem) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *CutoverItem) GetDest() string {
+	if x != nil {
+		return x.Dest
+	}
+	return ""
+}
+
+func (x *CutoverItem) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *CutoverItem) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CutoverItem) GetPass() uint64 {
+	if x != nil {
+		return x.Pass
+	}
+	return 0
+}
+
+func (x *CutoverItem) GetSourceMtime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SourceMtime
+	}
+	return nil
+}
+
 type SubmitRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Config        string                 `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`                           // .cfg text
@@ -1940,7 +2502,7 @@ type SubmitRequest struct {
 
 func (x *SubmitRequest) Reset() {
 	*x = SubmitRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[27]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1952,7 +2514,7 @@ func (x *SubmitRequest) String() string {
 func (*SubmitRequest) ProtoMessage() {}
 
 func (x *SubmitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[27]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1965,7 +2527,7 @@ func (x *SubmitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRequest.ProtoReflect.Descriptor instead.
 func (*SubmitRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{27}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *SubmitRequest) GetConfig() string {
@@ -1992,7 +2554,7 @@ type SubmitResponse struct {
 
 func (x *SubmitResponse) Reset() {
 	*x = SubmitResponse{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[28]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2004,7 +2566,7 @@ func (x *SubmitResponse) String() string {
 func (*SubmitResponse) ProtoMessage() {}
 
 func (x *SubmitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[28]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2017,7 +2579,7 @@ func (x *SubmitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitResponse.ProtoReflect.Descriptor instead.
 func (*SubmitResponse) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{28}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *SubmitResponse) GetJob() string {
@@ -2043,7 +2605,7 @@ type JobRequest struct {
 
 func (x *JobRequest) Reset() {
 	*x = JobRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[29]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2055,7 +2617,7 @@ func (x *JobRequest) String() string {
 func (*JobRequest) ProtoMessage() {}
 
 func (x *JobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[29]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2068,7 +2630,7 @@ func (x *JobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobRequest.ProtoReflect.Descriptor instead.
 func (*JobRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{29}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *JobRequest) GetJob() string {
@@ -2088,7 +2650,7 @@ type JobResponse struct {
 
 func (x *JobResponse) Reset() {
 	*x = JobResponse{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[30]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2100,7 +2662,7 @@ func (x *JobResponse) String() string {
 func (*JobResponse) ProtoMessage() {}
 
 func (x *JobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[30]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2113,7 +2675,7 @@ func (x *JobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobResponse.ProtoReflect.Descriptor instead.
 func (*JobResponse) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{30}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *JobResponse) GetJob() string {
@@ -2144,7 +2706,7 @@ type CleanRequest struct {
 
 func (x *CleanRequest) Reset() {
 	*x = CleanRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[31]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2156,7 +2718,7 @@ func (x *CleanRequest) String() string {
 func (*CleanRequest) ProtoMessage() {}
 
 func (x *CleanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[31]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2169,7 +2731,7 @@ func (x *CleanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanRequest.ProtoReflect.Descriptor instead.
 func (*CleanRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{31}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CleanRequest) GetJob() string {
@@ -2198,7 +2760,7 @@ type CleanResponse struct {
 
 func (x *CleanResponse) Reset() {
 	*x = CleanResponse{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[32]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2210,7 +2772,7 @@ func (x *CleanResponse) String() string {
 func (*CleanResponse) ProtoMessage() {}
 
 func (x *CleanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[32]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2223,7 +2785,7 @@ func (x *CleanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanResponse.ProtoReflect.Descriptor instead.
 func (*CleanResponse) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{32}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CleanResponse) GetJob() string {
@@ -2264,7 +2826,7 @@ type UploadRef struct {
 
 func (x *UploadRef) Reset() {
 	*x = UploadRef{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[33]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2276,7 +2838,7 @@ func (x *UploadRef) String() string {
 func (*UploadRef) ProtoMessage() {}
 
 func (x *UploadRef) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[33]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2289,7 +2851,7 @@ func (x *UploadRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadRef.ProtoReflect.Descriptor instead.
 func (*UploadRef) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{33}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *UploadRef) GetDest() string {
@@ -2316,7 +2878,7 @@ type RetryResponse struct {
 
 func (x *RetryResponse) Reset() {
 	*x = RetryResponse{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[34]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2328,7 +2890,7 @@ func (x *RetryResponse) String() string {
 func (*RetryResponse) ProtoMessage() {}
 
 func (x *RetryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[34]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2341,7 +2903,7 @@ func (x *RetryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryResponse.ProtoReflect.Descriptor instead.
 func (*RetryResponse) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{34}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RetryResponse) GetJob() string {
@@ -2391,7 +2953,7 @@ type Counters struct {
 
 func (x *Counters) Reset() {
 	*x = Counters{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[35]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2403,7 +2965,7 @@ func (x *Counters) String() string {
 func (*Counters) ProtoMessage() {}
 
 func (x *Counters) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[35]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2416,7 +2978,7 @@ func (x *Counters) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Counters.ProtoReflect.Descriptor instead.
 func (*Counters) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{35}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Counters) GetScanned() int64 {
@@ -2575,7 +3137,7 @@ type RunningTask struct {
 
 func (x *RunningTask) Reset() {
 	*x = RunningTask{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[36]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2587,7 +3149,7 @@ func (x *RunningTask) String() string {
 func (*RunningTask) ProtoMessage() {}
 
 func (x *RunningTask) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[36]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2600,7 +3162,7 @@ func (x *RunningTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunningTask.ProtoReflect.Descriptor instead.
 func (*RunningTask) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{36}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *RunningTask) GetShard() uint64 {
@@ -2702,7 +3264,7 @@ type JobStat struct {
 
 func (x *JobStat) Reset() {
 	*x = JobStat{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[37]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2714,7 +3276,7 @@ func (x *JobStat) String() string {
 func (*JobStat) ProtoMessage() {}
 
 func (x *JobStat) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[37]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2727,7 +3289,7 @@ func (x *JobStat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobStat.ProtoReflect.Descriptor instead.
 func (*JobStat) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{37}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *JobStat) GetJob() string {
@@ -2928,7 +3490,7 @@ type StatRequest struct {
 
 func (x *StatRequest) Reset() {
 	*x = StatRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[38]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2940,7 +3502,7 @@ func (x *StatRequest) String() string {
 func (*StatRequest) ProtoMessage() {}
 
 func (x *StatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[38]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2953,7 +3515,7 @@ func (x *StatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatRequest.ProtoReflect.Descriptor instead.
 func (*StatRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{38}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *StatRequest) GetJob() string {
@@ -2972,7 +3534,7 @@ type StatResponse struct {
 
 func (x *StatResponse) Reset() {
 	*x = StatResponse{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[39]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2984,7 +3546,7 @@ func (x *StatResponse) String() string {
 func (*StatResponse) ProtoMessage() {}
 
 func (x *StatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[39]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2997,7 +3559,7 @@ func (x *StatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatResponse.ProtoReflect.Descriptor instead.
 func (*StatResponse) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{39}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *StatResponse) GetJobs() []*JobStat {
@@ -3026,7 +3588,7 @@ type WorkerInfo struct {
 
 func (x *WorkerInfo) Reset() {
 	*x = WorkerInfo{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[40]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3038,7 +3600,7 @@ func (x *WorkerInfo) String() string {
 func (*WorkerInfo) ProtoMessage() {}
 
 func (x *WorkerInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[40]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3051,7 +3613,7 @@ func (x *WorkerInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkerInfo.ProtoReflect.Descriptor instead.
 func (*WorkerInfo) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{40}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *WorkerInfo) GetWorker() string {
@@ -3139,7 +3701,7 @@ type ListWorkersRequest struct {
 
 func (x *ListWorkersRequest) Reset() {
 	*x = ListWorkersRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[41]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3151,7 +3713,7 @@ func (x *ListWorkersRequest) String() string {
 func (*ListWorkersRequest) ProtoMessage() {}
 
 func (x *ListWorkersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[41]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3164,7 +3726,7 @@ func (x *ListWorkersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkersRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkersRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{41}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{47}
 }
 
 type ListWorkersResponse struct {
@@ -3176,7 +3738,7 @@ type ListWorkersResponse struct {
 
 func (x *ListWorkersResponse) Reset() {
 	*x = ListWorkersResponse{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[42]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3188,7 +3750,7 @@ func (x *ListWorkersResponse) String() string {
 func (*ListWorkersResponse) ProtoMessage() {}
 
 func (x *ListWorkersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[42]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3201,7 +3763,7 @@ func (x *ListWorkersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkersResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkersResponse) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{42}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ListWorkersResponse) GetWorkers() []*WorkerInfo {
@@ -3226,7 +3788,7 @@ type FailedObject struct {
 
 func (x *FailedObject) Reset() {
 	*x = FailedObject{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[43]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3238,7 +3800,7 @@ func (x *FailedObject) String() string {
 func (*FailedObject) ProtoMessage() {}
 
 func (x *FailedObject) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[43]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3251,7 +3813,7 @@ func (x *FailedObject) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailedObject.ProtoReflect.Descriptor instead.
 func (*FailedObject) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{43}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *FailedObject) GetKey() string {
@@ -3316,7 +3878,7 @@ type FailedRequest struct {
 
 func (x *FailedRequest) Reset() {
 	*x = FailedRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[44]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3328,7 +3890,7 @@ func (x *FailedRequest) String() string {
 func (*FailedRequest) ProtoMessage() {}
 
 func (x *FailedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[44]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3341,7 +3903,7 @@ func (x *FailedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailedRequest.ProtoReflect.Descriptor instead.
 func (*FailedRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{44}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *FailedRequest) GetJob() string {
@@ -3374,7 +3936,7 @@ type FailedResponse struct {
 
 func (x *FailedResponse) Reset() {
 	*x = FailedResponse{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[45]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3386,7 +3948,7 @@ func (x *FailedResponse) String() string {
 func (*FailedResponse) ProtoMessage() {}
 
 func (x *FailedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[45]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3399,7 +3961,7 @@ func (x *FailedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailedResponse.ProtoReflect.Descriptor instead.
 func (*FailedResponse) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{45}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *FailedResponse) GetObjects() []*FailedObject {
@@ -3420,7 +3982,7 @@ type SetThrottleRequest struct {
 
 func (x *SetThrottleRequest) Reset() {
 	*x = SetThrottleRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[46]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3432,7 +3994,7 @@ func (x *SetThrottleRequest) String() string {
 func (*SetThrottleRequest) ProtoMessage() {}
 
 func (x *SetThrottleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[46]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3445,7 +4007,7 @@ func (x *SetThrottleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetThrottleRequest.ProtoReflect.Descriptor instead.
 func (*SetThrottleRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{46}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *SetThrottleRequest) GetJob() string {
@@ -3617,7 +4179,60 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x11DropUploadRequest\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\"\x14\n" +
-	"\x12DropUploadResponse\"H\n" +
+	"\x12DropUploadResponse\"8\n" +
+	"\x14CutoverSwitchRequest\x12\x10\n" +
+	"\x03job\x18\x01 \x01(\tR\x03job\x12\x0e\n" +
+	"\x02at\x18\x02 \x01(\tR\x02at\">\n" +
+	"\x14CutoverReportRequest\x12\x10\n" +
+	"\x03job\x18\x01 \x01(\tR\x03job\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\"U\n" +
+	"\x0fCutoverResponse\x12,\n" +
+	"\x05state\x18\x01 \x01(\v2\x16.ferry.v1.CutoverStateR\x05state\x12\x14\n" +
+	"\x05notes\x18\x02 \x03(\tR\x05notes\"\x81\x03\n" +
+	"\fCutoverState\x12\x10\n" +
+	"\x03job\x18\x01 \x01(\tR\x03job\x12\x16\n" +
+	"\x06config\x18\x02 \x01(\tR\x06config\x12\x16\n" +
+	"\x06source\x18\x03 \x01(\tR\x06source\x12\x12\n" +
+	"\x04dest\x18\x04 \x01(\tR\x04dest\x12\x1f\n" +
+	"\vdest_bucket\x18\x05 \x01(\tR\n" +
+	"destBucket\x12*\n" +
+	"\x02t1\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x02t1\x12*\n" +
+	"\x02t2\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x02t2\x12\x14\n" +
+	"\x05phase\x18\b \x01(\tR\x05phase\x12\x1b\n" +
+	"\tfull_pass\x18\t \x01(\x04R\bfullPass\x12\x1f\n" +
+	"\vswitch_pass\x18\n" +
+	" \x01(\x04R\n" +
+	"switchPass\x124\n" +
+	"\aupdated\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\aupdated\x12\x18\n" +
+	"\arunning\x18\f \x01(\bR\arunning\"\xec\x05\n" +
+	"\x15CutoverReportResponse\x12\x10\n" +
+	"\x03job\x18\x01 \x01(\tR\x03job\x12*\n" +
+	"\x02t1\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02t1\x12*\n" +
+	"\x02t2\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x02t2\x12\x14\n" +
+	"\x05phase\x18\x04 \x01(\tR\x05phase\x12\x12\n" +
+	"\x04pass\x18\x05 \x01(\x04R\x04pass\x12\x16\n" +
+	"\x06copied\x18\x06 \x01(\x03R\x06copied\x12$\n" +
+	"\x0ecopied_in_pass\x18\a \x01(\x03R\fcopiedInPass\x12\x1c\n" +
+	"\tidentical\x18\b \x01(\x03R\tidentical\x12\x12\n" +
+	"\x04kept\x18\t \x01(\x03R\x04kept\x12\x16\n" +
+	"\x06failed\x18\n" +
+	" \x01(\x03R\x06failed\x12 \n" +
+	"\vunaccounted\x18\v \x01(\x03R\vunaccounted\x12*\n" +
+	"\x11deleted_at_source\x18\f \x01(\x03R\x0fdeletedAtSource\x12)\n" +
+	"\x11gone_at_both_ends\x18\r \x01(\x03R\x0egoneAtBothEnds\x128\n" +
+	"\fkept_objects\x18\x0e \x03(\v2\x15.ferry.v1.CutoverItemR\vkeptObjects\x12<\n" +
+	"\x0efailed_objects\x18\x0f \x03(\v2\x15.ferry.v1.CutoverItemR\rfailedObjects\x12F\n" +
+	"\x13unaccounted_objects\x18\x10 \x03(\v2\x15.ferry.v1.CutoverItemR\x12unaccountedObjects\x12P\n" +
+	"\x19deleted_at_source_objects\x18\x11 \x03(\v2\x15.ferry.v1.CutoverItemR\x16deletedAtSourceObjects\x12\x1c\n" +
+	"\ttruncated\x18\x12 \x01(\bR\ttruncated\x12\x0e\n" +
+	"\x02ok\x18\x13 \x01(\bR\x02ok\"\xb2\x01\n" +
+	"\vCutoverItem\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
+	"\x04dest\x18\x02 \x01(\tR\x04dest\x12\x12\n" +
+	"\x04size\x18\x03 \x01(\x03R\x04size\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x12\n" +
+	"\x04pass\x18\x05 \x01(\x04R\x04pass\x12=\n" +
+	"\fsource_mtime\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vsourceMtime\"H\n" +
 	"\rSubmitRequest\x12\x16\n" +
 	"\x06config\x18\x01 \x01(\tR\x06config\x12\x1f\n" +
 	"\vconfig_name\x18\x02 \x01(\tR\n" +
@@ -3774,7 +4389,7 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\n" +
 	"SaveUpload\x12\x1b.ferry.v1.SaveUploadRequest\x1a\x1c.ferry.v1.SaveUploadResponse\x12G\n" +
 	"\n" +
-	"DropUpload\x12\x1b.ferry.v1.DropUploadRequest\x1a\x1c.ferry.v1.DropUploadResponse2\xe5\x04\n" +
+	"DropUpload\x12\x1b.ferry.v1.DropUploadRequest\x1a\x1c.ferry.v1.DropUploadResponse2\x89\a\n" +
 	"\fAdminService\x12;\n" +
 	"\x06Submit\x12\x17.ferry.v1.SubmitRequest\x1a\x18.ferry.v1.SubmitResponse\x125\n" +
 	"\x04Stat\x12\x15.ferry.v1.StatRequest\x1a\x16.ferry.v1.StatResponse\x12J\n" +
@@ -3785,7 +4400,11 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x06Resume\x12\x14.ferry.v1.JobRequest\x1a\x15.ferry.v1.JobResponse\x125\n" +
 	"\x06Cancel\x12\x14.ferry.v1.JobRequest\x1a\x15.ferry.v1.JobResponse\x128\n" +
 	"\x05Clean\x12\x16.ferry.v1.CleanRequest\x1a\x17.ferry.v1.CleanResponse\x12B\n" +
-	"\vSetThrottle\x12\x1c.ferry.v1.SetThrottleRequest\x1a\x15.ferry.v1.JobResponseB.Z,github.com/ferry-migrate/ferry/proto/ferrypbb\x06proto3"
+	"\vSetThrottle\x12\x1c.ferry.v1.SetThrottleRequest\x1a\x15.ferry.v1.JobResponse\x12B\n" +
+	"\fCutoverStart\x12\x17.ferry.v1.SubmitRequest\x1a\x19.ferry.v1.CutoverResponse\x12J\n" +
+	"\rCutoverSwitch\x12\x1e.ferry.v1.CutoverSwitchRequest\x1a\x19.ferry.v1.CutoverResponse\x12@\n" +
+	"\rCutoverStatus\x12\x14.ferry.v1.JobRequest\x1a\x19.ferry.v1.CutoverResponse\x12P\n" +
+	"\rCutoverReport\x12\x1e.ferry.v1.CutoverReportRequest\x1a\x1f.ferry.v1.CutoverReportResponseB.Z,github.com/ferry-migrate/ferry/proto/ferrypbb\x06proto3"
 
 var (
 	file_ferry_v1_ferry_proto_rawDescOnce sync.Once
@@ -3800,7 +4419,7 @@ func file_ferry_v1_ferry_proto_rawDescGZIP() []byte {
 }
 
 var file_ferry_v1_ferry_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ferry_v1_ferry_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_ferry_v1_ferry_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
 var file_ferry_v1_ferry_proto_goTypes = []any{
 	(Status)(0),                   // 0: ferry.v1.Status
 	(*Object)(nil),                // 1: ferry.v1.Object
@@ -3830,108 +4449,133 @@ var file_ferry_v1_ferry_proto_goTypes = []any{
 	(*SaveUploadResponse)(nil),    // 25: ferry.v1.SaveUploadResponse
 	(*DropUploadRequest)(nil),     // 26: ferry.v1.DropUploadRequest
 	(*DropUploadResponse)(nil),    // 27: ferry.v1.DropUploadResponse
-	(*SubmitRequest)(nil),         // 28: ferry.v1.SubmitRequest
-	(*SubmitResponse)(nil),        // 29: ferry.v1.SubmitResponse
-	(*JobRequest)(nil),            // 30: ferry.v1.JobRequest
-	(*JobResponse)(nil),           // 31: ferry.v1.JobResponse
-	(*CleanRequest)(nil),          // 32: ferry.v1.CleanRequest
-	(*CleanResponse)(nil),         // 33: ferry.v1.CleanResponse
-	(*UploadRef)(nil),             // 34: ferry.v1.UploadRef
-	(*RetryResponse)(nil),         // 35: ferry.v1.RetryResponse
-	(*Counters)(nil),              // 36: ferry.v1.Counters
-	(*RunningTask)(nil),           // 37: ferry.v1.RunningTask
-	(*JobStat)(nil),               // 38: ferry.v1.JobStat
-	(*StatRequest)(nil),           // 39: ferry.v1.StatRequest
-	(*StatResponse)(nil),          // 40: ferry.v1.StatResponse
-	(*WorkerInfo)(nil),            // 41: ferry.v1.WorkerInfo
-	(*ListWorkersRequest)(nil),    // 42: ferry.v1.ListWorkersRequest
-	(*ListWorkersResponse)(nil),   // 43: ferry.v1.ListWorkersResponse
-	(*FailedObject)(nil),          // 44: ferry.v1.FailedObject
-	(*FailedRequest)(nil),         // 45: ferry.v1.FailedRequest
-	(*FailedResponse)(nil),        // 46: ferry.v1.FailedResponse
-	(*SetThrottleRequest)(nil),    // 47: ferry.v1.SetThrottleRequest
-	nil,                           // 48: ferry.v1.Counters.MethodsEntry
-	(*timestamppb.Timestamp)(nil), // 49: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 50: google.protobuf.Duration
+	(*CutoverSwitchRequest)(nil),  // 28: ferry.v1.CutoverSwitchRequest
+	(*CutoverReportRequest)(nil),  // 29: ferry.v1.CutoverReportRequest
+	(*CutoverResponse)(nil),       // 30: ferry.v1.CutoverResponse
+	(*CutoverState)(nil),          // 31: ferry.v1.CutoverState
+	(*CutoverReportResponse)(nil), // 32: ferry.v1.CutoverReportResponse
+	(*CutoverItem)(nil),           // 33: ferry.v1.CutoverItem
+	(*SubmitRequest)(nil),         // 34: ferry.v1.SubmitRequest
+	(*SubmitResponse)(nil),        // 35: ferry.v1.SubmitResponse
+	(*JobRequest)(nil),            // 36: ferry.v1.JobRequest
+	(*JobResponse)(nil),           // 37: ferry.v1.JobResponse
+	(*CleanRequest)(nil),          // 38: ferry.v1.CleanRequest
+	(*CleanResponse)(nil),         // 39: ferry.v1.CleanResponse
+	(*UploadRef)(nil),             // 40: ferry.v1.UploadRef
+	(*RetryResponse)(nil),         // 41: ferry.v1.RetryResponse
+	(*Counters)(nil),              // 42: ferry.v1.Counters
+	(*RunningTask)(nil),           // 43: ferry.v1.RunningTask
+	(*JobStat)(nil),               // 44: ferry.v1.JobStat
+	(*StatRequest)(nil),           // 45: ferry.v1.StatRequest
+	(*StatResponse)(nil),          // 46: ferry.v1.StatResponse
+	(*WorkerInfo)(nil),            // 47: ferry.v1.WorkerInfo
+	(*ListWorkersRequest)(nil),    // 48: ferry.v1.ListWorkersRequest
+	(*ListWorkersResponse)(nil),   // 49: ferry.v1.ListWorkersResponse
+	(*FailedObject)(nil),          // 50: ferry.v1.FailedObject
+	(*FailedRequest)(nil),         // 51: ferry.v1.FailedRequest
+	(*FailedResponse)(nil),        // 52: ferry.v1.FailedResponse
+	(*SetThrottleRequest)(nil),    // 53: ferry.v1.SetThrottleRequest
+	nil,                           // 54: ferry.v1.Counters.MethodsEntry
+	(*timestamppb.Timestamp)(nil), // 55: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 56: google.protobuf.Duration
 }
 var file_ferry_v1_ferry_proto_depIdxs = []int32{
-	49, // 0: ferry.v1.Object.mod_time:type_name -> google.protobuf.Timestamp
+	55, // 0: ferry.v1.Object.mod_time:type_name -> google.protobuf.Timestamp
 	1,  // 1: ferry.v1.Grant.objects:type_name -> ferry.v1.Object
-	49, // 2: ferry.v1.Grant.deadline:type_name -> google.protobuf.Timestamp
+	55, // 2: ferry.v1.Grant.deadline:type_name -> google.protobuf.Timestamp
 	0,  // 3: ferry.v1.Result.status:type_name -> ferry.v1.Status
-	49, // 4: ferry.v1.Result.mod_time:type_name -> google.protobuf.Timestamp
-	50, // 5: ferry.v1.Result.duration:type_name -> google.protobuf.Duration
-	49, // 6: ferry.v1.UploadState.mod_time:type_name -> google.protobuf.Timestamp
+	55, // 4: ferry.v1.Result.mod_time:type_name -> google.protobuf.Timestamp
+	56, // 5: ferry.v1.Result.duration:type_name -> google.protobuf.Duration
+	55, // 6: ferry.v1.UploadState.mod_time:type_name -> google.protobuf.Timestamp
 	4,  // 7: ferry.v1.UploadState.parts:type_name -> ferry.v1.PartState
-	49, // 8: ferry.v1.UploadState.created:type_name -> google.protobuf.Timestamp
-	50, // 9: ferry.v1.RegisterResponse.heartbeat_every:type_name -> google.protobuf.Duration
-	50, // 10: ferry.v1.RegisterResponse.lease_ttl:type_name -> google.protobuf.Duration
+	55, // 8: ferry.v1.UploadState.created:type_name -> google.protobuf.Timestamp
+	56, // 9: ferry.v1.RegisterResponse.heartbeat_every:type_name -> google.protobuf.Duration
+	56, // 10: ferry.v1.RegisterResponse.lease_ttl:type_name -> google.protobuf.Duration
 	8,  // 11: ferry.v1.HeartbeatRequest.leases:type_name -> ferry.v1.HeldLease
-	50, // 12: ferry.v1.HeartbeatRequest.interval:type_name -> google.protobuf.Duration
+	56, // 12: ferry.v1.HeartbeatRequest.interval:type_name -> google.protobuf.Duration
 	8,  // 13: ferry.v1.HeartbeatResponse.lost:type_name -> ferry.v1.HeldLease
 	10, // 14: ferry.v1.HeartbeatResponse.throttles:type_name -> ferry.v1.Throttle
 	2,  // 15: ferry.v1.LeaseResponse.grants:type_name -> ferry.v1.Grant
 	3,  // 16: ferry.v1.ReportRequest.results:type_name -> ferry.v1.Result
 	5,  // 17: ferry.v1.LoadUploadResponse.state:type_name -> ferry.v1.UploadState
 	5,  // 18: ferry.v1.SaveUploadRequest.state:type_name -> ferry.v1.UploadState
-	34, // 19: ferry.v1.CleanResponse.aborted:type_name -> ferry.v1.UploadRef
-	34, // 20: ferry.v1.CleanResponse.forgotten:type_name -> ferry.v1.UploadRef
-	48, // 21: ferry.v1.Counters.methods:type_name -> ferry.v1.Counters.MethodsEntry
-	49, // 22: ferry.v1.RunningTask.lease_expires:type_name -> google.protobuf.Timestamp
-	36, // 23: ferry.v1.JobStat.counters:type_name -> ferry.v1.Counters
-	49, // 24: ferry.v1.JobStat.checkpoint:type_name -> google.protobuf.Timestamp
-	37, // 25: ferry.v1.JobStat.running:type_name -> ferry.v1.RunningTask
-	36, // 26: ferry.v1.JobStat.totals:type_name -> ferry.v1.Counters
-	49, // 27: ferry.v1.JobStat.next_pass:type_name -> google.protobuf.Timestamp
-	38, // 28: ferry.v1.StatResponse.jobs:type_name -> ferry.v1.JobStat
-	49, // 29: ferry.v1.WorkerInfo.last_heartbeat:type_name -> google.protobuf.Timestamp
-	41, // 30: ferry.v1.ListWorkersResponse.workers:type_name -> ferry.v1.WorkerInfo
-	44, // 31: ferry.v1.FailedResponse.objects:type_name -> ferry.v1.FailedObject
-	6,  // 32: ferry.v1.WorkerService.Register:input_type -> ferry.v1.RegisterRequest
-	9,  // 33: ferry.v1.WorkerService.Heartbeat:input_type -> ferry.v1.HeartbeatRequest
-	12, // 34: ferry.v1.WorkerService.Lease:input_type -> ferry.v1.LeaseRequest
-	14, // 35: ferry.v1.WorkerService.Report:input_type -> ferry.v1.ReportRequest
-	16, // 36: ferry.v1.WorkerService.Ack:input_type -> ferry.v1.AckRequest
-	18, // 37: ferry.v1.WorkerService.Nack:input_type -> ferry.v1.NackRequest
-	20, // 38: ferry.v1.WorkerService.GetJob:input_type -> ferry.v1.GetJobRequest
-	22, // 39: ferry.v1.WorkerService.LoadUpload:input_type -> ferry.v1.LoadUploadRequest
-	24, // 40: ferry.v1.WorkerService.SaveUpload:input_type -> ferry.v1.SaveUploadRequest
-	26, // 41: ferry.v1.WorkerService.DropUpload:input_type -> ferry.v1.DropUploadRequest
-	28, // 42: ferry.v1.AdminService.Submit:input_type -> ferry.v1.SubmitRequest
-	39, // 43: ferry.v1.AdminService.Stat:input_type -> ferry.v1.StatRequest
-	42, // 44: ferry.v1.AdminService.ListWorkers:input_type -> ferry.v1.ListWorkersRequest
-	45, // 45: ferry.v1.AdminService.Failed:input_type -> ferry.v1.FailedRequest
-	30, // 46: ferry.v1.AdminService.Retry:input_type -> ferry.v1.JobRequest
-	30, // 47: ferry.v1.AdminService.Pause:input_type -> ferry.v1.JobRequest
-	30, // 48: ferry.v1.AdminService.Resume:input_type -> ferry.v1.JobRequest
-	30, // 49: ferry.v1.AdminService.Cancel:input_type -> ferry.v1.JobRequest
-	32, // 50: ferry.v1.AdminService.Clean:input_type -> ferry.v1.CleanRequest
-	47, // 51: ferry.v1.AdminService.SetThrottle:input_type -> ferry.v1.SetThrottleRequest
-	7,  // 52: ferry.v1.WorkerService.Register:output_type -> ferry.v1.RegisterResponse
-	11, // 53: ferry.v1.WorkerService.Heartbeat:output_type -> ferry.v1.HeartbeatResponse
-	13, // 54: ferry.v1.WorkerService.Lease:output_type -> ferry.v1.LeaseResponse
-	15, // 55: ferry.v1.WorkerService.Report:output_type -> ferry.v1.ReportResponse
-	17, // 56: ferry.v1.WorkerService.Ack:output_type -> ferry.v1.AckResponse
-	19, // 57: ferry.v1.WorkerService.Nack:output_type -> ferry.v1.NackResponse
-	21, // 58: ferry.v1.WorkerService.GetJob:output_type -> ferry.v1.GetJobResponse
-	23, // 59: ferry.v1.WorkerService.LoadUpload:output_type -> ferry.v1.LoadUploadResponse
-	25, // 60: ferry.v1.WorkerService.SaveUpload:output_type -> ferry.v1.SaveUploadResponse
-	27, // 61: ferry.v1.WorkerService.DropUpload:output_type -> ferry.v1.DropUploadResponse
-	29, // 62: ferry.v1.AdminService.Submit:output_type -> ferry.v1.SubmitResponse
-	40, // 63: ferry.v1.AdminService.Stat:output_type -> ferry.v1.StatResponse
-	43, // 64: ferry.v1.AdminService.ListWorkers:output_type -> ferry.v1.ListWorkersResponse
-	46, // 65: ferry.v1.AdminService.Failed:output_type -> ferry.v1.FailedResponse
-	35, // 66: ferry.v1.AdminService.Retry:output_type -> ferry.v1.RetryResponse
-	31, // 67: ferry.v1.AdminService.Pause:output_type -> ferry.v1.JobResponse
-	31, // 68: ferry.v1.AdminService.Resume:output_type -> ferry.v1.JobResponse
-	31, // 69: ferry.v1.AdminService.Cancel:output_type -> ferry.v1.JobResponse
-	33, // 70: ferry.v1.AdminService.Clean:output_type -> ferry.v1.CleanResponse
-	31, // 71: ferry.v1.AdminService.SetThrottle:output_type -> ferry.v1.JobResponse
-	52, // [52:72] is the sub-list for method output_type
-	32, // [32:52] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	31, // 19: ferry.v1.CutoverResponse.state:type_name -> ferry.v1.CutoverState
+	55, // 20: ferry.v1.CutoverState.t1:type_name -> google.protobuf.Timestamp
+	55, // 21: ferry.v1.CutoverState.t2:type_name -> google.protobuf.Timestamp
+	55, // 22: ferry.v1.CutoverState.updated:type_name -> google.protobuf.Timestamp
+	55, // 23: ferry.v1.CutoverReportResponse.t1:type_name -> google.protobuf.Timestamp
+	55, // 24: ferry.v1.CutoverReportResponse.t2:type_name -> google.protobuf.Timestamp
+	33, // 25: ferry.v1.CutoverReportResponse.kept_objects:type_name -> ferry.v1.CutoverItem
+	33, // 26: ferry.v1.CutoverReportResponse.failed_objects:type_name -> ferry.v1.CutoverItem
+	33, // 27: ferry.v1.CutoverReportResponse.unaccounted_objects:type_name -> ferry.v1.CutoverItem
+	33, // 28: ferry.v1.CutoverReportResponse.deleted_at_source_objects:type_name -> ferry.v1.CutoverItem
+	55, // 29: ferry.v1.CutoverItem.source_mtime:type_name -> google.protobuf.Timestamp
+	40, // 30: ferry.v1.CleanResponse.aborted:type_name -> ferry.v1.UploadRef
+	40, // 31: ferry.v1.CleanResponse.forgotten:type_name -> ferry.v1.UploadRef
+	54, // 32: ferry.v1.Counters.methods:type_name -> ferry.v1.Counters.MethodsEntry
+	55, // 33: ferry.v1.RunningTask.lease_expires:type_name -> google.protobuf.Timestamp
+	42, // 34: ferry.v1.JobStat.counters:type_name -> ferry.v1.Counters
+	55, // 35: ferry.v1.JobStat.checkpoint:type_name -> google.protobuf.Timestamp
+	43, // 36: ferry.v1.JobStat.running:type_name -> ferry.v1.RunningTask
+	42, // 37: ferry.v1.JobStat.totals:type_name -> ferry.v1.Counters
+	55, // 38: ferry.v1.JobStat.next_pass:type_name -> google.protobuf.Timestamp
+	44, // 39: ferry.v1.StatResponse.jobs:type_name -> ferry.v1.JobStat
+	55, // 40: ferry.v1.WorkerInfo.last_heartbeat:type_name -> google.protobuf.Timestamp
+	47, // 41: ferry.v1.ListWorkersResponse.workers:type_name -> ferry.v1.WorkerInfo
+	50, // 42: ferry.v1.FailedResponse.objects:type_name -> ferry.v1.FailedObject
+	6,  // 43: ferry.v1.WorkerService.Register:input_type -> ferry.v1.RegisterRequest
+	9,  // 44: ferry.v1.WorkerService.Heartbeat:input_type -> ferry.v1.HeartbeatRequest
+	12, // 45: ferry.v1.WorkerService.Lease:input_type -> ferry.v1.LeaseRequest
+	14, // 46: ferry.v1.WorkerService.Report:input_type -> ferry.v1.ReportRequest
+	16, // 47: ferry.v1.WorkerService.Ack:input_type -> ferry.v1.AckRequest
+	18, // 48: ferry.v1.WorkerService.Nack:input_type -> ferry.v1.NackRequest
+	20, // 49: ferry.v1.WorkerService.GetJob:input_type -> ferry.v1.GetJobRequest
+	22, // 50: ferry.v1.WorkerService.LoadUpload:input_type -> ferry.v1.LoadUploadRequest
+	24, // 51: ferry.v1.WorkerService.SaveUpload:input_type -> ferry.v1.SaveUploadRequest
+	26, // 52: ferry.v1.WorkerService.DropUpload:input_type -> ferry.v1.DropUploadRequest
+	34, // 53: ferry.v1.AdminService.Submit:input_type -> ferry.v1.SubmitRequest
+	45, // 54: ferry.v1.AdminService.Stat:input_type -> ferry.v1.StatRequest
+	48, // 55: ferry.v1.AdminService.ListWorkers:input_type -> ferry.v1.ListWorkersRequest
+	51, // 56: ferry.v1.AdminService.Failed:input_type -> ferry.v1.FailedRequest
+	36, // 57: ferry.v1.AdminService.Retry:input_type -> ferry.v1.JobRequest
+	36, // 58: ferry.v1.AdminService.Pause:input_type -> ferry.v1.JobRequest
+	36, // 59: ferry.v1.AdminService.Resume:input_type -> ferry.v1.JobRequest
+	36, // 60: ferry.v1.AdminService.Cancel:input_type -> ferry.v1.JobRequest
+	38, // 61: ferry.v1.AdminService.Clean:input_type -> ferry.v1.CleanRequest
+	53, // 62: ferry.v1.AdminService.SetThrottle:input_type -> ferry.v1.SetThrottleRequest
+	34, // 63: ferry.v1.AdminService.CutoverStart:input_type -> ferry.v1.SubmitRequest
+	28, // 64: ferry.v1.AdminService.CutoverSwitch:input_type -> ferry.v1.CutoverSwitchRequest
+	36, // 65: ferry.v1.AdminService.CutoverStatus:input_type -> ferry.v1.JobRequest
+	29, // 66: ferry.v1.AdminService.CutoverReport:input_type -> ferry.v1.CutoverReportRequest
+	7,  // 67: ferry.v1.WorkerService.Register:output_type -> ferry.v1.RegisterResponse
+	11, // 68: ferry.v1.WorkerService.Heartbeat:output_type -> ferry.v1.HeartbeatResponse
+	13, // 69: ferry.v1.WorkerService.Lease:output_type -> ferry.v1.LeaseResponse
+	15, // 70: ferry.v1.WorkerService.Report:output_type -> ferry.v1.ReportResponse
+	17, // 71: ferry.v1.WorkerService.Ack:output_type -> ferry.v1.AckResponse
+	19, // 72: ferry.v1.WorkerService.Nack:output_type -> ferry.v1.NackResponse
+	21, // 73: ferry.v1.WorkerService.GetJob:output_type -> ferry.v1.GetJobResponse
+	23, // 74: ferry.v1.WorkerService.LoadUpload:output_type -> ferry.v1.LoadUploadResponse
+	25, // 75: ferry.v1.WorkerService.SaveUpload:output_type -> ferry.v1.SaveUploadResponse
+	27, // 76: ferry.v1.WorkerService.DropUpload:output_type -> ferry.v1.DropUploadResponse
+	35, // 77: ferry.v1.AdminService.Submit:output_type -> ferry.v1.SubmitResponse
+	46, // 78: ferry.v1.AdminService.Stat:output_type -> ferry.v1.StatResponse
+	49, // 79: ferry.v1.AdminService.ListWorkers:output_type -> ferry.v1.ListWorkersResponse
+	52, // 80: ferry.v1.AdminService.Failed:output_type -> ferry.v1.FailedResponse
+	41, // 81: ferry.v1.AdminService.Retry:output_type -> ferry.v1.RetryResponse
+	37, // 82: ferry.v1.AdminService.Pause:output_type -> ferry.v1.JobResponse
+	37, // 83: ferry.v1.AdminService.Resume:output_type -> ferry.v1.JobResponse
+	37, // 84: ferry.v1.AdminService.Cancel:output_type -> ferry.v1.JobResponse
+	39, // 85: ferry.v1.AdminService.Clean:output_type -> ferry.v1.CleanResponse
+	37, // 86: ferry.v1.AdminService.SetThrottle:output_type -> ferry.v1.JobResponse
+	30, // 87: ferry.v1.AdminService.CutoverStart:output_type -> ferry.v1.CutoverResponse
+	30, // 88: ferry.v1.AdminService.CutoverSwitch:output_type -> ferry.v1.CutoverResponse
+	30, // 89: ferry.v1.AdminService.CutoverStatus:output_type -> ferry.v1.CutoverResponse
+	32, // 90: ferry.v1.AdminService.CutoverReport:output_type -> ferry.v1.CutoverReportResponse
+	67, // [67:91] is the sub-list for method output_type
+	43, // [43:67] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_ferry_v1_ferry_proto_init() }
@@ -3945,7 +4589,7 @@ func file_ferry_v1_ferry_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ferry_v1_ferry_proto_rawDesc), len(file_ferry_v1_ferry_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   48,
+			NumMessages:   54,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -484,16 +484,20 @@ var WorkerService_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	AdminService_Submit_FullMethodName      = "/ferry.v1.AdminService/Submit"
-	AdminService_Stat_FullMethodName        = "/ferry.v1.AdminService/Stat"
-	AdminService_ListWorkers_FullMethodName = "/ferry.v1.AdminService/ListWorkers"
-	AdminService_Failed_FullMethodName      = "/ferry.v1.AdminService/Failed"
-	AdminService_Retry_FullMethodName       = "/ferry.v1.AdminService/Retry"
-	AdminService_Pause_FullMethodName       = "/ferry.v1.AdminService/Pause"
-	AdminService_Resume_FullMethodName      = "/ferry.v1.AdminService/Resume"
-	AdminService_Cancel_FullMethodName      = "/ferry.v1.AdminService/Cancel"
-	AdminService_Clean_FullMethodName       = "/ferry.v1.AdminService/Clean"
-	AdminService_SetThrottle_FullMethodName = "/ferry.v1.AdminService/SetThrottle"
+	AdminService_Submit_FullMethodName        = "/ferry.v1.AdminService/Submit"
+	AdminService_Stat_FullMethodName          = "/ferry.v1.AdminService/Stat"
+	AdminService_ListWorkers_FullMethodName   = "/ferry.v1.AdminService/ListWorkers"
+	AdminService_Failed_FullMethodName        = "/ferry.v1.AdminService/Failed"
+	AdminService_Retry_FullMethodName         = "/ferry.v1.AdminService/Retry"
+	AdminService_Pause_FullMethodName         = "/ferry.v1.AdminService/Pause"
+	AdminService_Resume_FullMethodName        = "/ferry.v1.AdminService/Resume"
+	AdminService_Cancel_FullMethodName        = "/ferry.v1.AdminService/Cancel"
+	AdminService_Clean_FullMethodName         = "/ferry.v1.AdminService/Clean"
+	AdminService_SetThrottle_FullMethodName   = "/ferry.v1.AdminService/SetThrottle"
+	AdminService_CutoverStart_FullMethodName  = "/ferry.v1.AdminService/CutoverStart"
+	AdminService_CutoverSwitch_FullMethodName = "/ferry.v1.AdminService/CutoverSwitch"
+	AdminService_CutoverStatus_FullMethodName = "/ferry.v1.AdminService/CutoverStatus"
+	AdminService_CutoverReport_FullMethodName = "/ferry.v1.AdminService/CutoverReport"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -510,6 +514,12 @@ type AdminServiceClient interface {
 	Cancel(ctx context.Context, in *JobRequest, opts ...grpc.CallOption) (*JobResponse, error)
 	Clean(ctx context.Context, in *CleanRequest, opts ...grpc.CallOption) (*CleanResponse, error)
 	SetThrottle(ctx context.Context, in *SetThrottleRequest, opts ...grpc.CallOption) (*JobResponse, error)
+	// The guided cutover (docs/cutover.md). Its state lives with the master;
+	// its passes run as submitted jobs do, in the background.
+	CutoverStart(ctx context.Context, in *SubmitRequest, opts ...grpc.CallOption) (*CutoverResponse, error)
+	CutoverSwitch(ctx context.Context, in *CutoverSwitchRequest, opts ...grpc.CallOption) (*CutoverResponse, error)
+	CutoverStatus(ctx context.Context, in *JobRequest, opts ...grpc.CallOption) (*CutoverResponse, error)
+	CutoverReport(ctx context.Context, in *CutoverReportRequest, opts ...grpc.CallOption) (*CutoverReportResponse, error)
 }
 
 type adminServiceClient struct {
@@ -620,6 +630,46 @@ func (c *adminServiceClient) SetThrottle(ctx context.Context, in *SetThrottleReq
 	return out, nil
 }
 
+func (c *adminServiceClient) CutoverStart(ctx context.Context, in *SubmitRequest, opts ...grpc.CallOption) (*CutoverResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CutoverResponse)
+	err := c.cc.Invoke(ctx, AdminService_CutoverStart_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) CutoverSwitch(ctx context.Context, in *CutoverSwitchRequest, opts ...grpc.CallOption) (*CutoverResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CutoverResponse)
+	err := c.cc.Invoke(ctx, AdminService_CutoverSwitch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) CutoverStatus(ctx context.Context, in *JobRequest, opts ...grpc.CallOption) (*CutoverResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CutoverResponse)
+	err := c.cc.Invoke(ctx, AdminService_CutoverStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) CutoverReport(ctx context.Context, in *CutoverReportRequest, opts ...grpc.CallOption) (*CutoverReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CutoverReportResponse)
+	err := c.cc.Invoke(ctx, AdminService_CutoverReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -634,6 +684,12 @@ type AdminServiceServer interface {
 	Cancel(context.Context, *JobRequest) (*JobResponse, error)
 	Clean(context.Context, *CleanRequest) (*CleanResponse, error)
 	SetThrottle(context.Context, *SetThrottleRequest) (*JobResponse, error)
+	// The guided cutover (docs/cutover.md). Its state lives with the master;
+	// its passes run as submitted jobs do, in the background.
+	CutoverStart(context.Context, *SubmitRequest) (*CutoverResponse, error)
+	CutoverSwitch(context.Context, *CutoverSwitchRequest) (*CutoverResponse, error)
+	CutoverStatus(context.Context, *JobRequest) (*CutoverResponse, error)
+	CutoverReport(context.Context, *CutoverReportRequest) (*CutoverReportResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -673,6 +729,18 @@ func (UnimplementedAdminServiceServer) Clean(context.Context, *CleanRequest) (*C
 }
 func (UnimplementedAdminServiceServer) SetThrottle(context.Context, *SetThrottleRequest) (*JobResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetThrottle not implemented")
+}
+func (UnimplementedAdminServiceServer) CutoverStart(context.Context, *SubmitRequest) (*CutoverResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CutoverStart not implemented")
+}
+func (UnimplementedAdminServiceServer) CutoverSwitch(context.Context, *CutoverSwitchRequest) (*CutoverResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CutoverSwitch not implemented")
+}
+func (UnimplementedAdminServiceServer) CutoverStatus(context.Context, *JobRequest) (*CutoverResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CutoverStatus not implemented")
+}
+func (UnimplementedAdminServiceServer) CutoverReport(context.Context, *CutoverReportRequest) (*CutoverReportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CutoverReport not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -875,6 +943,78 @@ func _AdminService_SetThrottle_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_CutoverStart_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SubmitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).CutoverStart(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_CutoverStart_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).CutoverStart(ctx, req.(*SubmitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_CutoverSwitch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CutoverSwitchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).CutoverSwitch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_CutoverSwitch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).CutoverSwitch(ctx, req.(*CutoverSwitchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_CutoverStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(JobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).CutoverStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_CutoverStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).CutoverStatus(ctx, req.(*JobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_CutoverReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CutoverReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).CutoverReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_CutoverReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).CutoverReport(ctx, req.(*CutoverReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -921,6 +1061,22 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetThrottle",
 			Handler:    _AdminService_SetThrottle_Handler,
+		},
+		{
+			MethodName: "CutoverStart",
+			Handler:    _AdminService_CutoverStart_Handler,
+		},
+		{
+			MethodName: "CutoverSwitch",
+			Handler:    _AdminService_CutoverSwitch_Handler,
+		},
+		{
+			MethodName: "CutoverStatus",
+			Handler:    _AdminService_CutoverStatus_Handler,
+		},
+		{
+			MethodName: "CutoverReport",
+			Handler:    _AdminService_CutoverReport_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

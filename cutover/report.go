@@ -1,19 +1,22 @@
-package standalone
+package cutover
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/task"
 	"github.com/ferry-migrate/ferry/tracker"
 )
 
-// CutoverReport accounts for every source object in the cutover's scope
+// Report accounts for every source object in the cutover's scope
 // (modified before T2), from the manifest of the pass up to T2: each one
 // is copied, identical, kept or failed. Objects ferry copied in an
 // earlier pass that the pass up to T2 no longer found at the source are
 // listed as deleted at the source; ferry never deletes them.
-type CutoverReport struct {
+type Report struct {
 	Job   string    `json:"job"`
 	T1    time.Time `json:"t1"`
 	T2    time.Time `json:"t2"`
@@ -57,20 +60,51 @@ type Item struct {
 	Mtime  time.Time `json:"source_mtime,omitzero"`
 }
 
-// reportBuilder folds manifest entries into a CutoverReport; limit
-// bounds each list (0 = no bound). present says whether a destination key
-// still exists (one HEAD; nil: assume it does).
-type reportBuilder struct {
-	r       CutoverReport
+// Manifest is what the report reads of the tracker; *tracker.Store
+// has it.
+type Manifest interface {
+	Manifest(job string, status task.Status, after string, fn func(tracker.Entry) error) error
+	GetPass(job string, n uint64) (tracker.Pass, bool, error)
+}
+
+// Build is c's report from the manifest m; limit bounds each list (0 =
+// everything). present says whether a destination key still exists (one
+// HEAD each, for the objects deleted at the source only; nil: assume it
+// does), so only those still there are listed. running: the pass up to
+// T2 is known to run still (on a master), which the report says rather
+// than "did not finish".
+func Build(c *State, m Manifest, present func(dest string) (bool, error), limit int, running bool) (*Report, error) {
+	if err := c.Reportable(); err != nil {
+		return nil, err
+	}
+	b := NewBuilder(c, limit)
+	b.Present, b.Running = present, running
+	if err := m.Manifest(c.Job, task.StatusUnknown, "", b.Add); err != nil {
+		return nil, fmt.Errorf("cutover report of %q: %w", c.Job, err)
+	}
+	p, found, err := m.GetPass(c.Job, c.SwitchPass)
+	if err != nil {
+		return nil, fmt.Errorf("cutover report of %q: %w", c.Job, err)
+	}
+	return b.Finish(p, found), nil
+}
+
+// Builder folds manifest entries into a Report; limit bounds each list
+// (0 = no bound). Present says whether a destination key still exists
+// (nil: assume it does). Running: the pass is known to run still.
+type Builder struct {
+	r       Report
 	limit   int
-	present func(dest string) (bool, error)
+	Present func(dest string) (bool, error)
+	Running bool
 }
 
-func newReportBuilder(c *Cutover, limit int) *reportBuilder {
-	return &reportBuilder{r: CutoverReport{Job: c.Job, T1: c.T1, T2: c.T2, Phase: c.Phase, Pass: c.SwitchPass}, limit: limit}
+// NewBuilder starts the report of c's pass up to T2.
+func NewBuilder(c *State, limit int) *Builder {
+	return &Builder{r: Report{Job: c.Job, T1: c.T1, T2: c.T2, Phase: c.Phase, Pass: c.SwitchPass}, limit: limit}
 }
 
-func (b *reportBuilder) list(l *[]Item, e tracker.Entry) {
+func (b *Builder) list(l *[]Item, e tracker.Entry) {
 	if b.limit > 0 && len(*l) >= b.limit {
 		b.r.Truncated = true
 		return
@@ -78,8 +112,8 @@ func (b *reportBuilder) list(l *[]Item, e tracker.Entry) {
 	*l = append(*l, Item{Key: e.Key, Dest: e.Dest, Size: e.Size, Reason: e.Reason, Pass: e.Pass, Mtime: e.ModTime})
 }
 
-// add takes one manifest entry (any pass, any status).
-func (b *reportBuilder) add(e tracker.Entry) error {
+// Add takes one manifest entry (any pass, any status).
+func (b *Builder) Add(e tracker.Entry) error {
 	r := &b.r
 	switch {
 	case e.Status == task.StatusDeleted || e.Status == task.StatusWouldDelete:
@@ -88,8 +122,8 @@ func (b *reportBuilder) add(e tracker.Entry) error {
 	case e.Pass < r.Pass:
 		// Known from an earlier pass, absent from the full listing of the
 		// pass up to T2.
-		if b.present != nil {
-			there, err := b.present(e.Dest)
+		if b.Present != nil {
+			there, err := b.Present(e.Dest)
 			if err != nil {
 				return fmt.Errorf("destination %q: %w", e.Dest, err)
 			}
@@ -123,9 +157,9 @@ func (b *reportBuilder) add(e tracker.Entry) error {
 	return nil
 }
 
-// finish checks the totals against the pass record: every object the
-// pass listed in scope must have its entry.
-func (b *reportBuilder) finish(p tracker.Pass, found bool) *CutoverReport {
+// Finish checks the totals against the pass record p (found: it exists):
+// every object the pass listed in scope must have its entry.
+func (b *Builder) Finish(p tracker.Pass, found bool) *Report {
 	r := &b.r
 	switch {
 	case !found:
@@ -135,7 +169,11 @@ func (b *reportBuilder) finish(p tracker.Pass, found bool) *CutoverReport {
 		// Objects not yet listed or copied cannot be counted one by one.
 		missing := max(p.Scanned-(r.Copied+r.Identical+r.KeptCount+r.FailedCount+r.Unaccounted), 1)
 		r.Unaccounted += missing
-		r.Other = append(r.Other, Item{Reason: fmt.Sprintf("pass %d did not finish: run `ferry cutover switch %s` again", p.N, r.Job)})
+		why := fmt.Sprintf("pass %d did not finish: run `ferry cutover switch %s` again", p.N, r.Job)
+		if b.Running {
+			why = fmt.Sprintf("pass %d still running: run finish again when it has ended", p.N)
+		}
+		r.Other = append(r.Other, Item{Reason: why})
 	default:
 		if missing := p.Scanned - (r.Copied + r.Identical + r.KeptCount + r.FailedCount + r.Unaccounted); missing > 0 {
 			r.Unaccounted += missing
@@ -143,4 +181,16 @@ func (b *reportBuilder) finish(p tracker.Pass, found bool) *CutoverReport {
 	}
 	r.OK = r.FailedCount == 0 && r.Unaccounted == 0
 	return r
+}
+
+// Present is Build's present for the destination dst: one HEAD (Stat),
+// never a read of the object.
+func Present(ctx context.Context, dst storage.Backend) func(dest string) (bool, error) {
+	return func(key string) (bool, error) {
+		_, err := dst.Stat(ctx, key)
+		if errors.Is(err, storage.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}
 }
