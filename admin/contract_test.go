@@ -63,7 +63,7 @@ func fixture(t *testing.T) string {
 	require.NoError(t, err)
 	require.NoError(t, m.Register(ctx, master.Registration{Worker: "w", Concurrency: 4}))
 	require.Eventually(t, func() bool {
-		workOnce(t, ctx, m, func(r *task.Result) {
+		testmaster.WorkOnce(t, m, func(r *task.Result) {
 			switch r.Key {
 			case "o00":
 				r.Status, r.Method, r.Reason, r.Class = task.StatusFailed, "", "boom", "permanent"
@@ -76,27 +76,6 @@ func fixture(t *testing.T) string {
 		return s[0].State == string(tracker.JobFailed)
 	}, 10*time.Second, 5*time.Millisecond)
 	return dir
-}
-
-// workOnce is one round of a worker made of Manager calls (worker "w"):
-// it leases what there is and reports each object verified, as outcome
-// changes it (nil: as is), then acks.
-func workOnce(t *testing.T, ctx context.Context, m *master.Manager, outcome func(*task.Result)) {
-	t.Helper()
-	gs, err := m.Lease(ctx, "w", 4)
-	require.NoError(t, err)
-	for _, g := range gs {
-		res := make([]task.Result, len(g.Objects))
-		for i, o := range g.Objects {
-			res[i] = task.Result{Key: o.Key, Dest: o.Dest, Size: o.Size, Status: task.StatusVerified, Method: task.MethodSize}
-			if outcome != nil {
-				outcome(&res[i])
-			}
-		}
-		require.NoError(t, m.Report(ctx, "w", g.Ref(), res))
-		_, err := m.Ack(ctx, "w", g.Ref())
-		require.NoError(t, err)
-	}
 }
 
 // impls are the two Clients, each on its own copy of the fixture: the

@@ -29,7 +29,7 @@ func work(t *testing.T, ctx context.Context, m *master.Manager, c admin.Client, 
 	require.NoError(t, m.Register(ctx, master.Registration{Worker: "w", Concurrency: 4}))
 	var r master.CutoverRun
 	require.Eventually(t, func() bool {
-		workOnce(t, ctx, m, nil)
+		testmaster.WorkOnce(t, m, nil)
 		var err error
 		r, err = c.CutoverStatus(ctx, job)
 		require.NoError(t, err)

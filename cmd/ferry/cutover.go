@@ -86,7 +86,7 @@ func cutoverStart(ctx context.Context, e *env, args []string) int {
 		return cutoverStartOnMaster(ctx, e, f)
 	}
 	c, rep, err := standalone.CutoverStart(ctx, f.fs.Arg(0), time.Now(), cutoverOptions(e, *f.dataDir, *workers))
-	return cutoverPassEnd(e, f, c, rep, err, func(w io.Writer) { printSwitchSteps(w, c) })
+	return cutoverPassEnd(e, f, c, rep, err, func(w io.Writer) { printSwitchSteps(w, c, "") })
 }
 
 func cutoverSwitch(ctx context.Context, e *env, args []string) int {
@@ -186,6 +186,11 @@ func cutoverStatus(ctx context.Context, e *env, args []string) int {
 	fmt.Fprintf(e.stdout, "Cutover of job %s: phase %s\n  T1 %s (full copy, pass %d)\n", c.Job, c.Phase, c.T1.Format(time.RFC3339), c.FullPass)
 	if !c.T2.IsZero() {
 		fmt.Fprintf(e.stdout, "  T2 %s (pass up to T2: %d)\n", c.T2.Format(time.RFC3339), c.SwitchPass)
+	}
+	if c.Phase == cutover.PhaseCopied && !c.Running {
+		// The full copy ended while nobody watched (on a master, start
+		// returns at once): the switch steps are shown here.
+		printSwitchSteps(e.stdout, &c.State, f.rf.masterArg())
 	}
 	fmt.Fprintf(e.stdout, "  job file %s\nNEXT: %s\n", c.Config, nextStep(c, f.rf.masterArg()))
 	return exitOK

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,6 +16,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/rpcauth"
 	"github.com/ferry-migrate/ferry/internal/testkit/testmaster"
 	"github.com/ferry-migrate/ferry/internal/testkit/testserver"
+	"github.com/ferry-migrate/ferry/master"
 )
 
 // `ferry cutover --master`: start submits the full copy and returns;
@@ -69,4 +71,17 @@ func TestCutoverOnAMaster(t *testing.T) {
 	code, _, stderr = run("status", "nosuch")
 	assert.Equal(t, exitError, code)
 	assert.Contains(t, stderr, `no cutover for job "nosuch"`)
+
+	// The full copy ends on the master while nobody watches: status then
+	// shows the operator's switch steps, naming the master.
+	require.NoError(t, m.Manager.Register(context.Background(), master.Registration{Worker: "w", Concurrency: 4}))
+	require.Eventually(t, func() bool {
+		testmaster.WorkOnce(t, m.Manager, nil)
+		_, stdout, _ := run("status", "cut")
+		return strings.Contains(stdout, "phase copied")
+	}, 10*time.Second, 5*time.Millisecond)
+	code, stdout, _ = run("status", "cut")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, stdout, "Enable mirroring back-to-origin on the destination bucket")
+	assert.Contains(t, stdout, "4. Run: ferry cutover switch --master "+m.Addr+" cut --at T2")
 }

@@ -14,7 +14,9 @@ import (
 // `website` command reference; the rule itself (origin URL, prefix) is the
 // operator's to fill in, so the steps point at the docs rather than guess
 // options.
-func printSwitchSteps(w io.Writer, c *cutover.State) {
+//
+// on is " --master ADDR" when the cutover runs on a master, else "".
+func printSwitchSteps(w io.Writer, c *cutover.State, on string) {
 	bucket := c.DestBucket
 	if bucket == "" {
 		bucket = "DEST-BUCKET"
@@ -32,8 +34,8 @@ Now, in this order:
                 ossutil's "website" command and the "Mirroring-based back-to-origin" guide)
   2. Switch the application's writes to the destination.
   3. Note the time writes were switched: T2 (date +%%s).
-  4. Run: ferry cutover switch %s --at T2
-`, c.T1.Format(time.RFC3339), bucket, c.Source, bucket, bucket, c.Job)
+  4. Run: ferry cutover switch%s %s --at T2
+`, c.T1.Format(time.RFC3339), bucket, c.Source, bucket, bucket, on, c.Job)
 }
 
 // printCutoverReport is `ferry cutover finish` as text.
