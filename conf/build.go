@@ -23,6 +23,7 @@ func (r *reader) build() *Job {
 	j.Overwrite = r.overwrite()
 	j.Incremental = r.boolean("isIncremental")
 	j.IncrementalInterval = r.interval(j.Incremental)
+	j.Schedule, j.ScheduleZone, j.Cron = r.schedule(j.Incremental)
 	j.ShardObjects = r.integer("taskObjectCountLimit", 1)
 	j.ShardBytes = r.size("taskObjectSizeLimit", 1)
 	j.ScanThreads = r.scanThreads()

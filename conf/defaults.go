@@ -22,8 +22,9 @@ var defaults = map[string]string{
 	"jobType":                  string(JobImport),
 	"isIncremental":            "false",
 	"incrementalModeInterval":  "86400", // seconds: daily
-	"importSince":              "0",     // everything
-	"importUntil":              "0",     // no upper bound
+	"scheduleTimeZone":         "UTC",
+	"importSince":              "0", // everything
+	"importUntil":              "0", // no upper bound
 	"deleteExtraneous":         "false",
 	"deleteMaxCount":           "1000",
 	"deleteMaxPercent":         "10",

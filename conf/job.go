@@ -51,6 +51,12 @@ type Job struct {
 	// (incrementalModeInterval, seconds), copying only what changed.
 	Incremental         bool
 	IncrementalInterval time.Duration
+	// Schedule (schedule, a cron expression, in ScheduleZone:
+	// scheduleTimeZone, default UTC) re-runs the job at the times it names;
+	// Cron is it parsed (nil without one). Exclusive with Incremental.
+	Schedule     string
+	ScheduleZone string
+	Cron         interface{ Next(time.Time) time.Time }
 
 	ShardObjects int   // taskObjectCountLimit
 	ShardBytes   int64 // taskObjectSizeLimit

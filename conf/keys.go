@@ -14,7 +14,7 @@ import (
 // ferry does with each is in docs/job-config.md; the ones it does not act
 // on are handled in compat.go.
 var ossImportKeys = []string{
-	"jobName", "jobType", "isIncremental", "incrementalModeInterval",
+	"jobName", "jobType", "isIncremental", "incrementalModeInterval", "schedule", "scheduleTimeZone",
 	"importSince", "lastModify", "isSkipExistFile",
 	"srcType", "srcAccessKey", "srcSecretKey", "srcDomain", "srcBucket", "srcPrefix",
 	"destAccessKey", "destSecretKey", "destDomain", "destBucket", "destPrefix",

@@ -104,6 +104,8 @@ func (j *Job) encode(redact bool) string {
 	} else {
 		kv("incrementalModeInterval", j.IncrementalInterval.String())
 	}
+	kv("schedule", j.Schedule)
+	kv("scheduleTimeZone", j.ScheduleZone)
 	kv("taskObjectCountLimit", strconv.Itoa(j.ShardObjects))
 	kv("taskObjectSizeLimit", formatSize(j.ShardBytes))
 	kv("scanThreadCount", strconv.Itoa(j.ScanThreads))

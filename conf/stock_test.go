@@ -131,7 +131,7 @@ func allKeysConfig(srcType, destType string) string {
 		"verify=reread", "include=**/*.jpg", "exclude=tmp/**", "maxBytesPerSecond=1g", "maxObjectsPerSecond=500",
 		"partsInFlight=8", "objectRetries=5", "shardRetries=2", "followSymlinks=true",
 		"importUntil=1800000000", "deleteExtraneous=false", "deleteMaxCount=1000", "deleteMaxPercent=10", "deleteDryRun=false",
-		"overwritePolicy=if-source-newer",
+		"overwritePolicy=if-source-newer", "schedule=", "scheduleTimeZone=UTC",
 	), "\n")
 }
 

@@ -32,6 +32,9 @@ func Check(job *conf.Job) error {
 	if job.Incremental {
 		errs = append(errs, errors.New("isIncremental=true: the cutover runs its passes itself; set it to false"))
 	}
+	if job.Schedule != "" {
+		errs = append(errs, errors.New("schedule is set: the cutover runs its passes itself; remove it"))
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("job %q cannot run as a cutover: %w", job.Name, errors.Join(errs...))
 	}

@@ -84,7 +84,7 @@ func (m *Manager) restore(jr *jobRun, j tracker.Job) error {
 		_, _, err := m.run(m.lifetime(), jr, cfg, false)
 		return err
 	case tracker.JobSucceeded, tracker.JobFailed:
-		if cfg.Incremental {
+		if policyOf(cfg) != nil {
 			m.schedule(jr, j.Pass)
 		}
 	}
@@ -284,14 +284,23 @@ func (m *Manager) schedule(jr *jobRun, n uint64) {
 	if cfg == nil || !current {
 		return
 	}
-	if at := m.sched.Finished(jr.name, p.Finished, policyOf(cfg)); !at.IsZero() {
+	pol := policyOf(cfg)
+	if at := m.sched.Finished(jr.name, p.Finished, pol); !at.IsZero() {
 		m.log.Info("next pass scheduled", "job", jr.name, "at", at)
+	}
+	if n := Missed(pol, p.Started, p.Finished); n > 0 {
+		// A run is never started while the previous one runs: the times
+		// that came meanwhile are skipped, not queued up.
+		m.log.Warn("scheduled runs skipped: the pass was still running at their time", "job", jr.name, "pass", p.N, "skipped", n)
 	}
 }
 
 // policyOf is the job's schedule: nil for a job that runs once.
 func policyOf(cfg *conf.Job) Policy {
-	if cfg.Incremental {
+	switch {
+	case cfg.Cron != nil:
+		return cfg.Cron
+	case cfg.Incremental:
 		return Every(cfg.IncrementalInterval)
 	}
 	return nil

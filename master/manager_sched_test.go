@@ -89,3 +89,24 @@ func TestManagerFailedScanIsRetried(t *testing.T) {
 	require.Eventually(t, func() bool { return h.stat(job).State == string(tracker.JobSucceeded) }, 5*time.Second, 5*time.Millisecond)
 	assert.Equal(t, int64(7), h.stat(job).Counters.Verified)
 }
+
+// A job with a cron schedule runs again at its next time, after a restart
+// too; stat shows when.
+func TestManagerScheduledJobRunsAtItsTime(t *testing.T) {
+	h := newHarness(t)
+	job := h.submit(localJob(t, "cron", 5, "schedule=0 3 * * *"))
+	h.register("w")
+	h.drain("w")
+	require.Eventually(t, func() bool { return !h.stat(job).NextPass.IsZero() }, 5*time.Second, 5*time.Millisecond)
+	at := time.Date(2026, 1, 1, 3, 0, 0, 0, time.UTC)
+	require.True(t, t0.Before(at), "the harness starts before 03:00")
+	assert.True(t, at.Equal(h.stat(job).NextPass), "next pass %s, want %s", h.stat(job).NextPass, at)
+
+	h.restart()
+	h.clock.Add(at.Sub(h.clock.Now()))
+	require.Eventually(t, func() bool {
+		s := h.stat(job)
+		return s.Pass == 2 && s.State == string(tracker.JobSucceeded)
+	}, 10*time.Second, 10*time.Millisecond, "pass 2 runs at 03:00")
+	assert.True(t, at.Add(24*time.Hour).Equal(h.stat(job).NextPass), "then the next day at 03:00")
+}

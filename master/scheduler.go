@@ -20,6 +20,24 @@ type Every time.Duration
 
 func (e Every) Next(finished time.Time) time.Time { return finished.Add(time.Duration(e)) }
 
+// Missed counts the times p named while a pass ran from started to
+// finished, after the one that started it: runs that were skipped because
+// a pass never starts while the previous one of its job runs. Every makes
+// none (it counts from the end of a pass).
+func Missed(p Policy, started, finished time.Time) int {
+	if p == nil {
+		return 0
+	}
+	if _, ok := p.(Every); ok {
+		return 0
+	}
+	n := 0
+	for t := p.Next(started); !t.IsZero() && t.Before(finished) && n < 1000; t = p.Next(t) {
+		n++
+	}
+	return n
+}
+
 // Scheduler decides when each job's next pass starts. It is pure logic:
 // the time is always passed in (tests use a fake clock), it starts nothing
 // itself, and the Manager asks it which jobs are Due. Safe for concurrent

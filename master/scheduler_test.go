@@ -1,10 +1,13 @@
 package master
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/ferry-migrate/ferry/conf"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestSchedulerEvery(t *testing.T) {
@@ -75,4 +78,51 @@ func TestSchedulerDueDropsJobsRescheduledMeanwhile(t *testing.T) {
 	// must not start as well.
 	eligible := func(job string) bool { s.Started(job); return true }
 	assert.Empty(t, s.Due(t0.Add(time.Hour), eligible))
+}
+
+// cronOf parses a cron schedule as a job config gives it.
+func cronOf(t *testing.T, spec, zone string) Policy {
+	t.Helper()
+	j, err := conf.Parse(strings.NewReader("jobName=c\nsrcType=local\nsrcPrefix=/tmp/a/\ndestType=local\ndestPrefix=/tmp/b/\nschedule="+spec+
+		"\nscheduleTimeZone="+zone+"\n"), "c.cfg")
+	require.NoError(t, err)
+	return policyOf(j)
+}
+
+func TestSchedulerCron(t *testing.T) {
+	sh, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
+	daily := cronOf(t, "0 3 * * *", "Asia/Shanghai")
+	s := NewScheduler()
+
+	// A pass that ended at 03:20 runs again the next day at 03:00 there.
+	end := time.Date(2026, 3, 1, 3, 20, 0, 0, sh)
+	assert.True(t, time.Date(2026, 3, 2, 3, 0, 0, 0, sh).Equal(s.Finished("j", end, daily)))
+
+	// The master was down for three days: one catch-up run, then the
+	// schedule again from where that run ends.
+	late := time.Date(2026, 3, 5, 12, 0, 0, 0, sh)
+	assert.Equal(t, []string{"j"}, s.Due(late, nil))
+	assert.Empty(t, s.Due(late, nil), "one run, not three")
+	assert.True(t, time.Date(2026, 3, 6, 3, 0, 0, 0, sh).Equal(s.Finished("j", late.Add(time.Hour), daily)))
+}
+
+func TestMissed(t *testing.T) {
+	hourly := cronOf(t, "0 * * * *", "UTC")
+	start := time.Date(2026, 3, 1, 10, 0, 5, 0, time.UTC) // the 10:00 run
+	for _, tc := range []struct {
+		name     string
+		p        Policy
+		finished time.Time
+		want     int
+	}{
+		{"ended before the next time", hourly, start.Add(30 * time.Minute), 0},
+		{"ran past 11:00 and 12:00", hourly, start.Add(2*time.Hour + time.Minute), 2},
+		{"an interval counts from the end", Every(time.Hour), start.Add(5 * time.Hour), 0},
+		{"no schedule", nil, start.Add(5 * time.Hour), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, Missed(tc.p, start, tc.finished))
+		})
+	}
 }

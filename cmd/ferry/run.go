@@ -23,7 +23,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	workers := fs.Int("workers", 16, "objects copied at once")
 	progress := fs.String("progress", "auto", "progress display: auto (bar on a terminal, log lines otherwise), bar, log, none")
 	asJSON := fs.Bool("json", false, "print the final report as JSON")
-	once := fs.Bool("once", false, "with isIncremental=true: run one pass and exit instead of repeating")
+	once := fs.Bool("once", false, "with isIncremental=true or a schedule: run one pass and exit instead of repeating")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to `FILE` (read it with go tool pprof; for performance reports)")
 	if err := parse(fs, args, 1, 1); err != nil {
 		return flagExit(err)
@@ -58,6 +58,11 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if w := job.Window(); w != "" {
 		fmt.Fprintf(e.stderr, "ferry: objects %s only\n", w)
 	}
+	repeats, kind := job.Incremental, "incremental"
+	if sched := job.ScheduleText(); sched != "" {
+		repeats, kind = true, "scheduled"
+		fmt.Fprintf(e.stderr, "ferry: runs on the schedule %s\n", sched)
+	}
 	code := exitOK
 	eachPass := func(rep *standalone.Report) {
 		show(standalone.Status{}) // end the progress line
@@ -67,12 +72,12 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		} else {
 			code = exitOK
 		}
-		if job.Incremental && !*once && !rep.NextPass.IsZero() {
-			fmt.Fprintf(e.stderr, "ferry: incremental job: next pass at %s (Ctrl-C to stop; state is saved)\n", rep.NextPass.Format(time.RFC3339))
+		if repeats && !*once && !rep.NextPass.IsZero() {
+			fmt.Fprintf(e.stderr, "ferry: %s job: next pass at %s (Ctrl-C to stop; state is saved)\n", kind, rep.NextPass.Format(time.RFC3339))
 		}
 	}
 	rep, err := standalone.Run(ctx, string(text), fs.Arg(0), standalone.Options{DataDir: *dataDir, Workers: *workers,
-		Log: log, Progress: show, Repeat: job.Incremental && !*once, EachPass: eachPass})
+		Log: log, Progress: show, Repeat: repeats && !*once, EachPass: eachPass})
 	if err != nil {
 		show(standalone.Status{})
 		if rep != nil && !errors.Is(err, context.Canceled) {
