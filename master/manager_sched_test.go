@@ -110,3 +110,16 @@ func TestManagerScheduledJobRunsAtItsTime(t *testing.T) {
 	}, 10*time.Second, 10*time.Millisecond, "pass 2 runs at 03:00")
 	assert.True(t, at.Add(24*time.Hour).Equal(h.stat(job).NextPass), "then the next day at 03:00")
 }
+
+// stat says when a scheduled job last ran and when it runs next.
+func TestManagerStatShowsLastAndNextRun(t *testing.T) {
+	h := newHarness(t)
+	job := h.submit(localJob(t, "runs", 3, "schedule=@every 1h"))
+	assert.True(t, h.stat(job).LastRun.IsZero(), "no pass has finished yet")
+	h.register("w")
+	h.drain("w")
+	require.Eventually(t, func() bool { return !h.stat(job).NextPass.IsZero() }, 5*time.Second, 5*time.Millisecond)
+	s := h.stat(job)
+	assert.True(t, h.clock.Now().Equal(s.LastRun), "last run %s, want the fake clock's %s", s.LastRun, h.clock.Now())
+	assert.True(t, s.LastRun.Add(time.Hour).Equal(s.NextPass), "next run an hour after the last")
+}

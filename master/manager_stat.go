@@ -41,7 +41,8 @@ type JobStat struct {
 	Listed       int64     // objects listed by this master's scan of the pass
 	Excluded     int64     // of those, dropped by importSince/include/exclude
 	AuditExtra   int64     // the last audit's objects only at the destination
-	NextPass     time.Time // incremental: when the next pass starts
+	NextPass     time.Time // incremental or scheduled: when the next pass starts
+	LastRun      time.Time // when the last finished pass ended; zero before
 	Problem      string    // why the job is not progressing; "" when fine
 	Window       string    // the time window (conf.Job.Window); "" when none
 	// StaleRefused counts the results, acks and nacks refused since the
@@ -100,7 +101,13 @@ func (m *Manager) stat(name string) (JobStat, error) {
 		if ok {
 			s.Counters, s.ScanFinished, s.Problem = p.Counters, p.ScanFinished, p.Problem
 		}
-		err = m.st.Passes(name, func(p tracker.Pass) error { s.Totals.Add(p.Counters); return nil })
+		err = m.st.Passes(name, func(p tracker.Pass) error {
+			s.Totals.Add(p.Counters)
+			if p.Finished.After(s.LastRun) {
+				s.LastRun = p.Finished
+			}
+			return nil
+		})
 		if err != nil {
 			return JobStat{}, fmt.Errorf("job %q: stat: %w", name, err)
 		}

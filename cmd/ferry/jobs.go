@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ferry-migrate/ferry/admin"
 	"github.com/ferry-migrate/ferry/master"
@@ -16,9 +17,10 @@ func cmdJobs(ctx context.Context, e *env, args []string) int {
 	if stats == nil {
 		return code
 	}
-	fmt.Fprintf(e.stdout, "%-24s %-10s %5s %10s %10s %8s\n", "JOB", "STATE", "PASS", "VERIFIED", "SKIPPED", "FAILED")
+	fmt.Fprintf(e.stdout, "%-24s %-10s %5s %10s %10s %8s  %-20s  %s\n", "JOB", "STATE", "PASS", "VERIFIED", "SKIPPED", "FAILED", "LAST RUN", "NEXT RUN")
 	for _, s := range stats {
-		fmt.Fprintf(e.stdout, "%-24s %-10s %5d %10d %10d %8d\n", s.JobName, s.JobState, s.Pass, s.Counters.Verified, s.Counters.Skipped, s.Counters.Failed)
+		fmt.Fprintf(e.stdout, "%-24s %-10s %5d %10d %10d %8d  %-20s  %s\n", s.JobName, s.JobState, s.Pass, s.Counters.Verified, s.Counters.Skipped,
+			s.Counters.Failed, timeOrDash(s.LastRun), timeOrDash(s.NextPass))
 	}
 	return exitOK
 }
@@ -134,4 +136,12 @@ func cmdClean(ctx context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintf(e.stdout, "job %q removed from %s\n", job, rf.where(*dataDir))
 	return exitOK
+}
+
+// timeOrDash is t in RFC 3339, or "-" when there is none.
+func timeOrDash(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Format(time.RFC3339)
 }

@@ -33,6 +33,7 @@ type JobStat struct {
 	// incremental job's next pass starts.
 	Problem  string     `json:"problem,omitempty"`
 	NextPass *time.Time `json:"next_pass,omitempty"`
+	LastRun  *time.Time `json:"last_run,omitempty"` // when the last finished pass ended
 	// An audit's objects found only at the destination.
 	AuditExtra int64 `json:"audit_extra,omitempty"`
 	// The time window, "modified in [since, until)"; empty without one.
@@ -130,6 +131,10 @@ func toJobStats(ss []admin.JobStat) []JobStat {
 			np := s.NextPass
 			js.NextPass = &np
 		}
+		if !s.LastRun.IsZero() {
+			lr := s.LastRun
+			js.LastRun = &lr
+		}
 		if !s.Checkpoint.IsZero() {
 			cp := s.Checkpoint
 			js.Checkpoint = &cp
@@ -193,6 +198,9 @@ func printStat(e *env, s JobStat) {
 	}
 	if lim := limitsLine(s); lim != "" {
 		fmt.Fprintf(w, "Limits: %s\n", lim)
+	}
+	if s.LastRun != nil {
+		fmt.Fprintf(w, "LastRun: %s\n", s.LastRun.Format(time.RFC3339))
 	}
 	if s.NextPass != nil {
 		fmt.Fprintf(w, "NextPass: %s\n", s.NextPass.Format(time.RFC3339))

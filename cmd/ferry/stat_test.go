@@ -60,6 +60,11 @@ func TestStatShowsTotalsAfterANoOpPass(t *testing.T) {
 	assert.Contains(t, out, "Pass: 2\n")
 	assert.Contains(t, out, "Objects: listed 5, verified 0, skipped 5, failed 0\n", "pass 2 copied nothing")
 	assert.Contains(t, out, "Totals (2 passes): objects listed 10, verified 5, skipped 5, failed 0; shards 3 (done 3, failed 0)")
+	assert.Regexp(t, `(?m)^LastRun: \d{4}-\d\d-\d\dT`, out, "when the last pass ended")
+	code, out, _ = ferry("jobs")
+	assert.Equal(t, exitOK, code)
+	assert.Regexp(t, `(?m)^JOB .* LAST RUN +NEXT RUN$`, out)
+	assert.Regexp(t, `(?m)^tot +succeeded +2 .* \d{4}-\d\d-\d\dT\S+ +-$`, out, "a job that does not repeat has no next run")
 
 	code, out, stderr = ferry("stat", "--json", "tot")
 	require.Equal(t, exitOK, code, stderr)

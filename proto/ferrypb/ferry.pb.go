@@ -3245,11 +3245,13 @@ type JobStat struct {
 	Type         string `protobuf:"bytes,18,opt,name=type,proto3" json:"type,omitempty"` // import or audit; "" when unknown
 	// The counters of every pass of the job added up (counters holds the
 	// current pass's).
-	Totals        *Counters              `protobuf:"bytes,19,opt,name=totals,proto3" json:"totals,omitempty"`
-	Listed        int64                  `protobuf:"varint,20,opt,name=listed,proto3" json:"listed,omitempty"`                           // objects listed by this master's scan of the pass
-	Excluded      int64                  `protobuf:"varint,21,opt,name=excluded,proto3" json:"excluded,omitempty"`                       // of those, dropped by filters
-	AuditExtra    int64                  `protobuf:"varint,22,opt,name=audit_extra,json=auditExtra,proto3" json:"audit_extra,omitempty"` // the last audit's objects only at the destination
-	NextPass      *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=next_pass,json=nextPass,proto3" json:"next_pass,omitempty"`
+	Totals     *Counters              `protobuf:"bytes,19,opt,name=totals,proto3" json:"totals,omitempty"`
+	Listed     int64                  `protobuf:"varint,20,opt,name=listed,proto3" json:"listed,omitempty"`                           // objects listed by this master's scan of the pass
+	Excluded   int64                  `protobuf:"varint,21,opt,name=excluded,proto3" json:"excluded,omitempty"`                       // of those, dropped by filters
+	AuditExtra int64                  `protobuf:"varint,22,opt,name=audit_extra,json=auditExtra,proto3" json:"audit_extra,omitempty"` // the last audit's objects only at the destination
+	NextPass   *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=next_pass,json=nextPass,proto3" json:"next_pass,omitempty"`
+	// When the job's last finished pass ended (its last run); unset before.
+	LastRun       *timestamppb.Timestamp `protobuf:"bytes,31,opt,name=last_run,json=lastRun,proto3" json:"last_run,omitempty"`
 	Problem       string                 `protobuf:"bytes,24,opt,name=problem,proto3" json:"problem,omitempty"` // why the job is not progressing; "" when fine
 	BackoffFactor float64                `protobuf:"fixed64,25,opt,name=backoff_factor,json=backoffFactor,proto3" json:"backoff_factor,omitempty"`
 	// The job's time window, e.g. "modified in [2024-05-01T00:00:00Z,
@@ -3449,6 +3451,13 @@ func (x *JobStat) GetAuditExtra() int64 {
 func (x *JobStat) GetNextPass() *timestamppb.Timestamp {
 	if x != nil {
 		return x.NextPass
+	}
+	return nil
+}
+
+func (x *JobStat) GetLastRun() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastRun
 	}
 	return nil
 }
@@ -4298,7 +4307,7 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x05bytes\x18\x06 \x01(\x03R\x05bytes\x12\x1d\n" +
 	"\n" +
 	"bytes_done\x18\a \x01(\x03R\tbytesDone\x12?\n" +
-	"\rlease_expires\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fleaseExpires\"\xc9\a\n" +
+	"\rlease_expires\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fleaseExpires\"\x80\b\n" +
 	"\aJobStat\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12\x12\n" +
@@ -4326,7 +4335,8 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\bexcluded\x18\x15 \x01(\x03R\bexcluded\x12\x1f\n" +
 	"\vaudit_extra\x18\x16 \x01(\x03R\n" +
 	"auditExtra\x127\n" +
-	"\tnext_pass\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\bnextPass\x12\x18\n" +
+	"\tnext_pass\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\bnextPass\x125\n" +
+	"\blast_run\x18\x1f \x01(\v2\x1a.google.protobuf.TimestampR\alastRun\x12\x18\n" +
 	"\aproblem\x18\x18 \x01(\tR\aproblem\x12%\n" +
 	"\x0ebackoff_factor\x18\x19 \x01(\x01R\rbackoffFactor\x12\x16\n" +
 	"\x06window\x18\x1e \x01(\tR\x06window\x12\x1d\n" +
@@ -4519,63 +4529,64 @@ var file_ferry_v1_ferry_proto_depIdxs = []int32{
 	43, // 36: ferry.v1.JobStat.running:type_name -> ferry.v1.RunningTask
 	42, // 37: ferry.v1.JobStat.totals:type_name -> ferry.v1.Counters
 	55, // 38: ferry.v1.JobStat.next_pass:type_name -> google.protobuf.Timestamp
-	44, // 39: ferry.v1.StatResponse.jobs:type_name -> ferry.v1.JobStat
-	55, // 40: ferry.v1.WorkerInfo.last_heartbeat:type_name -> google.protobuf.Timestamp
-	47, // 41: ferry.v1.ListWorkersResponse.workers:type_name -> ferry.v1.WorkerInfo
-	50, // 42: ferry.v1.FailedResponse.objects:type_name -> ferry.v1.FailedObject
-	6,  // 43: ferry.v1.WorkerService.Register:input_type -> ferry.v1.RegisterRequest
-	9,  // 44: ferry.v1.WorkerService.Heartbeat:input_type -> ferry.v1.HeartbeatRequest
-	12, // 45: ferry.v1.WorkerService.Lease:input_type -> ferry.v1.LeaseRequest
-	14, // 46: ferry.v1.WorkerService.Report:input_type -> ferry.v1.ReportRequest
-	16, // 47: ferry.v1.WorkerService.Ack:input_type -> ferry.v1.AckRequest
-	18, // 48: ferry.v1.WorkerService.Nack:input_type -> ferry.v1.NackRequest
-	20, // 49: ferry.v1.WorkerService.GetJob:input_type -> ferry.v1.GetJobRequest
-	22, // 50: ferry.v1.WorkerService.LoadUpload:input_type -> ferry.v1.LoadUploadRequest
-	24, // 51: ferry.v1.WorkerService.SaveUpload:input_type -> ferry.v1.SaveUploadRequest
-	26, // 52: ferry.v1.WorkerService.DropUpload:input_type -> ferry.v1.DropUploadRequest
-	34, // 53: ferry.v1.AdminService.Submit:input_type -> ferry.v1.SubmitRequest
-	45, // 54: ferry.v1.AdminService.Stat:input_type -> ferry.v1.StatRequest
-	48, // 55: ferry.v1.AdminService.ListWorkers:input_type -> ferry.v1.ListWorkersRequest
-	51, // 56: ferry.v1.AdminService.Failed:input_type -> ferry.v1.FailedRequest
-	36, // 57: ferry.v1.AdminService.Retry:input_type -> ferry.v1.JobRequest
-	36, // 58: ferry.v1.AdminService.Pause:input_type -> ferry.v1.JobRequest
-	36, // 59: ferry.v1.AdminService.Resume:input_type -> ferry.v1.JobRequest
-	36, // 60: ferry.v1.AdminService.Cancel:input_type -> ferry.v1.JobRequest
-	38, // 61: ferry.v1.AdminService.Clean:input_type -> ferry.v1.CleanRequest
-	53, // 62: ferry.v1.AdminService.SetThrottle:input_type -> ferry.v1.SetThrottleRequest
-	34, // 63: ferry.v1.AdminService.CutoverStart:input_type -> ferry.v1.SubmitRequest
-	28, // 64: ferry.v1.AdminService.CutoverSwitch:input_type -> ferry.v1.CutoverSwitchRequest
-	36, // 65: ferry.v1.AdminService.CutoverStatus:input_type -> ferry.v1.JobRequest
-	29, // 66: ferry.v1.AdminService.CutoverReport:input_type -> ferry.v1.CutoverReportRequest
-	7,  // 67: ferry.v1.WorkerService.Register:output_type -> ferry.v1.RegisterResponse
-	11, // 68: ferry.v1.WorkerService.Heartbeat:output_type -> ferry.v1.HeartbeatResponse
-	13, // 69: ferry.v1.WorkerService.Lease:output_type -> ferry.v1.LeaseResponse
-	15, // 70: ferry.v1.WorkerService.Report:output_type -> ferry.v1.ReportResponse
-	17, // 71: ferry.v1.WorkerService.Ack:output_type -> ferry.v1.AckResponse
-	19, // 72: ferry.v1.WorkerService.Nack:output_type -> ferry.v1.NackResponse
-	21, // 73: ferry.v1.WorkerService.GetJob:output_type -> ferry.v1.GetJobResponse
-	23, // 74: ferry.v1.WorkerService.LoadUpload:output_type -> ferry.v1.LoadUploadResponse
-	25, // 75: ferry.v1.WorkerService.SaveUpload:output_type -> ferry.v1.SaveUploadResponse
-	27, // 76: ferry.v1.WorkerService.DropUpload:output_type -> ferry.v1.DropUploadResponse
-	35, // 77: ferry.v1.AdminService.Submit:output_type -> ferry.v1.SubmitResponse
-	46, // 78: ferry.v1.AdminService.Stat:output_type -> ferry.v1.StatResponse
-	49, // 79: ferry.v1.AdminService.ListWorkers:output_type -> ferry.v1.ListWorkersResponse
-	52, // 80: ferry.v1.AdminService.Failed:output_type -> ferry.v1.FailedResponse
-	41, // 81: ferry.v1.AdminService.Retry:output_type -> ferry.v1.RetryResponse
-	37, // 82: ferry.v1.AdminService.Pause:output_type -> ferry.v1.JobResponse
-	37, // 83: ferry.v1.AdminService.Resume:output_type -> ferry.v1.JobResponse
-	37, // 84: ferry.v1.AdminService.Cancel:output_type -> ferry.v1.JobResponse
-	39, // 85: ferry.v1.AdminService.Clean:output_type -> ferry.v1.CleanResponse
-	37, // 86: ferry.v1.AdminService.SetThrottle:output_type -> ferry.v1.JobResponse
-	30, // 87: ferry.v1.AdminService.CutoverStart:output_type -> ferry.v1.CutoverResponse
-	30, // 88: ferry.v1.AdminService.CutoverSwitch:output_type -> ferry.v1.CutoverResponse
-	30, // 89: ferry.v1.AdminService.CutoverStatus:output_type -> ferry.v1.CutoverResponse
-	32, // 90: ferry.v1.AdminService.CutoverReport:output_type -> ferry.v1.CutoverReportResponse
-	67, // [67:91] is the sub-list for method output_type
-	43, // [43:67] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	55, // 39: ferry.v1.JobStat.last_run:type_name -> google.protobuf.Timestamp
+	44, // 40: ferry.v1.StatResponse.jobs:type_name -> ferry.v1.JobStat
+	55, // 41: ferry.v1.WorkerInfo.last_heartbeat:type_name -> google.protobuf.Timestamp
+	47, // 42: ferry.v1.ListWorkersResponse.workers:type_name -> ferry.v1.WorkerInfo
+	50, // 43: ferry.v1.FailedResponse.objects:type_name -> ferry.v1.FailedObject
+	6,  // 44: ferry.v1.WorkerService.Register:input_type -> ferry.v1.RegisterRequest
+	9,  // 45: ferry.v1.WorkerService.Heartbeat:input_type -> ferry.v1.HeartbeatRequest
+	12, // 46: ferry.v1.WorkerService.Lease:input_type -> ferry.v1.LeaseRequest
+	14, // 47: ferry.v1.WorkerService.Report:input_type -> ferry.v1.ReportRequest
+	16, // 48: ferry.v1.WorkerService.Ack:input_type -> ferry.v1.AckRequest
+	18, // 49: ferry.v1.WorkerService.Nack:input_type -> ferry.v1.NackRequest
+	20, // 50: ferry.v1.WorkerService.GetJob:input_type -> ferry.v1.GetJobRequest
+	22, // 51: ferry.v1.WorkerService.LoadUpload:input_type -> ferry.v1.LoadUploadRequest
+	24, // 52: ferry.v1.WorkerService.SaveUpload:input_type -> ferry.v1.SaveUploadRequest
+	26, // 53: ferry.v1.WorkerService.DropUpload:input_type -> ferry.v1.DropUploadRequest
+	34, // 54: ferry.v1.AdminService.Submit:input_type -> ferry.v1.SubmitRequest
+	45, // 55: ferry.v1.AdminService.Stat:input_type -> ferry.v1.StatRequest
+	48, // 56: ferry.v1.AdminService.ListWorkers:input_type -> ferry.v1.ListWorkersRequest
+	51, // 57: ferry.v1.AdminService.Failed:input_type -> ferry.v1.FailedRequest
+	36, // 58: ferry.v1.AdminService.Retry:input_type -> ferry.v1.JobRequest
+	36, // 59: ferry.v1.AdminService.Pause:input_type -> ferry.v1.JobRequest
+	36, // 60: ferry.v1.AdminService.Resume:input_type -> ferry.v1.JobRequest
+	36, // 61: ferry.v1.AdminService.Cancel:input_type -> ferry.v1.JobRequest
+	38, // 62: ferry.v1.AdminService.Clean:input_type -> ferry.v1.CleanRequest
+	53, // 63: ferry.v1.AdminService.SetThrottle:input_type -> ferry.v1.SetThrottleRequest
+	34, // 64: ferry.v1.AdminService.CutoverStart:input_type -> ferry.v1.SubmitRequest
+	28, // 65: ferry.v1.AdminService.CutoverSwitch:input_type -> ferry.v1.CutoverSwitchRequest
+	36, // 66: ferry.v1.AdminService.CutoverStatus:input_type -> ferry.v1.JobRequest
+	29, // 67: ferry.v1.AdminService.CutoverReport:input_type -> ferry.v1.CutoverReportRequest
+	7,  // 68: ferry.v1.WorkerService.Register:output_type -> ferry.v1.RegisterResponse
+	11, // 69: ferry.v1.WorkerService.Heartbeat:output_type -> ferry.v1.HeartbeatResponse
+	13, // 70: ferry.v1.WorkerService.Lease:output_type -> ferry.v1.LeaseResponse
+	15, // 71: ferry.v1.WorkerService.Report:output_type -> ferry.v1.ReportResponse
+	17, // 72: ferry.v1.WorkerService.Ack:output_type -> ferry.v1.AckResponse
+	19, // 73: ferry.v1.WorkerService.Nack:output_type -> ferry.v1.NackResponse
+	21, // 74: ferry.v1.WorkerService.GetJob:output_type -> ferry.v1.GetJobResponse
+	23, // 75: ferry.v1.WorkerService.LoadUpload:output_type -> ferry.v1.LoadUploadResponse
+	25, // 76: ferry.v1.WorkerService.SaveUpload:output_type -> ferry.v1.SaveUploadResponse
+	27, // 77: ferry.v1.WorkerService.DropUpload:output_type -> ferry.v1.DropUploadResponse
+	35, // 78: ferry.v1.AdminService.Submit:output_type -> ferry.v1.SubmitResponse
+	46, // 79: ferry.v1.AdminService.Stat:output_type -> ferry.v1.StatResponse
+	49, // 80: ferry.v1.AdminService.ListWorkers:output_type -> ferry.v1.ListWorkersResponse
+	52, // 81: ferry.v1.AdminService.Failed:output_type -> ferry.v1.FailedResponse
+	41, // 82: ferry.v1.AdminService.Retry:output_type -> ferry.v1.RetryResponse
+	37, // 83: ferry.v1.AdminService.Pause:output_type -> ferry.v1.JobResponse
+	37, // 84: ferry.v1.AdminService.Resume:output_type -> ferry.v1.JobResponse
+	37, // 85: ferry.v1.AdminService.Cancel:output_type -> ferry.v1.JobResponse
+	39, // 86: ferry.v1.AdminService.Clean:output_type -> ferry.v1.CleanResponse
+	37, // 87: ferry.v1.AdminService.SetThrottle:output_type -> ferry.v1.JobResponse
+	30, // 88: ferry.v1.AdminService.CutoverStart:output_type -> ferry.v1.CutoverResponse
+	30, // 89: ferry.v1.AdminService.CutoverSwitch:output_type -> ferry.v1.CutoverResponse
+	30, // 90: ferry.v1.AdminService.CutoverStatus:output_type -> ferry.v1.CutoverResponse
+	32, // 91: ferry.v1.AdminService.CutoverReport:output_type -> ferry.v1.CutoverReportResponse
+	68, // [68:92] is the sub-list for method output_type
+	44, // [44:68] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_ferry_v1_ferry_proto_init() }
