@@ -1,13 +1,10 @@
 package admin_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,28 +18,11 @@ import (
 	"github.com/ferry-migrate/ferry/internal/testkit/testserver"
 	"github.com/ferry-migrate/ferry/master"
 	"github.com/ferry-migrate/ferry/standalone"
-	"github.com/ferry-migrate/ferry/storage"
-	"github.com/ferry-migrate/ferry/storage/local"
 	"github.com/ferry-migrate/ferry/task"
 	"github.com/ferry-migrate/ferry/tracker"
 )
 
 const token = "admin-contract-test-token-0123456789"
-
-// jobConfig writes n one-byte source files and returns a local -> local
-// config of job name with shards of 4 objects.
-func jobConfig(t *testing.T, name string, n int) string {
-	t.Helper()
-	src := t.TempDir()
-	b, err := local.New(src, local.Options{})
-	require.NoError(t, err)
-	for i := range n {
-		_, err := b.Put(t.Context(), fmt.Sprintf("o%02d", i), bytes.NewReader([]byte{byte(i)}), storage.ObjectInfo{Size: 1})
-		require.NoError(t, err)
-	}
-	return strings.Join([]string{"jobName=" + name, "srcType=local", "srcPrefix=" + src, "destType=local",
-		"destPrefix=" + filepath.Join(t.TempDir(), "dst"), "taskObjectCountLimit=4"}, "\n") + "\n"
-}
 
 // fixture makes a data dir holding job "j" (6 objects) whose pass 1
 // finished with o00 failed ("boom"), o01 kept at the destination ("newer
@@ -59,7 +39,7 @@ func fixture(t *testing.T) string {
 	ctx := t.Context()
 	require.NoError(t, m.Start(ctx))
 	defer m.Close()
-	_, _, err = m.Submit(ctx, jobConfig(t, "j", 6), "j.cfg")
+	_, _, err = m.Submit(ctx, testmaster.LocalJob(t, "j", 6), "j.cfg")
 	require.NoError(t, err)
 	require.NoError(t, m.Register(ctx, master.Registration{Worker: "w", Concurrency: 4}))
 	require.Eventually(t, func() bool {
@@ -196,7 +176,7 @@ func TestContract(t *testing.T) {
 			assert.ErrorContains(t, err, "-1", "a bad rate is named")
 		}},
 		{"submit", true, func(t *testing.T, ctx context.Context, c admin.Client) {
-			job, notes, err := c.Submit(ctx, jobConfig(t, "k", 2), "k.cfg")
+			job, notes, err := c.Submit(ctx, testmaster.LocalJob(t, "k", 2), "k.cfg")
 			require.NoError(t, err)
 			assert.Equal(t, "k", job)
 			assert.NotEmpty(t, notes)
@@ -298,7 +278,7 @@ func TestLocalCleanUploads(t *testing.T) {
 	_, err = c.Clean(t.Context(), "j", admin.CleanOptions{})
 	assert.ErrorIs(t, err, master.ErrUploadsLeft)
 	other := filepath.Join(t.TempDir(), "k.cfg")
-	require.NoError(t, os.WriteFile(other, []byte(jobConfig(t, "k", 1)), 0o600))
+	require.NoError(t, os.WriteFile(other, []byte(testmaster.LocalJob(t, "k", 1)), 0o600))
 	_, err = c.Clean(t.Context(), "j", admin.CleanOptions{ConfigFile: other})
 	assert.ErrorContains(t, err, other+` is the config of job "k", not "j"`)
 

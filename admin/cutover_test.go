@@ -50,7 +50,7 @@ func TestCutoverThroughAMaster(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 
-	cfg := jobConfig(t, "cut", 6)
+	cfg := testmaster.LocalJob(t, "cut", 6)
 	// The source objects date from before T1, as in a real cutover.
 	src := strings.TrimPrefix(regexp.MustCompile(`srcPrefix=(.*)`).FindString(cfg), "srcPrefix=")
 	hourAgo := time.Now().Add(-time.Hour)

@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"bytes"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,8 +17,6 @@ import (
 	"github.com/ferry-migrate/ferry/internal/testkit/testserver"
 	"github.com/ferry-migrate/ferry/internal/wire"
 	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
-	"github.com/ferry-migrate/ferry/storage"
-	"github.com/ferry-migrate/ferry/storage/local"
 	"github.com/ferry-migrate/ferry/task"
 	"github.com/ferry-migrate/ferry/tracker"
 )
@@ -51,21 +47,6 @@ func (c *cluster) dial(t *testing.T, tok string, insecure bool) *grpc.ClientConn
 	return conn
 }
 
-// jobConfig writes n one-byte source files and returns a local -> local
-// config with shards of 4 objects.
-func jobConfig(t *testing.T, name string, n int) string {
-	t.Helper()
-	src := t.TempDir()
-	b, err := local.New(src, local.Options{})
-	require.NoError(t, err)
-	for i := range n {
-		_, err := b.Put(t.Context(), fmt.Sprintf("o%02d", i), bytes.NewReader([]byte{byte(i)}), storage.ObjectInfo{Size: 1})
-		require.NoError(t, err)
-	}
-	return strings.Join([]string{"jobName=" + name, "srcType=local", "srcPrefix=" + src, "destType=local",
-		"destPrefix=" + filepath.Join(t.TempDir(), "dst"), "taskObjectCountLimit=4"}, "\n") + "\n"
-}
-
 func code(err error) codes.Code { return status.Code(err) }
 
 // TestFullJobOverGRPC drives a job to its end with a tiny worker made of
@@ -75,7 +56,7 @@ func TestFullJobOverGRPC(t *testing.T) {
 	conn := c.dial(t, token, false)
 	admin, wk := pb.NewAdminServiceClient(conn), pb.NewWorkerServiceClient(conn)
 	ctx := t.Context()
-	cfg := jobConfig(t, "g", 10)
+	cfg := testmaster.LocalJob(t, "g", 10)
 	sub, err := admin.Submit(ctx, &pb.SubmitRequest{Config: cfg, ConfigName: "g.cfg"})
 	require.NoError(t, err)
 	assert.Equal(t, "g", sub.GetJob())
@@ -162,13 +143,13 @@ func TestRefusedWithoutTheToken(t *testing.T) {
 	c := startMaster(t)
 	ctx := t.Context()
 	good := pb.NewAdminServiceClient(c.dial(t, token, false))
-	_, err := good.Submit(ctx, &pb.SubmitRequest{Config: jobConfig(t, "keep", 3)})
+	_, err := good.Submit(ctx, &pb.SubmitRequest{Config: testmaster.LocalJob(t, "keep", 3)})
 	require.NoError(t, err)
 
 	bad := c.dial(t, "wrong-token-0123456789abcdef", false)
 	_, err = pb.NewAdminServiceClient(bad).Cancel(ctx, &pb.JobRequest{Job: "keep"})
 	assert.Equal(t, codes.Unauthenticated, code(err), "%v", err)
-	_, err = pb.NewAdminServiceClient(bad).Submit(ctx, &pb.SubmitRequest{Config: jobConfig(t, "intruder", 1)})
+	_, err = pb.NewAdminServiceClient(bad).Submit(ctx, &pb.SubmitRequest{Config: testmaster.LocalJob(t, "intruder", 1)})
 	assert.Equal(t, codes.Unauthenticated, code(err))
 	_, err = pb.NewWorkerServiceClient(bad).Register(ctx, &pb.RegisterRequest{Worker: "intruder"})
 	assert.Equal(t, codes.Unauthenticated, code(err))
@@ -191,7 +172,7 @@ func TestErrorsMapToCodes(t *testing.T) {
 	conn := c.dial(t, token, false)
 	admin, wk := pb.NewAdminServiceClient(conn), pb.NewWorkerServiceClient(conn)
 	ctx := t.Context()
-	_, err := admin.Submit(ctx, &pb.SubmitRequest{Config: jobConfig(t, "run", 3)})
+	_, err := admin.Submit(ctx, &pb.SubmitRequest{Config: testmaster.LocalJob(t, "run", 3)})
 	require.NoError(t, err)
 
 	_, err = admin.Stat(ctx, &pb.StatRequest{Job: "nope"})
@@ -209,7 +190,7 @@ func TestErrorsMapToCodes(t *testing.T) {
 	assert.Equal(t, codes.FailedPrecondition, code(err))
 	assert.Contains(t, status.Convert(err).Message(), missing)
 
-	_, err = admin.Submit(ctx, &pb.SubmitRequest{Config: jobConfig(t, "run", 1)})
+	_, err = admin.Submit(ctx, &pb.SubmitRequest{Config: testmaster.LocalJob(t, "run", 1)})
 	assert.Equal(t, codes.AlreadyExists, code(err), "same name, another source")
 	_, err = admin.Clean(ctx, &pb.CleanRequest{Job: "run"})
 	assert.Equal(t, codes.FailedPrecondition, code(err), "clean a running job")

@@ -5,8 +5,12 @@
 package testmaster
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"net"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +20,8 @@ import (
 	"github.com/ferry-migrate/ferry/internal/rpcauth"
 	"github.com/ferry-migrate/ferry/master"
 	"github.com/ferry-migrate/ferry/master/server"
+	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/storage/local"
 	"github.com/ferry-migrate/ferry/task"
 	"github.com/ferry-migrate/ferry/tracker"
 )
@@ -73,4 +79,19 @@ func WorkOnce(t testing.TB, m *master.Manager, outcome func(*task.Result)) {
 		_, err := m.Ack(ctx, "w", g.Ref())
 		require.NoError(t, err)
 	}
+}
+
+// LocalJob writes n one-byte source files and returns a local -> local
+// config of job name with shards of 4 objects.
+func LocalJob(t testing.TB, name string, n int) string {
+	t.Helper()
+	src := t.TempDir()
+	b, err := local.New(src, local.Options{})
+	require.NoError(t, err)
+	for i := range n {
+		_, err := b.Put(context.Background(), fmt.Sprintf("o%02d", i), bytes.NewReader([]byte{byte(i)}), storage.ObjectInfo{Size: 1})
+		require.NoError(t, err)
+	}
+	return strings.Join([]string{"jobName=" + name, "srcType=local", "srcPrefix=" + src, "destType=local",
+		"destPrefix=" + filepath.Join(t.TempDir(), "dst"), "taskObjectCountLimit=4"}, "\n") + "\n"
 }
