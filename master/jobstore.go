@@ -20,6 +20,7 @@ type JobStore interface {
 	DeleteJob(name string) error
 	StartPass(job string, started time.Time) (tracker.Pass, error)
 	SetDestOnly(job string, n uint64, count int64) error
+	SetSkippedRuns(job string, n uint64, count int64) error
 	// SetPassProblem makes the pass end failed, saying why (delete
 	// propagation's guard).
 	SetPassProblem(job string, n uint64, problem string) error

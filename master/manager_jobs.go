@@ -285,13 +285,18 @@ func (m *Manager) schedule(jr *jobRun, n uint64) {
 		return
 	}
 	pol := policyOf(cfg)
-	if at := m.sched.Finished(jr.name, p.Finished, pol); !at.IsZero() {
-		m.log.Info("next pass scheduled", "job", jr.name, "at", at)
-	}
+	// Skipped runs are recorded before the next one is scheduled: stat
+	// shows both together.
 	if n := Missed(pol, p.Started, p.Finished); n > 0 {
 		// A run is never started while the previous one runs: the times
-		// that came meanwhile are skipped, not queued up.
+		// that came meanwhile are skipped, not queued up, and said so.
 		m.log.Warn("scheduled runs skipped: the pass was still running at their time", "job", jr.name, "pass", p.N, "skipped", n)
+		if err := m.st.SetSkippedRuns(jr.name, p.N, int64(n)); err != nil {
+			m.log.Error("recording skipped runs", "job", jr.name, "pass", p.N, "err", err)
+		}
+	}
+	if at := m.sched.Finished(jr.name, p.Finished, pol); !at.IsZero() {
+		m.log.Info("next pass scheduled", "job", jr.name, "at", at)
 	}
 }
 

@@ -123,3 +123,19 @@ func TestManagerStatShowsLastAndNextRun(t *testing.T) {
 	assert.True(t, h.clock.Now().Equal(s.LastRun), "last run %s, want the fake clock's %s", s.LastRun, h.clock.Now())
 	assert.True(t, s.LastRun.Add(time.Hour).Equal(s.NextPass), "next run an hour after the last")
 }
+
+// A pass that runs past scheduled times does not make them run later: they
+// are skipped, and stat counts them.
+func TestManagerCountsSkippedRuns(t *testing.T) {
+	h := newHarness(t)
+	job := h.submit(localJob(t, "slow", 3, "schedule=0 * * * *"))
+	h.clock.Add(2*time.Hour + 30*time.Minute) // 01:00 and 02:00 come while pass 1 runs
+	h.register("w")
+	h.drain("w")
+	require.Eventually(t, func() bool { return !h.stat(job).NextPass.IsZero() }, 5*time.Second, 5*time.Millisecond)
+	s := h.stat(job)
+	assert.Equal(t, int64(2), s.SkippedRuns)
+	assert.True(t, time.Date(2026, 1, 1, 3, 0, 0, 0, time.UTC).Equal(s.NextPass), "the next time after the pass, not a queued one: %s", s.NextPass)
+	h.restart()
+	assert.Equal(t, int64(2), h.stat(job).SkippedRuns, "kept in the tracker")
+}

@@ -43,8 +43,11 @@ type JobStat struct {
 	AuditExtra   int64     // the last audit's objects only at the destination
 	NextPass     time.Time // incremental or scheduled: when the next pass starts
 	LastRun      time.Time // when the last finished pass ended; zero before
-	Problem      string    // why the job is not progressing; "" when fine
-	Window       string    // the time window (conf.Job.Window); "" when none
+	// SkippedRuns: scheduled runs skipped, over all passes, because the
+	// previous run was still going at their time.
+	SkippedRuns int64
+	Problem     string // why the job is not progressing; "" when fine
+	Window      string // the time window (conf.Job.Window); "" when none
 	// StaleRefused counts the results, acks and nacks refused since the
 	// master started because their lease was no longer current.
 	StaleRefused int64
@@ -106,6 +109,7 @@ func (m *Manager) stat(name string) (JobStat, error) {
 			if p.Finished.After(s.LastRun) {
 				s.LastRun = p.Finished
 			}
+			s.SkippedRuns += p.SkippedRuns
 			return nil
 		})
 		if err != nil {

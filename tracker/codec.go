@@ -209,6 +209,7 @@ func encodePass(p Pass) []byte {
 	for _, v := range []int64{c.Identical, c.IdenticalBytes, c.Kept, c.KeptBytes} {
 		e.varint(v)
 	}
+	e.varint(p.SkippedRuns)
 	return e.b
 }
 
@@ -247,6 +248,9 @@ func decodePass(job string, n uint64, v []byte) (Pass, error) {
 		for _, f := range []*int64{&c.Identical, &c.IdenticalBytes, &c.Kept, &c.KeptBytes} {
 			*f = d.varint()
 		}
+	}
+	if d.more() {
+		p.SkippedRuns = d.varint()
 	}
 	return p, d.finish()
 }

@@ -34,14 +34,19 @@ func TestCodecRoundTrip(t *testing.T) {
 	p := Pass{Job: "j", N: 3, Started: old, ScanFinished: true, Counters: Counters{Scanned: 1, ShardsFailed: -2,
 		DestOnly: 5, Methods: map[task.Method]int64{task.MethodMD5: 4, task.MethodSize: 1}, Deleted: 6, WouldDelete: 7,
 		Identical: 6, IdenticalBytes: 7, Kept: 8, KeptBytes: 9},
-		Problem: "guard"}
+		Problem: "guard", SkippedRuns: 3}
 	enc := encodePass(p)
 	if got, err := decodePass("j", 3, enc); err != nil || !reflect.DeepEqual(got, p) {
 		t.Errorf("pass round trip: %v\n got %+v\nwant %+v", err, got, p)
 	}
 	// Fields were appended over time; a record that ends before any of
-	// them decodes with those zero. Newest first: the overwrite outcomes
-	// (one byte each here), then the delete fields.
+	// them decodes with those zero. Newest first: the skipped runs and the
+	// overwrite outcomes (one byte each here), then the delete fields.
+	p.SkippedRuns = 0
+	enc = enc[:len(enc)-1]
+	if got, err := decodePass("j", 3, enc); err != nil || !reflect.DeepEqual(got, p) {
+		t.Errorf("pass before skipped runs: %v\n got %+v\nwant %+v", err, got, p)
+	}
 	p.Identical, p.IdenticalBytes, p.Kept, p.KeptBytes = 0, 0, 0, 0
 	enc = enc[:len(enc)-4]
 	if got, err := decodePass("j", 3, enc); err != nil || !reflect.DeepEqual(got, p) {

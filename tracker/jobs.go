@@ -257,6 +257,12 @@ func (s *Store) SetPassProblem(job string, n uint64, problem string) error {
 	return s.updatePass(job, n, "recording its problem", func(p *Pass) { p.Problem = problem })
 }
 
+// SetSkippedRuns records how many scheduled runs were skipped while pass
+// n ran. Setting it again replaces the count.
+func (s *Store) SetSkippedRuns(job string, n uint64, count int64) error {
+	return s.updatePass(job, n, "recording its skipped runs", func(p *Pass) { p.SkippedRuns = count })
+}
+
 func (s *Store) updatePass(job string, n uint64, what string, change func(*Pass)) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		jt, err := openJob(tx, job)

@@ -125,6 +125,9 @@ type Pass struct {
 	// Problem, when set, fails the pass whatever its counters say: delete
 	// propagation's guard stopped it (SetPassProblem).
 	Problem string
+	// SkippedRuns: the scheduled times that came while this pass ran,
+	// skipped because a job never runs twice at once (SetSkippedRuns).
+	SkippedRuns int64
 }
 
 // ShardState is where a shard stands. Pending is the zero value.

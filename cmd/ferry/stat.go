@@ -34,6 +34,8 @@ type JobStat struct {
 	Problem  string     `json:"problem,omitempty"`
 	NextPass *time.Time `json:"next_pass,omitempty"`
 	LastRun  *time.Time `json:"last_run,omitempty"` // when the last finished pass ended
+	// Scheduled runs skipped because the previous run was still going.
+	SkippedRuns int64 `json:"skipped_runs,omitempty"`
 	// An audit's objects found only at the destination.
 	AuditExtra int64 `json:"audit_extra,omitempty"`
 	// The time window, "modified in [since, until)"; empty without one.
@@ -124,7 +126,7 @@ func toJobStats(ss []admin.JobStat) []JobStat {
 		js := JobStat{JobName: s.Job, JobType: s.Type, JobState: s.State, Pass: s.Pass, PendingTasks: s.PendingTasks,
 			DispatchedTasks: s.DispatchedTasks, RunningTasks: s.RunningTasks, SucceedTasks: s.SucceedTasks,
 			FailedTasks: s.FailedTasks, ScanFinished: s.ScanFinished, Counters: s.Counters, Totals: s.Totals,
-			Live: s.Live, Updated: s.Updated, Problem: s.Problem, AuditExtra: s.AuditExtra, StaleRefused: s.StaleRefused, Window: s.Window,
+			Live: s.Live, Updated: s.Updated, Problem: s.Problem, AuditExtra: s.AuditExtra, SkippedRuns: s.SkippedRuns, StaleRefused: s.StaleRefused, Window: s.Window,
 			BytesPerSecondLimit: s.BytesPerSecondLimit, ObjectsPerSecondLimit: s.ObjectsPerSecondLimit, BackoffFactor: s.BackoffFactor}
 		js.WriteRace = s.WriteRace
 		if !s.NextPass.IsZero() {
@@ -204,6 +206,9 @@ func printStat(e *env, s JobStat) {
 	}
 	if s.NextPass != nil {
 		fmt.Fprintf(w, "NextPass: %s\n", s.NextPass.Format(time.RFC3339))
+	}
+	if s.SkippedRuns > 0 {
+		fmt.Fprintf(w, "SkippedRuns: %d (scheduled times that came while the previous run was still going)\n", s.SkippedRuns)
 	}
 	if s.StaleRefused > 0 {
 		fmt.Fprintf(w, "StaleRefused: %d (late results from lost leases, not recorded)\n", s.StaleRefused)

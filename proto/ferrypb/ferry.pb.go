@@ -3251,9 +3251,11 @@ type JobStat struct {
 	AuditExtra int64                  `protobuf:"varint,22,opt,name=audit_extra,json=auditExtra,proto3" json:"audit_extra,omitempty"` // the last audit's objects only at the destination
 	NextPass   *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=next_pass,json=nextPass,proto3" json:"next_pass,omitempty"`
 	// When the job's last finished pass ended (its last run); unset before.
-	LastRun       *timestamppb.Timestamp `protobuf:"bytes,31,opt,name=last_run,json=lastRun,proto3" json:"last_run,omitempty"`
-	Problem       string                 `protobuf:"bytes,24,opt,name=problem,proto3" json:"problem,omitempty"` // why the job is not progressing; "" when fine
-	BackoffFactor float64                `protobuf:"fixed64,25,opt,name=backoff_factor,json=backoffFactor,proto3" json:"backoff_factor,omitempty"`
+	LastRun *timestamppb.Timestamp `protobuf:"bytes,31,opt,name=last_run,json=lastRun,proto3" json:"last_run,omitempty"`
+	// Scheduled runs skipped because the previous run was still going.
+	SkippedRuns   int64   `protobuf:"varint,32,opt,name=skipped_runs,json=skippedRuns,proto3" json:"skipped_runs,omitempty"`
+	Problem       string  `protobuf:"bytes,24,opt,name=problem,proto3" json:"problem,omitempty"` // why the job is not progressing; "" when fine
+	BackoffFactor float64 `protobuf:"fixed64,25,opt,name=backoff_factor,json=backoffFactor,proto3" json:"backoff_factor,omitempty"`
 	// The job's time window, e.g. "modified in [2024-05-01T00:00:00Z,
 	// +inf)"; "" without importSince/importUntil. Numbered from 30, as above.
 	Window string `protobuf:"bytes,30,opt,name=window,proto3" json:"window,omitempty"`
@@ -3460,6 +3462,13 @@ func (x *JobStat) GetLastRun() *timestamppb.Timestamp {
 		return x.LastRun
 	}
 	return nil
+}
+
+func (x *JobStat) GetSkippedRuns() int64 {
+	if x != nil {
+		return x.SkippedRuns
+	}
+	return 0
 }
 
 func (x *JobStat) GetProblem() string {
@@ -4307,7 +4316,7 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x05bytes\x18\x06 \x01(\x03R\x05bytes\x12\x1d\n" +
 	"\n" +
 	"bytes_done\x18\a \x01(\x03R\tbytesDone\x12?\n" +
-	"\rlease_expires\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fleaseExpires\"\x80\b\n" +
+	"\rlease_expires\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fleaseExpires\"\xa3\b\n" +
 	"\aJobStat\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12\x12\n" +
@@ -4336,7 +4345,8 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\vaudit_extra\x18\x16 \x01(\x03R\n" +
 	"auditExtra\x127\n" +
 	"\tnext_pass\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\bnextPass\x125\n" +
-	"\blast_run\x18\x1f \x01(\v2\x1a.google.protobuf.TimestampR\alastRun\x12\x18\n" +
+	"\blast_run\x18\x1f \x01(\v2\x1a.google.protobuf.TimestampR\alastRun\x12!\n" +
+	"\fskipped_runs\x18  \x01(\x03R\vskippedRuns\x12\x18\n" +
 	"\aproblem\x18\x18 \x01(\tR\aproblem\x12%\n" +
 	"\x0ebackoff_factor\x18\x19 \x01(\x01R\rbackoffFactor\x12\x16\n" +
 	"\x06window\x18\x1e \x01(\tR\x06window\x12\x1d\n" +

@@ -20,7 +20,7 @@ func JobStat(s master.JobStat) *pb.JobStat {
 		FailedTasks: s.FailedTasks, ScanFinished: s.ScanFinished, Counters: Counters(s.Counters), Totals: Counters(s.Totals),
 		Checkpoint: wire.Timestamp(s.Checkpoint), BytesPerSecondLimit: s.BytesPerSecondLimit,
 		ObjectsPerSecondLimit: s.ObjectsPerSecondLimit, BackoffFactor: s.BackoffFactor, Source: s.Source, Dest: s.Dest,
-		Listed: s.Listed, Excluded: s.Excluded, AuditExtra: s.AuditExtra, NextPass: wire.Timestamp(s.NextPass), LastRun: wire.Timestamp(s.LastRun),
+		Listed: s.Listed, Excluded: s.Excluded, AuditExtra: s.AuditExtra, NextPass: wire.Timestamp(s.NextPass), LastRun: wire.Timestamp(s.LastRun), SkippedRuns: s.SkippedRuns,
 		Problem: s.Problem, StaleRefused: s.StaleRefused, Window: s.Window}
 	out.WriteRace = s.WriteRace
 	for _, r := range s.Running {
@@ -39,7 +39,7 @@ func ToJobStat(s *pb.JobStat) master.JobStat {
 		Counters: ToCounters(s.GetCounters()), Totals: ToCounters(s.GetTotals()), Checkpoint: wire.Time(s.GetCheckpoint()),
 		BytesPerSecondLimit: s.GetBytesPerSecondLimit(), ObjectsPerSecondLimit: s.GetObjectsPerSecondLimit(),
 		BackoffFactor: s.GetBackoffFactor(), Source: s.GetSource(), Dest: s.GetDest(), Listed: s.GetListed(),
-		Excluded: s.GetExcluded(), AuditExtra: s.GetAuditExtra(), NextPass: wire.Time(s.GetNextPass()), LastRun: wire.Time(s.GetLastRun()),
+		Excluded: s.GetExcluded(), AuditExtra: s.GetAuditExtra(), NextPass: wire.Time(s.GetNextPass()), LastRun: wire.Time(s.GetLastRun()), SkippedRuns: s.GetSkippedRuns(),
 		Problem: s.GetProblem(), StaleRefused: s.GetStaleRefused(), Window: s.GetWindow()}
 	out.WriteRace = s.GetWriteRace()
 	for _, r := range s.GetRunning() {

@@ -24,7 +24,7 @@ func TestRoundTrips(t *testing.T) {
 		SucceedTasks: 4, FailedTasks: 5, ScanFinished: true, Counters: c, Totals: tot, Checkpoint: now,
 		Running:             []master.Running{{Shard: 7, Worker: "w", Attempt: 2, Objects: 10, ObjectsDone: 4, Bytes: 100, BytesDone: 40, LeaseExpires: now}},
 		BytesPerSecondLimit: 1 << 20, ObjectsPerSecondLimit: 2.5, BackoffFactor: 0.5, Source: "s3://a", Dest: "oss://b",
-		Listed: 20, Excluded: 2, AuditExtra: 3, NextPass: now.Add(time.Hour), LastRun: now.Add(-time.Hour), Problem: "why", StaleRefused: 6,
+		Listed: 20, Excluded: 2, AuditExtra: 3, NextPass: now.Add(time.Hour), LastRun: now.Add(-time.Hour), SkippedRuns: 2, Problem: "why", StaleRefused: 6,
 		Window:    "modified in [2024-05-01T00:00:00Z, +inf)",
 		WriteRace: "the destination does not enforce put if-match"}
 	assert.Equal(t, s, ToJobStat(JobStat(s)))
