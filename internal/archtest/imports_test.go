@@ -81,6 +81,11 @@ var rules = []rule{
 		forbid:   []string{"master/...", "worker/...", "standalone/...", "admin/...", "proto/...", "cmd/..."},
 	},
 	{
+		text:     "snapshot (naming, manifest format, retention) imports none of master, worker, tracker, conf, standalone, admin, proto",
+		subjects: []string{"snapshot/..."},
+		forbid:   []string{"master/...", "worker/...", "tracker/...", "conf/...", "standalone/...", "admin/...", "proto/..."},
+	},
+	{
 		text:     "task (the plain types crossing the master-worker line) imports nothing of master, worker, tracker, conf, storage, proto",
 		subjects: []string{"task/..."},
 		forbid:   []string{"master/...", "worker/...", "tracker/...", "conf/...", "storage/...", "proto/..."},
