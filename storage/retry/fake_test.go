@@ -373,3 +373,17 @@ func testPolicy(s *sleeper) Policy {
 		Rand:        func() float64 { return 0.5 },
 	}
 }
+
+// Copy makes dst share src's bytes, failing as scripted for "copy".
+func (f *fake) Copy(ctx context.Context, src, dst string, info storage.ObjectInfo) (storage.ObjectInfo, error) {
+	if err := f.call("copy"); err != nil {
+		return storage.ObjectInfo{}, err
+	}
+	f.mu.Lock()
+	o, ok := f.objs[src]
+	f.mu.Unlock()
+	if !ok {
+		return storage.ObjectInfo{}, &storage.Error{Backend: "fake", Op: "copy", Key: dst, Err: storage.ErrNotFound}
+	}
+	return f.add(dst, o.data).info, nil
+}

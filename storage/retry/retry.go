@@ -36,14 +36,25 @@ import (
 )
 
 // New returns b with retries according to p (zero fields of p take their
-// defaults). The result implements storage.Multipart exactly when b does.
-// It passes storage.Checker through (as a no-op when b has no Check) and
+// defaults). The result implements storage.Multipart exactly when b does,
+// and storage.ServerCopier exactly when b does: callers find out what a
+// backend can do by a type assertion, so the wrapper must not claim more
+// (or less) than the inner backend. It passes storage.Checker through (as
+// a no-op when b has no Check), storage.LevelLister (errors.ErrUnsupported
+// when b has none: callers fall back to List) and
 // storage.EvidenceReporter; other optional interfaces of b are not passed
 // through.
 func New(b storage.Backend, p Policy) storage.Backend {
 	rb := &backend{inner: b, p: p.withDefaults()}
-	if mp, ok := b.(storage.Multipart); ok {
+	mp, isMP := b.(storage.Multipart)
+	sc, isSC := b.(storage.ServerCopier)
+	switch {
+	case isMP && isSC:
+		return &multipartCopyBackend{multipartBackend: &multipartBackend{backend: rb, mp: mp}, copier: copier{rb, sc}}
+	case isMP:
 		return &multipartBackend{backend: rb, mp: mp}
+	case isSC:
+		return &copyBackend{backend: rb, copier: copier{rb, sc}}
 	}
 	return rb
 }
@@ -51,6 +62,9 @@ func New(b storage.Backend, p Policy) storage.Backend {
 var (
 	_ storage.Backend          = (*backend)(nil)
 	_ storage.Multipart        = (*multipartBackend)(nil)
+	_ storage.ServerCopier     = (*copyBackend)(nil)
+	_ storage.Multipart        = (*multipartCopyBackend)(nil)
+	_ storage.ServerCopier     = (*multipartCopyBackend)(nil)
 	_ storage.Checker          = (*backend)(nil)
 	_ storage.LevelLister      = (*backend)(nil)
 	_ storage.EvidenceReporter = (*backend)(nil)

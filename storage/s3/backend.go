@@ -51,6 +51,10 @@ type Backend struct {
 	// ignoresChecksums is set once a write that passed a checksum came
 	// back without it (see noteEcho).
 	ignoresChecksums atomic.Bool
+	// copyLimit, when positive, replaces the store's single-copy limit
+	// (see singleCopyLimit): tests lower it to reach the multipart copy
+	// with small objects.
+	copyLimit int64
 }
 
 // New builds a backend. It does not contact the server; call Check for that.

@@ -44,6 +44,7 @@ func harness(srv *testserver.S3Server, base s3.Config, conds storage.Conditions)
 		MaxSegment:        255, // versitygw stores objects as files
 		NoParentChildKeys: true,
 		Conditions:        conds,
+		CopyLimit:         func(b storage.Backend, limit int64) { s3.SetCopyLimit(b.(*s3.Backend), limit) },
 	}
 }
 

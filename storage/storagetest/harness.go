@@ -5,8 +5,8 @@
 //
 // The suite checks the contract comments of package storage: listing order
 // and continuation, ranged reads, odd keys, empty objects, metadata,
-// multipart with resume from stored state, conditional writes, error
-// classification and context cancellation. Each case is a named subtest,
+// multipart with resume from stored state, conditional writes, server-side
+// copies, error classification and context cancellation. Each case is a named subtest,
 // so `go test -v` shows them.
 package storagetest
 
@@ -41,6 +41,11 @@ type Harness struct {
 	// other one refused with ErrConditionUnsupported (never ignored), and
 	// that ProbeConditions finds exactly these.
 	Conditions storage.Conditions
+
+	// CopyLimit lowers the size above which b (from New) copies in parts
+	// (storage.ServerCopier), so the suite reaches the multipart copy with
+	// small objects. Nil when the backend has no such limit.
+	CopyLimit func(b storage.Backend, limit int64)
 }
 
 // Run runs every conformance case as a subtest of t.
@@ -71,6 +76,8 @@ func Run(t *testing.T, h Harness) {
 		{"ConcurrentCreateOnly", testConcurrentCreateOnly},
 		{"ConditionalComplete", testConditionalComplete},
 		{"ProbeConditions", testProbe},
+		{"Copy", testCopy},
+		{"CopyLarge", testCopyLarge},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, h) })

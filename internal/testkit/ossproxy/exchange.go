@@ -139,8 +139,17 @@ func (p *Proxy) recordCRC(h http.Header, ex *exchange, body []byte) {
 		}
 		h.Set(HeaderCRC64, crc.FormatOSS(v))
 	case opCopyObject:
-		p.crcs.forgetObject(obj)
+		// OSS gives a copy the source's CRC when it has one; the proxy
+		// knows it only for sources written through it.
+		if v, known := p.crcs.object(ex.req.copySrc); known && ex.req.copyOK {
+			p.crcs.setObject(obj, v)
+			h.Set(HeaderCRC64, crc.FormatOSS(v))
+		} else {
+			p.crcs.forgetObject(obj)
+		}
 	case opUploadPartCopy:
+		// A copied part has no CRC, so neither has the completed object
+		// (see combine): OSS may omit it for multipart copies.
 		if num, err := strconv.Atoi(q.Get("partNumber")); err == nil {
 			p.crcs.forgetPart(partKey{q.Get("uploadId"), num})
 		}

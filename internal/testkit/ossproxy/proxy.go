@@ -8,14 +8,18 @@
 //     sends over HTTPS with its default checksum setting (WhenSupported, as
 //     config.LoadDefaultConfig sets it);
 //   - upper-cases ETags, in headers and in XML bodies;
-//   - adds x-oss-hash-crc64ecma to Put, UploadPart, Complete, Get and Head;
+//   - adds x-oss-hash-crc64ecma to Put, UploadPart, Complete, Get and Head,
+//     and to CopyObject when it knows the source's CRC (the copy keeps it);
+//     a multipart copy (UploadPartCopy) completes without one, as OSS may;
 //   - enforces x-oss-forbid-overwrite on Put, Copy and Complete, atomically
 //     for writes through the proxy (see keyLocks), answering 409
 //     FileAlreadyExists as OSS does;
 //   - on cue, writes an object between a client's check and its write
 //     (see Cue), to reproduce the check-then-write race;
 //   - injects faults on request: 503 SlowDown, connection resets, flipped
-//     bytes in either direction, delays.
+//     bytes in either direction, delays;
+//   - logs every request (Requests) and counts them by method and kind,
+//     with the object bytes it served (Counts).
 //
 // Requests are forwarded with the Host header unchanged: SigV4 signs Host and
 // versitygw checks the signature against the Host it receives, so the proxy
@@ -142,10 +146,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := classify(r)
 	rw := &respWriter{ResponseWriter: w, cutAt: -1, flipAt: -1}
 	entry := Seen{Method: r.Method, Bucket: req.bucket, Key: req.key, Query: r.URL.RawQuery,
-		Header: redact(r.Header), Received: time.Now()}
+		Kind: req.kind(r.Method), Header: redact(r.Header), Received: time.Now()}
 	// Deferred so that requests a Reset aborts (by panicking) are logged too.
 	defer func() {
 		entry.Status = rw.status
+		if entry.Kind == KindGet && rw.status/100 == 2 {
+			entry.BodyBytes = rw.written
+		}
 		p.seen.add(entry)
 	}()
 

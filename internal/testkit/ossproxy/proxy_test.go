@@ -177,17 +177,6 @@ func TestOSSFlavour(t *testing.T) {
 		}
 	})
 
-	t.Run("copy has no CRC", func(t *testing.T) {
-		cout, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(testBucket),
-			Key: aws.String("copy"), CopySource: aws.String(testBucket + "/plain.bin")})
-		require.NoError(t, err)
-		assert.Regexp(t, upperETag, aws.ToString(cout.CopyObjectResult.ETag))
-		hout, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String("copy")})
-		require.NoError(t, err)
-		_, ok := crcHeader(t, hout.ResultMetadata)
-		assert.False(t, ok, "absence means the client cannot verify by CRC")
-	})
-
 	t.Run("delete forgets", func(t *testing.T) {
 		_, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(testBucket), Key: aws.String("plain.bin")})
 		require.NoError(t, err)

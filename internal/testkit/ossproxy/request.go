@@ -29,6 +29,11 @@ type reqInfo struct {
 	key    string
 	query  url.Values
 	op     op
+	// copySrc is the object x-amz-copy-source names (CopyObject,
+	// UploadPartCopy); copyOK is false when there is none or it cannot be
+	// parsed.
+	copySrc objectKey
+	copyOK  bool
 }
 
 func classify(r *http.Request) reqInfo {
@@ -46,6 +51,9 @@ func classify(r *http.Request) reqInfo {
 		return ri
 	}
 	copying := r.Header.Get("X-Amz-Copy-Source") != ""
+	if copying {
+		ri.copySrc, ri.copyOK = parseCopySource(r.Header.Get("X-Amz-Copy-Source"))
+	}
 	switch r.Method {
 	case http.MethodPut:
 		switch {
@@ -104,4 +112,20 @@ func bucketFromHost(host string) string {
 		return strings.TrimSuffix(host, base)
 	}
 	return ""
+}
+
+// parseCopySource reads x-amz-copy-source, "[/]bucket/key[?versionId=v]"
+// with the key percent-encoded (a literal "?" in a key arrives as %3F, so
+// the first "?" starts the version).
+func parseCopySource(v string) (objectKey, bool) {
+	v, _, _ = strings.Cut(strings.TrimPrefix(v, "/"), "?")
+	bucket, key, ok := strings.Cut(v, "/")
+	if !ok || bucket == "" || key == "" {
+		return objectKey{}, false
+	}
+	k, err := url.PathUnescape(key)
+	if err != nil {
+		return objectKey{}, false
+	}
+	return objectKey{bucket, k}, true
 }

@@ -13,10 +13,14 @@ type Seen struct {
 	Method string
 	Bucket string // "" when not virtual-hosted
 	Key    string
-	Query  string      // raw query
-	Header http.Header // request headers, Authorization removed
-	Status int         // status sent; 0 if the connection was cut first
-	Fault  FaultKind   // the fault that hit this request, 0 for none
+	Query  string // raw query
+	Kind   Kind
+	// BodyBytes is how many bytes of an object's body the proxy sent
+	// (GetObject only; errors count nothing).
+	BodyBytes int64
+	Header    http.Header // request headers, Authorization removed
+	Status    int         // status sent; 0 if the connection was cut first
+	Fault     FaultKind   // the fault that hit this request, 0 for none
 	// Received is when the request arrived. Requests are logged when they
 	// end, so the log is in order of completion: a request a killed client
 	// left in flight can be logged after requests of a later client.
