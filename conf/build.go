@@ -39,6 +39,10 @@ func (r *reader) build() *Job {
 	j.Retries = r.integer("objectRetries", 1)
 	j.ShardRetries = r.integer("shardRetries", 1)
 	j.Deletes = r.deletes(j)
+	r.backup(j)
+	if j.Type == JobRestore {
+		r.restoreJob(j)
+	}
 	r.compat(j)
 	r.overlap(j)
 	return j
@@ -65,10 +69,10 @@ func (r *reader) jobName() string {
 func (r *reader) jobType() JobType {
 	v := r.valueOrDefault("jobType")
 	switch t := JobType(v); t {
-	case JobImport, JobAudit:
+	case JobImport, JobAudit, JobRestore:
 		return t
 	}
-	r.fail("jobType", ErrInvalid, "%q: use import (copy) or audit (compare only)", v)
+	r.fail("jobType", ErrInvalid, "%q: use import (copy), audit (compare only) or restore (copy a snapshot back)", v)
 	return JobImport
 }
 

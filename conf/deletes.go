@@ -26,8 +26,18 @@ func (r *reader) deletes(j *Job) Deletes {
 		}
 		return d
 	}
-	if j.Type == JobAudit {
-		r.fail("deleteExtraneous", ErrInvalid, "true applies to jobType=import only: an audit compares and never writes; set it to false")
+	r.checkDeletable(j, "deleteExtraneous")
+	return d
+}
+
+// checkDeletable refuses deletes where "no source object in this pass"
+// would not mean "no such source object" (see deletes), naming key as
+// the setting that asked for them. It says whether none was refused.
+func (r *reader) checkDeletable(j *Job, key string) bool {
+	ok := true
+	if j.Type != JobImport {
+		r.fail(key, ErrInvalid, "deleting applies to jobType=import only: %s never deletes at its destination; set deleteExtraneous=false", j.Type)
+		ok = false
 	}
 	for _, f := range []struct {
 		key string
@@ -35,8 +45,9 @@ func (r *reader) deletes(j *Job) Deletes {
 	}{{"importSince", !j.ImportSince.IsZero()}, {"importUntil", !j.ImportUntil.IsZero()},
 		{"include", len(j.Include) > 0}, {"exclude", len(j.Exclude) > 0}} {
 		if k := f.key; f.set {
-			r.fail("deleteExtraneous", ErrInvalid, "true cannot be combined with %s: objects the filter leaves out still exist at the source and would be deleted at the destination; remove %s or set deleteExtraneous=false", k, k)
+			r.fail(key, ErrInvalid, "deleting at the destination cannot be combined with %s: objects the filter leaves out still exist at the source and would be deleted at the destination; remove %s or set deleteExtraneous=false", k, k)
+			ok = false
 		}
 	}
-	return d
+	return ok
 }

@@ -7,6 +7,7 @@ package conf
 import (
 	"time"
 
+	"github.com/ferry-migrate/ferry/snapshot"
 	"github.com/ferry-migrate/ferry/storage/backends"
 	"github.com/ferry-migrate/ferry/task"
 )
@@ -17,6 +18,10 @@ type JobType string
 const (
 	JobImport JobType = "import" // copy source to destination (OssImport's only type)
 	JobAudit  JobType = "audit"  // compare source and destination, copy nothing
+	// JobRestore copies one snapshot (srcPrefix) of a backupKind=snapshot
+	// job to the destination, listing it from the snapshot's manifest and
+	// checking every object read against it.
+	JobRestore JobType = "restore"
 )
 
 // Deletes is delete propagation: after a pass copied everything with no
@@ -82,6 +87,18 @@ type Job struct {
 
 	// Delete propagation (sync-style import jobs): see Deletes.
 	Deletes Deletes
+
+	// Backup is the backup kind (backupKind); a mirror has Deletes on.
+	Backup BackupKind
+	// Snapshot is destPrefix as a template, for Backup == BackupSnapshot:
+	// each pass writes under the prefix it resolves to.
+	Snapshot snapshot.Template
+	// Retention prunes complete snapshots after each new one (keepLast,
+	// keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly; zero:
+	// keep all); RetentionDryRun (retentionDryRun) only logs and records
+	// what it would remove.
+	Retention       snapshot.Policy
+	RetentionDryRun bool
 
 	// ShardRetries is how many times a shard is leased before its
 	// remaining objects are failed (shardRetries).

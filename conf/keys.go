@@ -45,6 +45,7 @@ var ferryKeys = []string{
 	"importUntil",
 	"deleteExtraneous", "deleteMaxCount", "deleteMaxPercent", "deleteDryRun",
 	"overwritePolicy",
+	"backupKind", "keepLast", "keepHourly", "keepDaily", "keepWeekly", "keepMonthly", "keepYearly", "retentionDryRun",
 }
 
 // secretKeys are never printed, not even in error messages or notes.

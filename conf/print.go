@@ -123,6 +123,14 @@ func (j *Job) encode(redact bool) string {
 	kv("deleteMaxCount", strconv.Itoa(j.Deletes.MaxCount))
 	kv("deleteMaxPercent", strconv.FormatFloat(j.Deletes.MaxPercent, 'g', -1, 64))
 	kv("deleteDryRun", strconv.FormatBool(j.Deletes.DryRun))
+	kv("backupKind", string(j.Backup))
+	if j.Backup == BackupSnapshot {
+		r := j.Retention
+		for i, n := range []int{r.Last, r.Hourly, r.Daily, r.Weekly, r.Monthly, r.Yearly} {
+			kv(retentionKeys[i], strconv.Itoa(n))
+		}
+		kv("retentionDryRun", strconv.FormatBool(j.RetentionDryRun))
+	}
 	for _, n := range j.Notes {
 		b.WriteString("# note: " + n + "\n")
 	}
@@ -135,7 +143,7 @@ func encodeSide(b *strings.Builder, kv func(k, v string), p string, s backends.S
 	}
 	kv(p+"Type", string(s.Type))
 	if s.Type == backends.Local {
-		kv(p+"Prefix", s.Root)
+		kv(p+"Prefix", s.LocalPath())
 		if p == "src" {
 			kv("followSymlinks", strconv.FormatBool(s.FollowSymlinks))
 		}

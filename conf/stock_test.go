@@ -132,6 +132,8 @@ func allKeysConfig(srcType, destType string) string {
 		"partsInFlight=8", "objectRetries=5", "shardRetries=2", "followSymlinks=true",
 		"importUntil=1800000000", "deleteExtraneous=false", "deleteMaxCount=1000", "deleteMaxPercent=10", "deleteDryRun=false",
 		"overwritePolicy=if-source-newer", "schedule=", "scheduleTimeZone=UTC",
+		"backupKind=", "keepLast=0", "keepHourly=0", "keepDaily=0", "keepWeekly=0", "keepMonthly=0", "keepYearly=0",
+		"retentionDryRun=false",
 	), "\n")
 }
 

@@ -37,7 +37,7 @@ func (m *Manager) probeWrites(ctx context.Context, jr *jobRun, cfg *conf.Job, ds
 		return
 	}
 	log := m.log.With("job", cfg.Name)
-	residual := probeResidual(ctx, dst, cfg.Dest.Prefix, log)
+	residual := probeResidual(ctx, dst, cfg.DestStaticPrefix(), log)
 	m.mu.Lock()
 	jr.writeRace, jr.writeRaceProbed = residual, true
 	m.mu.Unlock()

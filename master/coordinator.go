@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +43,15 @@ type CoordinatorConfig struct {
 	// master does after the copy (delete propagation) is resumed by a
 	// restarted master as part of the same pass.
 	Hold bool
+	// Base is the complete snapshot a snapshot pass copies unchanged
+	// objects from, inside the destination; zero for none.
+	Base SnapshotBase
+}
+
+// SnapshotBase names a complete snapshot by its pass and prefix.
+type SnapshotBase struct {
+	Pass   uint64
+	Prefix string
 }
 
 // Coordinator runs one pass of one job: it owns the broker, answers
@@ -223,8 +233,17 @@ func (c *Coordinator) grant(l Lease) (task.Grant, bool, error) {
 		if c.cfg.Audit && ok && e.Pass < c.cfg.Pass && e.HasCRC64 && unchanged(e, o) {
 			o.ManifestCRC64, o.HasManifestCRC64 = e.CRC64, true
 		}
-		if !c.cfg.Audit && ok && e.Pass < c.cfg.Pass && (e.Status == task.StatusVerified || e.Status == task.StatusSkipped && e.Method == task.MethodManifest) {
+		if !c.cfg.Audit && ok && e.Pass < c.cfg.Pass && e.Dest == o.Dest && (e.Status == task.StatusVerified || e.Status == task.StatusSkipped && e.Method == task.MethodManifest) {
 			o.PriorDestETag = e.DestETag
+		}
+		if b := c.cfg.Base; b.Pass != 0 && ok && e.Pass == b.Pass && e.Status == task.StatusVerified &&
+			strings.HasPrefix(e.Dest, b.Prefix) && unchanged(e, o) {
+			// Verified in the base snapshot and the same source version:
+			// the destination copies its own copy. The manifest entry is
+			// the base's only while no later pass touched the key, which
+			// e.Pass == b.Pass proves.
+			o.CopyFrom, o.CopyFromETag = e.Dest, e.DestETag
+			o.ManifestCRC64, o.HasManifestCRC64 = e.CRC64, e.HasCRC64
 		}
 		todo = append(todo, o)
 		bytes += o.Size

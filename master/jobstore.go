@@ -24,6 +24,8 @@ type JobStore interface {
 	// SetPassProblem makes the pass end failed, saying why (delete
 	// propagation's guard).
 	SetPassProblem(job string, n uint64, problem string) error
+	// SetSnapshot records a pass's snapshot (backupKind=snapshot).
+	SetSnapshot(job string, n uint64, sn tracker.Snapshot) error
 	// Passes calls fn for every pass of the job, oldest first.
 	Passes(job string, fn func(tracker.Pass) error) error
 	// RequeueFailed queues the failed objects of the job's last pass

@@ -18,15 +18,22 @@ import (
 // are written before each delete, deletes are idempotent, so an
 // interrupted run is finished, not lost.
 func (m *Manager) watchDeletes(ctx context.Context, jr *jobRun, cfg *conf.Job, dst storage.Backend, coord *Coordinator, pass uint64) {
+	m.afterCopy(ctx, jr, coord, pass, "delete propagation", func() error {
+		return m.extras.propagateDeletes(ctx, cfg, dst, pass)
+	})
+}
+
+// afterCopy ends a held pass (CoordinatorConfig.Hold): once every shard
+// is done, it runs the master's own step, retried until done (untilDone),
+// then finishes the pass. Called as the pass's watcher goroutine.
+func (m *Manager) afterCopy(ctx context.Context, jr *jobRun, coord *Coordinator, pass uint64, what string, step func() error) {
 	defer m.wg.Done()
 	select {
 	case <-ctx.Done():
 		return
 	case <-coord.Copied():
 	}
-	if !m.untilDone(ctx, jr, pass, "delete propagation", func() error {
-		return m.extras.propagateDeletes(ctx, cfg, dst, pass)
-	}) {
+	if !m.untilDone(ctx, jr, pass, what, step) {
 		return
 	}
 	if !m.untilDone(ctx, jr, pass, "finishing the pass", coord.Finish) {

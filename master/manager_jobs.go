@@ -146,8 +146,22 @@ func (m *Manager) launch(jr *jobRun, cfg *conf.Job, src, dst storage.Backend, re
 	rec.pass.Store(p.N)
 	audit := cfg.Type == conf.JobAudit
 	deletes := cfg.Deletes.Enabled && !audit
+	snap := cfg.Backup == conf.BackupSnapshot && !audit
+	srcPrefix, destPrefix := cfg.Src.Prefix, cfg.Dest.Prefix
+	var base SnapshotBase
+	if snap {
+		sn, err := m.snapshotPass(cfg, p)
+		if err != nil {
+			return fmt.Errorf("job %q pass %d: %w", cfg.Name, p.N, err)
+		}
+		destPrefix, base = sn.Prefix, SnapshotBase{Pass: sn.Base, Prefix: sn.BasePrefix}
+	}
+	if cfg.Type == conf.JobRestore {
+		srcPrefix = "" // the snapshot source lists keys relative to the snapshot
+	}
 	coord, err := NewCoordinator(CoordinatorConfig{Job: cfg.Name, Pass: p.N, LeaseTTL: m.cfg.LeaseTTL,
-		ShardRetries: cfg.ShardRetries, Now: m.cfg.Now, Log: log, Tokens: m.nextToken, Audit: audit, Hold: deletes}, m.st)
+		ShardRetries: cfg.ShardRetries, Now: m.cfg.Now, Log: log, Tokens: m.nextToken, Audit: audit,
+		Hold: deletes || snap, Base: base}, m.st)
 	if err != nil {
 		return fmt.Errorf("job %q pass %d: %w", cfg.Name, p.N, err)
 	}
@@ -155,8 +169,9 @@ func (m *Manager) launch(jr *jobRun, cfg *conf.Job, src, dst storage.Backend, re
 	if err != nil {
 		return fmt.Errorf("job %q: %w: %w", cfg.Name, ErrInvalid, err)
 	}
-	sc := NewScanner(ScanConfig{Job: cfg.Name, Pass: p.N, Src: src, SrcPrefix: cfg.Src.Prefix, DestPrefix: cfg.Dest.Prefix,
+	sc := NewScanner(ScanConfig{Job: cfg.Name, Pass: p.N, Src: src, SrcPrefix: srcPrefix, DestPrefix: destPrefix,
 		Filter: filter, ShardObjects: cfg.ShardObjects, ShardBytes: cfg.ShardBytes, Threads: cfg.ScanThreads, Audit: audit,
+		Complete: snap,
 	}, m.st, coord.AddShards, log)
 	ctx, stop := context.WithCancel(m.lifetime())
 	m.mu.Lock()
@@ -173,6 +188,8 @@ func (m *Manager) launch(jr *jobRun, cfg *conf.Job, src, dst storage.Backend, re
 		go m.watchAudit(ctx, jr, cfg, dst, filter, coord, p.N)
 	case deletes:
 		go m.watchDeletes(ctx, jr, cfg, dst, coord, p.N)
+	case snap:
+		go m.watchSnapshot(ctx, jr, cfg, dst, coord, p.N)
 	default:
 		go m.watch(ctx, jr, coord, p.N)
 	}

@@ -56,6 +56,9 @@ type JobStat struct {
 	// an object written between a worker's check and its write. "" when
 	// it enforces them all, or the job's policy needs none.
 	WriteRace string
+	// Snapshot is the current (or last) pass's snapshot; nil unless the
+	// job is a backupKind=snapshot job.
+	Snapshot *SnapshotInfo
 }
 
 // Stat returns the job's stat, or every job's (in name order) when job is
@@ -103,6 +106,10 @@ func (m *Manager) stat(name string) (JobStat, error) {
 		}
 		if ok {
 			s.Counters, s.ScanFinished, s.Problem = p.Counters, p.ScanFinished, p.Problem
+			if p.Snapshot.Prefix != "" {
+				si := snapshotInfo(p)
+				s.Snapshot = &si
+			}
 		}
 		err = m.st.Passes(name, func(p tracker.Pass) error {
 			s.Totals.Add(p.Counters)

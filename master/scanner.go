@@ -40,6 +40,10 @@ type ScanConfig struct {
 	// Audit: every object in scope is compared, so none is skipped for
 	// being verified and unchanged in the manifest.
 	Audit bool
+	// Complete: every object in scope is written in this pass, under a
+	// destination prefix of its own (a snapshot), so none is skipped for
+	// being verified and unchanged in the manifest.
+	Complete bool
 }
 
 // Stream names in scan checkpoints. One stream for a plain listing; with
@@ -286,7 +290,7 @@ func (b *shardBuilder) flush(ctx context.Context, done bool) error {
 			}
 			continue
 		}
-		if e, ok := known[o.Key]; ok && unchanged(e, o) && e.Pass < s.cfg.Pass {
+		if e, ok := known[o.Key]; ok && !s.cfg.Complete && unchanged(e, o) && e.Pass < s.cfg.Pass {
 			skipped = append(skipped, task.Result{
 				Key: o.Key, Dest: o.Dest, Status: task.StatusSkipped, Method: task.MethodManifest,
 				Reason: fmt.Sprintf("verified in pass %d (%s); source unchanged", e.Pass, e.Method),

@@ -49,7 +49,8 @@ func (p OverwritePolicy) Check() error {
 func (p OverwritePolicy) Conditional() bool { return p != OverwriteAlways }
 
 // Outcome says why the copier wrote nothing where its overwrite policy
-// decided so; empty for every other result. The Status values stay those
+// decided so, or that the destination made the copy itself; empty for
+// every other result. The Status values stay those
 // stored manifests know: an identical object is StatusVerified (proven
 // present, as a copy would be), a kept one StatusSkipped.
 type Outcome string
@@ -63,4 +64,8 @@ const (
 	// written there between ferry's check and its write and the store
 	// refused the conditional write. Reason says which.
 	OutcomeKept Outcome = "kept"
+	// OutcomeServerCopy (a verified Result): the destination made the
+	// object by copying the base snapshot's copy inside itself
+	// (Object.CopyFrom); no source byte was read or sent.
+	OutcomeServerCopy Outcome = "server-copy"
 )

@@ -35,6 +35,16 @@ type Object struct {
 	// whatever the times say (a source rewritten in place with its old
 	// mtime looks older than that copy).
 	PriorDestETag string
+	// CopyFrom is set in snapshot grants for an object unchanged since
+	// the base snapshot: the destination key of its verified copy there.
+	// The worker makes Dest by a server-side copy of it inside the
+	// destination, reading nothing from the source; ManifestCRC64 then
+	// holds that copy's CRC64 and CopyFromETag its ETag, the evidence the
+	// new copy is checked against. A copy that cannot be made that way
+	// (the base object is gone, the store has no server-side copy)
+	// streams from the source as any object does.
+	CopyFrom     string
+	CopyFromETag string
 }
 
 // Shard is a batch of objects copied as one unit of work. Objects are in
@@ -119,7 +129,8 @@ const (
 	MethodMultipartETag Method = "multipart-etag"  // ETag = MD5 of part MD5s + "-N"
 	MethodSize          Method = "size"            // only the size could be checked
 	MethodManifest      Method = "manifest"        // skipped: verified in an earlier pass, source unchanged
-	MethodManifestCRC64 Method = "manifest-crc64"  // audit: destination-reported CRC64 = the manifest's CRC64 of this source version
+	MethodManifestCRC64 Method = "manifest-crc64"  // audit: destination-reported CRC64 = the manifest's CRC64 of this source version; server-side copy: the copy's CRC64 = the base copy's
+	MethodCopyETag      Method = "copy-etag"       // server-side copy: the copy's ETag = the ETag of the verified base copy (a single-request copy keeps it)
 )
 
 // Result is a worker's answer for one object. Re-applying the same Result

@@ -210,7 +210,22 @@ func encodePass(p Pass) []byte {
 		e.varint(v)
 	}
 	e.varint(p.SkippedRuns)
+	e.varint(c.ServerCopied)
+	e.varint(c.ServerCopiedBytes)
+	encodeSnapshot(&e, p.Snapshot)
 	return e.b
+}
+
+func encodeSnapshot(e *encoder, sn Snapshot) {
+	e.str(sn.Prefix)
+	e.uvarint(sn.Base)
+	e.str(sn.BasePrefix)
+	e.time(sn.Complete)
+	e.varint(sn.Objects)
+	e.varint(sn.Bytes)
+	e.time(sn.Removed)
+	e.boolean(sn.Removing)
+	e.str(sn.Why)
 }
 
 func decodePass(job string, n uint64, v []byte) (Pass, error) {
@@ -251,6 +266,20 @@ func decodePass(job string, n uint64, v []byte) (Pass, error) {
 	}
 	if d.more() {
 		p.SkippedRuns = d.varint()
+	}
+	if d.more() {
+		c.ServerCopied = d.varint()
+		c.ServerCopiedBytes = d.varint()
+		sn := &p.Snapshot
+		sn.Prefix = d.str()
+		sn.Base = d.uvarint()
+		sn.BasePrefix = d.str()
+		sn.Complete = d.time()
+		sn.Objects = d.varint()
+		sn.Bytes = d.varint()
+		sn.Removed = d.time()
+		sn.Removing = d.boolean()
+		sn.Why = d.str()
 	}
 	return p, d.finish()
 }

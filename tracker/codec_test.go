@@ -25,6 +25,7 @@ func TestCodecRoundTrip(t *testing.T) {
 		{Key: "日本/k", Dest: "dst/日本/k", Status: task.StatusVerified, Method: task.MethodReread, Size: 1, ModTime: old,
 			ETag: "e", DestETag: "E", CRC64: 7, HasCRC64: true, BytesRead: 1, BytesSent: 1, Attempts: 3, Duration: time.Hour},
 		{Key: "kept", Dest: "kept", Status: task.StatusSkipped, Outcome: task.OutcomeKept, Reason: "newer"},
+		{Key: "c", Dest: "b/1/c", Status: task.StatusVerified, Method: task.MethodCopyETag, Outcome: task.OutcomeServerCopy, Size: 9},
 	} {
 		e, _, err := decodeEntry(r.Key, encodeEntry(7, old, encodeResult(&r)))
 		if err != nil || e.Pass != 7 || !e.Updated.Equal(old) || !reflect.DeepEqual(e.Result, r) {
@@ -33,15 +34,27 @@ func TestCodecRoundTrip(t *testing.T) {
 	}
 	p := Pass{Job: "j", N: 3, Started: old, ScanFinished: true, Counters: Counters{Scanned: 1, ShardsFailed: -2,
 		DestOnly: 5, Methods: map[task.Method]int64{task.MethodMD5: 4, task.MethodSize: 1}, Deleted: 6, WouldDelete: 7,
-		Identical: 6, IdenticalBytes: 7, Kept: 8, KeptBytes: 9},
-		Problem: "guard", SkippedRuns: 3}
+		Identical: 6, IdenticalBytes: 7, Kept: 8, KeptBytes: 9, ServerCopied: 10, ServerCopiedBytes: 11 << 40},
+		Problem: "guard", SkippedRuns: 3,
+		Snapshot: Snapshot{Prefix: "b/2026-11-30/", Base: 2, BasePrefix: "b/2026-11-29/", Complete: old.Add(time.Hour),
+			Objects: 12, Bytes: 13, Removed: old.Add(2 * time.Hour), Removing: true, Why: "keep-last 1"}}
 	enc := encodePass(p)
 	if got, err := decodePass("j", 3, enc); err != nil || !reflect.DeepEqual(got, p) {
 		t.Errorf("pass round trip: %v\n got %+v\nwant %+v", err, got, p)
 	}
 	// Fields were appended over time; a record that ends before any of
-	// them decodes with those zero. Newest first: the skipped runs and the
-	// overwrite outcomes (one byte each here), then the delete fields.
+	// them decodes with those zero. Newest first: the snapshot, the skipped
+	// runs and the overwrite outcomes (one byte each here), then the
+	// delete fields.
+	var snap encoder
+	snap.varint(p.ServerCopied)
+	snap.varint(p.ServerCopiedBytes)
+	encodeSnapshot(&snap, p.Snapshot)
+	enc = enc[:len(enc)-len(snap.b)]
+	p.ServerCopied, p.ServerCopiedBytes, p.Snapshot = 0, 0, Snapshot{}
+	if got, err := decodePass("j", 3, enc); err != nil || !reflect.DeepEqual(got, p) {
+		t.Errorf("pass before snapshots: %v\n got %+v\nwant %+v", err, got, p)
+	}
 	p.SkippedRuns = 0
 	enc = enc[:len(enc)-1]
 	if got, err := decodePass("j", 3, enc); err != nil || !reflect.DeepEqual(got, p) {

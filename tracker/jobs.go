@@ -263,6 +263,12 @@ func (s *Store) SetSkippedRuns(job string, n uint64, count int64) error {
 	return s.updatePass(job, n, "recording its skipped runs", func(p *Pass) { p.SkippedRuns = count })
 }
 
+// SetSnapshot records what pass n knows of its snapshot (prefix and
+// base at its start, completion, removal). Setting it again replaces it.
+func (s *Store) SetSnapshot(job string, n uint64, sn Snapshot) error {
+	return s.updatePass(job, n, "recording its snapshot", func(p *Pass) { p.Snapshot = sn })
+}
+
 func (s *Store) updatePass(job string, n uint64, what string, change func(*Pass)) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		jt, err := openJob(tx, job)

@@ -138,9 +138,13 @@ func (c *Counters) count(r *task.Result, d int64) {
 	case task.StatusVerified:
 		c.Verified += d
 		c.VerifiedBytes += d * r.Size
-		if r.Outcome == task.OutcomeIdentical {
+		switch r.Outcome {
+		case task.OutcomeIdentical:
 			c.Identical += d
 			c.IdenticalBytes += d * r.Size
+		case task.OutcomeServerCopy:
+			c.ServerCopied += d
+			c.ServerCopiedBytes += d * r.Size
 		}
 	case task.StatusSkipped:
 		c.Skipped += d

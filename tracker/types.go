@@ -82,6 +82,9 @@ type Counters struct {
 	// kept because the destination holds another object the policy keeps.
 	Identical, IdenticalBytes int64
 	Kept, KeptBytes           int64
+	// ServerCopied: of the verified entries, those the destination made
+	// by a server-side copy from the base snapshot (task.OutcomeServerCopy).
+	ServerCopied, ServerCopiedBytes int64
 }
 
 // Add adds o's counts to c (a job's totals are the sum of its passes).
@@ -106,6 +109,8 @@ func (c *Counters) Add(o Counters) {
 	c.IdenticalBytes += o.IdenticalBytes
 	c.Kept += o.Kept
 	c.KeptBytes += o.KeptBytes
+	c.ServerCopied += o.ServerCopied
+	c.ServerCopiedBytes += o.ServerCopiedBytes
 	for m, n := range o.Methods {
 		if c.Methods == nil {
 			c.Methods = map[task.Method]int64{}
@@ -128,6 +133,31 @@ type Pass struct {
 	// SkippedRuns: the scheduled times that came while this pass ran,
 	// skipped because a job never runs twice at once (SetSkippedRuns).
 	SkippedRuns int64
+	// Snapshot describes the snapshot this pass writes (backupKind=
+	// snapshot); its Prefix is "" for every other pass.
+	Snapshot Snapshot
+}
+
+// Snapshot is a pass's dated copy of the source (backupKind=snapshot).
+// It is complete once its manifest object is written (Complete set);
+// retention or the next complete snapshot may remove it later (Removed
+// set, the manifest deleted before any object).
+type Snapshot struct {
+	Prefix string // destination prefix the pass writes under, template resolved
+	// Base: the pass and prefix of the complete snapshot whose copies
+	// the pass copies server-side for unchanged objects; 0 and "" for none.
+	Base       uint64
+	BasePrefix string
+	// Complete: when the manifest object was written; Objects and Bytes
+	// are what it lists.
+	Complete       time.Time
+	Objects, Bytes int64
+	// Removed: when its removal finished, Why says why (retention's
+	// reasons, or an incomplete snapshot superseded). Removing: the
+	// removal started (manifest deleted) and has not finished.
+	Removed  time.Time
+	Removing bool
+	Why      string
 }
 
 // ShardState is where a shard stands. Pending is the zero value.

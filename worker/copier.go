@@ -85,6 +85,10 @@ type copyRun struct {
 	sent      *Sums
 	sentSrc   storage.ObjectInfo
 	unchecked bool // the destination could not be looked at
+	// absent: the destination held nothing under the key when looked at,
+	// the only case a server-side copy (Object.CopyFrom) is made in;
+	// streamed: one could not be made, the object streams from the source.
+	absent, streamed bool
 }
 
 // outcome is what a successful attempt produced.
@@ -196,7 +200,14 @@ func (c *Copier) attempt(ctx context.Context, run *copyRun) (outcome, error) {
 		if d.act != actCopy {
 			return outcome{res: skipped(d), src: d.src}, nil
 		}
-		run.cond, run.unchecked = d.cond, d.unchecked
+		run.cond, run.unchecked, run.absent = d.cond, d.unchecked, d.absent
+	}
+	if sc, ok := c.o.Dst.(storage.ServerCopier); ok && run.obj.CopyFrom != "" && run.absent && !run.streamed {
+		out, done, err := c.serverCopy(ctx, run, sc)
+		if err != nil || done {
+			return out, err
+		}
+		run.streamed = true // the destination could not make it: stream from now on
 	}
 	out, err := c.write(ctx, run)
 	if errors.Is(err, storage.ErrConditionUnsupported) && !run.cond.IsZero() {

@@ -24,6 +24,7 @@ func (c *Copier) copyMultipart(ctx context.Context, run *copyRun) (outcome, erro
 	if err != nil {
 		return outcome{}, err
 	}
+	src = withListedCRC64(run.obj, src)
 	if src.Size == 0 {
 		return c.copySingle(ctx, run) // shrank since the listing; no part can be empty
 	}

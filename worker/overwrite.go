@@ -39,6 +39,8 @@ type decision struct {
 	src, seen storage.ObjectInfo
 	// unchecked: the destination could not be looked at (HEAD denied).
 	unchecked bool
+	// absent: the destination holds nothing under the key.
+	absent bool
 }
 
 // sides is what decide looks at: the source as listed (and HEADed when a

@@ -21,6 +21,7 @@ func (c *Copier) copySingle(ctx context.Context, run *copyRun) (outcome, error) 
 	if err != nil {
 		return outcome{}, err
 	}
+	src = withListedCRC64(run.obj, src)
 	if src.Size >= c.o.Settings.MultipartThreshold && c.mp != nil {
 		// It grew past the threshold since it was listed: a single PUT
 		// may now be over the store's limit.

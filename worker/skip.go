@@ -26,7 +26,7 @@ func (c *Copier) look(ctx context.Context, obj task.Object) (decision, error) {
 		// A key the destination cannot hold is left to the write to
 		// report, which tells a directory marker from a failure.
 		d := decide(c.o.Settings.Overwrite, s)
-		d.src = s.src
+		d.src, d.absent = s.src, errors.Is(err, storage.ErrNotFound)
 		return d, nil
 	case errors.Is(err, storage.ErrAccessDenied):
 		// Credentials that may write but not read (or wrong ones: a HEAD

@@ -145,3 +145,20 @@ func VerifyPart(mode task.VerifyMode, p storage.Part, read Sums) error {
 	}
 	return nil
 }
+
+// withListedCRC64 gives src, the source's answer to a read or HEAD, the
+// CRC64 the listing reported for obj when the answer has none and
+// describes the same version (same size; same mtime where it tells one).
+// A snapshot's manifest lists every object's CRC64 while the stored copy
+// may report none: this is what makes a restore check each byte it
+// reads against the manifest (VerifySource), on any worker.
+func withListedCRC64(obj task.Object, src storage.ObjectInfo) storage.ObjectInfo {
+	if src.HasCRC64 || !obj.HasCRC64 || src.Size != obj.Size {
+		return src
+	}
+	if !src.ModTime.IsZero() && !obj.ModTime.IsZero() && !src.ModTime.Equal(obj.ModTime) {
+		return src
+	}
+	src.CRC64, src.HasCRC64 = obj.CRC64, true
+	return src
+}

@@ -120,7 +120,7 @@ func printReport(e *env, r *standalone.Report, asJSON bool) {
 		fmt.Fprintf(w, "  outcomes  %s\n", outcomes(c))
 	}
 	fmt.Fprintf(w, "  verified by")
-	for _, m := range []task.Method{task.MethodCRC64, task.MethodChecksum, task.MethodMD5, task.MethodMultipartETag, task.MethodReread, task.MethodSize, task.MethodManifest, task.MethodManifestCRC64} {
+	for _, m := range []task.Method{task.MethodCRC64, task.MethodChecksum, task.MethodMD5, task.MethodMultipartETag, task.MethodReread, task.MethodSize, task.MethodManifest, task.MethodManifestCRC64, task.MethodCopyETag} {
 		fmt.Fprintf(w, "  %s %d", m, c.Methods[m])
 	}
 	fmt.Fprintln(w)

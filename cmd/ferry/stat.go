@@ -257,7 +257,16 @@ func deletesLine(c tracker.Counters) string {
 // (docs/job-config.md, overwritePolicy): copied and identical make up
 // "verified"; the skipped objects the policy did not keep (unchanged since
 // a verified pass, directory markers, ...) are the rest of "skipped".
+//
+// A snapshot's copies made inside the destination from the base
+// snapshot are copies too; they are named apart, as they read nothing
+// from the source.
 func outcomes(c tracker.Counters) string {
-	return fmt.Sprintf("copied %d, identical %d, kept at the destination %d, failed %d",
+	s := fmt.Sprintf("copied %d, identical %d, kept at the destination %d, failed %d",
 		c.Verified-c.Identical, c.Identical, c.Kept, c.Failed)
+	if c.ServerCopied > 0 {
+		s += fmt.Sprintf("; of the copied, %d (%s) made by a server-side copy from the base snapshot, nothing read from the source",
+			c.ServerCopied, bytesIEC(c.ServerCopiedBytes))
+	}
+	return s
 }

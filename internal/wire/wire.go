@@ -35,7 +35,7 @@ func Time(t *timestamppb.Timestamp) time.Time {
 func Object(o task.Object) *pb.Object {
 	return &pb.Object{Key: o.Key, Dest: o.Dest, Size: o.Size, ModTime: Timestamp(o.ModTime), Etag: o.ETag, Crc64: o.CRC64, HasCrc64: o.HasCRC64,
 		ManifestCrc64: o.ManifestCRC64, HasManifestCrc64: o.HasManifestCRC64,
-		PriorDestEtag: o.PriorDestETag}
+		PriorDestEtag: o.PriorDestETag, CopyFrom: o.CopyFrom, CopyFromEtag: o.CopyFromETag}
 }
 
 // ToObject converts back.
@@ -43,7 +43,7 @@ func ToObject(o *pb.Object) task.Object {
 	return task.Object{Key: o.GetKey(), Dest: o.GetDest(), Size: o.GetSize(), ModTime: Time(o.GetModTime()),
 		ETag: o.GetEtag(), CRC64: o.GetCrc64(), HasCRC64: o.GetHasCrc64(),
 		ManifestCRC64: o.GetManifestCrc64(), HasManifestCRC64: o.GetHasManifestCrc64(),
-		PriorDestETag: o.GetPriorDestEtag()}
+		PriorDestETag: o.GetPriorDestEtag(), CopyFrom: o.GetCopyFrom(), CopyFromETag: o.GetCopyFromEtag()}
 }
 
 // Grant converts a task.Grant.

@@ -98,6 +98,10 @@ type Object struct {
 	HasManifestCrc64 bool   `protobuf:"varint,9,opt,name=has_manifest_crc64,json=hasManifestCrc64,proto3" json:"has_manifest_crc64,omitempty"`
 	// Copy grants: the destination ETag of ferry's earlier verified copy.
 	PriorDestEtag string `protobuf:"bytes,10,opt,name=prior_dest_etag,json=priorDestEtag,proto3" json:"prior_dest_etag,omitempty"`
+	// Snapshot grants: copy inside the destination from this key, whose
+	// ETag was this (task.Object.CopyFrom).
+	CopyFrom      string `protobuf:"bytes,11,opt,name=copy_from,json=copyFrom,proto3" json:"copy_from,omitempty"`
+	CopyFromEtag  string `protobuf:"bytes,12,opt,name=copy_from_etag,json=copyFromEtag,proto3" json:"copy_from_etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -198,6 +202,20 @@ func (x *Object) GetHasManifestCrc64() bool {
 func (x *Object) GetPriorDestEtag() string {
 	if x != nil {
 		return x.PriorDestEtag
+	}
+	return ""
+}
+
+func (x *Object) GetCopyFrom() string {
+	if x != nil {
+		return x.CopyFrom
+	}
+	return ""
+}
+
+func (x *Object) GetCopyFromEtag() string {
+	if x != nil {
+		return x.CopyFromEtag
 	}
 	return ""
 }
@@ -2947,8 +2965,12 @@ type Counters struct {
 	IdenticalBytes int64 `protobuf:"varint,16,opt,name=identical_bytes,json=identicalBytes,proto3" json:"identical_bytes,omitempty"`
 	Kept           int64 `protobuf:"varint,17,opt,name=kept,proto3" json:"kept,omitempty"`
 	KeptBytes      int64 `protobuf:"varint,18,opt,name=kept_bytes,json=keptBytes,proto3" json:"kept_bytes,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Of the verified objects: made by the destination copying the base
+	// snapshot's copy inside itself (backupKind=snapshot).
+	ServerCopied      int64 `protobuf:"varint,22,opt,name=server_copied,json=serverCopied,proto3" json:"server_copied,omitempty"`
+	ServerCopiedBytes int64 `protobuf:"varint,23,opt,name=server_copied_bytes,json=serverCopiedBytes,proto3" json:"server_copied_bytes,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Counters) Reset() {
@@ -3121,6 +3143,20 @@ func (x *Counters) GetKeptBytes() int64 {
 	return 0
 }
 
+func (x *Counters) GetServerCopied() int64 {
+	if x != nil {
+		return x.ServerCopied
+	}
+	return 0
+}
+
+func (x *Counters) GetServerCopiedBytes() int64 {
+	if x != nil {
+		return x.ServerCopiedBytes
+	}
+	return 0
+}
+
 type RunningTask struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Shard         uint64                 `protobuf:"varint,1,opt,name=shard,proto3" json:"shard,omitempty"`
@@ -3261,7 +3297,9 @@ type JobStat struct {
 	Window string `protobuf:"bytes,30,opt,name=window,proto3" json:"window,omitempty"`
 	// The race window the destination leaves open (which conditional
 	// writes it does not enforce); "" when none or not needed.
-	WriteRace     string `protobuf:"bytes,26,opt,name=write_race,json=writeRace,proto3" json:"write_race,omitempty"`
+	WriteRace string `protobuf:"bytes,26,opt,name=write_race,json=writeRace,proto3" json:"write_race,omitempty"`
+	// The current (or last) pass's snapshot, for backupKind=snapshot jobs.
+	Snapshot      *SnapshotInfo `protobuf:"bytes,33,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3499,6 +3537,162 @@ func (x *JobStat) GetWriteRace() string {
 	return ""
 }
 
+func (x *JobStat) GetSnapshot() *SnapshotInfo {
+	if x != nil {
+		return x.Snapshot
+	}
+	return nil
+}
+
+// One snapshot of a backupKind=snapshot job (master.SnapshotInfo).
+type SnapshotInfo struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Pass              uint64                 `protobuf:"varint,1,opt,name=pass,proto3" json:"pass,omitempty"`
+	Started           *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=started,proto3" json:"started,omitempty"`
+	Prefix            string                 `protobuf:"bytes,3,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	State             string                 `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"` // running, complete, incomplete, removing, removed
+	Complete          *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=complete,proto3" json:"complete,omitempty"`
+	Objects           int64                  `protobuf:"varint,6,opt,name=objects,proto3" json:"objects,omitempty"`
+	Bytes             int64                  `protobuf:"varint,7,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	Base              uint64                 `protobuf:"varint,8,opt,name=base,proto3" json:"base,omitempty"`
+	BasePrefix        string                 `protobuf:"bytes,9,opt,name=base_prefix,json=basePrefix,proto3" json:"base_prefix,omitempty"`
+	BytesRead         int64                  `protobuf:"varint,10,opt,name=bytes_read,json=bytesRead,proto3" json:"bytes_read,omitempty"`
+	ServerCopied      int64                  `protobuf:"varint,11,opt,name=server_copied,json=serverCopied,proto3" json:"server_copied,omitempty"`
+	ServerCopiedBytes int64                  `protobuf:"varint,12,opt,name=server_copied_bytes,json=serverCopiedBytes,proto3" json:"server_copied_bytes,omitempty"`
+	Removed           *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=removed,proto3" json:"removed,omitempty"`
+	Why               string                 `protobuf:"bytes,14,opt,name=why,proto3" json:"why,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *SnapshotInfo) Reset() {
+	*x = SnapshotInfo{}
+	mi := &file_ferry_v1_ferry_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SnapshotInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SnapshotInfo) ProtoMessage() {}
+
+func (x *SnapshotInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_ferry_v1_ferry_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SnapshotInfo.ProtoReflect.Descriptor instead.
+func (*SnapshotInfo) Descriptor() ([]byte, []int) {
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *SnapshotInfo) GetPass() uint64 {
+	if x != nil {
+		return x.Pass
+	}
+	return 0
+}
+
+func (x *SnapshotInfo) GetStarted() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Started
+	}
+	return nil
+}
+
+func (x *SnapshotInfo) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *SnapshotInfo) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *SnapshotInfo) GetComplete() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Complete
+	}
+	return nil
+}
+
+func (x *SnapshotInfo) GetObjects() int64 {
+	if x != nil {
+		return x.Objects
+	}
+	return 0
+}
+
+func (x *SnapshotInfo) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *SnapshotInfo) GetBase() uint64 {
+	if x != nil {
+		return x.Base
+	}
+	return 0
+}
+
+func (x *SnapshotInfo) GetBasePrefix() string {
+	if x != nil {
+		return x.BasePrefix
+	}
+	return ""
+}
+
+func (x *SnapshotInfo) GetBytesRead() int64 {
+	if x != nil {
+		return x.BytesRead
+	}
+	return 0
+}
+
+func (x *SnapshotInfo) GetServerCopied() int64 {
+	if x != nil {
+		return x.ServerCopied
+	}
+	return 0
+}
+
+func (x *SnapshotInfo) GetServerCopiedBytes() int64 {
+	if x != nil {
+		return x.ServerCopiedBytes
+	}
+	return 0
+}
+
+func (x *SnapshotInfo) GetRemoved() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Removed
+	}
+	return nil
+}
+
+func (x *SnapshotInfo) GetWhy() string {
+	if x != nil {
+		return x.Why
+	}
+	return ""
+}
+
 type StatRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Job           string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"` // empty = all jobs
@@ -3508,7 +3702,7 @@ type StatRequest struct {
 
 func (x *StatRequest) Reset() {
 	*x = StatRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[44]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3520,7 +3714,7 @@ func (x *StatRequest) String() string {
 func (*StatRequest) ProtoMessage() {}
 
 func (x *StatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[44]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3533,7 +3727,7 @@ func (x *StatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatRequest.ProtoReflect.Descriptor instead.
 func (*StatRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{44}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *StatRequest) GetJob() string {
@@ -3552,7 +3746,7 @@ type StatResponse struct {
 
 func (x *StatResponse) Reset() {
 	*x = StatResponse{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[45]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3564,7 +3758,7 @@ func (x *StatResponse) String() string {
 func (*StatResponse) ProtoMessage() {}
 
 func (x *StatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[45]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3577,7 +3771,7 @@ func (x *StatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatResponse.ProtoReflect.Descriptor instead.
 func (*StatResponse) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{45}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *StatResponse) GetJobs() []*JobStat {
@@ -3606,7 +3800,7 @@ type WorkerInfo struct {
 
 func (x *WorkerInfo) Reset() {
 	*x = WorkerInfo{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[46]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3618,7 +3812,7 @@ func (x *WorkerInfo) String() string {
 func (*WorkerInfo) ProtoMessage() {}
 
 func (x *WorkerInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[46]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3631,7 +3825,7 @@ func (x *WorkerInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkerInfo.ProtoReflect.Descriptor instead.
 func (*WorkerInfo) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{46}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *WorkerInfo) GetWorker() string {
@@ -3719,7 +3913,7 @@ type ListWorkersRequest struct {
 
 func (x *ListWorkersRequest) Reset() {
 	*x = ListWorkersRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[47]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3731,7 +3925,7 @@ func (x *ListWorkersRequest) String() string {
 func (*ListWorkersRequest) ProtoMessage() {}
 
 func (x *ListWorkersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[47]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3744,7 +3938,7 @@ func (x *ListWorkersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkersRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkersRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{47}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{48}
 }
 
 type ListWorkersResponse struct {
@@ -3756,7 +3950,7 @@ type ListWorkersResponse struct {
 
 func (x *ListWorkersResponse) Reset() {
 	*x = ListWorkersResponse{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[48]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3768,7 +3962,7 @@ func (x *ListWorkersResponse) String() string {
 func (*ListWorkersResponse) ProtoMessage() {}
 
 func (x *ListWorkersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[48]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3781,7 +3975,7 @@ func (x *ListWorkersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkersResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkersResponse) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{48}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ListWorkersResponse) GetWorkers() []*WorkerInfo {
@@ -3806,7 +4000,7 @@ type FailedObject struct {
 
 func (x *FailedObject) Reset() {
 	*x = FailedObject{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[49]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3818,7 +4012,7 @@ func (x *FailedObject) String() string {
 func (*FailedObject) ProtoMessage() {}
 
 func (x *FailedObject) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[49]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3831,7 +4025,7 @@ func (x *FailedObject) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailedObject.ProtoReflect.Descriptor instead.
 func (*FailedObject) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{49}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *FailedObject) GetKey() string {
@@ -3896,7 +4090,7 @@ type FailedRequest struct {
 
 func (x *FailedRequest) Reset() {
 	*x = FailedRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[50]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3908,7 +4102,7 @@ func (x *FailedRequest) String() string {
 func (*FailedRequest) ProtoMessage() {}
 
 func (x *FailedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[50]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3921,7 +4115,7 @@ func (x *FailedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailedRequest.ProtoReflect.Descriptor instead.
 func (*FailedRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{50}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *FailedRequest) GetJob() string {
@@ -3954,7 +4148,7 @@ type FailedResponse struct {
 
 func (x *FailedResponse) Reset() {
 	*x = FailedResponse{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[51]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3966,7 +4160,7 @@ func (x *FailedResponse) String() string {
 func (*FailedResponse) ProtoMessage() {}
 
 func (x *FailedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[51]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3979,7 +4173,7 @@ func (x *FailedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailedResponse.ProtoReflect.Descriptor instead.
 func (*FailedResponse) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{51}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *FailedResponse) GetObjects() []*FailedObject {
@@ -4000,7 +4194,7 @@ type SetThrottleRequest struct {
 
 func (x *SetThrottleRequest) Reset() {
 	*x = SetThrottleRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[52]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4012,7 +4206,7 @@ func (x *SetThrottleRequest) String() string {
 func (*SetThrottleRequest) ProtoMessage() {}
 
 func (x *SetThrottleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[52]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4025,7 +4219,7 @@ func (x *SetThrottleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetThrottleRequest.ProtoReflect.Descriptor instead.
 func (*SetThrottleRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{52}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *SetThrottleRequest) GetJob() string {
@@ -4053,7 +4247,7 @@ var File_ferry_v1_ferry_proto protoreflect.FileDescriptor
 
 const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\n" +
-	"\x14ferry/v1/ferry.proto\x12\bferry.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbd\x02\n" +
+	"\x14ferry/v1/ferry.proto\x12\bferry.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x80\x03\n" +
 	"\x06Object\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04dest\x18\x02 \x01(\tR\x04dest\x12\x12\n" +
@@ -4065,7 +4259,9 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x0emanifest_crc64\x18\b \x01(\x04R\rmanifestCrc64\x12,\n" +
 	"\x12has_manifest_crc64\x18\t \x01(\bR\x10hasManifestCrc64\x12&\n" +
 	"\x0fprior_dest_etag\x18\n" +
-	" \x01(\tR\rpriorDestEtag\"\xed\x01\n" +
+	" \x01(\tR\rpriorDestEtag\x12\x1b\n" +
+	"\tcopy_from\x18\v \x01(\tR\bcopyFrom\x12$\n" +
+	"\x0ecopy_from_etag\x18\f \x01(\tR\fcopyFromEtag\"\xed\x01\n" +
 	"\x05Grant\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x12\n" +
 	"\x04pass\x18\x02 \x01(\x04R\x04pass\x12\x14\n" +
@@ -4277,7 +4473,7 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\tupload_id\x18\x02 \x01(\tR\buploadId\"=\n" +
 	"\rRetryResponse\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x1a\n" +
-	"\brequeued\x18\x02 \x01(\x03R\brequeued\"\xd0\x05\n" +
+	"\brequeued\x18\x02 \x01(\x03R\brequeued\"\xa5\x06\n" +
 	"\bCounters\x12\x18\n" +
 	"\ascanned\x18\x01 \x01(\x03R\ascanned\x12#\n" +
 	"\rscanned_bytes\x18\x02 \x01(\x03R\fscannedBytes\x12\x1a\n" +
@@ -4303,7 +4499,9 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x0fidentical_bytes\x18\x10 \x01(\x03R\x0eidenticalBytes\x12\x12\n" +
 	"\x04kept\x18\x11 \x01(\x03R\x04kept\x12\x1d\n" +
 	"\n" +
-	"kept_bytes\x18\x12 \x01(\x03R\tkeptBytes\x1a:\n" +
+	"kept_bytes\x18\x12 \x01(\x03R\tkeptBytes\x12#\n" +
+	"\rserver_copied\x18\x16 \x01(\x03R\fserverCopied\x12.\n" +
+	"\x13server_copied_bytes\x18\x17 \x01(\x03R\x11serverCopiedBytes\x1a:\n" +
 	"\fMethodsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x88\x02\n" +
@@ -4316,7 +4514,7 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x05bytes\x18\x06 \x01(\x03R\x05bytes\x12\x1d\n" +
 	"\n" +
 	"bytes_done\x18\a \x01(\x03R\tbytesDone\x12?\n" +
-	"\rlease_expires\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fleaseExpires\"\xa3\b\n" +
+	"\rlease_expires\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fleaseExpires\"\xd7\b\n" +
 	"\aJobStat\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12\x12\n" +
@@ -4351,7 +4549,26 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x0ebackoff_factor\x18\x19 \x01(\x01R\rbackoffFactor\x12\x16\n" +
 	"\x06window\x18\x1e \x01(\tR\x06window\x12\x1d\n" +
 	"\n" +
-	"write_race\x18\x1a \x01(\tR\twriteRace\"\x1f\n" +
+	"write_race\x18\x1a \x01(\tR\twriteRace\x122\n" +
+	"\bsnapshot\x18! \x01(\v2\x16.ferry.v1.SnapshotInfoR\bsnapshot\"\xdf\x03\n" +
+	"\fSnapshotInfo\x12\x12\n" +
+	"\x04pass\x18\x01 \x01(\x04R\x04pass\x124\n" +
+	"\astarted\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\astarted\x12\x16\n" +
+	"\x06prefix\x18\x03 \x01(\tR\x06prefix\x12\x14\n" +
+	"\x05state\x18\x04 \x01(\tR\x05state\x126\n" +
+	"\bcomplete\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bcomplete\x12\x18\n" +
+	"\aobjects\x18\x06 \x01(\x03R\aobjects\x12\x14\n" +
+	"\x05bytes\x18\a \x01(\x03R\x05bytes\x12\x12\n" +
+	"\x04base\x18\b \x01(\x04R\x04base\x12\x1f\n" +
+	"\vbase_prefix\x18\t \x01(\tR\n" +
+	"basePrefix\x12\x1d\n" +
+	"\n" +
+	"bytes_read\x18\n" +
+	" \x01(\x03R\tbytesRead\x12#\n" +
+	"\rserver_copied\x18\v \x01(\x03R\fserverCopied\x12.\n" +
+	"\x13server_copied_bytes\x18\f \x01(\x03R\x11serverCopiedBytes\x124\n" +
+	"\aremoved\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\aremoved\x12\x10\n" +
+	"\x03why\x18\x0e \x01(\tR\x03why\"\x1f\n" +
 	"\vStatRequest\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\"5\n" +
 	"\fStatResponse\x12%\n" +
@@ -4439,7 +4656,7 @@ func file_ferry_v1_ferry_proto_rawDescGZIP() []byte {
 }
 
 var file_ferry_v1_ferry_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ferry_v1_ferry_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
+var file_ferry_v1_ferry_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
 var file_ferry_v1_ferry_proto_goTypes = []any{
 	(Status)(0),                   // 0: ferry.v1.Status
 	(*Object)(nil),                // 1: ferry.v1.Object
@@ -4486,33 +4703,34 @@ var file_ferry_v1_ferry_proto_goTypes = []any{
 	(*Counters)(nil),              // 42: ferry.v1.Counters
 	(*RunningTask)(nil),           // 43: ferry.v1.RunningTask
 	(*JobStat)(nil),               // 44: ferry.v1.JobStat
-	(*StatRequest)(nil),           // 45: ferry.v1.StatRequest
-	(*StatResponse)(nil),          // 46: ferry.v1.StatResponse
-	(*WorkerInfo)(nil),            // 47: ferry.v1.WorkerInfo
-	(*ListWorkersRequest)(nil),    // 48: ferry.v1.ListWorkersRequest
-	(*ListWorkersResponse)(nil),   // 49: ferry.v1.ListWorkersResponse
-	(*FailedObject)(nil),          // 50: ferry.v1.FailedObject
-	(*FailedRequest)(nil),         // 51: ferry.v1.FailedRequest
-	(*FailedResponse)(nil),        // 52: ferry.v1.FailedResponse
-	(*SetThrottleRequest)(nil),    // 53: ferry.v1.SetThrottleRequest
-	nil,                           // 54: ferry.v1.Counters.MethodsEntry
-	(*timestamppb.Timestamp)(nil), // 55: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 56: google.protobuf.Duration
+	(*SnapshotInfo)(nil),          // 45: ferry.v1.SnapshotInfo
+	(*StatRequest)(nil),           // 46: ferry.v1.StatRequest
+	(*StatResponse)(nil),          // 47: ferry.v1.StatResponse
+	(*WorkerInfo)(nil),            // 48: ferry.v1.WorkerInfo
+	(*ListWorkersRequest)(nil),    // 49: ferry.v1.ListWorkersRequest
+	(*ListWorkersResponse)(nil),   // 50: ferry.v1.ListWorkersResponse
+	(*FailedObject)(nil),          // 51: ferry.v1.FailedObject
+	(*FailedRequest)(nil),         // 52: ferry.v1.FailedRequest
+	(*FailedResponse)(nil),        // 53: ferry.v1.FailedResponse
+	(*SetThrottleRequest)(nil),    // 54: ferry.v1.SetThrottleRequest
+	nil,                           // 55: ferry.v1.Counters.MethodsEntry
+	(*timestamppb.Timestamp)(nil), // 56: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 57: google.protobuf.Duration
 }
 var file_ferry_v1_ferry_proto_depIdxs = []int32{
-	55, // 0: ferry.v1.Object.mod_time:type_name -> google.protobuf.Timestamp
+	56, // 0: ferry.v1.Object.mod_time:type_name -> google.protobuf.Timestamp
 	1,  // 1: ferry.v1.Grant.objects:type_name -> ferry.v1.Object
-	55, // 2: ferry.v1.Grant.deadline:type_name -> google.protobuf.Timestamp
+	56, // 2: ferry.v1.Grant.deadline:type_name -> google.protobuf.Timestamp
 	0,  // 3: ferry.v1.Result.status:type_name -> ferry.v1.Status
-	55, // 4: ferry.v1.Result.mod_time:type_name -> google.protobuf.Timestamp
-	56, // 5: ferry.v1.Result.duration:type_name -> google.protobuf.Duration
-	55, // 6: ferry.v1.UploadState.mod_time:type_name -> google.protobuf.Timestamp
+	56, // 4: ferry.v1.Result.mod_time:type_name -> google.protobuf.Timestamp
+	57, // 5: ferry.v1.Result.duration:type_name -> google.protobuf.Duration
+	56, // 6: ferry.v1.UploadState.mod_time:type_name -> google.protobuf.Timestamp
 	4,  // 7: ferry.v1.UploadState.parts:type_name -> ferry.v1.PartState
-	55, // 8: ferry.v1.UploadState.created:type_name -> google.protobuf.Timestamp
-	56, // 9: ferry.v1.RegisterResponse.heartbeat_every:type_name -> google.protobuf.Duration
-	56, // 10: ferry.v1.RegisterResponse.lease_ttl:type_name -> google.protobuf.Duration
+	56, // 8: ferry.v1.UploadState.created:type_name -> google.protobuf.Timestamp
+	57, // 9: ferry.v1.RegisterResponse.heartbeat_every:type_name -> google.protobuf.Duration
+	57, // 10: ferry.v1.RegisterResponse.lease_ttl:type_name -> google.protobuf.Duration
 	8,  // 11: ferry.v1.HeartbeatRequest.leases:type_name -> ferry.v1.HeldLease
-	56, // 12: ferry.v1.HeartbeatRequest.interval:type_name -> google.protobuf.Duration
+	57, // 12: ferry.v1.HeartbeatRequest.interval:type_name -> google.protobuf.Duration
 	8,  // 13: ferry.v1.HeartbeatResponse.lost:type_name -> ferry.v1.HeldLease
 	10, // 14: ferry.v1.HeartbeatResponse.throttles:type_name -> ferry.v1.Throttle
 	2,  // 15: ferry.v1.LeaseResponse.grants:type_name -> ferry.v1.Grant
@@ -4520,83 +4738,87 @@ var file_ferry_v1_ferry_proto_depIdxs = []int32{
 	5,  // 17: ferry.v1.LoadUploadResponse.state:type_name -> ferry.v1.UploadState
 	5,  // 18: ferry.v1.SaveUploadRequest.state:type_name -> ferry.v1.UploadState
 	31, // 19: ferry.v1.CutoverResponse.state:type_name -> ferry.v1.CutoverState
-	55, // 20: ferry.v1.CutoverState.t1:type_name -> google.protobuf.Timestamp
-	55, // 21: ferry.v1.CutoverState.t2:type_name -> google.protobuf.Timestamp
-	55, // 22: ferry.v1.CutoverState.updated:type_name -> google.protobuf.Timestamp
-	55, // 23: ferry.v1.CutoverReportResponse.t1:type_name -> google.protobuf.Timestamp
-	55, // 24: ferry.v1.CutoverReportResponse.t2:type_name -> google.protobuf.Timestamp
+	56, // 20: ferry.v1.CutoverState.t1:type_name -> google.protobuf.Timestamp
+	56, // 21: ferry.v1.CutoverState.t2:type_name -> google.protobuf.Timestamp
+	56, // 22: ferry.v1.CutoverState.updated:type_name -> google.protobuf.Timestamp
+	56, // 23: ferry.v1.CutoverReportResponse.t1:type_name -> google.protobuf.Timestamp
+	56, // 24: ferry.v1.CutoverReportResponse.t2:type_name -> google.protobuf.Timestamp
 	33, // 25: ferry.v1.CutoverReportResponse.kept_objects:type_name -> ferry.v1.CutoverItem
 	33, // 26: ferry.v1.CutoverReportResponse.failed_objects:type_name -> ferry.v1.CutoverItem
 	33, // 27: ferry.v1.CutoverReportResponse.unaccounted_objects:type_name -> ferry.v1.CutoverItem
 	33, // 28: ferry.v1.CutoverReportResponse.deleted_at_source_objects:type_name -> ferry.v1.CutoverItem
-	55, // 29: ferry.v1.CutoverItem.source_mtime:type_name -> google.protobuf.Timestamp
+	56, // 29: ferry.v1.CutoverItem.source_mtime:type_name -> google.protobuf.Timestamp
 	40, // 30: ferry.v1.CleanResponse.aborted:type_name -> ferry.v1.UploadRef
 	40, // 31: ferry.v1.CleanResponse.forgotten:type_name -> ferry.v1.UploadRef
-	54, // 32: ferry.v1.Counters.methods:type_name -> ferry.v1.Counters.MethodsEntry
-	55, // 33: ferry.v1.RunningTask.lease_expires:type_name -> google.protobuf.Timestamp
+	55, // 32: ferry.v1.Counters.methods:type_name -> ferry.v1.Counters.MethodsEntry
+	56, // 33: ferry.v1.RunningTask.lease_expires:type_name -> google.protobuf.Timestamp
 	42, // 34: ferry.v1.JobStat.counters:type_name -> ferry.v1.Counters
-	55, // 35: ferry.v1.JobStat.checkpoint:type_name -> google.protobuf.Timestamp
+	56, // 35: ferry.v1.JobStat.checkpoint:type_name -> google.protobuf.Timestamp
 	43, // 36: ferry.v1.JobStat.running:type_name -> ferry.v1.RunningTask
 	42, // 37: ferry.v1.JobStat.totals:type_name -> ferry.v1.Counters
-	55, // 38: ferry.v1.JobStat.next_pass:type_name -> google.protobuf.Timestamp
-	55, // 39: ferry.v1.JobStat.last_run:type_name -> google.protobuf.Timestamp
-	44, // 40: ferry.v1.StatResponse.jobs:type_name -> ferry.v1.JobStat
-	55, // 41: ferry.v1.WorkerInfo.last_heartbeat:type_name -> google.protobuf.Timestamp
-	47, // 42: ferry.v1.ListWorkersResponse.workers:type_name -> ferry.v1.WorkerInfo
-	50, // 43: ferry.v1.FailedResponse.objects:type_name -> ferry.v1.FailedObject
-	6,  // 44: ferry.v1.WorkerService.Register:input_type -> ferry.v1.RegisterRequest
-	9,  // 45: ferry.v1.WorkerService.Heartbeat:input_type -> ferry.v1.HeartbeatRequest
-	12, // 46: ferry.v1.WorkerService.Lease:input_type -> ferry.v1.LeaseRequest
-	14, // 47: ferry.v1.WorkerService.Report:input_type -> ferry.v1.ReportRequest
-	16, // 48: ferry.v1.WorkerService.Ack:input_type -> ferry.v1.AckRequest
-	18, // 49: ferry.v1.WorkerService.Nack:input_type -> ferry.v1.NackRequest
-	20, // 50: ferry.v1.WorkerService.GetJob:input_type -> ferry.v1.GetJobRequest
-	22, // 51: ferry.v1.WorkerService.LoadUpload:input_type -> ferry.v1.LoadUploadRequest
-	24, // 52: ferry.v1.WorkerService.SaveUpload:input_type -> ferry.v1.SaveUploadRequest
-	26, // 53: ferry.v1.WorkerService.DropUpload:input_type -> ferry.v1.DropUploadRequest
-	34, // 54: ferry.v1.AdminService.Submit:input_type -> ferry.v1.SubmitRequest
-	45, // 55: ferry.v1.AdminService.Stat:input_type -> ferry.v1.StatRequest
-	48, // 56: ferry.v1.AdminService.ListWorkers:input_type -> ferry.v1.ListWorkersRequest
-	51, // 57: ferry.v1.AdminService.Failed:input_type -> ferry.v1.FailedRequest
-	36, // 58: ferry.v1.AdminService.Retry:input_type -> ferry.v1.JobRequest
-	36, // 59: ferry.v1.AdminService.Pause:input_type -> ferry.v1.JobRequest
-	36, // 60: ferry.v1.AdminService.Resume:input_type -> ferry.v1.JobRequest
-	36, // 61: ferry.v1.AdminService.Cancel:input_type -> ferry.v1.JobRequest
-	38, // 62: ferry.v1.AdminService.Clean:input_type -> ferry.v1.CleanRequest
-	53, // 63: ferry.v1.AdminService.SetThrottle:input_type -> ferry.v1.SetThrottleRequest
-	34, // 64: ferry.v1.AdminService.CutoverStart:input_type -> ferry.v1.SubmitRequest
-	28, // 65: ferry.v1.AdminService.CutoverSwitch:input_type -> ferry.v1.CutoverSwitchRequest
-	36, // 66: ferry.v1.AdminService.CutoverStatus:input_type -> ferry.v1.JobRequest
-	29, // 67: ferry.v1.AdminService.CutoverReport:input_type -> ferry.v1.CutoverReportRequest
-	7,  // 68: ferry.v1.WorkerService.Register:output_type -> ferry.v1.RegisterResponse
-	11, // 69: ferry.v1.WorkerService.Heartbeat:output_type -> ferry.v1.HeartbeatResponse
-	13, // 70: ferry.v1.WorkerService.Lease:output_type -> ferry.v1.LeaseResponse
-	15, // 71: ferry.v1.WorkerService.Report:output_type -> ferry.v1.ReportResponse
-	17, // 72: ferry.v1.WorkerService.Ack:output_type -> ferry.v1.AckResponse
-	19, // 73: ferry.v1.WorkerService.Nack:output_type -> ferry.v1.NackResponse
-	21, // 74: ferry.v1.WorkerService.GetJob:output_type -> ferry.v1.GetJobResponse
-	23, // 75: ferry.v1.WorkerService.LoadUpload:output_type -> ferry.v1.LoadUploadResponse
-	25, // 76: ferry.v1.WorkerService.SaveUpload:output_type -> ferry.v1.SaveUploadResponse
-	27, // 77: ferry.v1.WorkerService.DropUpload:output_type -> ferry.v1.DropUploadResponse
-	35, // 78: ferry.v1.AdminService.Submit:output_type -> ferry.v1.SubmitResponse
-	46, // 79: ferry.v1.AdminService.Stat:output_type -> ferry.v1.StatResponse
-	49, // 80: ferry.v1.AdminService.ListWorkers:output_type -> ferry.v1.ListWorkersResponse
-	52, // 81: ferry.v1.AdminService.Failed:output_type -> ferry.v1.FailedResponse
-	41, // 82: ferry.v1.AdminService.Retry:output_type -> ferry.v1.RetryResponse
-	37, // 83: ferry.v1.AdminService.Pause:output_type -> ferry.v1.JobResponse
-	37, // 84: ferry.v1.AdminService.Resume:output_type -> ferry.v1.JobResponse
-	37, // 85: ferry.v1.AdminService.Cancel:output_type -> ferry.v1.JobResponse
-	39, // 86: ferry.v1.AdminService.Clean:output_type -> ferry.v1.CleanResponse
-	37, // 87: ferry.v1.AdminService.SetThrottle:output_type -> ferry.v1.JobResponse
-	30, // 88: ferry.v1.AdminService.CutoverStart:output_type -> ferry.v1.CutoverResponse
-	30, // 89: ferry.v1.AdminService.CutoverSwitch:output_type -> ferry.v1.CutoverResponse
-	30, // 90: ferry.v1.AdminService.CutoverStatus:output_type -> ferry.v1.CutoverResponse
-	32, // 91: ferry.v1.AdminService.CutoverReport:output_type -> ferry.v1.CutoverReportResponse
-	68, // [68:92] is the sub-list for method output_type
-	44, // [44:68] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	56, // 38: ferry.v1.JobStat.next_pass:type_name -> google.protobuf.Timestamp
+	56, // 39: ferry.v1.JobStat.last_run:type_name -> google.protobuf.Timestamp
+	45, // 40: ferry.v1.JobStat.snapshot:type_name -> ferry.v1.SnapshotInfo
+	56, // 41: ferry.v1.SnapshotInfo.started:type_name -> google.protobuf.Timestamp
+	56, // 42: ferry.v1.SnapshotInfo.complete:type_name -> google.protobuf.Timestamp
+	56, // 43: ferry.v1.SnapshotInfo.removed:type_name -> google.protobuf.Timestamp
+	44, // 44: ferry.v1.StatResponse.jobs:type_name -> ferry.v1.JobStat
+	56, // 45: ferry.v1.WorkerInfo.last_heartbeat:type_name -> google.protobuf.Timestamp
+	48, // 46: ferry.v1.ListWorkersResponse.workers:type_name -> ferry.v1.WorkerInfo
+	51, // 47: ferry.v1.FailedResponse.objects:type_name -> ferry.v1.FailedObject
+	6,  // 48: ferry.v1.WorkerService.Register:input_type -> ferry.v1.RegisterRequest
+	9,  // 49: ferry.v1.WorkerService.Heartbeat:input_type -> ferry.v1.HeartbeatRequest
+	12, // 50: ferry.v1.WorkerService.Lease:input_type -> ferry.v1.LeaseRequest
+	14, // 51: ferry.v1.WorkerService.Report:input_type -> ferry.v1.ReportRequest
+	16, // 52: ferry.v1.WorkerService.Ack:input_type -> ferry.v1.AckRequest
+	18, // 53: ferry.v1.WorkerService.Nack:input_type -> ferry.v1.NackRequest
+	20, // 54: ferry.v1.WorkerService.GetJob:input_type -> ferry.v1.GetJobRequest
+	22, // 55: ferry.v1.WorkerService.LoadUpload:input_type -> ferry.v1.LoadUploadRequest
+	24, // 56: ferry.v1.WorkerService.SaveUpload:input_type -> ferry.v1.SaveUploadRequest
+	26, // 57: ferry.v1.WorkerService.DropUpload:input_type -> ferry.v1.DropUploadRequest
+	34, // 58: ferry.v1.AdminService.Submit:input_type -> ferry.v1.SubmitRequest
+	46, // 59: ferry.v1.AdminService.Stat:input_type -> ferry.v1.StatRequest
+	49, // 60: ferry.v1.AdminService.ListWorkers:input_type -> ferry.v1.ListWorkersRequest
+	52, // 61: ferry.v1.AdminService.Failed:input_type -> ferry.v1.FailedRequest
+	36, // 62: ferry.v1.AdminService.Retry:input_type -> ferry.v1.JobRequest
+	36, // 63: ferry.v1.AdminService.Pause:input_type -> ferry.v1.JobRequest
+	36, // 64: ferry.v1.AdminService.Resume:input_type -> ferry.v1.JobRequest
+	36, // 65: ferry.v1.AdminService.Cancel:input_type -> ferry.v1.JobRequest
+	38, // 66: ferry.v1.AdminService.Clean:input_type -> ferry.v1.CleanRequest
+	54, // 67: ferry.v1.AdminService.SetThrottle:input_type -> ferry.v1.SetThrottleRequest
+	34, // 68: ferry.v1.AdminService.CutoverStart:input_type -> ferry.v1.SubmitRequest
+	28, // 69: ferry.v1.AdminService.CutoverSwitch:input_type -> ferry.v1.CutoverSwitchRequest
+	36, // 70: ferry.v1.AdminService.CutoverStatus:input_type -> ferry.v1.JobRequest
+	29, // 71: ferry.v1.AdminService.CutoverReport:input_type -> ferry.v1.CutoverReportRequest
+	7,  // 72: ferry.v1.WorkerService.Register:output_type -> ferry.v1.RegisterResponse
+	11, // 73: ferry.v1.WorkerService.Heartbeat:output_type -> ferry.v1.HeartbeatResponse
+	13, // 74: ferry.v1.WorkerService.Lease:output_type -> ferry.v1.LeaseResponse
+	15, // 75: ferry.v1.WorkerService.Report:output_type -> ferry.v1.ReportResponse
+	17, // 76: ferry.v1.WorkerService.Ack:output_type -> ferry.v1.AckResponse
+	19, // 77: ferry.v1.WorkerService.Nack:output_type -> ferry.v1.NackResponse
+	21, // 78: ferry.v1.WorkerService.GetJob:output_type -> ferry.v1.GetJobResponse
+	23, // 79: ferry.v1.WorkerService.LoadUpload:output_type -> ferry.v1.LoadUploadResponse
+	25, // 80: ferry.v1.WorkerService.SaveUpload:output_type -> ferry.v1.SaveUploadResponse
+	27, // 81: ferry.v1.WorkerService.DropUpload:output_type -> ferry.v1.DropUploadResponse
+	35, // 82: ferry.v1.AdminService.Submit:output_type -> ferry.v1.SubmitResponse
+	47, // 83: ferry.v1.AdminService.Stat:output_type -> ferry.v1.StatResponse
+	50, // 84: ferry.v1.AdminService.ListWorkers:output_type -> ferry.v1.ListWorkersResponse
+	53, // 85: ferry.v1.AdminService.Failed:output_type -> ferry.v1.FailedResponse
+	41, // 86: ferry.v1.AdminService.Retry:output_type -> ferry.v1.RetryResponse
+	37, // 87: ferry.v1.AdminService.Pause:output_type -> ferry.v1.JobResponse
+	37, // 88: ferry.v1.AdminService.Resume:output_type -> ferry.v1.JobResponse
+	37, // 89: ferry.v1.AdminService.Cancel:output_type -> ferry.v1.JobResponse
+	39, // 90: ferry.v1.AdminService.Clean:output_type -> ferry.v1.CleanResponse
+	37, // 91: ferry.v1.AdminService.SetThrottle:output_type -> ferry.v1.JobResponse
+	30, // 92: ferry.v1.AdminService.CutoverStart:output_type -> ferry.v1.CutoverResponse
+	30, // 93: ferry.v1.AdminService.CutoverSwitch:output_type -> ferry.v1.CutoverResponse
+	30, // 94: ferry.v1.AdminService.CutoverStatus:output_type -> ferry.v1.CutoverResponse
+	32, // 95: ferry.v1.AdminService.CutoverReport:output_type -> ferry.v1.CutoverReportResponse
+	72, // [72:96] is the sub-list for method output_type
+	48, // [48:72] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_ferry_v1_ferry_proto_init() }
@@ -4610,7 +4832,7 @@ func file_ferry_v1_ferry_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ferry_v1_ferry_proto_rawDesc), len(file_ferry_v1_ferry_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   54,
+			NumMessages:   55,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ferry-migrate/ferry/snapshot"
 	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/storage/local"
 	"github.com/ferry-migrate/ferry/storage/retry"
@@ -30,9 +31,11 @@ const (
 // Supported lists the types Open accepts, for error messages.
 var Supported = []Type{Local, S3, OSS}
 
-// Spec is everything needed to reach one side of a job. For Local, Prefix
-// is unused and Root is the directory; for S3/OSS, Prefix is the key
-// prefix inside Bucket.
+// Spec is everything needed to reach one side of a job. For Local, Root
+// is the directory and Prefix is empty, but for a snapshot: the key
+// prefix (a template, or one snapshot's) under Root, so that snapshots
+// are keys of one backend whatever its type; for S3/OSS, Prefix is the
+// key prefix inside Bucket.
 type Spec struct {
 	Type     Type
 	Endpoint string // srcDomain/destDomain: https://host[:port]
@@ -50,6 +53,10 @@ type Spec struct {
 	ChecksumMode   string // s3.Checksum*; "" = auto
 	ListPageSize   int32  // 0 = server default
 	FollowSymlinks bool   // local sources
+	// Snapshot: the source is one snapshot, Prefix, of a backupKind=
+	// snapshot job; Open returns it read through its manifest
+	// (snapshot.Source), listing keys relative to Prefix.
+	Snapshot bool
 
 	// Not from configs: set by the program.
 	OnSkip      func(key string, reason error) // local: symlinks, special files
@@ -61,7 +68,7 @@ type Spec struct {
 func (s Spec) String() string {
 	switch s.Type {
 	case Local:
-		return fmt.Sprintf("local %s", s.Root)
+		return fmt.Sprintf("local %s", s.LocalPath())
 	default:
 		where := s.Endpoint
 		if where == "" {
@@ -69,6 +76,15 @@ func (s Spec) String() string {
 		}
 		return fmt.Sprintf("%s bucket %q prefix %q at %s", s.Type, s.Bucket, s.Prefix, where)
 	}
+}
+
+// LocalPath is a Local spec's path as a config names it: Root, plus
+// Prefix as a directory below it when set.
+func (s Spec) LocalPath() string {
+	if s.Prefix == "" {
+		return s.Root
+	}
+	return strings.TrimSuffix(s.Root, "/") + "/" + s.Prefix
 }
 
 // Open builds the backend, wrapped in retries. It does not contact the
@@ -102,7 +118,11 @@ func Open(ctx context.Context, s Spec) (storage.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return retry.New(b, s.Retry), nil
+	b = retry.New(b, s.Retry)
+	if s.Snapshot {
+		return snapshot.NewSource(b, s.Prefix), nil
+	}
+	return b, nil
 }
 
 // OpenDest opens s as a job's destination: Open, after creating the

@@ -23,6 +23,9 @@ func JobStat(s master.JobStat) *pb.JobStat {
 		Listed: s.Listed, Excluded: s.Excluded, AuditExtra: s.AuditExtra, NextPass: wire.Timestamp(s.NextPass), LastRun: wire.Timestamp(s.LastRun), SkippedRuns: s.SkippedRuns,
 		Problem: s.Problem, StaleRefused: s.StaleRefused, Window: s.Window}
 	out.WriteRace = s.WriteRace
+	if s.Snapshot != nil {
+		out.Snapshot = SnapshotInfo(*s.Snapshot)
+	}
 	for _, r := range s.Running {
 		out.Running = append(out.Running, &pb.RunningTask{Shard: r.Shard, Worker: r.Worker, Attempt: int32(r.Attempt),
 			Objects: r.Objects, ObjectsDone: r.ObjectsDone, Bytes: r.Bytes, BytesDone: r.BytesDone,
@@ -42,6 +45,10 @@ func ToJobStat(s *pb.JobStat) master.JobStat {
 		Excluded: s.GetExcluded(), AuditExtra: s.GetAuditExtra(), NextPass: wire.Time(s.GetNextPass()), LastRun: wire.Time(s.GetLastRun()), SkippedRuns: s.GetSkippedRuns(),
 		Problem: s.GetProblem(), StaleRefused: s.GetStaleRefused(), Window: s.GetWindow()}
 	out.WriteRace = s.GetWriteRace()
+	if si := s.GetSnapshot(); si != nil {
+		v := ToSnapshotInfo(si)
+		out.Snapshot = &v
+	}
 	for _, r := range s.GetRunning() {
 		out.Running = append(out.Running, master.Running{Shard: r.GetShard(), Worker: r.GetWorker(), Attempt: int(r.GetAttempt()),
 			Objects: r.GetObjects(), ObjectsDone: r.GetObjectsDone(), Bytes: r.GetBytes(), BytesDone: r.GetBytesDone(),
@@ -57,6 +64,7 @@ func Counters(c tracker.Counters) *pb.Counters {
 		FailedBytes: c.FailedBytes, BytesRead: c.BytesRead, BytesSent: c.BytesSent, Shards: c.Shards,
 		ShardsDone: c.ShardsDone, ShardsFailed: c.ShardsFailed, Deleted: c.Deleted, WouldDelete: c.WouldDelete}
 	out.Identical, out.IdenticalBytes, out.Kept, out.KeptBytes = c.Identical, c.IdenticalBytes, c.Kept, c.KeptBytes
+	out.ServerCopied, out.ServerCopiedBytes = c.ServerCopied, c.ServerCopiedBytes
 	if len(c.Methods) > 0 {
 		out.Methods = make(map[string]int64, len(c.Methods))
 		for m, n := range c.Methods {
@@ -73,6 +81,7 @@ func ToCounters(c *pb.Counters) tracker.Counters {
 		FailedBytes: c.GetFailedBytes(), BytesRead: c.GetBytesRead(), BytesSent: c.GetBytesSent(), Shards: c.GetShards(),
 		ShardsDone: c.GetShardsDone(), ShardsFailed: c.GetShardsFailed(), Deleted: c.GetDeleted(), WouldDelete: c.GetWouldDelete()}
 	out.Identical, out.IdenticalBytes, out.Kept, out.KeptBytes = c.GetIdentical(), c.GetIdenticalBytes(), c.GetKept(), c.GetKeptBytes()
+	out.ServerCopied, out.ServerCopiedBytes = c.GetServerCopied(), c.GetServerCopiedBytes()
 	if m := c.GetMethods(); len(m) > 0 {
 		out.Methods = make(map[task.Method]int64, len(m))
 		for k, v := range m {
@@ -136,4 +145,20 @@ func toUploads(job string, rs []*pb.UploadRef) []task.UploadState {
 		out[i] = task.UploadState{Job: job, Dest: r.GetDest(), UploadID: r.GetUploadId()}
 	}
 	return out
+}
+
+// SnapshotInfo converts one snapshot's description.
+func SnapshotInfo(s master.SnapshotInfo) *pb.SnapshotInfo {
+	return &pb.SnapshotInfo{Pass: s.Pass, Started: wire.Timestamp(s.Started), Prefix: s.Prefix, State: s.State,
+		Complete: wire.Timestamp(s.Complete), Objects: s.Objects, Bytes: s.Bytes, Base: s.Base, BasePrefix: s.BasePrefix,
+		BytesRead: s.BytesRead, ServerCopied: s.ServerCopied, ServerCopiedBytes: s.ServerCopiedBytes,
+		Removed: wire.Timestamp(s.Removed), Why: s.Why}
+}
+
+// ToSnapshotInfo converts back.
+func ToSnapshotInfo(s *pb.SnapshotInfo) master.SnapshotInfo {
+	return master.SnapshotInfo{Pass: s.GetPass(), Started: wire.Time(s.GetStarted()), Prefix: s.GetPrefix(), State: s.GetState(),
+		Complete: wire.Time(s.GetComplete()), Objects: s.GetObjects(), Bytes: s.GetBytes(), Base: s.GetBase(),
+		BasePrefix: s.GetBasePrefix(), BytesRead: s.GetBytesRead(), ServerCopied: s.GetServerCopied(),
+		ServerCopiedBytes: s.GetServerCopiedBytes(), Removed: wire.Time(s.GetRemoved()), Why: s.GetWhy()}
 }

@@ -17,7 +17,7 @@ func TestRoundTrips(t *testing.T) {
 	c := tracker.Counters{Scanned: 1, ScannedBytes: 2, Verified: 3, VerifiedBytes: 4, Skipped: 5, SkippedBytes: 6, Failed: 7,
 		FailedBytes: 8, BytesRead: 9, BytesSent: 10, Shards: 11, ShardsDone: 12, ShardsFailed: 13,
 		Methods: map[task.Method]int64{task.MethodCRC64: 3, task.MethodManifest: 5}, Deleted: 14, WouldDelete: 15,
-		Identical: 14, IdenticalBytes: 15, Kept: 16, KeptBytes: 17}
+		Identical: 14, IdenticalBytes: 15, Kept: 16, KeptBytes: 17, ServerCopied: 18, ServerCopiedBytes: 19}
 	tot := c
 	tot.Verified, tot.Methods = 300, map[task.Method]int64{task.MethodCRC64: 300}
 	s := master.JobStat{Job: "j", Type: "audit", State: "paused", Pass: 4, PendingTasks: 1, DispatchedTasks: 2, RunningTasks: 3,
@@ -26,7 +26,10 @@ func TestRoundTrips(t *testing.T) {
 		BytesPerSecondLimit: 1 << 20, ObjectsPerSecondLimit: 2.5, BackoffFactor: 0.5, Source: "s3://a", Dest: "oss://b",
 		Listed: 20, Excluded: 2, AuditExtra: 3, NextPass: now.Add(time.Hour), LastRun: now.Add(-time.Hour), SkippedRuns: 2, Problem: "why", StaleRefused: 6,
 		Window:    "modified in [2024-05-01T00:00:00Z, +inf)",
-		WriteRace: "the destination does not enforce put if-match"}
+		WriteRace: "the destination does not enforce put if-match",
+		Snapshot: &master.SnapshotInfo{Pass: 4, Started: now, Prefix: "b/1/", State: master.SnapshotRemoved, Complete: now.Add(time.Minute),
+			Objects: 5, Bytes: 6, Base: 3, BasePrefix: "b/0/", BytesRead: 7, ServerCopied: 8, ServerCopiedBytes: 9,
+			Removed: now.Add(time.Hour), Why: "keep-last 1"}}
 	assert.Equal(t, s, ToJobStat(JobStat(s)))
 	assert.Equal(t, master.JobStat{Job: "j"}, ToJobStat(JobStat(master.JobStat{Job: "j"})), "zero times and counters stay zero")
 
