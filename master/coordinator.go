@@ -43,15 +43,10 @@ type CoordinatorConfig struct {
 	// master does after the copy (delete propagation) is resumed by a
 	// restarted master as part of the same pass.
 	Hold bool
-	// Base is the complete snapshot a snapshot pass copies unchanged
-	// objects from, inside the destination; zero for none.
-	Base SnapshotBase
-}
-
-// SnapshotBase names a complete snapshot by its pass and prefix.
-type SnapshotBase struct {
-	Pass   uint64
-	Prefix string
+	// Copyable are the snapshots a snapshot pass copies unchanged objects
+	// from, inside the destination, by pass; nil for none (see
+	// Manager.copyable).
+	Copyable map[uint64]string
 }
 
 // Coordinator runs one pass of one job: it owns the broker, answers
@@ -236,12 +231,12 @@ func (c *Coordinator) grant(l Lease) (task.Grant, bool, error) {
 		if !c.cfg.Audit && ok && e.Pass < c.cfg.Pass && e.Dest == o.Dest && (e.Status == task.StatusVerified || e.Status == task.StatusSkipped && e.Method == task.MethodManifest) {
 			o.PriorDestETag = e.DestETag
 		}
-		if b := c.cfg.Base; b.Pass != 0 && ok && e.Pass == b.Pass && e.Status == task.StatusVerified &&
-			strings.HasPrefix(e.Dest, b.Prefix) && unchanged(e, o) {
-			// Verified in the base snapshot and the same source version:
-			// the destination copies its own copy. The manifest entry is
-			// the base's only while no later pass touched the key, which
-			// e.Pass == b.Pass proves.
+		if prefix, from := c.cfg.Copyable[e.Pass]; from && ok && e.Status == task.StatusVerified &&
+			strings.HasPrefix(e.Dest, prefix) && unchanged(e, o) {
+			// A verified copy of this very source version is in a
+			// snapshot still there: the destination copies its own copy.
+			// The manifest entry names the last pass that verified the
+			// key, whose copy that is.
 			o.CopyFrom, o.CopyFromETag = e.Dest, e.DestETag
 			o.ManifestCRC64, o.HasManifestCRC64 = e.CRC64, e.HasCRC64
 		}

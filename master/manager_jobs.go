@@ -148,20 +148,20 @@ func (m *Manager) launch(jr *jobRun, cfg *conf.Job, src, dst storage.Backend, re
 	deletes := cfg.Deletes.Enabled && !audit
 	snap := cfg.Backup == conf.BackupSnapshot && !audit
 	srcPrefix, destPrefix := cfg.Src.Prefix, cfg.Dest.Prefix
-	var base SnapshotBase
+	var copyable map[uint64]string
 	if snap {
-		sn, err := m.snapshotPass(cfg, p)
+		sn, from, err := m.snapshotPass(cfg, p)
 		if err != nil {
 			return fmt.Errorf("job %q pass %d: %w", cfg.Name, p.N, err)
 		}
-		destPrefix, base = sn.Prefix, SnapshotBase{Pass: sn.Base, Prefix: sn.BasePrefix}
+		destPrefix, copyable = sn.Prefix, from
 	}
 	if cfg.Type == conf.JobRestore {
 		srcPrefix = "" // the snapshot source lists keys relative to the snapshot
 	}
 	coord, err := NewCoordinator(CoordinatorConfig{Job: cfg.Name, Pass: p.N, LeaseTTL: m.cfg.LeaseTTL,
 		ShardRetries: cfg.ShardRetries, Now: m.cfg.Now, Log: log, Tokens: m.nextToken, Audit: audit,
-		Hold: deletes || snap, Base: base}, m.st)
+		Hold: deletes || snap, Copyable: copyable}, m.st)
 	if err != nil {
 		return fmt.Errorf("job %q pass %d: %w", cfg.Name, p.N, err)
 	}

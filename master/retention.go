@@ -12,15 +12,16 @@ import (
 	"github.com/ferry-migrate/ferry/tracker"
 )
 
-// prune runs after snapshot pass `newest` is complete. It applies the
-// job's retention to its complete snapshots (restic's forget rules; the
-// newest is never removed) and removes the incomplete snapshots of
-// earlier passes, which no complete one can be based on and nothing else
-// would ever clean up. A removal deletes the manifest first, so a
+// prune runs at the end of snapshot pass `newest`. When that snapshot is
+// complete, it applies the job's retention to the complete snapshots
+// (restic's forget rules; the newest is never removed). Either way it
+// removes the incomplete snapshots of earlier passes, which no snapshot
+// is based on and nothing else would ever clean up: the pass that just
+// ended has copied from them what it could. A removal deletes the manifest first, so a
 // snapshot half removed is recognisably incomplete, never a damaged
 // backup; it is recorded before it starts (Removing) and when done
 // (Removed), so a master restarted in between finishes it.
-func (m *Manager) prune(ctx context.Context, cfg *conf.Job, dst storage.Backend, newest uint64) error {
+func (m *Manager) prune(ctx context.Context, cfg *conf.Job, dst storage.Backend, newest uint64, newestComplete bool) error {
 	var (
 		complete []snapshot.Snap
 		byID     = map[string]tracker.Pass{}
@@ -37,7 +38,7 @@ func (m *Manager) prune(ctx context.Context, cfg *conf.Job, dst storage.Backend,
 			complete = append(complete, snapshot.Snap{ID: id, Time: q.Started})
 			byID[id] = q
 		case q.N < newest && !q.Finished.IsZero():
-			q.Snapshot.Why = fmt.Sprintf("incomplete (no manifest); superseded by the complete snapshot of pass %d", newest)
+			q.Snapshot.Why = fmt.Sprintf("incomplete (no manifest); superseded by the snapshot of pass %d", newest)
 			remove = append(remove, q)
 		}
 		return nil
@@ -45,7 +46,7 @@ func (m *Manager) prune(ctx context.Context, cfg *conf.Job, dst storage.Backend,
 	if err != nil {
 		return err
 	}
-	if !cfg.Retention.IsZero() {
+	if newestComplete && !cfg.Retention.IsZero() {
 		for _, d := range cfg.Retention.Apply(complete, scheduleZone(cfg)) {
 			q := byID[d.ID]
 			if d.Keep || q.N == newest {

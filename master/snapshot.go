@@ -26,28 +26,57 @@ import (
 // retention runs; see watchSnapshot.
 
 // snapshotPass fixes pass p's snapshot: its prefix and base, resolved
-// and recorded when the pass is new, read back when it is resumed.
-func (m *Manager) snapshotPass(cfg *conf.Job, p tracker.Pass) (tracker.Snapshot, error) {
-	if p.Snapshot.Prefix != "" {
-		return p.Snapshot, nil
-	}
+// and recorded when the pass is new, read back when it is resumed. It
+// also returns the snapshots whose copies the pass may copy from: the
+// base, and the incomplete snapshots since, which are no backup (never
+// a base, never counted) but whose objects were each verified like any
+// copy. After a snapshot that failed on one object, the next copies the
+// rest inside the destination instead of reading the whole source again;
+// each such copy is checked against the manifest's record of it as any
+// server-side copy is.
+func (m *Manager) snapshotPass(cfg *conf.Job, p tracker.Pass) (tracker.Snapshot, map[uint64]string, error) {
 	var (
 		base  tracker.Pass
 		taken = map[string]uint64{}
+		after []tracker.Pass // incomplete snapshots, oldest first
 	)
 	err := m.st.Passes(cfg.Name, func(q tracker.Pass) error {
 		if q.N >= p.N || q.Snapshot.Prefix == "" {
 			return nil
 		}
 		taken[q.Snapshot.Prefix] = q.N
-		if usableBase(q) {
-			base = q
+		switch s := q.Snapshot; {
+		case usableBase(q):
+			base, after = q, nil
+		case s.Complete.IsZero() && s.Removed.IsZero() && !s.Removing:
+			after = append(after, q)
 		}
 		return nil
 	})
 	if err != nil {
-		return tracker.Snapshot{}, err
+		return tracker.Snapshot{}, nil, err
 	}
+	sn := p.Snapshot
+	if sn.Prefix == "" {
+		if sn, err = m.newSnapshot(cfg, p, base, taken); err != nil {
+			return tracker.Snapshot{}, nil, err
+		}
+	}
+	from := map[uint64]string{}
+	if sn.Base != 0 {
+		from[sn.Base] = sn.BasePrefix
+	}
+	for _, q := range after {
+		if q.N > sn.Base {
+			from[q.N] = q.Snapshot.Prefix
+		}
+	}
+	return sn, from, nil
+}
+
+// newSnapshot resolves and records the prefix and base of a new
+// snapshot pass.
+func (m *Manager) newSnapshot(cfg *conf.Job, p, base tracker.Pass, taken map[string]uint64) (tracker.Snapshot, error) {
 	prefix := cfg.Snapshot.Resolve(p.Started.In(scheduleZone(cfg)), p.N)
 	if n, dup := taken[prefix]; dup {
 		// Runs closer together than the template's layout can tell
@@ -84,10 +113,12 @@ func scheduleZone(cfg *conf.Job) *time.Location {
 
 // watchSnapshot ends a snapshot pass: once every shard is done, a pass
 // with no failure gets its manifest object (written last: only then is
-// the snapshot complete), retention runs, and incomplete snapshots before
-// it are removed; then the pass finishes. A pass with failures finishes
-// failed without a manifest: its snapshot stays incomplete, is never a
-// base, and the next complete snapshot removes it. Each step is
+// the snapshot complete) and retention runs; then the incomplete
+// snapshots before it are removed (their verified copies were what this
+// pass could copy from) and the pass finishes. A pass with failures
+// finishes failed without a manifest: its snapshot stays incomplete, is
+// never a base, and a later snapshot removes it unless `ferry retry`
+// completes it first. Each step is
 // idempotent, so a master restarted anywhere in between redoes what is
 // left as part of the same pass.
 func (m *Manager) watchSnapshot(ctx context.Context, jr *jobRun, cfg *conf.Job, dst storage.Backend, coord *Coordinator, pass uint64) {
@@ -104,9 +135,9 @@ func (m *Manager) completeSnapshot(ctx context.Context, cfg *conf.Job, dst stora
 	}
 	log := m.log.With("job", cfg.Name, "pass", pass, "prefix", p.Snapshot.Prefix)
 	if p.Failed > 0 || p.ShardsFailed > 0 {
-		log.Warn("snapshot incomplete: the pass has failures, so no manifest is written; it is not a backup and the next complete snapshot removes it",
+		log.Warn("snapshot incomplete: the pass has failures, so no manifest is written; it is not a backup (ferry retry completes it; a later snapshot removes it)",
 			"failed_objects", p.Failed, "failed_shards", p.ShardsFailed)
-		return nil
+		return m.prune(ctx, cfg, dst, pass, false)
 	}
 	if p.Snapshot.Complete.IsZero() {
 		sn, err := m.writeManifest(ctx, cfg, dst, p)
@@ -119,7 +150,7 @@ func (m *Manager) completeSnapshot(ctx context.Context, cfg *conf.Job, dst stora
 		log.Info("snapshot complete", "objects", sn.Objects, "bytes", sn.Bytes,
 			"server_side_copies", p.ServerCopied, "bytes_read_from_source", p.BytesRead)
 	}
-	return m.prune(ctx, cfg, dst, pass)
+	return m.prune(ctx, cfg, dst, pass, true)
 }
 
 // writeManifest writes the manifest object of pass p's snapshot: every

@@ -30,13 +30,13 @@ import (
 // cannot make (the base object is gone, no server-side copy).
 func (c *Copier) serverCopy(ctx context.Context, run *copyRun, sc storage.ServerCopier) (outcome, bool, error) {
 	obj := run.obj
-	got, err := sc.Copy(ctx, obj.CopyFrom, obj.Dest, storage.ObjectInfo{Condition: run.cond})
-	if errors.Is(err, storage.ErrConditionUnsupported) && !run.cond.IsZero() {
-		// As for writes (attempt): the job warned of the window once.
-		got, err = sc.Copy(ctx, obj.CopyFrom, obj.Dest, storage.ObjectInfo{})
-	}
+	// Unconditional: the key is under a snapshot's own prefix, which only
+	// this pass writes, and was absent when looked at. A condition would
+	// buy nothing there and cost much on S3, where a conditional copy must
+	// go the multipart way (three requests, and an ETag that proves less).
+	got, err := sc.Copy(ctx, obj.CopyFrom, obj.Dest, storage.ObjectInfo{})
 	switch {
-	case errors.Is(err, storage.ErrNotFound), errors.Is(err, errors.ErrUnsupported), errors.Is(err, storage.ErrConditionUnsupported):
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, errors.ErrUnsupported):
 		return outcome{}, false, nil // stream it instead
 	case err != nil:
 		return outcome{}, false, fmt.Errorf("server-side copy from %q: %w", obj.CopyFrom, err)
