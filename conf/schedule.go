@@ -47,7 +47,58 @@ type inZone struct {
 	loc *time.Location
 }
 
-func (z inZone) Next(t time.Time) time.Time { return z.s.Next(t.In(z.loc)) }
+// Next is the first time after t the schedule names. Cron fields name
+// wall-clock times, which a daylight-saving change skips or repeats;
+// cron users expect what Vixie cron does there, so the fields are read
+// on the wall clock (no DST) and the time found is placed in the zone:
+//   - a time the spring jump skips (02:30 in Europe/Berlin on the last
+//     Sunday of March) runs an hour later, just after the jump, and the
+//     day is not left without its run;
+//   - a time the autumn fall repeats (02:30 on the last Sunday of
+//     October) runs once, not twice.
+//
+// @every intervals are real time and are left alone.
+func (z inZone) Next(t time.Time) time.Time {
+	if _, fields := z.s.(*cron.SpecSchedule); !fields {
+		return z.s.Next(t)
+	}
+	n := wallClock(t.In(z.loc))
+	for range 1000 { // bounded: a schedule yields a later wall time each step
+		n = z.s.Next(n)
+		if n.IsZero() {
+			return n
+		}
+		at := firstAt(n, z.loc)
+		// In the repeated hour the wall time read from t may name an
+		// instant before t: its first occurrence, already past.
+		if at.After(t) {
+			return at
+		}
+	}
+	return time.Time{}
+}
+
+// firstAt places the wall time w (a UTC reading) in loc: at its first
+// occurrence when the autumn fall makes it occur twice (Go's time.Date
+// does not say which it picks), so that a run at the first is not
+// followed by another at the second.
+func firstAt(w time.Time, loc *time.Location) time.Time {
+	at := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, loc)
+	_, now := at.Zone()
+	_, before := at.Add(-12 * time.Hour).Zone()
+	if before > now {
+		if alt := at.Add(-time.Duration(before-now) * time.Second); wallClock(alt.In(loc)).Equal(w) {
+			return alt
+		}
+	}
+	return at
+}
+
+// wallClock is t's reading on a clock without daylight saving: the same
+// date and time of day, in UTC.
+func wallClock(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+}
 
 // ScheduleText describes the job's schedule for people, "" when none.
 func (j *Job) ScheduleText() string {
