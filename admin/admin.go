@@ -1,6 +1,6 @@
 // Package admin is the operator's side of ferry's jobs: one Client for
-// what `ferry submit`, `stat`, `failed`, `retry`, `clean`, `pause`, ...
-// do, with two implementations. Local works on a data dir that no process
+// what `ferry submit`, `stat`, `failed`, `snapshots`, `retry`, `clean`,
+// `pause`, ... do, with two implementations. Local works on a data dir that no process
 // runs (stat also on one a `ferry run` holds); admin/remote talks to a
 // master's gRPC admin service. Both run the master's own code
 // (master.Manager, offline for Local), so a command means the same with
@@ -34,6 +34,10 @@ type Client interface {
 	// Kept returns up to limit (0: all) objects of the job's current pass
 	// that the overwrite policy kept at the destination, with the reason.
 	Kept(ctx context.Context, job string, limit int) ([]tracker.Entry, error)
+	// Snapshots lists a backupKind=snapshot job's snapshots, oldest
+	// first, removed ones included; any other job has none (nil, no
+	// error).
+	Snapshots(ctx context.Context, job string) ([]master.SnapshotInfo, error)
 	// Retry re-queues the failed objects of the job's current pass and
 	// returns how many: a master runs them at once, a local data dir at the
 	// job's next `ferry run`.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +59,29 @@ func fixture(t *testing.T) string {
 	return dir
 }
 
+// snapshotFixture makes a data dir holding job "snap", a local -> local
+// backupKind=snapshot job with keepLast=1 that `ferry run` ran twice, a
+// source object changed between the runs: pass 1's snapshot is removed,
+// pass 2's complete, based on pass 1's.
+func snapshotFixture(t *testing.T) string {
+	t.Helper()
+	dir, src := t.TempDir(), t.TempDir()
+	for _, k := range []string{"a", "b"} {
+		require.NoError(t, os.WriteFile(filepath.Join(src, k), []byte("first"), 0o600))
+	}
+	cfg := strings.Join([]string{"jobName=snap", "srcType=local", "srcPrefix=" + src, "destType=local",
+		"destPrefix=" + filepath.Join(t.TempDir(), "dst") + "/{time:2006-01-02T15-04-05}/", "backupKind=snapshot", "keepLast=1"}, "\n")
+	for i := range 2 {
+		if i > 0 {
+			require.NoError(t, os.WriteFile(filepath.Join(src, "a"), []byte("changed"), 0o600))
+		}
+		rep, err := standalone.Run(t.Context(), cfg, "snap.cfg", standalone.Options{DataDir: dir, Workers: 2})
+		require.NoError(t, err)
+		require.Zero(t, rep.Counters.Failed)
+	}
+	return dir
+}
+
 // impls are the two Clients, each on its own copy of the fixture: the
 // data dir itself, and a master started on it behind gRPC over TLS.
 var impls = []struct {
@@ -81,10 +105,11 @@ var impls = []struct {
 func TestContract(t *testing.T) {
 	ops := []struct {
 		name       string
-		masterOnly bool // Local answers ErrNeedsMaster
+		masterOnly bool                      // Local answers ErrNeedsMaster
+		fixture    func(t *testing.T) string // default: fixture
 		do         func(t *testing.T, ctx context.Context, c admin.Client)
 	}{
-		{"stat one job", false, func(t *testing.T, ctx context.Context, c admin.Client) {
+		{"stat one job", false, nil, func(t *testing.T, ctx context.Context, c admin.Client) {
 			ss, err := c.Stat(ctx, "j")
 			require.NoError(t, err)
 			require.Len(t, ss, 1)
@@ -102,18 +127,18 @@ func TestContract(t *testing.T) {
 			assert.Equal(t, s.Counters, s.Totals, "one pass: the totals are its counters")
 			assert.NotEmpty(t, s.Source)
 		}},
-		{"stat every job", false, func(t *testing.T, ctx context.Context, c admin.Client) {
+		{"stat every job", false, nil, func(t *testing.T, ctx context.Context, c admin.Client) {
 			ss, err := c.Stat(ctx, "")
 			require.NoError(t, err)
 			require.Len(t, ss, 1)
 			assert.Equal(t, "j", ss[0].Job)
 		}},
-		{"stat an unknown job", false, func(t *testing.T, ctx context.Context, c admin.Client) {
+		{"stat an unknown job", false, nil, func(t *testing.T, ctx context.Context, c admin.Client) {
 			_, err := c.Stat(ctx, "nope")
 			assert.ErrorIs(t, err, master.ErrUnknownJob)
 			assert.ErrorContains(t, err, `"nope"`)
 		}},
-		{"failed", false, func(t *testing.T, ctx context.Context, c admin.Client) {
+		{"failed", false, nil, func(t *testing.T, ctx context.Context, c admin.Client) {
 			fs, err := c.Failed(ctx, "j", 0)
 			require.NoError(t, err)
 			require.Len(t, fs, 1)
@@ -122,7 +147,7 @@ func TestContract(t *testing.T) {
 			assert.Equal(t, "permanent", fs[0].Class)
 			assert.Equal(t, uint64(1), fs[0].Pass)
 		}},
-		{"kept", false, func(t *testing.T, ctx context.Context, c admin.Client) {
+		{"kept", false, nil, func(t *testing.T, ctx context.Context, c admin.Client) {
 			ks, err := c.Kept(ctx, "j", 0)
 			require.NoError(t, err)
 			require.Len(t, ks, 1)
@@ -131,11 +156,40 @@ func TestContract(t *testing.T) {
 			assert.Equal(t, task.OutcomeKept, ks[0].Outcome)
 			assert.Equal(t, uint64(1), ks[0].Pass)
 		}},
-		{"failed of an unknown job", false, func(t *testing.T, ctx context.Context, c admin.Client) {
+		{"failed of an unknown job", false, nil, func(t *testing.T, ctx context.Context, c admin.Client) {
 			_, err := c.Failed(ctx, "nope", 0)
 			assert.ErrorIs(t, err, master.ErrUnknownJob)
 		}},
-		{"retry", false, func(t *testing.T, ctx context.Context, c admin.Client) {
+		{"snapshots", false, snapshotFixture, func(t *testing.T, ctx context.Context, c admin.Client) {
+			ss, err := c.Snapshots(ctx, "snap")
+			require.NoError(t, err)
+			require.Len(t, ss, 2)
+			assert.Equal(t, uint64(1), ss[0].Pass)
+			assert.Equal(t, master.SnapshotRemoved, ss[0].State, "keepLast=1 removed the first")
+			assert.Contains(t, ss[0].Why, "retention")
+			assert.False(t, ss[0].Removed.IsZero())
+			s := ss[1]
+			assert.Equal(t, uint64(2), s.Pass)
+			assert.Equal(t, master.SnapshotComplete, s.State)
+			assert.Equal(t, int64(2), s.Objects)
+			assert.Equal(t, uint64(1), s.Base)
+			assert.Equal(t, ss[0].Prefix, s.BasePrefix)
+			assert.Equal(t, int64(1), s.ServerCopied, "the unchanged object was copied from the base")
+			assert.Equal(t, int64(len("changed")), s.BytesRead, "only the changed object was read")
+			assert.NotEqual(t, ss[0].Prefix, s.Prefix)
+			assert.False(t, s.Started.IsZero())
+			assert.False(t, s.Complete.IsZero())
+
+			_, err = c.Snapshots(ctx, "nope")
+			assert.ErrorIs(t, err, master.ErrUnknownJob, "as stat")
+			assert.ErrorContains(t, err, `"nope"`)
+		}},
+		{"snapshots of an ordinary job", false, nil, func(t *testing.T, ctx context.Context, c admin.Client) {
+			ss, err := c.Snapshots(ctx, "j")
+			require.NoError(t, err)
+			assert.Empty(t, ss)
+		}},
+		{"retry", false, nil, func(t *testing.T, ctx context.Context, c admin.Client) {
 			n, err := c.Retry(ctx, "j")
 			require.NoError(t, err)
 			assert.Equal(t, 1, n)
@@ -146,7 +200,7 @@ func TestContract(t *testing.T) {
 			require.NoError(t, err)
 			assert.Zero(t, n, "nothing left to re-queue")
 		}},
-		{"clean", false, func(t *testing.T, ctx context.Context, c admin.Client) {
+		{"clean", false, nil, func(t *testing.T, ctx context.Context, c admin.Client) {
 			done, err := c.Clean(ctx, "j", admin.CleanOptions{})
 			require.NoError(t, err)
 			assert.Empty(t, done.Aborted)
@@ -155,7 +209,7 @@ func TestContract(t *testing.T) {
 			_, err = c.Clean(ctx, "j", admin.CleanOptions{})
 			assert.ErrorIs(t, err, master.ErrUnknownJob)
 		}},
-		{"cancel then resume", true, func(t *testing.T, ctx context.Context, c admin.Client) {
+		{"cancel then resume", true, nil, func(t *testing.T, ctx context.Context, c admin.Client) {
 			state, err := c.Cancel(ctx, "j")
 			require.NoError(t, err)
 			assert.Equal(t, "canceled", state)
@@ -166,7 +220,7 @@ func TestContract(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, "paused", state)
 		}},
-		{"throttle", true, func(t *testing.T, ctx context.Context, c admin.Client) {
+		{"throttle", true, nil, func(t *testing.T, ctx context.Context, c admin.Client) {
 			_, err := c.Throttle(ctx, "j", 1<<20, 5)
 			require.NoError(t, err)
 			ss, err := c.Stat(ctx, "j")
@@ -175,7 +229,7 @@ func TestContract(t *testing.T) {
 			_, err = c.Throttle(ctx, "j", -1, 0)
 			assert.ErrorContains(t, err, "-1", "a bad rate is named")
 		}},
-		{"submit", true, func(t *testing.T, ctx context.Context, c admin.Client) {
+		{"submit", true, nil, func(t *testing.T, ctx context.Context, c admin.Client) {
 			job, notes, err := c.Submit(ctx, testmaster.LocalJob(t, "k", 2), "k.cfg")
 			require.NoError(t, err)
 			assert.Equal(t, "k", job)
@@ -185,7 +239,7 @@ func TestContract(t *testing.T) {
 			require.Len(t, ss, 2)
 			assert.Equal(t, []string{"j", "k"}, []string{ss[0].Job, ss[1].Job})
 		}},
-		{"workers", true, func(t *testing.T, ctx context.Context, c admin.Client) {
+		{"workers", true, nil, func(t *testing.T, ctx context.Context, c admin.Client) {
 			ws, err := c.Workers(ctx)
 			require.NoError(t, err)
 			assert.Empty(t, ws, "no worker registered with this master")
@@ -195,7 +249,11 @@ func TestContract(t *testing.T) {
 		t.Run(impl.name, func(t *testing.T) {
 			for _, op := range ops {
 				t.Run(op.name, func(t *testing.T) {
-					c := impl.open(t, fixture(t))
+					fix := op.fixture
+					if fix == nil {
+						fix = fixture
+					}
+					c := impl.open(t, fix(t))
 					if op.masterOnly && !impl.master {
 						assertNeedsMaster(t, c)
 						return
@@ -234,7 +292,8 @@ func TestLocalWhileRunHoldsTheTracker(t *testing.T) {
 	defer st.Close()
 	pub := standalone.Status{Job: "j", Type: "import", Pass: 2, State: "copying",
 		Counters: tracker.Counters{Scanned: 3, Verified: 1, Kept: 1}, Totals: tracker.Counters{Scanned: 9, Verified: 6}, Updated: time.Now(),
-		WriteRace: "the destination does not enforce put if-match"}
+		WriteRace: "the destination does not enforce put if-match",
+		Snapshot:  &master.SnapshotInfo{Pass: 2, Prefix: "b/2/", State: master.SnapshotRunning, Base: 1, BasePrefix: "b/1/"}}
 	b, err := json.Marshal(pub)
 	require.NoError(t, err)
 	require.NoError(t, os.MkdirAll(filepath.Dir(standalone.StatusPath(dir, "j")), 0o700))
@@ -251,6 +310,7 @@ func TestLocalWhileRunHoldsTheTracker(t *testing.T) {
 	assert.True(t, ss[0].ScanFinished, "copying: the scan is done")
 	assert.Equal(t, int64(1), ss[0].Counters.Kept)
 	assert.Equal(t, pub.WriteRace, ss[0].WriteRace, "the race window is shown while the run holds the tracker")
+	assert.Equal(t, pub.Snapshot, ss[0].Snapshot, "so is the pass's snapshot")
 
 	_, err = c.Stat(t.Context(), "other")
 	assert.ErrorContains(t, err, `job "other"`)

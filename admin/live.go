@@ -44,7 +44,7 @@ func fromStatus(s standalone.Status) JobStat {
 		ScanFinished: s.Live.ScanFinished || s.State == "finished" || s.State == "copying",
 		PendingTasks: int64(s.Live.Pending), DispatchedTasks: int64(s.Live.Leased), RunningTasks: int64(s.Live.Leased),
 		SucceedTasks: c.ShardsDone, FailedTasks: c.ShardsFailed, Running: s.Live.Running, Listed: s.Listed, Excluded: s.Excluded}
-	js.WriteRace = s.WriteRace
+	js.WriteRace, js.Snapshot = s.WriteRace, s.Snapshot
 	if s.State == "finished" {
 		js.State = "finished"
 	}

@@ -120,6 +120,14 @@ func (l *Local) Kept(ctx context.Context, job string, limit int) (es []tracker.E
 	return es, err
 }
 
+func (l *Local) Snapshots(ctx context.Context, job string) (ss []master.SnapshotInfo, err error) {
+	err = l.with(true, func(m *master.Manager) error {
+		ss, err = m.Snapshots(job)
+		return err
+	})
+	return ss, err
+}
+
 func (l *Local) Retry(ctx context.Context, job string) (n int, err error) {
 	err = l.with(false, func(m *master.Manager) error {
 		n, err = m.Retry(ctx, job)

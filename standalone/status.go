@@ -32,6 +32,9 @@ type Status struct {
 	// WriteRace: the race window the destination leaves open (conditional
 	// writes it does not enforce); "" when none.
 	WriteRace string `json:"write_race,omitempty"`
+	// Snapshot: the pass's snapshot (backupKind=snapshot); published so
+	// `ferry stat` shows it while the run holds the tracker.
+	Snapshot *master.SnapshotInfo `json:"snapshot,omitempty"`
 }
 
 // Report is the end of a run.
@@ -59,7 +62,7 @@ func (r *run) status() Status {
 	if ss, err := r.m.Stat(r.job.Name); err == nil && len(ss) == 1 {
 		js := ss[0]
 		s.Pass, s.Counters, s.Totals, s.Listed, s.Excluded = js.Pass, js.Counters, js.Totals, js.Listed, js.Excluded
-		s.WriteRace = js.WriteRace
+		s.WriteRace, s.Snapshot = js.WriteRace, js.Snapshot
 		switch {
 		case js.State != string(tracker.JobRunning) && js.State != "paused":
 			s.State = "finished"

@@ -141,6 +141,16 @@ func (c *Client) entries(ctx context.Context, req *pb.FailedRequest) ([]tracker.
 	return out, nil
 }
 
+func (c *Client) Snapshots(ctx context.Context, job string) ([]master.SnapshotInfo, error) {
+	r, err := call(ctx, c, func(ctx context.Context) (*pb.SnapshotsResponse, error) {
+		return c.c.Snapshots(ctx, &pb.SnapshotsRequest{Job: job})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return adminwire.ToSnapshots(r), nil
+}
+
 func (c *Client) Retry(ctx context.Context, job string) (int, error) {
 	r, err := call(ctx, c, func(ctx context.Context) (*pb.RetryResponse, error) {
 		return c.c.Retry(ctx, &pb.JobRequest{Job: job})

@@ -52,6 +52,7 @@ func commands() []command {
 		{"stat", "show a job's state (OssImport-style block, or --json)", cmdStat},
 		{"jobs", "list jobs in the data dir", cmdJobs},
 		{"failed", "list a job's failed objects with their errors", cmdFailed},
+		{"snapshots", "list a snapshot backup job's snapshots (--all: removed ones too)", cmdSnapshots},
 		{"retry", "queue a job's failed objects again (then `ferry run` it)", cmdRetry},
 		{"cutover", "a guided cutover: start (T1, full copy), switch --at T2, finish (the report), status", cmdCutover},
 		{"clean", "delete a job's state from the data dir", cmdClean},
@@ -105,7 +106,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "commands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Every command takes --data-dir (default $FERRY_DATA_DIR, else ./ferry-data).")

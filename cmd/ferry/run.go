@@ -130,6 +130,12 @@ func printReport(e *env, r *standalone.Report, asJSON bool) {
 	if c.Deleted+c.WouldDelete > 0 {
 		fmt.Fprintf(w, "  deletes   %s\n", deletesLine(c))
 	}
+	if sn := toSnapshotPtr(r.Snapshot); sn != nil {
+		fmt.Fprintf(w, "  snapshot  %s\n", snapshotLine(*sn))
+		if sn.Why != "" {
+			fmt.Fprintf(w, "            why: %s\n", oneLine(sn.Why))
+		}
+	}
 	if r.WriteRace != "" {
 		fmt.Fprintf(w, "  WARNING   race window: %s\n", r.WriteRace)
 	}

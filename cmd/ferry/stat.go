@@ -46,6 +46,9 @@ type JobStat struct {
 	// The race window the destination leaves open (conditional writes it
 	// does not enforce); "" when none.
 	WriteRace string `json:"write_race,omitempty"`
+	// The current (or last) pass's snapshot (backupKind=snapshot), as
+	// `ferry snapshots --json` prints each.
+	Snapshot *snapshotInfo `json:"snapshot,omitempty"`
 	// Cluster-wide limits in force (0: unlimited), SlowDown backoff
 	// included, and the backoff factor (1: none).
 	BytesPerSecondLimit   int64     `json:"bytes_per_second_limit,omitempty"`
@@ -129,6 +132,7 @@ func toJobStats(ss []admin.JobStat) []JobStat {
 			Live: s.Live, Updated: s.Updated, Problem: s.Problem, AuditExtra: s.AuditExtra, SkippedRuns: s.SkippedRuns, StaleRefused: s.StaleRefused, Window: s.Window,
 			BytesPerSecondLimit: s.BytesPerSecondLimit, ObjectsPerSecondLimit: s.ObjectsPerSecondLimit, BackoffFactor: s.BackoffFactor}
 		js.WriteRace = s.WriteRace
+		js.Snapshot = toSnapshotPtr(s.Snapshot)
 		if !s.NextPass.IsZero() {
 			np := s.NextPass
 			js.NextPass = &np
@@ -188,6 +192,12 @@ func printStat(e *env, s JobStat) {
 	}
 	if s.WriteRace != "" {
 		fmt.Fprintf(w, "WriteRace: %s\n", s.WriteRace)
+	}
+	if s.Snapshot != nil {
+		fmt.Fprintf(w, "Snapshot: %s\n", snapshotLine(*s.Snapshot))
+		if s.Snapshot.Why != "" {
+			fmt.Fprintf(w, "  why: %s\n", oneLine(s.Snapshot.Why))
+		}
 	}
 	if c.Deleted+c.WouldDelete > 0 {
 		fmt.Fprintf(w, "Deletes: %s\n", deletesLine(c))

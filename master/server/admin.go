@@ -61,6 +61,16 @@ func (s *Server) Failed(ctx context.Context, req *pb.FailedRequest) (*pb.FailedR
 	return resp, nil
 }
 
+// Snapshots is authenticated as every admin call is, by the interceptor
+// rpcauth installs for the whole service.
+func (s *Server) Snapshots(ctx context.Context, req *pb.SnapshotsRequest) (*pb.SnapshotsResponse, error) {
+	ss, err := s.m.Snapshots(req.GetJob())
+	if err != nil {
+		return nil, s.toStatus("Snapshots", err)
+	}
+	return adminwire.Snapshots(ss), nil
+}
+
 func (s *Server) Retry(ctx context.Context, req *pb.JobRequest) (*pb.RetryResponse, error) {
 	n, err := s.m.Retry(ctx, req.GetJob())
 	if err != nil {

@@ -151,6 +151,8 @@ func TestRefusedWithoutTheToken(t *testing.T) {
 	assert.Equal(t, codes.Unauthenticated, code(err), "%v", err)
 	_, err = pb.NewAdminServiceClient(bad).Submit(ctx, &pb.SubmitRequest{Config: testmaster.LocalJob(t, "intruder", 1)})
 	assert.Equal(t, codes.Unauthenticated, code(err))
+	_, err = pb.NewAdminServiceClient(bad).Snapshots(ctx, &pb.SnapshotsRequest{Job: "keep"})
+	assert.Equal(t, codes.Unauthenticated, code(err), "a job's snapshots (its destination prefixes) need the token")
 	_, err = pb.NewWorkerServiceClient(bad).Register(ctx, &pb.RegisterRequest{Worker: "intruder"})
 	assert.Equal(t, codes.Unauthenticated, code(err))
 	_, err = pb.NewWorkerServiceClient(bad).GetJob(ctx, &pb.GetJobRequest{Job: "keep"})
@@ -177,6 +179,8 @@ func TestErrorsMapToCodes(t *testing.T) {
 
 	_, err = admin.Stat(ctx, &pb.StatRequest{Job: "nope"})
 	assert.Equal(t, codes.NotFound, code(err))
+	_, err = admin.Snapshots(ctx, &pb.SnapshotsRequest{Job: "nope"})
+	assert.Equal(t, codes.NotFound, code(err), "as Stat")
 	_, err = wk.Ack(ctx, &pb.AckRequest{Worker: "w", Job: "nope", Token: 1})
 	assert.Equal(t, codes.NotFound, code(err))
 

@@ -3693,6 +3693,94 @@ func (x *SnapshotInfo) GetWhy() string {
 	return ""
 }
 
+type SnapshotsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Job           string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SnapshotsRequest) Reset() {
+	*x = SnapshotsRequest{}
+	mi := &file_ferry_v1_ferry_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SnapshotsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SnapshotsRequest) ProtoMessage() {}
+
+func (x *SnapshotsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ferry_v1_ferry_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SnapshotsRequest.ProtoReflect.Descriptor instead.
+func (*SnapshotsRequest) Descriptor() ([]byte, []int) {
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *SnapshotsRequest) GetJob() string {
+	if x != nil {
+		return x.Job
+	}
+	return ""
+}
+
+type SnapshotsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Snapshots     []*SnapshotInfo        `protobuf:"bytes,1,rep,name=snapshots,proto3" json:"snapshots,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SnapshotsResponse) Reset() {
+	*x = SnapshotsResponse{}
+	mi := &file_ferry_v1_ferry_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SnapshotsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SnapshotsResponse) ProtoMessage() {}
+
+func (x *SnapshotsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ferry_v1_ferry_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SnapshotsResponse.ProtoReflect.Descriptor instead.
+func (*SnapshotsResponse) Descriptor() ([]byte, []int) {
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *SnapshotsResponse) GetSnapshots() []*SnapshotInfo {
+	if x != nil {
+		return x.Snapshots
+	}
+	return nil
+}
+
 type StatRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Job           string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"` // empty = all jobs
@@ -3702,7 +3790,7 @@ type StatRequest struct {
 
 func (x *StatRequest) Reset() {
 	*x = StatRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[45]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3714,7 +3802,7 @@ func (x *StatRequest) String() string {
 func (*StatRequest) ProtoMessage() {}
 
 func (x *StatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[45]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3727,7 +3815,7 @@ func (x *StatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatRequest.ProtoReflect.Descriptor instead.
 func (*StatRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{45}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *StatRequest) GetJob() string {
@@ -3746,7 +3834,7 @@ type StatResponse struct {
 
 func (x *StatResponse) Reset() {
 	*x = StatResponse{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[46]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3758,7 +3846,7 @@ func (x *StatResponse) String() string {
 func (*StatResponse) ProtoMessage() {}
 
 func (x *StatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[46]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3771,7 +3859,7 @@ func (x *StatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatResponse.ProtoReflect.Descriptor instead.
 func (*StatResponse) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{46}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *StatResponse) GetJobs() []*JobStat {
@@ -3800,7 +3888,7 @@ type WorkerInfo struct {
 
 func (x *WorkerInfo) Reset() {
 	*x = WorkerInfo{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[47]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3812,7 +3900,7 @@ func (x *WorkerInfo) String() string {
 func (*WorkerInfo) ProtoMessage() {}
 
 func (x *WorkerInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[47]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3825,7 +3913,7 @@ func (x *WorkerInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkerInfo.ProtoReflect.Descriptor instead.
 func (*WorkerInfo) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{47}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *WorkerInfo) GetWorker() string {
@@ -3913,7 +4001,7 @@ type ListWorkersRequest struct {
 
 func (x *ListWorkersRequest) Reset() {
 	*x = ListWorkersRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[48]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3925,7 +4013,7 @@ func (x *ListWorkersRequest) String() string {
 func (*ListWorkersRequest) ProtoMessage() {}
 
 func (x *ListWorkersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[48]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3938,7 +4026,7 @@ func (x *ListWorkersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkersRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkersRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{48}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{50}
 }
 
 type ListWorkersResponse struct {
@@ -3950,7 +4038,7 @@ type ListWorkersResponse struct {
 
 func (x *ListWorkersResponse) Reset() {
 	*x = ListWorkersResponse{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[49]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3962,7 +4050,7 @@ func (x *ListWorkersResponse) String() string {
 func (*ListWorkersResponse) ProtoMessage() {}
 
 func (x *ListWorkersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[49]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3975,7 +4063,7 @@ func (x *ListWorkersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkersResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkersResponse) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{49}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ListWorkersResponse) GetWorkers() []*WorkerInfo {
@@ -4000,7 +4088,7 @@ type FailedObject struct {
 
 func (x *FailedObject) Reset() {
 	*x = FailedObject{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[50]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4012,7 +4100,7 @@ func (x *FailedObject) String() string {
 func (*FailedObject) ProtoMessage() {}
 
 func (x *FailedObject) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[50]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4025,7 +4113,7 @@ func (x *FailedObject) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailedObject.ProtoReflect.Descriptor instead.
 func (*FailedObject) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{50}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *FailedObject) GetKey() string {
@@ -4090,7 +4178,7 @@ type FailedRequest struct {
 
 func (x *FailedRequest) Reset() {
 	*x = FailedRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[51]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4102,7 +4190,7 @@ func (x *FailedRequest) String() string {
 func (*FailedRequest) ProtoMessage() {}
 
 func (x *FailedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[51]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4115,7 +4203,7 @@ func (x *FailedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailedRequest.ProtoReflect.Descriptor instead.
 func (*FailedRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{51}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *FailedRequest) GetJob() string {
@@ -4148,7 +4236,7 @@ type FailedResponse struct {
 
 func (x *FailedResponse) Reset() {
 	*x = FailedResponse{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[52]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4160,7 +4248,7 @@ func (x *FailedResponse) String() string {
 func (*FailedResponse) ProtoMessage() {}
 
 func (x *FailedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[52]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4173,7 +4261,7 @@ func (x *FailedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailedResponse.ProtoReflect.Descriptor instead.
 func (*FailedResponse) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{52}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *FailedResponse) GetObjects() []*FailedObject {
@@ -4194,7 +4282,7 @@ type SetThrottleRequest struct {
 
 func (x *SetThrottleRequest) Reset() {
 	*x = SetThrottleRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[53]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4206,7 +4294,7 @@ func (x *SetThrottleRequest) String() string {
 func (*SetThrottleRequest) ProtoMessage() {}
 
 func (x *SetThrottleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[53]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4219,7 +4307,7 @@ func (x *SetThrottleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetThrottleRequest.ProtoReflect.Descriptor instead.
 func (*SetThrottleRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{53}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *SetThrottleRequest) GetJob() string {
@@ -4568,7 +4656,11 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\rserver_copied\x18\v \x01(\x03R\fserverCopied\x12.\n" +
 	"\x13server_copied_bytes\x18\f \x01(\x03R\x11serverCopiedBytes\x124\n" +
 	"\aremoved\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\aremoved\x12\x10\n" +
-	"\x03why\x18\x0e \x01(\tR\x03why\"\x1f\n" +
+	"\x03why\x18\x0e \x01(\tR\x03why\"$\n" +
+	"\x10SnapshotsRequest\x12\x10\n" +
+	"\x03job\x18\x01 \x01(\tR\x03job\"I\n" +
+	"\x11SnapshotsResponse\x124\n" +
+	"\tsnapshots\x18\x01 \x03(\v2\x16.ferry.v1.SnapshotInfoR\tsnapshots\"\x1f\n" +
 	"\vStatRequest\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\"5\n" +
 	"\fStatResponse\x12%\n" +
@@ -4626,12 +4718,13 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\n" +
 	"SaveUpload\x12\x1b.ferry.v1.SaveUploadRequest\x1a\x1c.ferry.v1.SaveUploadResponse\x12G\n" +
 	"\n" +
-	"DropUpload\x12\x1b.ferry.v1.DropUploadRequest\x1a\x1c.ferry.v1.DropUploadResponse2\x89\a\n" +
+	"DropUpload\x12\x1b.ferry.v1.DropUploadRequest\x1a\x1c.ferry.v1.DropUploadResponse2\xcf\a\n" +
 	"\fAdminService\x12;\n" +
 	"\x06Submit\x12\x17.ferry.v1.SubmitRequest\x1a\x18.ferry.v1.SubmitResponse\x125\n" +
 	"\x04Stat\x12\x15.ferry.v1.StatRequest\x1a\x16.ferry.v1.StatResponse\x12J\n" +
 	"\vListWorkers\x12\x1c.ferry.v1.ListWorkersRequest\x1a\x1d.ferry.v1.ListWorkersResponse\x12;\n" +
-	"\x06Failed\x12\x17.ferry.v1.FailedRequest\x1a\x18.ferry.v1.FailedResponse\x126\n" +
+	"\x06Failed\x12\x17.ferry.v1.FailedRequest\x1a\x18.ferry.v1.FailedResponse\x12D\n" +
+	"\tSnapshots\x12\x1a.ferry.v1.SnapshotsRequest\x1a\x1b.ferry.v1.SnapshotsResponse\x126\n" +
 	"\x05Retry\x12\x14.ferry.v1.JobRequest\x1a\x17.ferry.v1.RetryResponse\x124\n" +
 	"\x05Pause\x12\x14.ferry.v1.JobRequest\x1a\x15.ferry.v1.JobResponse\x125\n" +
 	"\x06Resume\x12\x14.ferry.v1.JobRequest\x1a\x15.ferry.v1.JobResponse\x125\n" +
@@ -4656,7 +4749,7 @@ func file_ferry_v1_ferry_proto_rawDescGZIP() []byte {
 }
 
 var file_ferry_v1_ferry_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ferry_v1_ferry_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
+var file_ferry_v1_ferry_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
 var file_ferry_v1_ferry_proto_goTypes = []any{
 	(Status)(0),                   // 0: ferry.v1.Status
 	(*Object)(nil),                // 1: ferry.v1.Object
@@ -4704,33 +4797,35 @@ var file_ferry_v1_ferry_proto_goTypes = []any{
 	(*RunningTask)(nil),           // 43: ferry.v1.RunningTask
 	(*JobStat)(nil),               // 44: ferry.v1.JobStat
 	(*SnapshotInfo)(nil),          // 45: ferry.v1.SnapshotInfo
-	(*StatRequest)(nil),           // 46: ferry.v1.StatRequest
-	(*StatResponse)(nil),          // 47: ferry.v1.StatResponse
-	(*WorkerInfo)(nil),            // 48: ferry.v1.WorkerInfo
-	(*ListWorkersRequest)(nil),    // 49: ferry.v1.ListWorkersRequest
-	(*ListWorkersResponse)(nil),   // 50: ferry.v1.ListWorkersResponse
-	(*FailedObject)(nil),          // 51: ferry.v1.FailedObject
-	(*FailedRequest)(nil),         // 52: ferry.v1.FailedRequest
-	(*FailedResponse)(nil),        // 53: ferry.v1.FailedResponse
-	(*SetThrottleRequest)(nil),    // 54: ferry.v1.SetThrottleRequest
-	nil,                           // 55: ferry.v1.Counters.MethodsEntry
-	(*timestamppb.Timestamp)(nil), // 56: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 57: google.protobuf.Duration
+	(*SnapshotsRequest)(nil),      // 46: ferry.v1.SnapshotsRequest
+	(*SnapshotsResponse)(nil),     // 47: ferry.v1.SnapshotsResponse
+	(*StatRequest)(nil),           // 48: ferry.v1.StatRequest
+	(*StatResponse)(nil),          // 49: ferry.v1.StatResponse
+	(*WorkerInfo)(nil),            // 50: ferry.v1.WorkerInfo
+	(*ListWorkersRequest)(nil),    // 51: ferry.v1.ListWorkersRequest
+	(*ListWorkersResponse)(nil),   // 52: ferry.v1.ListWorkersResponse
+	(*FailedObject)(nil),          // 53: ferry.v1.FailedObject
+	(*FailedRequest)(nil),         // 54: ferry.v1.FailedRequest
+	(*FailedResponse)(nil),        // 55: ferry.v1.FailedResponse
+	(*SetThrottleRequest)(nil),    // 56: ferry.v1.SetThrottleRequest
+	nil,                           // 57: ferry.v1.Counters.MethodsEntry
+	(*timestamppb.Timestamp)(nil), // 58: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 59: google.protobuf.Duration
 }
 var file_ferry_v1_ferry_proto_depIdxs = []int32{
-	56, // 0: ferry.v1.Object.mod_time:type_name -> google.protobuf.Timestamp
+	58, // 0: ferry.v1.Object.mod_time:type_name -> google.protobuf.Timestamp
 	1,  // 1: ferry.v1.Grant.objects:type_name -> ferry.v1.Object
-	56, // 2: ferry.v1.Grant.deadline:type_name -> google.protobuf.Timestamp
+	58, // 2: ferry.v1.Grant.deadline:type_name -> google.protobuf.Timestamp
 	0,  // 3: ferry.v1.Result.status:type_name -> ferry.v1.Status
-	56, // 4: ferry.v1.Result.mod_time:type_name -> google.protobuf.Timestamp
-	57, // 5: ferry.v1.Result.duration:type_name -> google.protobuf.Duration
-	56, // 6: ferry.v1.UploadState.mod_time:type_name -> google.protobuf.Timestamp
+	58, // 4: ferry.v1.Result.mod_time:type_name -> google.protobuf.Timestamp
+	59, // 5: ferry.v1.Result.duration:type_name -> google.protobuf.Duration
+	58, // 6: ferry.v1.UploadState.mod_time:type_name -> google.protobuf.Timestamp
 	4,  // 7: ferry.v1.UploadState.parts:type_name -> ferry.v1.PartState
-	56, // 8: ferry.v1.UploadState.created:type_name -> google.protobuf.Timestamp
-	57, // 9: ferry.v1.RegisterResponse.heartbeat_every:type_name -> google.protobuf.Duration
-	57, // 10: ferry.v1.RegisterResponse.lease_ttl:type_name -> google.protobuf.Duration
+	58, // 8: ferry.v1.UploadState.created:type_name -> google.protobuf.Timestamp
+	59, // 9: ferry.v1.RegisterResponse.heartbeat_every:type_name -> google.protobuf.Duration
+	59, // 10: ferry.v1.RegisterResponse.lease_ttl:type_name -> google.protobuf.Duration
 	8,  // 11: ferry.v1.HeartbeatRequest.leases:type_name -> ferry.v1.HeldLease
-	57, // 12: ferry.v1.HeartbeatRequest.interval:type_name -> google.protobuf.Duration
+	59, // 12: ferry.v1.HeartbeatRequest.interval:type_name -> google.protobuf.Duration
 	8,  // 13: ferry.v1.HeartbeatResponse.lost:type_name -> ferry.v1.HeldLease
 	10, // 14: ferry.v1.HeartbeatResponse.throttles:type_name -> ferry.v1.Throttle
 	2,  // 15: ferry.v1.LeaseResponse.grants:type_name -> ferry.v1.Grant
@@ -4738,87 +4833,90 @@ var file_ferry_v1_ferry_proto_depIdxs = []int32{
 	5,  // 17: ferry.v1.LoadUploadResponse.state:type_name -> ferry.v1.UploadState
 	5,  // 18: ferry.v1.SaveUploadRequest.state:type_name -> ferry.v1.UploadState
 	31, // 19: ferry.v1.CutoverResponse.state:type_name -> ferry.v1.CutoverState
-	56, // 20: ferry.v1.CutoverState.t1:type_name -> google.protobuf.Timestamp
-	56, // 21: ferry.v1.CutoverState.t2:type_name -> google.protobuf.Timestamp
-	56, // 22: ferry.v1.CutoverState.updated:type_name -> google.protobuf.Timestamp
-	56, // 23: ferry.v1.CutoverReportResponse.t1:type_name -> google.protobuf.Timestamp
-	56, // 24: ferry.v1.CutoverReportResponse.t2:type_name -> google.protobuf.Timestamp
+	58, // 20: ferry.v1.CutoverState.t1:type_name -> google.protobuf.Timestamp
+	58, // 21: ferry.v1.CutoverState.t2:type_name -> google.protobuf.Timestamp
+	58, // 22: ferry.v1.CutoverState.updated:type_name -> google.protobuf.Timestamp
+	58, // 23: ferry.v1.CutoverReportResponse.t1:type_name -> google.protobuf.Timestamp
+	58, // 24: ferry.v1.CutoverReportResponse.t2:type_name -> google.protobuf.Timestamp
 	33, // 25: ferry.v1.CutoverReportResponse.kept_objects:type_name -> ferry.v1.CutoverItem
 	33, // 26: ferry.v1.CutoverReportResponse.failed_objects:type_name -> ferry.v1.CutoverItem
 	33, // 27: ferry.v1.CutoverReportResponse.unaccounted_objects:type_name -> ferry.v1.CutoverItem
 	33, // 28: ferry.v1.CutoverReportResponse.deleted_at_source_objects:type_name -> ferry.v1.CutoverItem
-	56, // 29: ferry.v1.CutoverItem.source_mtime:type_name -> google.protobuf.Timestamp
+	58, // 29: ferry.v1.CutoverItem.source_mtime:type_name -> google.protobuf.Timestamp
 	40, // 30: ferry.v1.CleanResponse.aborted:type_name -> ferry.v1.UploadRef
 	40, // 31: ferry.v1.CleanResponse.forgotten:type_name -> ferry.v1.UploadRef
-	55, // 32: ferry.v1.Counters.methods:type_name -> ferry.v1.Counters.MethodsEntry
-	56, // 33: ferry.v1.RunningTask.lease_expires:type_name -> google.protobuf.Timestamp
+	57, // 32: ferry.v1.Counters.methods:type_name -> ferry.v1.Counters.MethodsEntry
+	58, // 33: ferry.v1.RunningTask.lease_expires:type_name -> google.protobuf.Timestamp
 	42, // 34: ferry.v1.JobStat.counters:type_name -> ferry.v1.Counters
-	56, // 35: ferry.v1.JobStat.checkpoint:type_name -> google.protobuf.Timestamp
+	58, // 35: ferry.v1.JobStat.checkpoint:type_name -> google.protobuf.Timestamp
 	43, // 36: ferry.v1.JobStat.running:type_name -> ferry.v1.RunningTask
 	42, // 37: ferry.v1.JobStat.totals:type_name -> ferry.v1.Counters
-	56, // 38: ferry.v1.JobStat.next_pass:type_name -> google.protobuf.Timestamp
-	56, // 39: ferry.v1.JobStat.last_run:type_name -> google.protobuf.Timestamp
+	58, // 38: ferry.v1.JobStat.next_pass:type_name -> google.protobuf.Timestamp
+	58, // 39: ferry.v1.JobStat.last_run:type_name -> google.protobuf.Timestamp
 	45, // 40: ferry.v1.JobStat.snapshot:type_name -> ferry.v1.SnapshotInfo
-	56, // 41: ferry.v1.SnapshotInfo.started:type_name -> google.protobuf.Timestamp
-	56, // 42: ferry.v1.SnapshotInfo.complete:type_name -> google.protobuf.Timestamp
-	56, // 43: ferry.v1.SnapshotInfo.removed:type_name -> google.protobuf.Timestamp
-	44, // 44: ferry.v1.StatResponse.jobs:type_name -> ferry.v1.JobStat
-	56, // 45: ferry.v1.WorkerInfo.last_heartbeat:type_name -> google.protobuf.Timestamp
-	48, // 46: ferry.v1.ListWorkersResponse.workers:type_name -> ferry.v1.WorkerInfo
-	51, // 47: ferry.v1.FailedResponse.objects:type_name -> ferry.v1.FailedObject
-	6,  // 48: ferry.v1.WorkerService.Register:input_type -> ferry.v1.RegisterRequest
-	9,  // 49: ferry.v1.WorkerService.Heartbeat:input_type -> ferry.v1.HeartbeatRequest
-	12, // 50: ferry.v1.WorkerService.Lease:input_type -> ferry.v1.LeaseRequest
-	14, // 51: ferry.v1.WorkerService.Report:input_type -> ferry.v1.ReportRequest
-	16, // 52: ferry.v1.WorkerService.Ack:input_type -> ferry.v1.AckRequest
-	18, // 53: ferry.v1.WorkerService.Nack:input_type -> ferry.v1.NackRequest
-	20, // 54: ferry.v1.WorkerService.GetJob:input_type -> ferry.v1.GetJobRequest
-	22, // 55: ferry.v1.WorkerService.LoadUpload:input_type -> ferry.v1.LoadUploadRequest
-	24, // 56: ferry.v1.WorkerService.SaveUpload:input_type -> ferry.v1.SaveUploadRequest
-	26, // 57: ferry.v1.WorkerService.DropUpload:input_type -> ferry.v1.DropUploadRequest
-	34, // 58: ferry.v1.AdminService.Submit:input_type -> ferry.v1.SubmitRequest
-	46, // 59: ferry.v1.AdminService.Stat:input_type -> ferry.v1.StatRequest
-	49, // 60: ferry.v1.AdminService.ListWorkers:input_type -> ferry.v1.ListWorkersRequest
-	52, // 61: ferry.v1.AdminService.Failed:input_type -> ferry.v1.FailedRequest
-	36, // 62: ferry.v1.AdminService.Retry:input_type -> ferry.v1.JobRequest
-	36, // 63: ferry.v1.AdminService.Pause:input_type -> ferry.v1.JobRequest
-	36, // 64: ferry.v1.AdminService.Resume:input_type -> ferry.v1.JobRequest
-	36, // 65: ferry.v1.AdminService.Cancel:input_type -> ferry.v1.JobRequest
-	38, // 66: ferry.v1.AdminService.Clean:input_type -> ferry.v1.CleanRequest
-	54, // 67: ferry.v1.AdminService.SetThrottle:input_type -> ferry.v1.SetThrottleRequest
-	34, // 68: ferry.v1.AdminService.CutoverStart:input_type -> ferry.v1.SubmitRequest
-	28, // 69: ferry.v1.AdminService.CutoverSwitch:input_type -> ferry.v1.CutoverSwitchRequest
-	36, // 70: ferry.v1.AdminService.CutoverStatus:input_type -> ferry.v1.JobRequest
-	29, // 71: ferry.v1.AdminService.CutoverReport:input_type -> ferry.v1.CutoverReportRequest
-	7,  // 72: ferry.v1.WorkerService.Register:output_type -> ferry.v1.RegisterResponse
-	11, // 73: ferry.v1.WorkerService.Heartbeat:output_type -> ferry.v1.HeartbeatResponse
-	13, // 74: ferry.v1.WorkerService.Lease:output_type -> ferry.v1.LeaseResponse
-	15, // 75: ferry.v1.WorkerService.Report:output_type -> ferry.v1.ReportResponse
-	17, // 76: ferry.v1.WorkerService.Ack:output_type -> ferry.v1.AckResponse
-	19, // 77: ferry.v1.WorkerService.Nack:output_type -> ferry.v1.NackResponse
-	21, // 78: ferry.v1.WorkerService.GetJob:output_type -> ferry.v1.GetJobResponse
-	23, // 79: ferry.v1.WorkerService.LoadUpload:output_type -> ferry.v1.LoadUploadResponse
-	25, // 80: ferry.v1.WorkerService.SaveUpload:output_type -> ferry.v1.SaveUploadResponse
-	27, // 81: ferry.v1.WorkerService.DropUpload:output_type -> ferry.v1.DropUploadResponse
-	35, // 82: ferry.v1.AdminService.Submit:output_type -> ferry.v1.SubmitResponse
-	47, // 83: ferry.v1.AdminService.Stat:output_type -> ferry.v1.StatResponse
-	50, // 84: ferry.v1.AdminService.ListWorkers:output_type -> ferry.v1.ListWorkersResponse
-	53, // 85: ferry.v1.AdminService.Failed:output_type -> ferry.v1.FailedResponse
-	41, // 86: ferry.v1.AdminService.Retry:output_type -> ferry.v1.RetryResponse
-	37, // 87: ferry.v1.AdminService.Pause:output_type -> ferry.v1.JobResponse
-	37, // 88: ferry.v1.AdminService.Resume:output_type -> ferry.v1.JobResponse
-	37, // 89: ferry.v1.AdminService.Cancel:output_type -> ferry.v1.JobResponse
-	39, // 90: ferry.v1.AdminService.Clean:output_type -> ferry.v1.CleanResponse
-	37, // 91: ferry.v1.AdminService.SetThrottle:output_type -> ferry.v1.JobResponse
-	30, // 92: ferry.v1.AdminService.CutoverStart:output_type -> ferry.v1.CutoverResponse
-	30, // 93: ferry.v1.AdminService.CutoverSwitch:output_type -> ferry.v1.CutoverResponse
-	30, // 94: ferry.v1.AdminService.CutoverStatus:output_type -> ferry.v1.CutoverResponse
-	32, // 95: ferry.v1.AdminService.CutoverReport:output_type -> ferry.v1.CutoverReportResponse
-	72, // [72:96] is the sub-list for method output_type
-	48, // [48:72] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	58, // 41: ferry.v1.SnapshotInfo.started:type_name -> google.protobuf.Timestamp
+	58, // 42: ferry.v1.SnapshotInfo.complete:type_name -> google.protobuf.Timestamp
+	58, // 43: ferry.v1.SnapshotInfo.removed:type_name -> google.protobuf.Timestamp
+	45, // 44: ferry.v1.SnapshotsResponse.snapshots:type_name -> ferry.v1.SnapshotInfo
+	44, // 45: ferry.v1.StatResponse.jobs:type_name -> ferry.v1.JobStat
+	58, // 46: ferry.v1.WorkerInfo.last_heartbeat:type_name -> google.protobuf.Timestamp
+	50, // 47: ferry.v1.ListWorkersResponse.workers:type_name -> ferry.v1.WorkerInfo
+	53, // 48: ferry.v1.FailedResponse.objects:type_name -> ferry.v1.FailedObject
+	6,  // 49: ferry.v1.WorkerService.Register:input_type -> ferry.v1.RegisterRequest
+	9,  // 50: ferry.v1.WorkerService.Heartbeat:input_type -> ferry.v1.HeartbeatRequest
+	12, // 51: ferry.v1.WorkerService.Lease:input_type -> ferry.v1.LeaseRequest
+	14, // 52: ferry.v1.WorkerService.Report:input_type -> ferry.v1.ReportRequest
+	16, // 53: ferry.v1.WorkerService.Ack:input_type -> ferry.v1.AckRequest
+	18, // 54: ferry.v1.WorkerService.Nack:input_type -> ferry.v1.NackRequest
+	20, // 55: ferry.v1.WorkerService.GetJob:input_type -> ferry.v1.GetJobRequest
+	22, // 56: ferry.v1.WorkerService.LoadUpload:input_type -> ferry.v1.LoadUploadRequest
+	24, // 57: ferry.v1.WorkerService.SaveUpload:input_type -> ferry.v1.SaveUploadRequest
+	26, // 58: ferry.v1.WorkerService.DropUpload:input_type -> ferry.v1.DropUploadRequest
+	34, // 59: ferry.v1.AdminService.Submit:input_type -> ferry.v1.SubmitRequest
+	48, // 60: ferry.v1.AdminService.Stat:input_type -> ferry.v1.StatRequest
+	51, // 61: ferry.v1.AdminService.ListWorkers:input_type -> ferry.v1.ListWorkersRequest
+	54, // 62: ferry.v1.AdminService.Failed:input_type -> ferry.v1.FailedRequest
+	46, // 63: ferry.v1.AdminService.Snapshots:input_type -> ferry.v1.SnapshotsRequest
+	36, // 64: ferry.v1.AdminService.Retry:input_type -> ferry.v1.JobRequest
+	36, // 65: ferry.v1.AdminService.Pause:input_type -> ferry.v1.JobRequest
+	36, // 66: ferry.v1.AdminService.Resume:input_type -> ferry.v1.JobRequest
+	36, // 67: ferry.v1.AdminService.Cancel:input_type -> ferry.v1.JobRequest
+	38, // 68: ferry.v1.AdminService.Clean:input_type -> ferry.v1.CleanRequest
+	56, // 69: ferry.v1.AdminService.SetThrottle:input_type -> ferry.v1.SetThrottleRequest
+	34, // 70: ferry.v1.AdminService.CutoverStart:input_type -> ferry.v1.SubmitRequest
+	28, // 71: ferry.v1.AdminService.CutoverSwitch:input_type -> ferry.v1.CutoverSwitchRequest
+	36, // 72: ferry.v1.AdminService.CutoverStatus:input_type -> ferry.v1.JobRequest
+	29, // 73: ferry.v1.AdminService.CutoverReport:input_type -> ferry.v1.CutoverReportRequest
+	7,  // 74: ferry.v1.WorkerService.Register:output_type -> ferry.v1.RegisterResponse
+	11, // 75: ferry.v1.WorkerService.Heartbeat:output_type -> ferry.v1.HeartbeatResponse
+	13, // 76: ferry.v1.WorkerService.Lease:output_type -> ferry.v1.LeaseResponse
+	15, // 77: ferry.v1.WorkerService.Report:output_type -> ferry.v1.ReportResponse
+	17, // 78: ferry.v1.WorkerService.Ack:output_type -> ferry.v1.AckResponse
+	19, // 79: ferry.v1.WorkerService.Nack:output_type -> ferry.v1.NackResponse
+	21, // 80: ferry.v1.WorkerService.GetJob:output_type -> ferry.v1.GetJobResponse
+	23, // 81: ferry.v1.WorkerService.LoadUpload:output_type -> ferry.v1.LoadUploadResponse
+	25, // 82: ferry.v1.WorkerService.SaveUpload:output_type -> ferry.v1.SaveUploadResponse
+	27, // 83: ferry.v1.WorkerService.DropUpload:output_type -> ferry.v1.DropUploadResponse
+	35, // 84: ferry.v1.AdminService.Submit:output_type -> ferry.v1.SubmitResponse
+	49, // 85: ferry.v1.AdminService.Stat:output_type -> ferry.v1.StatResponse
+	52, // 86: ferry.v1.AdminService.ListWorkers:output_type -> ferry.v1.ListWorkersResponse
+	55, // 87: ferry.v1.AdminService.Failed:output_type -> ferry.v1.FailedResponse
+	47, // 88: ferry.v1.AdminService.Snapshots:output_type -> ferry.v1.SnapshotsResponse
+	41, // 89: ferry.v1.AdminService.Retry:output_type -> ferry.v1.RetryResponse
+	37, // 90: ferry.v1.AdminService.Pause:output_type -> ferry.v1.JobResponse
+	37, // 91: ferry.v1.AdminService.Resume:output_type -> ferry.v1.JobResponse
+	37, // 92: ferry.v1.AdminService.Cancel:output_type -> ferry.v1.JobResponse
+	39, // 93: ferry.v1.AdminService.Clean:output_type -> ferry.v1.CleanResponse
+	37, // 94: ferry.v1.AdminService.SetThrottle:output_type -> ferry.v1.JobResponse
+	30, // 95: ferry.v1.AdminService.CutoverStart:output_type -> ferry.v1.CutoverResponse
+	30, // 96: ferry.v1.AdminService.CutoverSwitch:output_type -> ferry.v1.CutoverResponse
+	30, // 97: ferry.v1.AdminService.CutoverStatus:output_type -> ferry.v1.CutoverResponse
+	32, // 98: ferry.v1.AdminService.CutoverReport:output_type -> ferry.v1.CutoverReportResponse
+	74, // [74:99] is the sub-list for method output_type
+	49, // [49:74] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_ferry_v1_ferry_proto_init() }
@@ -4832,7 +4930,7 @@ func file_ferry_v1_ferry_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ferry_v1_ferry_proto_rawDesc), len(file_ferry_v1_ferry_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   55,
+			NumMessages:   57,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -488,6 +488,7 @@ const (
 	AdminService_Stat_FullMethodName          = "/ferry.v1.AdminService/Stat"
 	AdminService_ListWorkers_FullMethodName   = "/ferry.v1.AdminService/ListWorkers"
 	AdminService_Failed_FullMethodName        = "/ferry.v1.AdminService/Failed"
+	AdminService_Snapshots_FullMethodName     = "/ferry.v1.AdminService/Snapshots"
 	AdminService_Retry_FullMethodName         = "/ferry.v1.AdminService/Retry"
 	AdminService_Pause_FullMethodName         = "/ferry.v1.AdminService/Pause"
 	AdminService_Resume_FullMethodName        = "/ferry.v1.AdminService/Resume"
@@ -508,6 +509,9 @@ type AdminServiceClient interface {
 	Stat(ctx context.Context, in *StatRequest, opts ...grpc.CallOption) (*StatResponse, error)
 	ListWorkers(ctx context.Context, in *ListWorkersRequest, opts ...grpc.CallOption) (*ListWorkersResponse, error)
 	Failed(ctx context.Context, in *FailedRequest, opts ...grpc.CallOption) (*FailedResponse, error)
+	// A backupKind=snapshot job's snapshots, oldest first (removed ones
+	// included); none for any other job.
+	Snapshots(ctx context.Context, in *SnapshotsRequest, opts ...grpc.CallOption) (*SnapshotsResponse, error)
 	Retry(ctx context.Context, in *JobRequest, opts ...grpc.CallOption) (*RetryResponse, error)
 	Pause(ctx context.Context, in *JobRequest, opts ...grpc.CallOption) (*JobResponse, error)
 	Resume(ctx context.Context, in *JobRequest, opts ...grpc.CallOption) (*JobResponse, error)
@@ -564,6 +568,16 @@ func (c *adminServiceClient) Failed(ctx context.Context, in *FailedRequest, opts
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(FailedResponse)
 	err := c.cc.Invoke(ctx, AdminService_Failed_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) Snapshots(ctx context.Context, in *SnapshotsRequest, opts ...grpc.CallOption) (*SnapshotsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SnapshotsResponse)
+	err := c.cc.Invoke(ctx, AdminService_Snapshots_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -678,6 +692,9 @@ type AdminServiceServer interface {
 	Stat(context.Context, *StatRequest) (*StatResponse, error)
 	ListWorkers(context.Context, *ListWorkersRequest) (*ListWorkersResponse, error)
 	Failed(context.Context, *FailedRequest) (*FailedResponse, error)
+	// A backupKind=snapshot job's snapshots, oldest first (removed ones
+	// included); none for any other job.
+	Snapshots(context.Context, *SnapshotsRequest) (*SnapshotsResponse, error)
 	Retry(context.Context, *JobRequest) (*RetryResponse, error)
 	Pause(context.Context, *JobRequest) (*JobResponse, error)
 	Resume(context.Context, *JobRequest) (*JobResponse, error)
@@ -711,6 +728,9 @@ func (UnimplementedAdminServiceServer) ListWorkers(context.Context, *ListWorkers
 }
 func (UnimplementedAdminServiceServer) Failed(context.Context, *FailedRequest) (*FailedResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Failed not implemented")
+}
+func (UnimplementedAdminServiceServer) Snapshots(context.Context, *SnapshotsRequest) (*SnapshotsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Snapshots not implemented")
 }
 func (UnimplementedAdminServiceServer) Retry(context.Context, *JobRequest) (*RetryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Retry not implemented")
@@ -831,6 +851,24 @@ func _AdminService_Failed_Handler(srv interface{}, ctx context.Context, dec func
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AdminServiceServer).Failed(ctx, req.(*FailedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_Snapshots_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SnapshotsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).Snapshots(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_Snapshots_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).Snapshots(ctx, req.(*SnapshotsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1037,6 +1075,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Failed",
 			Handler:    _AdminService_Failed_Handler,
+		},
+		{
+			MethodName: "Snapshots",
+			Handler:    _AdminService_Snapshots_Handler,
 		},
 		{
 			MethodName: "Retry",

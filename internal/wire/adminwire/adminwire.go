@@ -162,3 +162,25 @@ func ToSnapshotInfo(s *pb.SnapshotInfo) master.SnapshotInfo {
 		BasePrefix: s.GetBasePrefix(), BytesRead: s.GetBytesRead(), ServerCopied: s.GetServerCopied(),
 		ServerCopiedBytes: s.GetServerCopiedBytes(), Removed: wire.Time(s.GetRemoved()), Why: s.GetWhy()}
 }
+
+// Snapshots converts a job's snapshot list.
+func Snapshots(ss []master.SnapshotInfo) *pb.SnapshotsResponse {
+	out := &pb.SnapshotsResponse{Snapshots: make([]*pb.SnapshotInfo, len(ss))}
+	for i, s := range ss {
+		out.Snapshots[i] = SnapshotInfo(s)
+	}
+	return out
+}
+
+// ToSnapshots converts back; an empty list is nil, as Manager.Snapshots
+// answers for a job with no snapshots.
+func ToSnapshots(r *pb.SnapshotsResponse) []master.SnapshotInfo {
+	if len(r.GetSnapshots()) == 0 {
+		return nil
+	}
+	out := make([]master.SnapshotInfo, len(r.GetSnapshots()))
+	for i, s := range r.GetSnapshots() {
+		out[i] = ToSnapshotInfo(s)
+	}
+	return out
+}

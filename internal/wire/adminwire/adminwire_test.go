@@ -45,4 +45,8 @@ func TestRoundTrips(t *testing.T) {
 	cl := master.Cleaned{Aborted: []task.UploadState{up}, Forgotten: []task.UploadState{up, up}}
 	assert.Equal(t, cl, ToCleaned(Cleaned("j", cl)))
 	assert.Equal(t, "cleaned", Cleaned("j", master.Cleaned{}).GetState())
+
+	snaps := []master.SnapshotInfo{*s.Snapshot, {Pass: 5, Started: now, Prefix: "b/2/", State: master.SnapshotRunning}}
+	assert.Equal(t, snaps, ToSnapshots(Snapshots(snaps)))
+	assert.Nil(t, ToSnapshots(Snapshots(nil)), "no snapshots: nil, as the Manager answers")
 }
