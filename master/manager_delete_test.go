@@ -249,3 +249,25 @@ func TestManagerDeleteOnS3(t *testing.T) {
 	assert.Equal(t, int64(len("data of out/zz")), e["in/zz"].Size)
 	assert.Contains(t, e["in/zz"].Reason, "no source object in pass 1")
 }
+
+// TestManagerMirror: backupKind=mirror is delete propagation without
+// asking for it: after a clean pass the destination holds exactly the
+// source, the extras deleted and recorded.
+func TestManagerMirror(t *testing.T) {
+	h := newHarness(t)
+	cfg := localJob(t, "mirror", 7, "backupKind=mirror", "deleteMaxPercent=100")
+	dir := strings.TrimPrefix(lineOf(cfg, "destPrefix="), "destPrefix=")
+	require.NoError(t, os.MkdirAll(dir, 0o700))
+	dst, err := local.New(dir, local.Options{})
+	require.NoError(t, err)
+	for _, k := range []string{"f000", "gone1", "gone2"} {
+		_, err := dst.Put(t.Context(), k, bytes.NewReader([]byte("x")), storage.ObjectInfo{Size: 1})
+		require.NoError(t, err)
+	}
+	job := h.submit(cfg)
+	s := h.runToEnd(job)
+	assert.Equal(t, string(tracker.JobSucceeded), s.State)
+	assert.Equal(t, int64(2), s.Counters.Deleted)
+	assert.Equal(t, []string{"gone1", "gone2"}, records(t, h.st, job, s.Pass, task.StatusDeleted))
+	assert.Equal(t, []string{"f000"}, destKeys(t, dst, ""), "the test worker copies nothing; only the extras went")
+}
