@@ -47,6 +47,9 @@ type CoordinatorConfig struct {
 	// from, inside the destination, by pass; nil for none (see
 	// Manager.copyable).
 	Copyable map[uint64]string
+	// NeedCRC64: every object's result must carry its CRC64 (a snapshot
+	// pass: its manifest records them); grants say so per object.
+	NeedCRC64 bool
 }
 
 // Coordinator runs one pass of one job: it owns the broker, answers
@@ -231,6 +234,7 @@ func (c *Coordinator) grant(l Lease) (task.Grant, bool, error) {
 		if !c.cfg.Audit && ok && e.Pass < c.cfg.Pass && e.Dest == o.Dest && (e.Status == task.StatusVerified || e.Status == task.StatusSkipped && e.Method == task.MethodManifest) {
 			o.PriorDestETag = e.DestETag
 		}
+		o.NeedCRC64 = c.cfg.NeedCRC64
 		if prefix, from := c.cfg.Copyable[e.Pass]; from && ok && e.Status == task.StatusVerified &&
 			strings.HasPrefix(e.Dest, prefix) && unchanged(e, o) {
 			// A verified copy of this very source version is in a

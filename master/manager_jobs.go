@@ -161,7 +161,7 @@ func (m *Manager) launch(jr *jobRun, cfg *conf.Job, src, dst storage.Backend, re
 	}
 	coord, err := NewCoordinator(CoordinatorConfig{Job: cfg.Name, Pass: p.N, LeaseTTL: m.cfg.LeaseTTL,
 		ShardRetries: cfg.ShardRetries, Now: m.cfg.Now, Log: log, Tokens: m.nextToken, Audit: audit,
-		Hold: deletes || snap, Copyable: copyable}, m.st)
+		Hold: deletes || snap, Copyable: copyable, NeedCRC64: snap}, m.st)
 	if err != nil {
 		return fmt.Errorf("job %q pass %d: %w", cfg.Name, p.N, err)
 	}

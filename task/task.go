@@ -45,6 +45,11 @@ type Object struct {
 	// streams from the source as any object does.
 	CopyFrom     string
 	CopyFromETag string
+	// NeedCRC64: the result must carry the CRC64 of the object's bytes
+	// (a snapshot's manifest records every object's). An object found
+	// already at the destination, proven identical by a checksum or an
+	// MD5 ETag, is then read back from the destination to compute it.
+	NeedCRC64 bool
 }
 
 // Shard is a batch of objects copied as one unit of work. Objects are in

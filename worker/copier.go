@@ -198,7 +198,14 @@ func (c *Copier) attempt(ctx context.Context, run *copyRun) (outcome, error) {
 		}
 		run.checked = true
 		if d.act != actCopy {
-			return outcome{res: skipped(d), src: d.src}, nil
+			res := skipped(d)
+			if d.act == actIdentical && !res.HasCRC64 && run.obj.NeedCRC64 {
+				if res.CRC64, err = c.destCRC64(ctx, run.obj); err != nil {
+					return outcome{}, err
+				}
+				res.HasCRC64 = true
+			}
+			return outcome{res: res, src: d.src}, nil
 		}
 		run.cond, run.unchecked, run.absent = d.cond, d.unchecked, d.absent
 	}

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -105,4 +106,39 @@ func TestListedCRC64ChecksTheBytesRead(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, task.StatusFailed, res.Status)
 	assert.Contains(t, res.Reason, "source crc64 mismatch")
+}
+
+// TestIdenticalCarriesCRC64WhenNeeded: an object already at the
+// destination, proven identical by a stored checksum (no bytes read),
+// has no CRC64 to report; a snapshot pass needs one for its manifest, so
+// the copier reads the destination copy for it, and the source not at all.
+func TestIdenticalCarriesCRC64WhenNeeded(t *testing.T) {
+	data := randomBytes(3000, 11)
+	withChecksum := func(info storage.ObjectInfo, err error) (storage.ObjectInfo, error) {
+		if err == nil {
+			info.Checksum = "crc32:AAAAAA=="
+		}
+		return info, err
+	}
+	for _, need := range []bool{false, true} {
+		t.Run(fmt.Sprintf("NeedCRC64=%t", need), func(t *testing.T) {
+			src, dst := hook(newLocal(t)), hook(newLocal(t))
+			src.stat, dst.stat = withChecksum, withChecksum
+			putObj(t, src, "k", data)
+			putObj(t, dst, "k", data)
+			obj := object(t, src, "k", "k")
+			obj.NeedCRC64 = need
+			res, err := newCopier(t, Options{Src: src, Dst: dst}).Copy(t.Context(), "job", obj)
+			require.NoError(t, err)
+			require.Equal(t, task.StatusVerified, res.Status, res.Reason)
+			assert.Equal(t, task.OutcomeIdentical, res.Outcome)
+			assert.Equal(t, task.MethodChecksum, res.Method)
+			assert.Zero(t, res.BytesRead, "the source is not read")
+			assert.Zero(t, src.opens.Load())
+			assert.Equal(t, need, res.HasCRC64)
+			if need {
+				assert.Equal(t, crc.Checksum(data), res.CRC64)
+			}
+		})
+	}
 }

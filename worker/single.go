@@ -133,3 +133,25 @@ func (c *Copier) rereadCounted(ctx context.Context, key string, sent Sums, count
 	}
 	return task.MethodReread, nil
 }
+
+// destCRC64 reads obj's destination copy, proven identical to the source
+// object without its bytes (by a checksum or an MD5 ETag), and returns
+// the CRC64 of what it read (Object.NeedCRC64). The bytes come from the
+// destination: the source is not read again.
+func (c *Copier) destCRC64(ctx context.Context, obj task.Object) (uint64, error) {
+	rc, _, err := c.o.Dst.Open(ctx, obj.Dest, 0, -1)
+	if err != nil {
+		return 0, fmt.Errorf("reading the destination copy for its crc64: %w", err)
+	}
+	defer func() { _ = rc.Close() }()
+	h := newHashingReader(c.o.Throttle.Reader(ctx, rc), hashPlan{crc64: true}, nil, nil)
+	if _, err := io.Copy(io.Discard, h); err != nil {
+		return 0, fmt.Errorf("reading the destination copy for its crc64: %w", err)
+	}
+	got := h.sums()
+	if got.Size != obj.Size {
+		return 0, &MismatchError{Side: "destination", Check: "size",
+			Want: fmt.Sprint(obj.Size), Got: fmt.Sprint(got.Size)}
+	}
+	return got.CRC64, nil
+}

@@ -35,7 +35,7 @@ func Time(t *timestamppb.Timestamp) time.Time {
 func Object(o task.Object) *pb.Object {
 	return &pb.Object{Key: o.Key, Dest: o.Dest, Size: o.Size, ModTime: Timestamp(o.ModTime), Etag: o.ETag, Crc64: o.CRC64, HasCrc64: o.HasCRC64,
 		ManifestCrc64: o.ManifestCRC64, HasManifestCrc64: o.HasManifestCRC64,
-		PriorDestEtag: o.PriorDestETag, CopyFrom: o.CopyFrom, CopyFromEtag: o.CopyFromETag}
+		PriorDestEtag: o.PriorDestETag, CopyFrom: o.CopyFrom, CopyFromEtag: o.CopyFromETag, NeedCrc64: o.NeedCRC64}
 }
 
 // ToObject converts back.
@@ -43,7 +43,7 @@ func ToObject(o *pb.Object) task.Object {
 	return task.Object{Key: o.GetKey(), Dest: o.GetDest(), Size: o.GetSize(), ModTime: Time(o.GetModTime()),
 		ETag: o.GetEtag(), CRC64: o.GetCrc64(), HasCRC64: o.GetHasCrc64(),
 		ManifestCRC64: o.GetManifestCrc64(), HasManifestCRC64: o.GetHasManifestCrc64(),
-		PriorDestETag: o.GetPriorDestEtag(), CopyFrom: o.GetCopyFrom(), CopyFromETag: o.GetCopyFromEtag()}
+		PriorDestETag: o.GetPriorDestEtag(), CopyFrom: o.GetCopyFrom(), CopyFromETag: o.GetCopyFromEtag(), NeedCRC64: o.GetNeedCrc64()}
 }
 
 // Grant converts a task.Grant.

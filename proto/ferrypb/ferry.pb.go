@@ -100,8 +100,10 @@ type Object struct {
 	PriorDestEtag string `protobuf:"bytes,10,opt,name=prior_dest_etag,json=priorDestEtag,proto3" json:"prior_dest_etag,omitempty"`
 	// Snapshot grants: copy inside the destination from this key, whose
 	// ETag was this (task.Object.CopyFrom).
-	CopyFrom      string `protobuf:"bytes,11,opt,name=copy_from,json=copyFrom,proto3" json:"copy_from,omitempty"`
-	CopyFromEtag  string `protobuf:"bytes,12,opt,name=copy_from_etag,json=copyFromEtag,proto3" json:"copy_from_etag,omitempty"`
+	CopyFrom     string `protobuf:"bytes,11,opt,name=copy_from,json=copyFrom,proto3" json:"copy_from,omitempty"`
+	CopyFromEtag string `protobuf:"bytes,12,opt,name=copy_from_etag,json=copyFromEtag,proto3" json:"copy_from_etag,omitempty"`
+	// The result must carry the object's CRC64 (task.Object.NeedCRC64).
+	NeedCrc64     bool `protobuf:"varint,13,opt,name=need_crc64,json=needCrc64,proto3" json:"need_crc64,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -218,6 +220,13 @@ func (x *Object) GetCopyFromEtag() string {
 		return x.CopyFromEtag
 	}
 	return ""
+}
+
+func (x *Object) GetNeedCrc64() bool {
+	if x != nil {
+		return x.NeedCrc64
+	}
+	return false
 }
 
 type Grant struct {
@@ -4335,7 +4344,7 @@ var File_ferry_v1_ferry_proto protoreflect.FileDescriptor
 
 const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\n" +
-	"\x14ferry/v1/ferry.proto\x12\bferry.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x80\x03\n" +
+	"\x14ferry/v1/ferry.proto\x12\bferry.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9f\x03\n" +
 	"\x06Object\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04dest\x18\x02 \x01(\tR\x04dest\x12\x12\n" +
@@ -4349,7 +4358,9 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x0fprior_dest_etag\x18\n" +
 	" \x01(\tR\rpriorDestEtag\x12\x1b\n" +
 	"\tcopy_from\x18\v \x01(\tR\bcopyFrom\x12$\n" +
-	"\x0ecopy_from_etag\x18\f \x01(\tR\fcopyFromEtag\"\xed\x01\n" +
+	"\x0ecopy_from_etag\x18\f \x01(\tR\fcopyFromEtag\x12\x1d\n" +
+	"\n" +
+	"need_crc64\x18\r \x01(\bR\tneedCrc64\"\xed\x01\n" +
 	"\x05Grant\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x12\n" +
 	"\x04pass\x18\x02 \x01(\x04R\x04pass\x12\x14\n" +
