@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -58,7 +59,17 @@ func New(c Config, opts Options) (*Backend, error) {
 	if len(c.Namenodes) == 0 {
 		return nil, fmt.Errorf("%w: hdfs: no namenode address", storage.ErrConfig)
 	}
-	return newBackend(&client{cfg: c}, "hdfs://"+strings.Join(c.Namenodes, ","), c.Root, opts)
+	cl := &client{cfg: c}
+	b, err := newBackend(cl, "hdfs://"+strings.Join(c.Namenodes, ","), c.Root, opts)
+	if err != nil {
+		return nil, err
+	}
+	// storage.Backend has no Close, and ferry opens backends to check a
+	// job and drops them. A connected client keeps a namenode connection
+	// and a lease-renewal goroutine, so it is closed once the backend is
+	// unreachable. (cl does not point back to b, so b can be collected.)
+	runtime.AddCleanup(b, func(cl *client) { _ = cl.close() }, cl)
+	return b, nil
 }
 
 // client implements fs over *hdfs.Client, connecting on first use and
@@ -198,12 +209,17 @@ func convert(fi os.FileInfo) fileInfo {
 	return out
 }
 
-// Close ends the connection to the namenode, if one was made.
+// Close ends the connection to the namenode, if one was made. The
+// backend connects again if used afterwards.
 func (b *Backend) Close() error {
 	cl, ok := b.fs.(*client)
 	if !ok {
 		return nil
 	}
+	return cl.close()
+}
+
+func (cl *client) close() error {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	if cl.c == nil {

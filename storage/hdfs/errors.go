@@ -24,10 +24,16 @@ type remoteError interface {
 	Exception() string
 }
 
-// noNamenode starts the client's error when no namenode of the list
-// answered. The client formats the dial error into it with %s, not %w, so
-// the text is all there is to recognise it by.
-const noNamenode = "no available namenodes"
+// Texts of client errors that carry no type to test: the client builds
+// them with errors.New, or formats the cause in with %s, not %w.
+const (
+	// No namenode of the list answered (the dial error is in the text).
+	noNamenode = "no available namenodes"
+	// Every datanode holding a block failed to serve it.
+	noDatanode = "no available datanodes"
+	// A datanode sent a chunk whose CRC32C did not match.
+	badChecksum = "invalid checksum"
+)
 
 // Remote exception classes that mean "try again": the namenode is a
 // standby, in safe mode (starting up), or asked the client to retry.
@@ -57,7 +63,7 @@ func classify(err error) error {
 	}
 	for _, s := range [...]error{
 		storage.ErrNotFound, storage.ErrAccessDenied, storage.ErrInvalidKey, storage.ErrInvalidRange,
-		storage.ErrBucketNotFound, storage.ErrUnavailable, storage.ErrAuth, storage.ErrConfig,
+		storage.ErrBucketNotFound, storage.ErrUnavailable, storage.ErrCorrupt, storage.ErrAuth, storage.ErrConfig,
 	} {
 		if errors.Is(err, s) {
 			return err // classified where it arose
@@ -88,8 +94,10 @@ func classify(err error) error {
 		sentinel = storage.ErrUnavailable
 	case errors.As(err, &netErr) && netErr.Timeout():
 		sentinel = storage.ErrUnavailable
-	case strings.Contains(err.Error(), noNamenode):
+	case strings.Contains(err.Error(), noNamenode), strings.Contains(err.Error(), noDatanode):
 		sentinel = storage.ErrUnavailable
+	case strings.Contains(err.Error(), badChecksum):
+		sentinel = storage.ErrCorrupt // retried: another read may get good bytes
 	default:
 		return err // storage.Classify still knows DNS and TLS errors
 	}

@@ -53,6 +53,8 @@ var errorCases = []struct {
 	{"connection reset", fmt.Errorf("read: %w", syscall.ECONNRESET), storage.ErrUnavailable, storage.Retryable},
 	{"timeout", &net.OpError{Op: "read", Net: "tcp", Err: timeoutErr{}}, storage.ErrUnavailable, storage.Retryable},
 	{"no namenode answers", fmt.Errorf("no available namenodes: %s", "dial tcp 10.0.0.1:8020: connect: connection refused"), storage.ErrUnavailable, storage.Retryable},
+	{"no datanode serves a block", errors.New("no available datanodes"), storage.ErrUnavailable, storage.Retryable},
+	{"corrupt chunk", errors.New("invalid checksum"), storage.ErrCorrupt, storage.Retryable},
 	{"namenode hung up", io.EOF, storage.ErrUnavailable, storage.Retryable},
 	{"truncated answer", io.ErrUnexpectedEOF, storage.ErrUnavailable, storage.Retryable},
 	{"canceled", context.Canceled, nil, storage.Canceled},
