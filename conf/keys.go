@@ -58,8 +58,8 @@ var secretKeys = map[string]bool{
 }
 
 var knownKeys = func() map[string]bool {
-	m := make(map[string]bool, len(ossImportKeys)+len(ferryKeys))
-	for _, k := range append(append([]string(nil), ossImportKeys...), ferryKeys...) {
+	m := make(map[string]bool, len(ossImportKeys)+len(ferryKeys)+len(hdfsKeys))
+	for _, k := range append(append(append([]string(nil), ossImportKeys...), ferryKeys...), hdfsKeys...) {
 		if m[k] {
 			panic("conf: key listed twice: " + k)
 		}
@@ -94,7 +94,7 @@ func unknownKey(key string) error {
 	}
 	best, bestDist := "", -1
 	lk := strings.ToLower(key)
-	for _, list := range [][]string{ossImportKeys, ferryKeys} {
+	for _, list := range [][]string{ossImportKeys, ferryKeys, hdfsKeys} {
 		for _, k := range list {
 			lc := strings.ToLower(k)
 			if lc == lk {
@@ -112,10 +112,15 @@ func unknownKey(key string) error {
 	return newProblem(ErrUnknownKey, "unknown key (docs/job-config.md lists every key)")
 }
 
-// supportedTypes is for messages: "local, s3, oss".
-func supportedTypes() string {
-	names := make([]string, len(backends.Supported))
-	for i, t := range backends.Supported {
+// supportedTypes is for messages about sources: "local, s3, oss, hdfs".
+func supportedTypes() string { return typeNames(backends.Supported) }
+
+// destinationTypes is for messages about destinations: "local, s3, oss".
+func destinationTypes() string { return typeNames(backends.Destinations) }
+
+func typeNames(ts []backends.Type) string {
+	names := make([]string, len(ts))
+	for i, t := range ts {
 		names[i] = string(t)
 	}
 	return strings.Join(names, ", ")

@@ -149,6 +149,10 @@ func encodeSide(b *strings.Builder, kv func(k, v string), p string, s backends.S
 		}
 		return
 	}
+	if s.Type == backends.HDFS {
+		encodeHDFS(kv, s)
+		return
+	}
 	kv(p+"Domain", s.Endpoint)
 	kv(p+"Region", s.Region)
 	kv(p+"Bucket", s.Bucket)

@@ -18,7 +18,10 @@ func (r *reader) source() backends.Spec {
 		r.fail("srcType", ErrRequired, "required: one of %s", supportedTypes())
 		return backends.Spec{}
 	case t == "local" || t == "s3" || t == "oss":
+		r.noteHDFSKeys()
 		return r.side("src", backends.Type(t))
+	case t == string(backends.HDFS):
+		return r.hdfsSource()
 	case ossImportSources[t]:
 		r.errs = append(r.errs, &Error{File: r.file, Line: r.entries["srcType"].line, Key: "srcType", Err: unsupportedSource(t)})
 	case ossImportSources[strings.ToLower(t)]:
@@ -48,8 +51,11 @@ func (r *reader) dest() backends.Spec {
 	switch backends.Type(t) {
 	case backends.Local, backends.S3, backends.OSS:
 		return r.side("dest", backends.Type(t))
+	case backends.HDFS:
+		r.fail("destType", ErrUnsupported, "hdfs is supported as a source only: ferry reads HDFS but does not write it (destinations: %s)", destinationTypes())
+		return backends.Spec{}
 	}
-	r.fail("destType", ErrUnsupported, "destType=%s is not supported (supported: %s)", t, supportedTypes())
+	r.fail("destType", ErrUnsupported, "destType=%s is not supported (supported: %s)", t, destinationTypes())
 	return backends.Spec{}
 }
 

@@ -134,6 +134,9 @@ func allKeysConfig(srcType, destType string) string {
 		"overwritePolicy=if-source-newer", "schedule=", "scheduleTimeZone=UTC",
 		"backupKind=", "keepLast=0", "keepHourly=0", "keepDaily=0", "keepWeekly=0", "keepMonthly=0", "keepYearly=0",
 		"retentionDryRun=false",
+		// srcType=hdfs keys: with another srcType, noted as ignored.
+		"hdfsNamenode=nn1:8020,nn2:8020", "hdfsUser=etl", "hdfsKerberosPrincipal=etl@EXAMPLE.COM",
+		"hdfsKerberosKeytab=etl.keytab", "hdfsKerberosCCache=", "hdfsKerberosConfig=krb5.conf", "hdfsKerberosServicePrincipal=nn/_HOST",
 	), "\n")
 }
 

@@ -16,7 +16,7 @@ import (
 func TestUnsupportedSources(t *testing.T) {
 	for _, typ := range []string{"qiniu", "bos", "ks3", "youpai", "cos", "azure", "http"} {
 		_, err := parse(t, with("srcType="+typ))
-		p := onlyProblem(t, err, "srcType", ErrUnsupported, "srcType="+typ+" is not supported yet (supported: local, s3, oss)")
+		p := onlyProblem(t, err, "srcType", ErrUnsupported, "srcType="+typ+" is not supported yet (supported: local, s3, oss, hdfs)")
 		require.Equal(t, 2, p.Line)
 		require.Equal(t, s3Compatible[typ], strings.Contains(p.Error(), "S3-compatible"), typ)
 	}

@@ -10,10 +10,12 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/ferry-migrate/ferry/snapshot"
 	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/storage/hdfs"
 	"github.com/ferry-migrate/ferry/storage/local"
 	"github.com/ferry-migrate/ferry/storage/retry"
 	"github.com/ferry-migrate/ferry/storage/s3"
@@ -26,10 +28,16 @@ const (
 	Local Type = "local"
 	S3    Type = "s3"
 	OSS   Type = "oss"
+	// HDFS is a source only: OpenDest refuses it.
+	HDFS Type = "hdfs"
 )
 
-// Supported lists the types Open accepts, for error messages.
-var Supported = []Type{Local, S3, OSS}
+// Supported lists the types Open accepts as a source, for error messages.
+var Supported = []Type{Local, S3, OSS, HDFS}
+
+// Destinations lists the types OpenDest accepts: the ones ferry can
+// write.
+var Destinations = []Type{Local, S3, OSS}
 
 // Spec is everything needed to reach one side of a job. For Local, Root
 // is the directory and Prefix is empty, but for a snapshot: the key
@@ -58,8 +66,13 @@ type Spec struct {
 	// (snapshot.Source), listing keys relative to Prefix.
 	Snapshot bool
 
+	// HDFS sources: Root is the HDFS directory (absolute).
+	HDFSNamenodes []string // host:port, several for HA
+	HDFSUser      string   // "" = HADOOP_USER_NAME, else the OS user
+	HDFSKerberos  hdfs.Kerberos
+
 	// Not from configs: set by the program.
-	OnSkip      func(key string, reason error) // local: symlinks, special files
+	OnSkip      func(key string, reason error) // local and hdfs sources: symlinks, special files, unreadable directories
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	Retry       retry.Policy // zero value = defaults
 }
@@ -69,6 +82,8 @@ func (s Spec) String() string {
 	switch s.Type {
 	case Local:
 		return fmt.Sprintf("local %s", s.LocalPath())
+	case HDFS:
+		return fmt.Sprintf("hdfs %s at %s", s.Root, strings.Join(s.HDFSNamenodes, ","))
 	default:
 		where := s.Endpoint
 		if where == "" {
@@ -108,12 +123,11 @@ func Open(ctx context.Context, s Spec) (storage.Backend, error) {
 			c.Flavor = s3.FlavorOSS
 		}
 		b, err = s3.New(ctx, c)
+	case HDFS:
+		b, err = hdfs.New(hdfs.Config{Namenodes: s.HDFSNamenodes, User: s.HDFSUser, Root: s.Root, Kerberos: s.HDFSKerberos},
+			hdfs.Options{OnSkip: s.OnSkip})
 	default:
-		names := make([]string, len(Supported))
-		for i, t := range Supported {
-			names[i] = string(t)
-		}
-		return nil, fmt.Errorf("storage type %q is not supported (supported: %s)", s.Type, strings.Join(names, ", "))
+		return nil, fmt.Errorf("storage type %q is not supported (supported: %s)", s.Type, names(Supported))
 	}
 	if err != nil {
 		return nil, err
@@ -131,12 +145,24 @@ func Open(ctx context.Context, s Spec) (storage.Backend, error) {
 // source's directory is never created: a missing one is a typo, and Open
 // reports it.
 func OpenDest(ctx context.Context, s Spec) (storage.Backend, error) {
+	if slices.Contains(Supported, s.Type) && !slices.Contains(Destinations, s.Type) {
+		return nil, fmt.Errorf("storage type %q is supported as a source only (destinations: %s)", s.Type, names(Destinations))
+	}
 	if s.Type == Local {
 		if err := os.MkdirAll(s.Root, 0o755); err != nil {
 			return nil, fmt.Errorf("creating the destination directory: %w", err)
 		}
 	}
 	return Open(ctx, s)
+}
+
+// names joins types for messages: "local, s3, oss".
+func names(ts []Type) string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = string(t)
+	}
+	return strings.Join(out, ", ")
 }
 
 // Format prints String() for every verb, so %v, %+v and %#v of a Spec (or

@@ -8,6 +8,10 @@
 // multipart with resume from stored state, conditional writes, server-side
 // copies, error classification and context cancellation. Each case is a named subtest,
 // so `go test -v` shows them.
+//
+// A read-only source (HDFS, an HTTP URL list), which cannot Put its own
+// fixtures, runs RunSource instead (source.go): the read cases, with
+// fixtures seeded by its harness.
 package storagetest
 
 import (
