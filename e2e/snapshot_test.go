@@ -264,7 +264,7 @@ func TestSnapshotScheduleRestoreRetention(t *testing.T) {
 		}
 	}
 
-	// Restore the second-newest snapshot (run 3, itself made mostly of
+	// Restore snapshot 2, the second-newest (itself made mostly of
 	// server-side copies) to a fresh bucket and to a local directory.
 	ri := runs - 2
 	want := stateBodies(states[ri])
