@@ -88,4 +88,3 @@ func escape(key string) string {
 	}
 	return b.String()
 }
-
