@@ -19,6 +19,8 @@ func (r *reader) source() backends.Spec {
 		return backends.Spec{}
 	case t == "local" || t == "s3" || t == "oss":
 		return r.side("src", backends.Type(t))
+	case t == string(backends.HTTP):
+		return r.httpSource()
 	case ossImportSources[t]:
 		r.errs = append(r.errs, &Error{File: r.file, Line: r.entries["srcType"].line, Key: "srcType", Err: unsupportedSource(t)})
 	case ossImportSources[strings.ToLower(t)]:
@@ -48,8 +50,11 @@ func (r *reader) dest() backends.Spec {
 	switch backends.Type(t) {
 	case backends.Local, backends.S3, backends.OSS:
 		return r.side("dest", backends.Type(t))
+	case backends.HTTP:
+		r.fail("destType", ErrUnsupported, "destType=http: an HTTP URL list is a source only (destinations: local, s3, oss)")
+		return backends.Spec{}
 	}
-	r.fail("destType", ErrUnsupported, "destType=%s is not supported (supported: %s)", t, supportedTypes())
+	r.fail("destType", ErrUnsupported, "destType=%s is not supported (supported: local, s3, oss)", t)
 	return backends.Spec{}
 }
 
@@ -226,8 +231,12 @@ func (r *reader) credentials(p string, t backends.Type) (ak, sk, token string) {
 	sk, skSet := r.value(p + "SecretKey")
 	token, tokenSet := r.value(p + "SecurityToken")
 	env := "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
-	if t == backends.OSS {
+	switch t {
+	case backends.OSS:
 		env = "OSS_ACCESS_KEY_ID / OSS_ACCESS_KEY_SECRET"
+	case backends.HTTP:
+		// Signed requests only with keys given here; none means unsigned.
+		env = "none: requests are then unsigned"
 	}
 	switch {
 	case akSet && !skSet:

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 
@@ -26,10 +27,12 @@ const (
 	Local Type = "local"
 	S3    Type = "s3"
 	OSS   Type = "oss"
+	// HTTP is a URL list (OssImport's srcType=http): a source only.
+	HTTP Type = "http"
 )
 
 // Supported lists the types Open accepts, for error messages.
-var Supported = []Type{Local, S3, OSS}
+var Supported = []Type{Local, S3, OSS, HTTP}
 
 // Spec is everything needed to reach one side of a job. For Local, Root
 // is the directory and Prefix is empty, but for a snapshot: the key
@@ -58,6 +61,19 @@ type Spec struct {
 	// (snapshot.Source), listing keys relative to Prefix.
 	Snapshot bool
 
+	// HTTP URL-list sources: the list (an absolute path, readable on the
+	// master and on every worker: workers find a key's URL in it), its
+	// 1-based columns, and the headers every request carries (Referer,
+	// User-Agent, ...; may hold cookies or tokens: never printed). With
+	// AccessKey/SecretKey (and SessionToken) set, every request carries
+	// an OSS V1 query-string signature; SignBucket names the bucket it
+	// signs for when the URL's host does not start with it.
+	ListFile       string
+	PrefixColumn   int
+	RelativeColumn int
+	Header         http.Header
+	SignBucket     string
+
 	// Not from configs: set by the program.
 	OnSkip      func(key string, reason error) // local: symlinks, special files
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -69,6 +85,8 @@ func (s Spec) String() string {
 	switch s.Type {
 	case Local:
 		return fmt.Sprintf("local %s", s.LocalPath())
+	case HTTP:
+		return fmt.Sprintf("http list %s", s.ListFile)
 	default:
 		where := s.Endpoint
 		if where == "" {
@@ -108,6 +126,8 @@ func Open(ctx context.Context, s Spec) (storage.Backend, error) {
 			c.Flavor = s3.FlavorOSS
 		}
 		b, err = s3.New(ctx, c)
+	case HTTP:
+		b, err = openHTTP(s)
 	default:
 		names := make([]string, len(Supported))
 		for i, t := range Supported {
@@ -131,6 +151,9 @@ func Open(ctx context.Context, s Spec) (storage.Backend, error) {
 // source's directory is never created: a missing one is a typo, and Open
 // reports it.
 func OpenDest(ctx context.Context, s Spec) (storage.Backend, error) {
+	if s.Type == HTTP {
+		return nil, fmt.Errorf("an HTTP URL list is a source only: it cannot be a destination")
+	}
 	if s.Type == Local {
 		if err := os.MkdirAll(s.Root, 0o755); err != nil {
 			return nil, fmt.Errorf("creating the destination directory: %w", err)

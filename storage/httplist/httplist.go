@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -129,4 +130,18 @@ var errReadOnly = fmt.Errorf("%w: an HTTP URL list is read-only (a source, never
 
 func (b *Backend) err(op, key string, err error) error {
 	return &storage.Error{Backend: b.name, Op: op, Key: key, Err: err}
+}
+
+// Check verifies the list can be read, so a job whose list is missing
+// fails before it starts, with the path named. Each origin answers for
+// its own objects when they are read.
+func (b *Backend) Check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return b.err("check", "", err)
+	}
+	f, err := os.Open(b.o.ListFile)
+	if err != nil {
+		return b.err("check", "", fmt.Errorf("%w: the URL list cannot be read: %w", storage.ErrConfig, err))
+	}
+	return f.Close()
 }
