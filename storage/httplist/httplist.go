@@ -59,7 +59,8 @@ type Options struct {
 	Client *http.Client
 	// OnSkip is told about lines that cannot become objects (too few
 	// columns, a bad prefix URL, an invalid key) and about duplicate keys
-	// (the later line wins). what names the line, never its URL.
+	// (the later line wins). what names the line ("urls.list:17"), never
+	// its URL.
 	OnSkip func(what string, reason error)
 	// Now is the clock for signatures; time.Now when nil.
 	Now func() time.Time

@@ -131,7 +131,7 @@ func (b *Backend) writeRuns(ctx context.Context, dir string) ([]string, error) {
 			continue
 		}
 		if err != nil {
-			b.skip(fmt.Sprintf("line %d", n), err)
+			b.skip(b.lineName(n), err)
 			continue
 		}
 		chunk = append(chunk, record{key: e.key, url: e.url, line: n})
@@ -182,7 +182,13 @@ func (b *Backend) writeRun(name string, chunk []record) error {
 }
 
 func (b *Backend) duplicate(r record, later int) {
-	b.skip(fmt.Sprintf("line %d", r.line), fmt.Errorf("key %q is listed again on line %d, which wins", r.key, later))
+	b.skip(b.lineName(r.line), fmt.Errorf("key %q is listed again on line %d, which wins", r.key, later))
+}
+
+// lineName names a line of the list for OnSkip ("urls.list:17"): the
+// master records it like a skipped key, and it must not pass for one.
+func (b *Backend) lineName(n int) string {
+	return filepath.Base(b.o.ListFile) + ":" + strconv.Itoa(n)
 }
 
 // runReader reads one run's records in order.

@@ -124,8 +124,8 @@ func TestSpoolReportsBadLines(t *testing.T) {
 	keys, _ := spoolKeys(t, b, "")
 	assert.Equal(t, []string{"ok"}, keys)
 	require.Len(t, skipped, 2)
-	assert.Contains(t, skipped[0], "line 1:")
-	assert.Contains(t, skipped[1], "line 2:")
+	assert.Contains(t, skipped[0], "urls.list:1: ")
+	assert.Contains(t, skipped[1], "urls.list:2: ")
 	assert.NotContains(t, strings.Join(skipped, " "), "secretpw")
 }
 

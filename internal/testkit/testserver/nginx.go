@@ -121,8 +121,15 @@ func (n *Nginx) start(t testing.TB, bin, dir string, opt NginxOptions, cred *sys
 	}
 	cmd := exec.Command(bin, "-p", dir, "-c", conf, "-e", n.ErrorLog,
 		"-g", "daemon off; master_process on; pid "+filepath.Join(dir, "tmp", "nginx.pid")+";")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	// A file, not a buffer: with a pipe, Wait would also wait for the
+	// workers, which inherit it, to close it.
+	outPath := filepath.Join(dir, "logs", "stderr.log")
+	out, err := os.Create(outPath)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
 	if cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	}
@@ -137,14 +144,17 @@ func (n *Nginx) start(t testing.TB, bin, dir string, opt NginxOptions, cred *sys
 		select {
 		case <-exited:
 			log, _ := os.ReadFile(n.ErrorLog)
-			return fmt.Errorf("nginx exited: %v: %s %s", waitErr, bytes.TrimSpace(out.Bytes()), bytes.TrimSpace(log))
+			stderr, _ := os.ReadFile(outPath)
+			return fmt.Errorf("nginx exited: %v: %s %s", waitErr, bytes.TrimSpace(stderr), bytes.TrimSpace(log))
 		default:
 		}
 		if resp, err := http.Head(n.URL + "/"); err == nil {
 			resp.Body.Close()
 			t.Cleanup(func() {
-				// SIGQUIT: graceful stop, workers included.
-				_ = cmd.Process.Signal(syscall.SIGQUIT)
+				// SIGTERM: nginx's fast shutdown. A graceful one (SIGQUIT)
+				// would wait out client_header_timeout on connections a
+				// client opened and never used.
+				_ = cmd.Process.Signal(syscall.SIGTERM)
 				select {
 				case <-exited:
 				case <-time.After(5 * time.Second):
