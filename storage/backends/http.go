@@ -20,6 +20,7 @@ func openHTTP(s Spec) (storage.Backend, error) {
 	tr.DisableCompression = true
 	tr.MaxIdleConnsPerHost = 64
 	tr.ResponseHeaderTimeout = time.Minute
+	tr.DialContext = storage.DialLoopbackNames
 	if s.DialContext != nil {
 		tr.DialContext = s.DialContext
 	}
