@@ -148,3 +148,34 @@ func TestEvidenceFromHeaders(t *testing.T) {
 	assert.Equal(t, uint64(1234567890123), st.CRC64)
 	assert.Equal(t, time.Date(2006, 1, 2, 15, 4, 5, 0, time.UTC), st.ModTime)
 }
+
+// OSS-signed requests: the signature the backend adds is never shown,
+// whatever fails.
+func TestSignedRequestsNeverShowTheirSignature(t *testing.T) {
+	denied := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Oss-Ec", "0002-00000069")
+		http.Error(w, "expired", http.StatusForbidden)
+	})
+	moved := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://other.example/x?"+r.URL.RawQuery, http.StatusFound)
+	})
+	o := &origin{list: t.TempDir() + "/l"}
+	o.line(t, denied+"/ denied.bin")
+	o.line(t, moved+"/ moved.bin")
+	o.line(t, "http://127.0.0.1:1/ unreachable.bin")
+	b := o.backend(t, httplist.Options{Signer: httplist.OSSSigner{AccessKey: "LTAIKEYID", SecretKey: "topsecret", SecurityToken: "STSTOKEN"}})
+	for _, key := range []string{"denied.bin", "moved.bin", "unreachable.bin"} {
+		_, err := b.Stat(t.Context(), key)
+		require.Error(t, err, key)
+		_, _, oerr := b.Open(t.Context(), key, 0, -1)
+		require.Error(t, oerr, key)
+		for _, e := range []error{err, oerr} {
+			for _, secret := range []string{"Signature=", "OSSAccessKeyId=", "LTAIKEYID", "STSTOKEN", "Expires="} {
+				assert.NotContains(t, e.Error(), secret, key)
+			}
+		}
+	}
+	_, err := b.Stat(t.Context(), "denied.bin")
+	assert.ErrorIs(t, err, storage.ErrAccessDenied)
+	assert.Contains(t, err.Error(), "(0002-00000069)", "OSS's error code tells an expired signature from a refusal")
+}
