@@ -18,7 +18,11 @@ import (
 // host (not its path or query, which may be signed too).
 func statusError(resp *http.Response, u string) error {
 	status := resp.Status
-	where := "GET " + redact(u)
+	method := http.MethodGet
+	if resp.Request != nil {
+		method = resp.Request.Method
+	}
+	where := method + " " + redact(u)
 	switch c := resp.StatusCode; {
 	case c == http.StatusNotFound || c == http.StatusGone:
 		return fmt.Errorf("%w: %s: %s", storage.ErrNotFound, where, status)

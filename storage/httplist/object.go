@@ -63,16 +63,18 @@ func (b *Backend) head(ctx context.Context, key, u string) (storage.ObjectInfo, 
 		return storage.ObjectInfo{}, err
 	}
 	resp.Body.Close()
-	switch resp.StatusCode {
-	case http.StatusOK:
+	switch {
+	case resp.StatusCode == http.StatusOK && resp.ContentLength >= 0:
 		return infoOf(key, resp, resp.ContentLength), nil
-	case http.StatusMethodNotAllowed, http.StatusForbidden, http.StatusNotImplemented:
+	case resp.StatusCode == http.StatusOK, // no Content-Length: a ranged GET's Content-Range has the size
+		resp.StatusCode == http.StatusMethodNotAllowed, resp.StatusCode == http.StatusForbidden,
+		resp.StatusCode == http.StatusNotImplemented:
 		resp, err := b.do(ctx, http.MethodGet, u, "bytes=0-0")
 		if err != nil {
 			return storage.ObjectInfo{}, err
 		}
 		resp.Body.Close() // the headers are the answer; at most one byte is wasted
-		size, err := sizeOf(resp)
+		size, err := sizeOf(resp, u)
 		if err != nil {
 			return storage.ObjectInfo{}, err
 		}
@@ -82,9 +84,12 @@ func (b *Backend) head(ctx context.Context, key, u string) (storage.ObjectInfo, 
 }
 
 // sizeOf reads the whole object's size from a (ranged) GET's answer.
-func sizeOf(resp *http.Response) (int64, error) {
+func sizeOf(resp *http.Response, u string) (int64, error) {
 	switch resp.StatusCode {
 	case http.StatusOK:
+		if resp.ContentLength < 0 {
+			return 0, errNoLength(u)
+		}
 		return resp.ContentLength, nil
 	case http.StatusPartialContent, http.StatusRequestedRangeNotSatisfiable:
 		// "bytes 0-0/1234", or "bytes */0" for an empty object.
@@ -98,7 +103,13 @@ func sizeOf(resp *http.Response) (int64, error) {
 			return n, nil
 		}
 	}
-	return 0, statusError(resp, resp.Request.URL.String())
+	return 0, statusError(resp, u)
+}
+
+// errNoLength: the origin streams without saying how much. ferry must
+// know the size before writing (and to verify it), so the object fails.
+func errNoLength(u string) error {
+	return fmt.Errorf("GET %s: the origin sends no Content-Length or Content-Range: the size cannot be known before the copy", redact(u))
 }
 
 // infoOf builds ObjectInfo from response headers. The ETag is kept as
@@ -169,6 +180,9 @@ func (b *Backend) Open(ctx context.Context, key string, offset, length int64) (i
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
+		if resp.ContentLength < 0 {
+			return fail(errNoLength(u))
+		}
 		info := infoOf(key, resp, resp.ContentLength)
 		if offset > 0 && info.Size >= 0 && offset >= info.Size {
 			return fail(fmt.Errorf("%w: offset %d of a %d-byte object", storage.ErrInvalidRange, offset, info.Size))
@@ -180,13 +194,13 @@ func (b *Backend) Open(ctx context.Context, key string, offset, length int64) (i
 		}
 		return b.body(ctx, resp, u, length), info, nil
 	case http.StatusPartialContent:
-		size, err := sizeOf(resp)
+		size, err := sizeOf(resp, u)
 		if err != nil {
 			return fail(err)
 		}
 		return b.body(ctx, resp, u, length), infoOf(key, resp, size), nil
 	case http.StatusRequestedRangeNotSatisfiable:
-		if size, err := sizeOf(resp); err == nil && size == 0 && offset == 0 {
+		if size, err := sizeOf(resp, u); err == nil && size == 0 && offset == 0 {
 			// A range of an empty object: nothing to read.
 			resp.Body.Close()
 			return io.NopCloser(strings.NewReader("")), infoOf(key, resp, 0), nil

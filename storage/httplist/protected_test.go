@@ -179,3 +179,38 @@ func TestSignedRequestsNeverShowTheirSignature(t *testing.T) {
 	assert.ErrorIs(t, err, storage.ErrAccessDenied)
 	assert.Contains(t, err.Error(), "(0002-00000069)", "OSS's error code tells an expired signature from a refusal")
 }
+
+// Origins that ignore Range are read from the start with the skipped
+// bytes discarded; origins that do not say the size fail the object.
+func TestOriginWithoutRangesOrLength(t *testing.T) {
+	body := []byte("0123456789abcdef")
+	plain := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(body) // Range ignored: always 200 and everything
+		}
+	})
+	chunked := startOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(body[:4])
+		w.(http.Flusher).Flush() // no Content-Length from here on
+		_, _ = w.Write(body[4:])
+	})
+	o := &origin{list: t.TempDir() + "/l"}
+	o.line(t, plain+"/ plain.bin")
+	o.line(t, chunked+"/ chunked.bin")
+	b := o.backend(t, httplist.Options{})
+
+	rc, info, err := b.Open(t.Context(), "plain.bin", 10, 4)
+	require.NoError(t, err)
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	assert.Equal(t, "abcd", string(got))
+	assert.Equal(t, int64(16), info.Size)
+	_, _, err = b.Open(t.Context(), "plain.bin", 16, -1)
+	assert.ErrorIs(t, err, storage.ErrInvalidRange)
+
+	_, err = b.Stat(t.Context(), "chunked.bin")
+	assert.ErrorContains(t, err, "no Content-Length")
+	_, _, err = b.Open(t.Context(), "chunked.bin", 0, -1)
+	assert.ErrorContains(t, err, "no Content-Length")
+}
