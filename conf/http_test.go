@@ -1,6 +1,7 @@
 package conf
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -78,4 +79,26 @@ func TestHTTPSourceProblems(t *testing.T) {
 	}
 	_, err := parse(t, with("destType=http"))
 	onlyProblem(t, err, "destType", ErrUnsupported, "a source only")
+}
+
+func TestHTTPSourceEncodes(t *testing.T) {
+	text := httpJob("httpPrefixColumn=2", "relativePathColumn=4", "srcReferer=https://www.example.com/",
+		"srcHeaders=X-B: 2; Cookie: sid=secretcookie; a=1; X-B: 3", "srcAccessKey=LTAIEXAMPLE1", "srcSecretKey=topsecret",
+		"srcSignBucket=bkt", "srcCABundle=/etc/ca.pem")
+	j := mustParse(t, text)
+	j.Notes = nil
+	back := mustParse(t, j.encode(false))
+	require.Equal(t, j, back, "encoded:\n%s", j.encode(false))
+
+	red := j.Redacted()
+	for _, want := range []string{"srcType=http\n", "httpListFilePath=/data/urls.list\n", "httpPrefixColumn=2\n",
+		"relativePathColumn=4\n", "srcReferer=https://www.example.com/\n", "srcHeaders=Cookie: ****; X-B: ****; X-B: ****\n",
+		"srcAccessKey=LTAI****\n", "srcSecretKey=****\n", "srcSignBucket=bkt\n"} {
+		assert.Contains(t, red, want)
+	}
+	assert.NotContains(t, red, "secretcookie")
+	assert.NotContains(t, red, "topsecret")
+	assert.NotContains(t, fmt.Sprintf("%+v %#v", j, j), "secretcookie")
+	_, err := parse(t, red)
+	require.NoError(t, err, "the redacted text is itself a valid config")
 }
