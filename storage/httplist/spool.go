@@ -25,6 +25,10 @@ import (
 // the earlier. The spool is written to a temporary name and renamed, so a
 // crash never leaves a partial spool that a restart would trust.
 
+// spoolFormat names the spool's layout and the list-parsing rules that
+// made it: a change to either must not reuse spools an older ferry wrote.
+const spoolFormat = "ferry-httplist-spool-1"
+
 // maxLine bounds one line of the list: a key is at most 1023 bytes, so a
 // longer line is garbage, not an object.
 const maxLine = 64 << 10
@@ -45,7 +49,7 @@ func (b *Backend) spoolPath(ctx context.Context) (string, error) {
 	if dir == "" {
 		dir = os.TempDir()
 	}
-	id := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d\x00%d\x00%d\x00%d", b.o.ListFile, fi.Size(), fi.ModTime().UnixNano(), b.o.PrefixColumn, b.o.RelativeColumn)))
+	id := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%s\x00%d\x00%d\x00%d\x00%d", spoolFormat, b.o.ListFile, fi.Size(), fi.ModTime().UnixNano(), b.o.PrefixColumn, b.o.RelativeColumn)))
 	path := filepath.Join(dir, "ferry-httplist-"+hex.EncodeToString(id[:12])+".spool")
 	if _, err := os.Stat(path); err == nil {
 		b.spool = path
