@@ -48,8 +48,11 @@ staticcheck:
 	$(TOOLBIN)/staticcheck $(PKGS)
 
 ## testservers: versitygw (S3 over TLS) for the tests, into .cache/bin.
+## nginx comes from Debian (apt-get install nginx-light; .ci/run does it).
 testservers:
 	@scripts/install-tool.sh versitygw
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || \
+		echo "testservers: nginx not found: apt-get install nginx-light (the HTTP URL-list tests need it)"
 
 tools: testservers
 	@scripts/install-tool.sh staticcheck

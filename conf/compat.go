@@ -25,8 +25,6 @@ var ignored = []struct{ key, stock, why string }{
 	{"appId", "0", fmt.Sprintf(onlyFor, "cos")},
 	{"isDownloadFromCdn", "false", fmt.Sprintf(onlyFor, "youpai")},
 	{"cdnDomain", "", fmt.Sprintf(onlyFor, "youpai")},
-	{"httpPrefixColumn", "1", fmt.Sprintf(onlyFor, "http")},
-	{"relativePathColumn", "2", fmt.Sprintf(onlyFor, "http")},
 	{"expressTunnelProxyHost", "", expressWhy},
 	{"expressTunnelProxyType", "", expressWhy},
 	{"expressTunnelProxyUser", "", expressWhy},
@@ -52,13 +50,24 @@ func (r *reader) compat(j *Job) {
 		}
 	}
 
-	// Every stock OssImport file carries httpListFilePath with a
-	// placeholder, whatever its srcType; OssImport ignores it then, and so
-	// does ferry. A real path means the operator expects an HTTP-list
-	// migration, which ferry cannot do yet.
-	if v, ok := r.value("httpListFilePath"); ok && v != httpListStub {
-		if t, _ := r.value("srcType"); t != "http" { // srcType=http is reported on its own line
-			r.fail("httpListFilePath", ErrUnsupported, "applies to srcType=http only, which is not supported yet: remove it or leave it empty")
+	// The keys of an HTTP URL list in a job of another source type: every
+	// stock OssImport file carries them (httpListFilePath with a
+	// placeholder, the columns 1 and 2), and a config copied from an
+	// earlier HTTP job keeps them. Noted, never refused: the source type
+	// says what is copied.
+	if j.Src.Type != backends.HTTP {
+		stock := map[string]string{"httpListFilePath": httpListStub, "httpPrefixColumn": defaults["httpPrefixColumn"],
+			"relativePathColumn": defaults["relativePathColumn"]}
+		for _, k := range httpKeys {
+			v, ok := r.value(k)
+			if !ok || v == stock[k] {
+				continue
+			}
+			if secretKeys[k] {
+				r.note(k, "%s is ignored: it applies to srcType=http only", k)
+			} else {
+				r.note(k, "%s=%s is ignored: it applies to srcType=http only", k, v)
+			}
 		}
 	}
 

@@ -52,6 +52,8 @@ var defaults = map[string]string{
 	"srcPathStyle":             "false",
 	"destPathStyle":            "false",
 	"srcListPageSize":          "1000",
+	"httpPrefixColumn":         "1", // OssImport's stock values
+	"relativePathColumn":       "2",
 	"destListPageSize":         "1000",
 }
 

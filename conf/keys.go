@@ -34,6 +34,7 @@ var ferryKeys = []string{
 	"destType",
 	"srcRegion", "destRegion",
 	"srcSecurityToken", "destSecurityToken",
+	"srcReferer", "srcUserAgent", "srcHeaders", "srcSignBucket",
 	"srcPathStyle", "destPathStyle",
 	"srcCABundle", "destCABundle",
 	"srcChecksums", "destChecksums",
@@ -55,6 +56,8 @@ var secretKeys = map[string]bool{
 	"srcSecretKey": true, "destSecretKey": true,
 	"srcSecurityToken": true, "destSecurityToken": true,
 	"expressTunnelAuthToken": true,
+	// Request headers may carry cookies or tokens for a protected origin.
+	"srcHeaders": true,
 }
 
 var knownKeys = func() map[string]bool {

@@ -50,6 +50,7 @@ func (j Job) masked() Job {
 		s.AccessKey = maskID(s.AccessKey)
 		s.SecretKey = maskSecret(s.SecretKey)
 		s.SessionToken = maskSecret(s.SessionToken)
+		s.Header = maskHeaders(s.Header)
 	}
 	return j
 }
@@ -142,6 +143,10 @@ func encodeSide(b *strings.Builder, kv func(k, v string), p string, s backends.S
 		return
 	}
 	kv(p+"Type", string(s.Type))
+	if s.Type == backends.HTTP {
+		encodeHTTP(b, kv, s)
+		return
+	}
 	if s.Type == backends.Local {
 		kv(p+"Prefix", s.LocalPath())
 		if p == "src" {

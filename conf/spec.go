@@ -22,6 +22,9 @@ func (r *reader) source() backends.Spec {
 		return r.side("src", backends.Type(t))
 	case t == string(backends.HDFS):
 		return r.hdfsSource()
+	case t == string(backends.HTTP):
+		r.noteHDFSKeys()
+		return r.httpSource()
 	case ossImportSources[t]:
 		r.errs = append(r.errs, &Error{File: r.file, Line: r.entries["srcType"].line, Key: "srcType", Err: unsupportedSource(t)})
 	case ossImportSources[strings.ToLower(t)]:
@@ -53,6 +56,9 @@ func (r *reader) dest() backends.Spec {
 		return r.side("dest", backends.Type(t))
 	case backends.HDFS:
 		r.fail("destType", ErrUnsupported, "hdfs is supported as a source only: ferry reads HDFS but does not write it (destinations: %s)", destinationTypes())
+		return backends.Spec{}
+	case backends.HTTP:
+		r.fail("destType", ErrUnsupported, "destType=http: an HTTP URL list is a source only (destinations: %s)", destinationTypes())
 		return backends.Spec{}
 	}
 	r.fail("destType", ErrUnsupported, "destType=%s is not supported (supported: %s)", t, destinationTypes())
@@ -232,8 +238,12 @@ func (r *reader) credentials(p string, t backends.Type) (ak, sk, token string) {
 	sk, skSet := r.value(p + "SecretKey")
 	token, tokenSet := r.value(p + "SecurityToken")
 	env := "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
-	if t == backends.OSS {
+	switch t {
+	case backends.OSS:
 		env = "OSS_ACCESS_KEY_ID / OSS_ACCESS_KEY_SECRET"
+	case backends.HTTP:
+		// Signed requests only with keys given here; none means unsigned.
+		env = "none: requests are then unsigned"
 	}
 	switch {
 	case akSet && !skSet:

@@ -126,6 +126,7 @@ func allKeysConfig(srcType, destType string) string {
 		"isServerSideEncryption=false", "isAllowSymbolicLink=true", "isAuditAfterImport=true", "auditMode=simple",
 		"appId=0", "getObjectMetaMode=stat", "isDownloadFromCdn=false", "cdnDomain=",
 		"httpListFilePath=", "httpPrefixColumn=1", "relativePathColumn=2",
+		"srcReferer=", "srcUserAgent=", "srcHeaders=", "srcSignBucket=",
 		"isUseExpressTunnel=false", "expressTunnelProxyHost=", "expressTunnelProxyType=", "expressTunnelProxyUser=",
 		"expressTunnelProxyDest=", "expressTunnelAuthToken=",
 		"verify=reread", "include=**/*.jpg", "exclude=tmp/**", "maxBytesPerSecond=1g", "maxObjectsPerSecond=500",

@@ -14,9 +14,9 @@ import (
 )
 
 func TestUnsupportedSources(t *testing.T) {
-	for _, typ := range []string{"qiniu", "bos", "ks3", "youpai", "cos", "azure", "http"} {
+	for _, typ := range []string{"qiniu", "bos", "ks3", "youpai", "cos", "azure"} {
 		_, err := parse(t, with("srcType="+typ))
-		p := onlyProblem(t, err, "srcType", ErrUnsupported, "srcType="+typ+" is not supported yet (supported: local, s3, oss, hdfs)")
+		p := onlyProblem(t, err, "srcType", ErrUnsupported, "srcType="+typ+" is not supported yet (supported: local, s3, oss, hdfs, http)")
 		require.Equal(t, 2, p.Line)
 		require.Equal(t, s3Compatible[typ], strings.Contains(p.Error(), "S3-compatible"), typ)
 	}
@@ -50,7 +50,7 @@ func TestAllErrorsCollected(t *testing.T) {
 		"objectRetries=0",                                // 15
 		"maxObjectsPerSecond=-3",                         // 16
 		"isServerSideEncryption=true",                    // 17
-		"httpListFilePath=/data/urls.txt",                // 18
+		"httpListFilePath=/data/urls.txt",                // 18: a note, not a problem
 	}, "\n")
 	_, err := parse(t, text)
 	ps := problems(t, err)
@@ -63,7 +63,7 @@ func TestAllErrorsCollected(t *testing.T) {
 		"jobName", "jobType", "srcPrefix", "srcAccessKey", "destDomain", "taskObjectCountLimit",
 		"taskObjectSizeLimit", "importSince", "incrementalModeInterval", "multipartUploadPartSize",
 		"verify", "destBuckt", "objectRetries", "maxObjectsPerSecond", "isServerSideEncryption",
-		"httpListFilePath", "srcBucket", "destBucket",
+		"srcBucket", "destBucket",
 	}, got, "%v", err)
 	require.Len(t, strings.Split(err.Error(), "\n"), len(ps), "one line per problem")
 	require.Contains(t, err.Error(), "job.cfg:1: jobName:")
@@ -249,9 +249,24 @@ func TestCompatNotesAndRefusals(t *testing.T) {
 	require.NotContains(t, notes, "httpListFilePath", "the stock placeholder passes silently")
 
 	require.Equal(t, 5, mustParse(t, with("uploadThreadNumPerLargeFile=5")).PartsInFlight)
-	_, err := parse(t, with("httpListFilePath=/data/urls.list"))
-	onlyProblem(t, err, "httpListFilePath", ErrUnsupported, "applies to srcType=http only, which is not supported yet")
-	_, err = parse(t, with("isServerSideEncryption=true"))
+	// Keys of other source types are noted, never refused: configs are
+	// copied from earlier jobs.
+	j = mustParse(t, with("httpListFilePath=/data/urls.list", "httpPrefixColumn=3", "relativePathColumn=2",
+		"srcReferer=https://www.example.com/", "srcHeaders=Cookie: session=secretcookie", "appId=1250000000", "cdnDomain=cdn.example.com"))
+	notes = strings.Join(j.Notes, "\n")
+	for _, want := range []string{
+		"httpListFilePath=/data/urls.list is ignored: it applies to srcType=http only",
+		"httpPrefixColumn=3 is ignored: it applies to srcType=http only",
+		"srcReferer=https://www.example.com/ is ignored: it applies to srcType=http only",
+		"srcHeaders is ignored: it applies to srcType=http only",
+		"appId=1250000000 is ignored",
+		"cdnDomain=cdn.example.com is ignored",
+	} {
+		require.Contains(t, notes, want)
+	}
+	require.NotContains(t, notes, "relativePathColumn", "the stock value passes silently")
+	require.NotContains(t, notes, "secretcookie", "srcHeaders may hold cookies: named, not echoed")
+	_, err := parse(t, with("isServerSideEncryption=true"))
 	onlyProblem(t, err, "isServerSideEncryption", ErrUnsupported, "default encryption")
 	_, err = parse(t, with("isDownloadFromCdn=perhaps"))
 	onlyProblem(t, err, "isDownloadFromCdn", ErrInvalid, "not a boolean")

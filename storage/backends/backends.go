@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -28,12 +29,14 @@ const (
 	Local Type = "local"
 	S3    Type = "s3"
 	OSS   Type = "oss"
-	// HDFS is a source only: OpenDest refuses it.
+	// HDFS and HTTP (a URL list, OssImport's srcType=http) are sources
+	// only: OpenDest refuses them.
 	HDFS Type = "hdfs"
+	HTTP Type = "http"
 )
 
 // Supported lists the types Open accepts as a source, for error messages.
-var Supported = []Type{Local, S3, OSS, HDFS}
+var Supported = []Type{Local, S3, OSS, HDFS, HTTP}
 
 // Destinations lists the types OpenDest accepts: the ones ferry can
 // write.
@@ -71,6 +74,19 @@ type Spec struct {
 	HDFSUser      string   // "" = HADOOP_USER_NAME, else the OS user
 	HDFSKerberos  hdfs.Kerberos
 
+	// HTTP URL-list sources: the list (an absolute path, readable on the
+	// master and on every worker: workers find a key's URL in it), its
+	// 1-based columns, and the headers every request carries (Referer,
+	// User-Agent, ...; may hold cookies or tokens: never printed). With
+	// AccessKey/SecretKey (and SessionToken) set, every request carries
+	// an OSS V1 query-string signature; SignBucket names the bucket it
+	// signs for when the URL's host does not start with it.
+	ListFile       string
+	PrefixColumn   int
+	RelativeColumn int
+	Header         http.Header
+	SignBucket     string
+
 	// Not from configs: set by the program.
 	OnSkip      func(key string, reason error) // local and hdfs sources: symlinks, special files, unreadable directories
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -84,6 +100,8 @@ func (s Spec) String() string {
 		return fmt.Sprintf("local %s", s.LocalPath())
 	case HDFS:
 		return fmt.Sprintf("hdfs %s at %s", s.Root, strings.Join(s.HDFSNamenodes, ","))
+	case HTTP:
+		return fmt.Sprintf("http list %s", s.ListFile)
 	default:
 		where := s.Endpoint
 		if where == "" {
@@ -126,6 +144,8 @@ func Open(ctx context.Context, s Spec) (storage.Backend, error) {
 	case HDFS:
 		b, err = hdfs.New(hdfs.Config{Namenodes: s.HDFSNamenodes, User: s.HDFSUser, Root: s.Root, Kerberos: s.HDFSKerberos},
 			hdfs.Options{OnSkip: s.OnSkip})
+	case HTTP:
+		b, err = openHTTP(s)
 	default:
 		return nil, fmt.Errorf("storage type %q is not supported (supported: %s)", s.Type, names(Supported))
 	}

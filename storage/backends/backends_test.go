@@ -31,7 +31,7 @@ func TestSpecNeverPrintsSecrets(t *testing.T) {
 func TestOpenUnknownType(t *testing.T) {
 	_, err := Open(t.Context(), Spec{Type: "qiniu"})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `"qiniu" is not supported (supported: local, s3, oss, hdfs)`)
+	assert.Contains(t, err.Error(), `"qiniu" is not supported (supported: local, s3, oss, hdfs, http)`)
 }
 
 // A missing local directory is created for a destination only.

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -81,7 +80,7 @@ func New(ctx context.Context, c Config) (*Backend, error) {
 		if r.DialContext != nil {
 			tr.DialContext = r.DialContext
 		} else {
-			tr.DialContext = dialLoopbackNames
+			tr.DialContext = storage.DialLoopbackNames
 		}
 		tr.MaxIdleConnsPerHost = 256
 		tr.WriteBufferSize, tr.ReadBufferSize = TransportBuffer, TransportBuffer
@@ -381,18 +380,4 @@ func (b *Backend) ListLevel(ctx context.Context, prefix string, fn storage.ListF
 		}
 		in.ContinuationToken = out.NextContinuationToken
 	}
-}
-
-// dialLoopbackNames dials 127.0.0.1 for "localhost" and any name under
-// ".localhost", as RFC 6761 §6.3 asks of resolvers (browsers do the same).
-// Without it, virtual-hosted addressing of a local test server
-// (bucket.localhost) depends on the system resolver, which usually fails.
-func dialLoopbackNames(ctx context.Context, network, addr string) (net.Conn, error) {
-	if host, port, err := net.SplitHostPort(addr); err == nil {
-		if h := strings.ToLower(strings.TrimSuffix(host, ".")); h == "localhost" || strings.HasSuffix(h, ".localhost") {
-			addr = net.JoinHostPort("127.0.0.1", port)
-		}
-	}
-	d := net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	return d.DialContext(ctx, network, addr)
 }

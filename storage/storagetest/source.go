@@ -34,6 +34,9 @@ type SourceHarness struct {
 	// MaxSegment is the longest "/"-separated key segment the source can
 	// hold (255 on POSIX filesystems); 0 means no limit.
 	MaxSegment int
+	// SkipOddKeys lists odd keys (see srcOddKeys) the source cannot
+	// hold, each with the reason, which the test's log shows.
+	SkipOddKeys map[string]string
 }
 
 // RunSource runs every source conformance case as a subtest of t.

@@ -18,6 +18,8 @@
 //     (see Cue), to reproduce the check-then-write race;
 //   - injects faults on request: 503 SlowDown, connection resets, flipped
 //     bytes in either direction, delays;
+//   - verifies OSS V1 query-string signatures (signed URLs) with the
+//     upstream's keys and refuses expired ones (see querysig.go);
 //   - logs every request (Requests) and counts them by method and kind,
 //     with the object bytes it served (Counts).
 //
@@ -67,6 +69,7 @@ type Proxy struct {
 	// secrets of the upstream's accounts by access key id, to re-sign the
 	// requests whose ETags must be lower-cased (see toUpstream).
 	secrets map[string]string
+	region  string // the upstream's, for SigV4 (see signForUpstream)
 
 	crcs   crcStore
 	faults faultQueue
@@ -109,6 +112,7 @@ func Start(t testing.TB, upstream *testserver.S3Server) *Proxy {
 		started: time.Now(),
 	}
 	p.secrets = map[string]string{upstream.AccessKey: upstream.SecretKey}
+	p.region = upstream.Region
 	if upstream.UserAccessKey != "" {
 		p.secrets[upstream.UserAccessKey] = upstream.UserSecretKey
 	}
@@ -165,6 +169,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.writeError(rw, r, http.StatusBadRequest, "InvalidArgument",
 			"aws-chunked encoding is not supported with the specified x-amz-content-sha256 value.")
 		return
+	}
+
+	if querySigned(r) {
+		if !p.checkQuerySignature(rw, r, req.bucket) {
+			return // refused as OSS refuses a bad signed URL (querysig.go)
+		}
+		req = classify(r) // without the signature's parameters: a plain read
 	}
 
 	flipUpload := int64(-1)
