@@ -39,10 +39,17 @@ func (f *Filter) Match(rel string, mtime time.Time) bool {
 // before Since: its key is in scope. The scanner takes such an object
 // after all when the manifest shows it was rewritten in place.
 func (f *Filter) Early(rel string, mtime time.Time) bool {
-	return !f.Since.IsZero() && mtime.Before(f.Since) && f.matchKey(rel)
+	return !f.Since.IsZero() && !mtime.IsZero() && mtime.Before(f.Since) && f.matchKey(rel)
 }
 
+// inWindow: an unknown mtime (zero) is inside every window. A source that
+// lists without a time (an HTTP origin whose HEAD failed) gets its object
+// taken, and its copy fails saying why; dropped here, it would vanish
+// from the job without a word.
 func (f *Filter) inWindow(mtime time.Time) bool {
+	if mtime.IsZero() {
+		return true
+	}
 	if !f.Since.IsZero() && mtime.Before(f.Since) {
 		return false
 	}

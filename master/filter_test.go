@@ -30,6 +30,11 @@ func TestFilter(t *testing.T) {
 		{"class", []string{"[ab].bin"}, nil, "c.bin", since, false},
 		{"negated class", []string{"[!ab].bin"}, nil, "c.bin", since, true},
 		{"regexp chars literal", []string{"a+b(1).txt"}, nil, "a+b(1).txt", since, true},
+		// A source that could not tell the time (a URL whose HEAD failed
+		// while listing) is taken: its copy reports why, where dropping it
+		// would lose it without a word.
+		{"unknown mtime", nil, nil, "a/b.txt", time.Time{}, true},
+		{"unknown mtime, excluded by key", nil, []string{"a/**"}, "a/b.txt", time.Time{}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
