@@ -34,6 +34,7 @@ var ferryKeys = []string{
 	"destType",
 	"srcRegion", "destRegion",
 	"srcSecurityToken", "destSecurityToken",
+	"srcCredentials", "destCredentials",
 	"srcPathStyle", "destPathStyle",
 	"srcCABundle", "destCABundle",
 	"srcChecksums", "destChecksums",
