@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -164,3 +166,105 @@ func TestTokenExpiryCluster(t *testing.T) {
 	outs = append(outs, r.stdout, r.stderr)
 	e.checkRefreshes(t, elapsed, outs...)
 }
+
+// TestCredentialsRotateOnRunningCluster: a cluster job signing with
+// static keys is given new ones with `ferry credentials` (secrets from a
+// file); once the workers sign with the new keys the old ones are revoked
+// at the proxy, and the job finishes with nothing failed.
+func TestCredentialsRotateOnRunningCluster(t *testing.T) {
+	e := newSTSEnv(t)
+	const oldID, newID = "LTAIoldkey000001", "LTAInewkey000002"
+	oldSecret, newSecret := "old-secret-"+randomHexE2E(), "new-secret-"+randomHexE2E()
+	addSecret(oldSecret, newSecret)
+	e.iss.AddStatic(oldID, oldSecret)
+
+	src, dst := e.ossSide(t, "rot-src"), e.ossSide(t, "rot-dst")
+	var objs []object
+	for i := range 150 {
+		objs = append(objs, newObject(fmt.Sprintf("r/%03d.bin", i), randomBytes(1+(i*7919)%20000, uint64(i))))
+	}
+	putObjects(t, src.direct(), src.bucket, objs)
+	withKeys := func(s side, p string) []string {
+		var out []string
+		for _, l := range s.lines(p) {
+			switch {
+			case strings.HasPrefix(l, p+"AccessKey="):
+				out = append(out, p+"AccessKey="+oldID)
+			case strings.HasPrefix(l, p+"SecretKey="):
+				out = append(out, p+"SecretKey="+oldSecret)
+			default:
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	cfg := writeJob(t, t.TempDir(), "rot.cfg", append(append(jobLines("rot",
+		"maxObjectsPerSecond=5", "taskObjectCountLimit=10"), withKeys(src, "src")...), withKeys(dst, "dest")...)...)
+
+	c := newCluster(t)
+	c.startWorker()
+	c.startWorker()
+	wantExit(t, c.admin("submit", cfg), 0)
+	waitFor(t, 60*time.Second, "20 objects verified with the old keys", func() bool {
+		s, ok := c.stat("rot")
+		return ok && s.Counters.Verified >= 20
+	})
+
+	// New keys: accepted by the proxy, then given to the job.
+	e.iss.AddStatic(newID, newSecret)
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secretFile, []byte(newSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := c.admin("credentials", "--src-access-key", newID, "--src-secret-key-file", secretFile,
+		"--dest-access-key", newID, "--dest-secret-key-file", secretFile, "rot")
+	wantExit(t, r, 0)
+	given := time.Now()
+
+	// The old key falls silent (every worker and the master switched),
+	// then it is revoked.
+	waitFor(t, 30*time.Second, "the old key unused for 3 s while the new one is in use", func() bool {
+		_, oldLast := e.iss.Used(oldID)
+		n, _ := e.iss.Used(newID)
+		return n > 0 && time.Since(oldLast) > 3*time.Second
+	})
+	e.iss.Revoke(oldID)
+	revoked := time.Now()
+	s := c.waitDone("rot", 3*time.Minute, nil)
+	oldN, _ := e.iss.Used(oldID)
+	newN, _ := e.iss.Used(newID)
+	t.Logf("keys given after %d verified; old key revoked %s later; requests: old %d, new %d; refused: %v",
+		20, revoked.Sub(given).Round(100*time.Millisecond), oldN, newN, e.iss.Refused())
+	if s.JobState != "succeeded" || s.Counters.Failed != 0 || s.Counters.Verified != int64(len(objs)) {
+		t.Fatalf("job ended %q: %+v\n%s", s.JobState, s.Counters, c.admin("failed", "rot").stdout)
+	}
+	if s.Counters.Verified-20 <= 0 || newN == 0 {
+		t.Errorf("the new keys were not used: %d requests", newN)
+	}
+	wantSame(t, dst, objs, false)
+	outs := []string{r.stdout, r.stderr}
+	for _, p := range c.workers {
+		r := p.Kill()
+		outs = append(outs, r.stdout, r.stderr)
+	}
+	mr := c.master.Kill()
+	outs = append(outs, mr.stdout, mr.stderr)
+	checkNoSecrets(t, "cluster with rotated keys", outs...)
+	// What stat shows of the job never holds the keys.
+	checkNoSecrets(t, "stat", c.admin("stat", "rot").stdout)
+}
+
+// waitFor polls cond until it holds, or fails the test after timeout.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	end := time.Now().Add(timeout)
+	for time.Now().Before(end) {
+		if cond() {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no %s within %s", what, timeout)
+}
+
+func randomHexE2E() string { return fmt.Sprintf("%016x", rand.Uint64()) }
