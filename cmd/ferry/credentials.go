@@ -41,14 +41,21 @@ func cmdCredentials(ctx context.Context, e *env, args []string) int {
 	if err := rf.needMaster("credentials", "; a `ferry run` job rotates keys through srcCredentials/destCredentials=file:PATH"); err != nil {
 		return fail(e, err)
 	}
-	stdinUsed := false
+	stdins := 0
+	for _, s := range sides {
+		for _, f := range []*string{s.secretFile, s.tokenFile} {
+			if *f == "-" {
+				stdins++
+			}
+		}
+	}
+	if stdins > 1 {
+		return fail(e, errors.New("only one secret can come from stdin ('-'): stdin is already read for another secret"))
+	}
 	read := func(flagName, path string) (string, error) {
 		var r io.Reader
 		if path == "-" {
-			if stdinUsed {
-				return "", fmt.Errorf("--%s: stdin is already read for another secret", flagName)
-			}
-			stdinUsed, r = true, os.Stdin
+			r = os.Stdin
 		} else {
 			f, err := os.Open(path)
 			if err != nil {
