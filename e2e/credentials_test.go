@@ -268,3 +268,69 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 }
 
 func randomHexE2E() string { return fmt.Sprintf("%016x", rand.Uint64()) }
+
+// TestCredentialsFileRotateStandalone: `ferry run` with srcCredentials=
+// file: (and dest too) picks up keys rewritten in the file while it runs;
+// the old keys are then revoked and nothing fails.
+func TestCredentialsFileRotateStandalone(t *testing.T) {
+	e := newSTSEnv(t)
+	const oldID, newID = "LTAIfileold00001", "LTAIfilenew00002"
+	oldSecret, newSecret := "old-file-secret-"+randomHexE2E(), "new-file-secret-"+randomHexE2E()
+	addSecret(oldSecret, newSecret)
+	e.iss.AddStatic(oldID, oldSecret)
+	dir := t.TempDir()
+	credFile := filepath.Join(dir, "keys.json")
+	writeKeys := func(id, secret string) {
+		t.Helper()
+		// As an operator's tool would: a new file renamed over the old.
+		tmp := credFile + ".tmp"
+		doc := fmt.Sprintf(`{"AccessKeyId":%q,"AccessKeySecret":%q}`, id, secret)
+		if err := os.WriteFile(tmp, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, credFile); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeKeys(oldID, oldSecret)
+
+	src, dst := e.ossSide(t, "frot-src"), e.ossSide(t, "frot-dst")
+	var objs []object
+	for i := range 200 {
+		objs = append(objs, newObject(fmt.Sprintf("f/%03d.bin", i), randomBytes(1+(i*7919)%20000, uint64(i))))
+	}
+	putObjects(t, src.direct(), src.bucket, objs)
+	fileLines := func(s side, p string) []string {
+		var out []string
+		for _, l := range s.lines(p) {
+			if !strings.HasPrefix(l, p+"AccessKey=") && !strings.HasPrefix(l, p+"SecretKey=") {
+				out = append(out, l)
+			}
+		}
+		return append(out, p+"Credentials=file:"+credFile)
+	}
+	cfg := writeJob(t, dir, "frot.cfg", append(append(jobLines("frot", "maxObjectsPerSecond=5", "taskObjectCountLimit=10"),
+		fileLines(src, "src")...), fileLines(dst, "dest")...)...)
+
+	data := dataDir(t)
+	p := startFerry(t, "run", "--data-dir", data, "--progress", "none", "--json", cfg)
+	waitStatus(t, p, data, "frot", 60*time.Second, "20 objects verified", func(s status) bool { return s.Counters.Verified >= 20 })
+	e.iss.AddStatic(newID, newSecret)
+	writeKeys(newID, newSecret)
+	rotated := time.Now()
+	waitFor(t, 30*time.Second, "the old key unused for 3 s while the new one is in use", func() bool {
+		_, oldLast := e.iss.Used(oldID)
+		n, _ := e.iss.Used(newID)
+		return n > 0 && time.Since(oldLast) > 3*time.Second
+	})
+	e.iss.Revoke(oldID)
+	t.Logf("old key revoked %s after the file was rewritten", time.Since(rotated).Round(100*time.Millisecond))
+	r := p.Wait()
+	wantExit(t, r, 0)
+	rep := parseReport(t, r)
+	if rep.Counters.Failed != 0 || rep.Counters.Verified != int64(len(objs)) {
+		t.Fatalf("report: %+v, failures %+v; want %d verified, 0 failed", rep.Counters, rep.Failures, len(objs))
+	}
+	wantSame(t, dst, objs, false)
+	t.Logf("refused: %v", e.iss.Refused())
+}
