@@ -55,12 +55,13 @@ func staticSide(s backends.Spec) bool {
 		(s.Credentials.Kind == "" || s.Credentials.Kind == creds.KindStatic)
 }
 
-// attachKeys returns a copy of cfg whose static sides sign through the
-// job's key holders, created here the first time, so that SetCredentials
+// attachKeys returns a copy of cfg logging credential refreshes to the
+// master's log and whose static sides sign through the job's key holders, created here the first time, so that SetCredentials
 // reaches the backends the master has open (the scanner's source, the
 // destination it probes and lists).
 func (m *Manager) attachKeys(jr *jobRun, cfg *conf.Job) *conf.Job {
 	c := *cfg
+	c.Src.Log, c.Dest.Log = m.log, m.log
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, s := range []struct {

@@ -55,7 +55,7 @@ func (c *command) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	if err != nil {
-		c.logStderr(stderr.Bytes(), aws.Credentials{})
+		c.logStderr(slog.LevelWarn, stderr.Bytes(), aws.Credentials{})
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			return aws.Credentials{}, fmt.Errorf("%s exited with status %d (its stderr is in the log): %w", c.name(), ee.ExitCode(), storage.ErrUnavailable)
@@ -63,7 +63,11 @@ func (c *command) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		return aws.Credentials{}, fmt.Errorf("%s: %w: %w", c.name(), err, storage.ErrUnavailable)
 	}
 	creds, err := parseDocument(stdout.Bytes(), string(KindCommand))
-	c.logStderr(stderr.Bytes(), creds)
+	level := slog.LevelInfo
+	if err != nil {
+		level = slog.LevelWarn
+	}
+	c.logStderr(level, stderr.Bytes(), creds)
 	if err != nil {
 		return aws.Credentials{}, fmt.Errorf("%s printed %w: %w", c.name(), err, storage.ErrUnavailable)
 	}
@@ -77,7 +81,7 @@ func (c *command) Retrieve(ctx context.Context) (aws.Credentials, error) {
 // logStderr logs what the command said on stderr, with any value of the
 // credentials it printed cut out: a helper that echoes its token must not
 // put it in ferry's log.
-func (c *command) logStderr(b []byte, creds aws.Credentials) {
+func (c *command) logStderr(level slog.Level, b []byte, creds aws.Credentials) {
 	s := strings.TrimSpace(string(b))
 	if s == "" {
 		return
@@ -90,7 +94,7 @@ func (c *command) logStderr(b []byte, creds aws.Credentials) {
 			s = strings.ReplaceAll(s, secret, "<redacted>")
 		}
 	}
-	c.log.Info("credentials command stderr", "provider", c.name(), "stderr", s)
+	c.log.Log(context.Background(), level, "credentials command stderr", "provider", c.name(), "stderr", s)
 }
 
 // maskID keeps the first four characters of an access key id, so an

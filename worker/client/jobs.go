@@ -149,6 +149,7 @@ func (c *Client) build(ctx context.Context, job string, e *jobEntry) (*worker.Co
 		j.Dest.Keys = e.dstKeys
 	}
 	e.keysGen = gen
+	j.Src.Log, j.Dest.Log = c.log, c.log
 	cp, err := jobcopier.New(ctx, j, worker.Options{
 		Throttle: e.throttle,
 		Uploads:  c,
