@@ -337,3 +337,41 @@ func TestCredentialsFileRotateStandalone(t *testing.T) {
 	wantSame(t, dst, objs, false)
 	t.Logf("refused: %v", e.iss.Refused())
 }
+
+// TestStaticTokenExpires is the control: the same job with one token
+// given as static keys stops when the token expires, which is what the
+// providers above prevent.
+func TestStaticTokenExpires(t *testing.T) {
+	e := newSTSEnv(t)
+	src, dst := e.ossSide(t, "static-src"), e.ossSide(t, "static-dst")
+	objs := credObjects()
+	putObjects(t, src.direct(), src.bucket, objs)
+	tok := e.iss.Issue("static")
+	addSecret(tok.AccessKeySecret, tok.SecurityToken)
+	withToken := func(s side, p string) []string {
+		var out []string
+		for _, l := range s.lines(p) {
+			switch {
+			case strings.HasPrefix(l, p+"AccessKey="):
+				out = append(out, p+"AccessKey="+tok.AccessKeyID)
+			case strings.HasPrefix(l, p+"SecretKey="):
+				out = append(out, p+"SecretKey="+tok.AccessKeySecret, p+"SecurityToken="+tok.SecurityToken)
+			default:
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	cfg := writeJob(t, t.TempDir(), "static.cfg", append(append(jobLines("static",
+		"maxObjectsPerSecond=5", "taskObjectCountLimit=20"), withToken(src, "src")...), withToken(dst, "dest")...)...)
+	r := runFerry(t, "run", "--data-dir", dataDir(t), "--progress", "none", "--json", cfg)
+	if r.code == 0 {
+		t.Fatalf("a job on one 5-second token finished:\n%s", r)
+	}
+	if e.iss.Refused()["SecurityTokenExpired"] == 0 {
+		t.Errorf("the proxy refused no expired token: %v", e.iss.Refused())
+	}
+	if !strings.Contains(r.stdout+r.stderr, "SecurityTokenExpired") {
+		t.Errorf("the failure does not name the expired token:\n%s", r)
+	}
+}
