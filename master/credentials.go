@@ -48,16 +48,10 @@ func (f jobFiles) saveKeysGen(job string, n uint64) error {
 	return nil
 }
 
-// staticSide: the side signs with the job's own keys (not a provider),
-// so new keys can be given while it runs.
-func staticSide(s backends.Spec) bool {
-	return s.Type != backends.Local && s.AccessKey != "" &&
-		(s.Credentials.Kind == "" || s.Credentials.Kind == creds.KindStatic)
-}
-
-// attachKeys returns a copy of cfg logging credential refreshes to the
-// master's log and whose static sides sign through the job's key holders, created here the first time, so that SetCredentials
-// reaches the backends the master has open (the scanner's source, the
+// attachKeys returns a copy of cfg that logs credential refreshes to the
+// master's log and whose static sides sign through the job's key
+// holders, created here the first time, so that SetCredentials reaches
+// the backends the master has open (the scanner's source, the
 // destination it probes and lists).
 func (m *Manager) attachKeys(jr *jobRun, cfg *conf.Job) *conf.Job {
 	c := *cfg
@@ -68,7 +62,7 @@ func (m *Manager) attachKeys(jr *jobRun, cfg *conf.Job) *conf.Job {
 		spec   *backends.Spec
 		holder **creds.Static
 	}{{&c.Src, &jr.srcKeys}, {&c.Dest, &jr.dstKeys}} {
-		if !staticSide(*s.spec) {
+		if !s.spec.SignsWithStaticKeys() {
 			continue
 		}
 		if *s.holder == nil {
@@ -119,7 +113,7 @@ func (m *Manager) SetCredentials(_ context.Context, job, side string, k Keys) er
 	if err != nil {
 		return fmt.Errorf("job %q: saved config no longer parses: %w", job, err)
 	}
-	if s := pickSide(old, side); !staticSide(s) {
+	if s := pickSide(old, side); !s.SignsWithStaticKeys() {
 		return fmt.Errorf("%w: job %q: the %s side does not use static keys (%sCredentials=%s): its provider renews them itself",
 			ErrInvalid, job, side, side, s.Credentials.Kind)
 	}

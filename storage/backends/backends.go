@@ -91,6 +91,14 @@ func (s Spec) String() string {
 	}
 }
 
+// SignsWithStaticKeys reports whether the side signs with the job's own
+// keys (not a provider): the side a running job can be given new keys for
+// (Keys.Set on the master and its workers).
+func (s Spec) SignsWithStaticKeys() bool {
+	return s.Type != Local && s.AccessKey != "" &&
+		(s.Credentials.Kind == "" || s.Credentials.Kind == creds.KindStatic)
+}
+
 // LocalPath is a Local spec's path as a config names it: Root, plus
 // Prefix as a directory below it when set.
 func (s Spec) LocalPath() string {

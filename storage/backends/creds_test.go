@@ -44,3 +44,20 @@ func TestOpenRefusesKeysWithAProvider(t *testing.T) {
 	assert.Contains(t, err.Error(), "takes no access key")
 	assert.NotContains(t, err.Error(), "topsecret")
 }
+
+func TestSignsWithStaticKeys(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		s    Spec
+		want bool
+	}{
+		{"keys", Spec{Type: OSS, AccessKey: "a"}, true},
+		{"keys, static named", Spec{Type: S3, AccessKey: "a", Credentials: creds.Spec{Kind: creds.KindStatic}}, true},
+		{"assume-role", Spec{Type: OSS, AccessKey: "a", Credentials: creds.Spec{Kind: creds.KindAssumeRole, Arg: "acs:ram::1:role/r"}}, false},
+		{"environment", Spec{Type: OSS}, false},
+		{"command", Spec{Type: OSS, Credentials: creds.Spec{Kind: creds.KindCommand, Arg: "x"}}, false},
+		{"local", Spec{Type: Local, AccessKey: "a"}, false},
+	} {
+		assert.Equal(t, tc.want, tc.s.SignsWithStaticKeys(), tc.name)
+	}
+}

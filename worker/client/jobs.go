@@ -124,13 +124,6 @@ func (c *Client) fetchJob(ctx context.Context, job string) (*conf.Job, uint64, e
 	return j, resp.GetKeysGeneration(), nil
 }
 
-// staticSide: the side signs with the job's own keys, which the master
-// may replace while the job runs (`ferry credentials`).
-func staticSide(s backends.Spec) bool {
-	return s.Type != backends.Local && s.AccessKey != "" &&
-		(s.Credentials.Kind == "" || s.Credentials.Kind == creds.KindStatic)
-}
-
 // build makes the job's copier; e.mu is held. Static sides sign through
 // holders kept in e, so that refreshKeys can swap their keys under the
 // copier's feet: a copy in flight signs its next request with the new ones.
@@ -140,11 +133,11 @@ func (c *Client) build(ctx context.Context, job string, e *jobEntry) (*worker.Co
 		return nil, err
 	}
 	e.srcKeys, e.dstKeys = nil, nil
-	if staticSide(j.Src) {
+	if j.Src.SignsWithStaticKeys() {
 		e.srcKeys = creds.NewStatic(j.Src.AccessKey, j.Src.SecretKey, j.Src.SessionToken)
 		j.Src.Keys = e.srcKeys
 	}
-	if staticSide(j.Dest) {
+	if j.Dest.SignsWithStaticKeys() {
 		e.dstKeys = creds.NewStatic(j.Dest.AccessKey, j.Dest.SecretKey, j.Dest.SessionToken)
 		j.Dest.Keys = e.dstKeys
 	}
@@ -191,7 +184,7 @@ func (c *Client) refreshKeys(ctx context.Context, job string, e *jobEntry, gen u
 		holder *creds.Static
 		spec   backends.Spec
 	}{{e.srcKeys, j.Src}, {e.dstKeys, j.Dest}} {
-		if s.holder != nil && staticSide(s.spec) {
+		if s.holder != nil && s.spec.SignsWithStaticKeys() {
 			s.holder.Set(s.spec.AccessKey, s.spec.SecretKey, s.spec.SessionToken)
 		}
 	}
