@@ -53,6 +53,11 @@ type Client interface {
 	// Throttle sets the job's cluster-wide limits (0: unlimited) and
 	// returns its state.
 	Throttle(ctx context.Context, job string, bytesPerSecond int64, objectsPerSecond float64) (state string, err error)
+	// SetCredentials gives a running job new static keys for side ("src"
+	// or "dest") without resubmitting it (master.Manager.SetCredentials)
+	// and returns its state. Local refuses (ErrNeedsMaster): a `ferry
+	// run` job rotates keys through a credentials file.
+	SetCredentials(ctx context.Context, job, side string, keys master.Keys) (state string, err error)
 	// Workers returns the workers the master knows, alive or not.
 	Workers(ctx context.Context) ([]master.WorkerInfo, error)
 	// CutoverStart records T1 of a guided cutover of the job config text

@@ -182,6 +182,10 @@ func (l *Local) Throttle(ctx context.Context, job string, bytesPerSecond int64, 
 	return "", fmt.Errorf("throttle %q: %w: a local job takes maxBytesPerSecond in its .cfg", job, ErrNeedsMaster)
 }
 
+func (l *Local) SetCredentials(ctx context.Context, job, side string, keys master.Keys) (string, error) {
+	return "", fmt.Errorf("credentials %q: %w: a `ferry run` job rotates keys through %sCredentials=file:PATH", job, ErrNeedsMaster, side)
+}
+
 func (l *Local) Workers(ctx context.Context) ([]master.WorkerInfo, error) {
 	return nil, fmt.Errorf("workers: %w: `ferry run` has no remote workers", ErrNeedsMaster)
 }

@@ -35,6 +35,7 @@ var ferryKeys = []string{
 	"srcRegion", "destRegion",
 	"srcSecurityToken", "destSecurityToken",
 	"srcReferer", "srcUserAgent", "srcHeaders", "srcSignBucket",
+	"srcCredentials", "destCredentials",
 	"srcPathStyle", "destPathStyle",
 	"srcCABundle", "destCABundle",
 	"srcChecksums", "destChecksums",

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ferry-migrate/ferry/storage/backends"
+	"github.com/ferry-migrate/ferry/storage/creds"
 )
 
 // Redacted renders the job as a config file with its effective values,
@@ -162,9 +163,10 @@ func encodeSide(b *strings.Builder, kv func(k, v string), p string, s backends.S
 	kv(p+"Region", s.Region)
 	kv(p+"Bucket", s.Bucket)
 	kv(p+"Prefix", s.Prefix)
-	if s.AccessKey == "" {
+	if s.AccessKey == "" && (s.Credentials.Kind == "" || s.Credentials.Kind == creds.KindEnv) {
 		b.WriteString("# " + p + " credentials: from the environment\n")
 	}
+	kv(p+"Credentials", s.Credentials.String())
 	kv(p+"AccessKey", s.AccessKey)
 	kv(p+"SecretKey", s.SecretKey)
 	kv(p+"SecurityToken", s.SessionToken)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ferry-migrate/ferry/storage/backends"
+	"github.com/ferry-migrate/ferry/storage/creds"
 	"github.com/ferry-migrate/ferry/storage/s3"
 )
 
@@ -76,7 +77,7 @@ func (r *reader) side(p string, t backends.Type) backends.Spec {
 			// OssImport's isAllowSymbolicLink (files only) is the same knob.
 			s.FollowSymlinks = r.boolean(r.pick("followSymlinks", "isAllowSymbolicLink"))
 		}
-		for _, k := range []string{"Domain", "Bucket", "Region", "AccessKey", "SecretKey", "SecurityToken", "PathStyle", "CABundle", "Checksums", "ListPageSize"} {
+		for _, k := range []string{"Domain", "Bucket", "Region", "AccessKey", "SecretKey", "SecurityToken", "Credentials", "PathStyle", "CABundle", "Checksums", "ListPageSize"} {
 			if v, ok := r.value(p + k); ok && v != "false" {
 				r.note(p+k, "%s is ignored: %sType is local", p+k, p)
 			}
@@ -88,6 +89,7 @@ func (r *reader) side(p string, t backends.Type) backends.Spec {
 	s.Prefix = r.prefix(p + "Prefix")
 	s.Region = r.region(p+"Region", s.Endpoint)
 	s.AccessKey, s.SecretKey, s.SessionToken = r.credentials(p, t)
+	s.Credentials = r.provider(p, s)
 	s.PathStyle = r.boolean(p + "PathStyle")
 	if s.PathStyle && (t == backends.OSS || isAliyun(hostOf(s.Endpoint))) {
 		r.fail(p+"PathStyle", ErrInvalid, "OSS refuses path-style requests (SecondLevelDomainForbidden): remove it or set false")
@@ -254,6 +256,33 @@ func (r *reader) credentials(p string, t backends.Type) (ak, sk, token string) {
 		r.fail(p+"SecurityToken", ErrInvalid, "set, but %sAccessKey and %sSecretKey are empty: temporary (STS) credentials are all three", p, p)
 	}
 	return ak, sk, token
+}
+
+// provider reads srcCredentials/destCredentials: where the side's
+// credentials come from (package creds). Static keys go with static (the
+// default when they are set) and assume-role (the identity that assumes
+// the role); every other kind refuses them, so a config never says two
+// things. Values are not echoed: a command line may be private.
+func (r *reader) provider(p string, s backends.Spec) creds.Spec {
+	key := p + "Credentials"
+	v, ok := r.value(key)
+	if !ok {
+		return creds.Spec{}
+	}
+	c, err := creds.Parse(v)
+	if err != nil {
+		r.fail(key, ErrInvalid, "%v", err)
+		return creds.Spec{}
+	}
+	switch hasKeys := s.AccessKey != ""; {
+	case c.NeedsKeys() && !hasKeys:
+		r.fail(key, ErrInvalid, "%s needs %sAccessKey and %sSecretKey", c.Kind, p, p)
+	case !c.NeedsKeys() && hasKeys:
+		r.fail(key, ErrInvalid, "%s takes no keys, but %sAccessKey is set: remove the keys, or use static", c.Kind, p)
+	case c.Kind == creds.KindFile:
+		c.Arg = r.resolve(c.Arg)
+	}
+	return c
 }
 
 func (r *reader) checksums(key string, t backends.Type, endpoint string) string {

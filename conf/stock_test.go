@@ -97,7 +97,7 @@ func allKeysConfig(srcType, destType string) string {
 	remote := func(p, domain string) []string {
 		return []string{
 			p + "Domain=" + domain, p + "Bucket=b-" + p, p + "Prefix=x/", p + "Region=r1",
-			p + "AccessKey=AKIDEXAMPLE12345", p + "SecretKey=s", p + "SecurityToken=t",
+			p + "AccessKey=AKIDEXAMPLE12345", p + "SecretKey=s", p + "SecurityToken=t", p + "Credentials=static",
 			p + "PathStyle=false", p + "CABundle=ca.pem", p + "Checksums=when_required", p + "ListPageSize=500",
 		}
 	}

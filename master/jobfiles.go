@@ -19,6 +19,7 @@ import (
 //	                a first line naming the file it was submitted as
 //	<job>.throttle  a runtime throttle override (SetThrottle), JSON
 //	<job>.paused    present while the job is paused
+//	<job>.keysgen   the keys generation (SetCredentials; credentials.go)
 //
 // Job names are checked by conf (letters, digits, '_', '-', '.'), and
 // every caller looks the job up before touching its files, so a name
@@ -175,7 +176,7 @@ func (f jobFiles) paused(job string) bool {
 // removeJobFiles forgets everything the master kept for the job.
 func (f jobFiles) remove(job string) error {
 	var errs []error
-	for _, ext := range []string{extConfig, extThrottle, extPaused} {
+	for _, ext := range []string{extConfig, extThrottle, extPaused, extKeysGen} {
 		if err := os.Remove(f.path(job, ext)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/ferry-migrate/ferry/conf"
 	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/storage/backends"
+	"github.com/ferry-migrate/ferry/storage/creds"
 	"github.com/ferry-migrate/ferry/task"
 	"github.com/ferry-migrate/ferry/tracker"
 )
@@ -36,6 +37,11 @@ type jobRun struct {
 	// (probeWrites); "" when none or not probed.
 	writeRace       string
 	writeRaceProbed bool
+	// srcKeys and dstKeys serve a static side's keys to the backends the
+	// master opens, so that SetCredentials reaches them; keysGen is the
+	// generation workers compare theirs with (credentials.go).
+	srcKeys, dstKeys *creds.Static
+	keysGen          uint64
 }
 
 // limits are the job's cluster-wide limits before backoff.
@@ -59,7 +65,12 @@ func (m *Manager) restore(jr *jobRun, j tracker.Job) error {
 		return err
 	}
 	paused := m.files.paused(j.Name)
+	gen, err := m.files.keysGen(j.Name)
+	if err != nil {
+		return err
+	}
 	m.mu.Lock()
+	jr.keysGen = gen
 	if hasOver {
 		jr.override = &over
 	}
@@ -94,6 +105,7 @@ func (m *Manager) restore(jr *jobRun, j tracker.Job) error {
 // run opens the job's backends (checking them when check is set), resumes
 // its unfinished pass or starts a new one, and launches it.
 func (m *Manager) run(ctx context.Context, jr *jobRun, cfg *conf.Job, check bool) (tracker.Pass, bool, error) {
+	cfg = m.attachKeys(jr, cfg)
 	rec := &skipRecorder{m: m, job: cfg.Name}
 	src, dst, err := openSides(ctx, cfg, rec, check)
 	if err != nil {

@@ -23,11 +23,11 @@ func TestManagerThrottleIsSharedAmongLiveWorkers(t *testing.T) {
 		return thr[1]
 	}
 	h.register("w1")
-	assert.Equal(t, JobThrottle{job, 300, 30}, share("w1"))
+	assert.Equal(t, JobThrottle{job, 300, 30, 0}, share("w1"))
 	h.register("w2")
-	assert.Equal(t, JobThrottle{job, 150, 15}, share("w1"))
+	assert.Equal(t, JobThrottle{job, 150, 15, 0}, share("w1"))
 	h.register("w3")
-	assert.Equal(t, JobThrottle{job, 100, 10}, share("w2"))
+	assert.Equal(t, JobThrottle{job, 100, 10, 0}, share("w2"))
 
 	// w3 goes silent past the worker timeout: the others share its part.
 	h.clock.Add(10 * time.Second)
@@ -35,7 +35,7 @@ func TestManagerThrottleIsSharedAmongLiveWorkers(t *testing.T) {
 	share("w2")
 	h.clock.Add(10 * time.Second)
 	share("w2")
-	assert.Equal(t, JobThrottle{job, 150, 15}, share("w1"))
+	assert.Equal(t, JobThrottle{job, 150, 15, 0}, share("w1"))
 	s := h.stat(job)
 	assert.Equal(t, int64(300), s.BytesPerSecondLimit, "stat shows the cluster-wide limit")
 	assert.Equal(t, 30.0, s.ObjectsPerSecondLimit)
@@ -48,7 +48,7 @@ func TestManagerSetThrottlePersists(t *testing.T) {
 	h.register("w1", "w2")
 	require.NoError(t, h.m.SetThrottle(ctx, job, 1000, 8))
 	_, thr := h.heartbeat("w1")
-	assert.Equal(t, []JobThrottle{{job, 500, 4}}, thr, "the change reaches the next heartbeat")
+	assert.Equal(t, []JobThrottle{{job, 500, 4, 0}}, thr, "the change reaches the next heartbeat")
 	assert.Equal(t, os.FileMode(0o600), fileMode(t, h.m.files.path(job, extThrottle)))
 	require.NoError(t, h.m.Pause(ctx, job))
 
@@ -59,7 +59,7 @@ func TestManagerSetThrottlePersists(t *testing.T) {
 	assert.Equal(t, "paused", s.State, "and so does a pause")
 	h.register("w1")
 	_, thr = h.heartbeat("w1")
-	assert.Equal(t, []JobThrottle{{job, 1000, 8}}, thr)
+	assert.Equal(t, []JobThrottle{{job, 1000, 8, 0}}, thr)
 	assert.Empty(t, h.lease("w1", 1), "paused: nothing granted")
 
 	assert.ErrorIs(t, h.m.SetThrottle(ctx, job, -1, 0), ErrInvalid)

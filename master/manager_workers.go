@@ -99,13 +99,19 @@ func (m *Manager) renew(ctx context.Context, worker string, held []task.LeaseRef
 func (m *Manager) throttles(worker string, now time.Time) []JobThrottle {
 	m.mu.Lock()
 	var jobs []JobLimits
+	gens := map[string]uint64{}
 	for _, jr := range m.sortedJobs() {
 		if jr.coord != nil && !jr.coord.Closed() {
 			jobs = append(jobs, JobLimits{Job: jr.name, Limits: jr.limits()})
+			gens[jr.name] = jr.keysGen
 		}
 	}
 	m.mu.Unlock()
-	return m.reg.Shares(worker, now, jobs)
+	shares := m.reg.Shares(worker, now, jobs)
+	for i := range shares {
+		shares[i].KeysGeneration = gens[shares[i].Job]
+	}
+	return shares
 }
 
 // Lease grants up to max shards, one at a time round-robin over the

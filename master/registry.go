@@ -41,6 +41,9 @@ type JobThrottle struct {
 	Job              string
 	BytesPerSecond   int64
 	ObjectsPerSecond float64
+	// KeysGeneration is the job's keys generation: a worker holding
+	// another fetches the job's config again (SetCredentials).
+	KeysGeneration uint64
 }
 
 // JobLimits names a job's configured cluster-wide limits.

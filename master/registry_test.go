@@ -70,22 +70,22 @@ func TestRegistryShares(t *testing.T) {
 	for _, w := range []string{"a", "b", "c"} {
 		r.Register(Registration{Worker: w}, t0)
 	}
-	assert.Equal(t, []JobThrottle{{"j", 100, 10}, {Job: "free"}}, r.Shares("a", t0, []JobLimits{limited, free}),
+	assert.Equal(t, []JobThrottle{{"j", 100, 10, 0}, {Job: "free"}}, r.Shares("a", t0, []JobLimits{limited, free}),
 		"no one holds a lease yet: an even share of the live workers, unlimited stays unlimited")
 
 	r.Holding("j", "a", t0)
 	r.Holding("j", "b", t0)
-	assert.Equal(t, []JobThrottle{{"j", 150, 15}}, r.Shares("a", t0, []JobLimits{limited}), "shared among those working on it")
+	assert.Equal(t, []JobThrottle{{"j", 150, 15, 0}}, r.Shares("a", t0, []JobLimits{limited}), "shared among those working on it")
 
 	// b goes silent and dies: a has it all.
 	r.Touch("a", t0.Add(16*time.Second))
 	r.Touch("c", t0.Add(16*time.Second))
 	r.Holding("j", "a", t0.Add(16*time.Second))
 	assert.Equal(t, []string{"b"}, r.Reap(t0.Add(16*time.Second)))
-	assert.Equal(t, []JobThrottle{{"j", 300, 30}}, r.Shares("a", t0.Add(16*time.Second), []JobLimits{limited}))
+	assert.Equal(t, []JobThrottle{{"j", 300, 30, 0}}, r.Shares("a", t0.Add(16*time.Second), []JobLimits{limited}))
 
 	r.ForgetJob("j")
-	assert.Equal(t, []JobThrottle{{"j", 150, 15}}, r.Shares("a", t0.Add(16*time.Second), []JobLimits{limited}),
+	assert.Equal(t, []JobThrottle{{"j", 150, 15, 0}}, r.Shares("a", t0.Add(16*time.Second), []JobLimits{limited}),
 		"a new pass: nobody holds its leases, the two live workers share it")
 }
 

@@ -149,7 +149,11 @@ func (r *run) agent(ctx context.Context) (*worker.Agent, error) {
 	if err := link.OnThrottle(ctx, r.job.Name, th.SetLimits); err != nil {
 		return nil, err
 	}
-	copier, err := jobcopier.New(ctx, r.job, worker.Options{Throttle: th, Uploads: link,
+	// Credential refreshes and a credentials command's stderr go to the
+	// run's log (warnings and errors only, by default).
+	job := *r.job
+	job.Src.Log, job.Dest.Log = r.opt.Log, r.opt.Log
+	copier, err := jobcopier.New(ctx, &job, worker.Options{Throttle: th, Uploads: link,
 		Progress: link.AddBytes, OnThrottled: link.AddSlowdown})
 	if err != nil {
 		return nil, err

@@ -188,6 +188,17 @@ func (c *Client) Cancel(ctx context.Context, job string) (string, error) {
 	return c.jobCall(ctx, job, c.c.Cancel)
 }
 
+func (c *Client) SetCredentials(ctx context.Context, job, side string, k master.Keys) (string, error) {
+	r, err := call(ctx, c, func(ctx context.Context) (*pb.JobResponse, error) {
+		return c.c.SetCredentials(ctx, &pb.SetCredentialsRequest{Job: job, Side: side,
+			AccessKey: k.AccessKey, SecretKey: k.SecretKey, SecurityToken: k.SessionToken})
+	})
+	if err != nil {
+		return "", err
+	}
+	return r.GetState(), nil
+}
+
 func (c *Client) Throttle(ctx context.Context, job string, bytesPerSecond int64, objectsPerSecond float64) (string, error) {
 	r, err := call(ctx, c, func(ctx context.Context) (*pb.JobResponse, error) {
 		return c.c.SetThrottle(ctx, &pb.SetThrottleRequest{Job: job, BytesPerSecond: bytesPerSecond, ObjectsPerSecond: objectsPerSecond})

@@ -64,6 +64,7 @@ func commands() []command {
 		{"resume", "grant a paused or canceled job's shards again", cmdResume},
 		{"cancel", "stop a job on a master and take its leases back", cmdCancel},
 		{"throttle", "change a job's cluster-wide bandwidth / object rate while it runs", cmdThrottle},
+		{"credentials", "give a running job on a master new static keys (secrets from files or stdin)", cmdCredentials},
 		{"version", "print the version (also --version, -v)", cmdVersion},
 		{"help", "show a command's arguments and flags: ferry help COMMAND", cmdHelp},
 	}

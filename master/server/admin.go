@@ -3,6 +3,9 @@ package server
 import (
 	"context"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/ferry-migrate/ferry/internal/wire/adminwire"
 	"github.com/ferry-migrate/ferry/master"
 	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
@@ -103,6 +106,19 @@ func (s *Server) Clean(ctx context.Context, req *pb.CleanRequest) (*pb.CleanResp
 func (s *Server) SetThrottle(ctx context.Context, req *pb.SetThrottleRequest) (*pb.JobResponse, error) {
 	return s.jobOp(ctx, "SetThrottle", req.GetJob(), func(ctx context.Context, job string) error {
 		return s.m.SetThrottle(ctx, job, req.GetBytesPerSecond(), req.GetObjectsPerSecond())
+	})
+}
+
+// SetCredentials gives a running job new static keys (master.SetCredentials).
+// Keys travel only over TLS, like a config that carries them.
+func (s *Server) SetCredentials(ctx context.Context, req *pb.SetCredentialsRequest) (*pb.JobResponse, error) {
+	if !overTLS(ctx) {
+		return nil, status.Error(codes.FailedPrecondition, "this connection is not TLS (master run with --insecure): "+
+			"keys are not sent in clear text; give the master and workers credentials in their environment instead")
+	}
+	return s.jobOp(ctx, "SetCredentials", req.GetJob(), func(ctx context.Context, job string) error {
+		return s.m.SetCredentials(ctx, job, req.GetSide(), master.Keys{AccessKey: req.GetAccessKey(),
+			SecretKey: req.GetSecretKey(), SessionToken: req.GetSecurityToken()})
 	})
 }
 

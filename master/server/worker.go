@@ -39,7 +39,7 @@ func (s *Server) Heartbeat(ctx context.Context, req *pb.HeartbeatRequest) (*pb.H
 	resp := &pb.HeartbeatResponse{Reregister: rereg, Lost: wire.Leases(lost)}
 	for _, t := range thr {
 		resp.Throttles = append(resp.Throttles, &pb.Throttle{Job: t.Job, BytesPerSecond: t.BytesPerSecond,
-			ObjectsPerSecond: t.ObjectsPerSecond})
+			ObjectsPerSecond: t.ObjectsPerSecond, KeysGeneration: t.KeysGeneration})
 	}
 	return resp, nil
 }
@@ -88,6 +88,12 @@ func (s *Server) Nack(ctx context.Context, req *pb.NackRequest) (*pb.NackRespons
 // checked the cluster token, and refuses plaintext unless the operator
 // chose --insecure.
 func (s *Server) GetJob(ctx context.Context, req *pb.GetJobRequest) (*pb.GetJobResponse, error) {
+	// The generation before the text: a change in between sends new keys
+	// with the old generation, and the worker fetches once more.
+	gen, err := s.m.KeysGeneration(req.GetJob())
+	if err != nil {
+		return nil, s.toStatus("GetJob", err)
+	}
 	text, err := s.m.JobConfig(req.GetJob())
 	if err != nil {
 		return nil, s.toStatus("GetJob", err)
@@ -95,7 +101,7 @@ func (s *Server) GetJob(ctx context.Context, req *pb.GetJobRequest) (*pb.GetJobR
 	if err := refuseSecretsInClear(ctx, text, req.GetJob()+".cfg"); err != nil {
 		return nil, err
 	}
-	return &pb.GetJobResponse{Job: req.GetJob(), Config: text}, nil
+	return &pb.GetJobResponse{Job: req.GetJob(), Config: text, KeysGeneration: gen}, nil
 }
 
 func (s *Server) LoadUpload(ctx context.Context, req *pb.LoadUploadRequest) (*pb.LoadUploadResponse, error) {

@@ -1000,8 +1000,12 @@ type Throttle struct {
 	Job              string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
 	BytesPerSecond   int64                  `protobuf:"varint,2,opt,name=bytes_per_second,json=bytesPerSecond,proto3" json:"bytes_per_second,omitempty"`        // this worker's share; 0 = unlimited
 	ObjectsPerSecond float64                `protobuf:"fixed64,3,opt,name=objects_per_second,json=objectsPerSecond,proto3" json:"objects_per_second,omitempty"` // this worker's share; 0 = unlimited
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// keys_generation changes when the job is given new static keys
+	// (SetCredentials): a worker holding another generation fetches the
+	// job's config again (GetJob) and signs with the new keys from then on.
+	KeysGeneration uint64 `protobuf:"varint,4,opt,name=keys_generation,json=keysGeneration,proto3" json:"keys_generation,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Throttle) Reset() {
@@ -1051,6 +1055,13 @@ func (x *Throttle) GetBytesPerSecond() int64 {
 func (x *Throttle) GetObjectsPerSecond() float64 {
 	if x != nil {
 		return x.ObjectsPerSecond
+	}
+	return 0
+}
+
+func (x *Throttle) GetKeysGeneration() uint64 {
+	if x != nil {
+		return x.KeysGeneration
 	}
 	return 0
 }
@@ -1634,11 +1645,12 @@ func (x *GetJobRequest) GetJob() string {
 }
 
 type GetJobResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Job           string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
-	Config        string                 `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"` // .cfg text with credentials
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Job            string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	Config         string                 `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`                                        // .cfg text with credentials
+	KeysGeneration uint64                 `protobuf:"varint,3,opt,name=keys_generation,json=keysGeneration,proto3" json:"keys_generation,omitempty"` // of the keys in config (see Throttle)
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GetJobResponse) Reset() {
@@ -1683,6 +1695,13 @@ func (x *GetJobResponse) GetConfig() string {
 		return x.Config
 	}
 	return ""
+}
+
+func (x *GetJobResponse) GetKeysGeneration() uint64 {
+	if x != nil {
+		return x.KeysGeneration
+	}
+	return 0
 }
 
 type LoadUploadRequest struct {
@@ -4280,6 +4299,82 @@ func (x *FailedResponse) GetObjects() []*FailedObject {
 	return nil
 }
 
+type SetCredentialsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Job           string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	Side          string                 `protobuf:"bytes,2,opt,name=side,proto3" json:"side,omitempty"` // "src" or "dest"
+	AccessKey     string                 `protobuf:"bytes,3,opt,name=access_key,json=accessKey,proto3" json:"access_key,omitempty"`
+	SecretKey     string                 `protobuf:"bytes,4,opt,name=secret_key,json=secretKey,proto3" json:"secret_key,omitempty"`             // secret
+	SecurityToken string                 `protobuf:"bytes,5,opt,name=security_token,json=securityToken,proto3" json:"security_token,omitempty"` // secret; "" for long-lived keys
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetCredentialsRequest) Reset() {
+	*x = SetCredentialsRequest{}
+	mi := &file_ferry_v1_ferry_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetCredentialsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetCredentialsRequest) ProtoMessage() {}
+
+func (x *SetCredentialsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ferry_v1_ferry_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetCredentialsRequest.ProtoReflect.Descriptor instead.
+func (*SetCredentialsRequest) Descriptor() ([]byte, []int) {
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *SetCredentialsRequest) GetJob() string {
+	if x != nil {
+		return x.Job
+	}
+	return ""
+}
+
+func (x *SetCredentialsRequest) GetSide() string {
+	if x != nil {
+		return x.Side
+	}
+	return ""
+}
+
+func (x *SetCredentialsRequest) GetAccessKey() string {
+	if x != nil {
+		return x.AccessKey
+	}
+	return ""
+}
+
+func (x *SetCredentialsRequest) GetSecretKey() string {
+	if x != nil {
+		return x.SecretKey
+	}
+	return ""
+}
+
+func (x *SetCredentialsRequest) GetSecurityToken() string {
+	if x != nil {
+		return x.SecurityToken
+	}
+	return ""
+}
+
 type SetThrottleRequest struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
 	Job              string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
@@ -4291,7 +4386,7 @@ type SetThrottleRequest struct {
 
 func (x *SetThrottleRequest) Reset() {
 	*x = SetThrottleRequest{}
-	mi := &file_ferry_v1_ferry_proto_msgTypes[55]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4303,7 +4398,7 @@ func (x *SetThrottleRequest) String() string {
 func (*SetThrottleRequest) ProtoMessage() {}
 
 func (x *SetThrottleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ferry_v1_ferry_proto_msgTypes[55]
+	mi := &file_ferry_v1_ferry_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4316,7 +4411,7 @@ func (x *SetThrottleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetThrottleRequest.ProtoReflect.Descriptor instead.
 func (*SetThrottleRequest) Descriptor() ([]byte, []int) {
-	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{55}
+	return file_ferry_v1_ferry_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *SetThrottleRequest) GetJob() string {
@@ -4432,11 +4527,12 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"bytes_sent\x18\x03 \x01(\x03R\tbytesSent\x12!\n" +
 	"\fobjects_done\x18\x04 \x01(\x03R\vobjectsDone\x12\x1c\n" +
 	"\tslowdowns\x18\x05 \x01(\x03R\tslowdowns\x125\n" +
-	"\binterval\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\binterval\"t\n" +
+	"\binterval\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\binterval\"\x9d\x01\n" +
 	"\bThrottle\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12(\n" +
 	"\x10bytes_per_second\x18\x02 \x01(\x03R\x0ebytesPerSecond\x12,\n" +
-	"\x12objects_per_second\x18\x03 \x01(\x01R\x10objectsPerSecond\"\x8e\x01\n" +
+	"\x12objects_per_second\x18\x03 \x01(\x01R\x10objectsPerSecond\x12'\n" +
+	"\x0fkeys_generation\x18\x04 \x01(\x04R\x0ekeysGeneration\"\x8e\x01\n" +
 	"\x11HeartbeatResponse\x12'\n" +
 	"\x04lost\x18\x01 \x03(\v2\x13.ferry.v1.HeldLeaseR\x04lost\x120\n" +
 	"\tthrottles\x18\x02 \x03(\v2\x12.ferry.v1.ThrottleR\tthrottles\x12\x1e\n" +
@@ -4476,10 +4572,11 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\fNackResponse\x12\x14\n" +
 	"\x05stale\x18\x01 \x01(\bR\x05stale\"!\n" +
 	"\rGetJobRequest\x12\x10\n" +
-	"\x03job\x18\x01 \x01(\tR\x03job\":\n" +
+	"\x03job\x18\x01 \x01(\tR\x03job\"c\n" +
 	"\x0eGetJobResponse\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x16\n" +
-	"\x06config\x18\x02 \x01(\tR\x06config\"7\n" +
+	"\x06config\x18\x02 \x01(\tR\x06config\x12'\n" +
+	"\x0fkeys_generation\x18\x03 \x01(\x04R\x0ekeysGeneration\"7\n" +
 	"\x11LoadUploadRequest\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\"W\n" +
@@ -4706,7 +4803,15 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x05limit\x18\x02 \x01(\x05R\x05limit\x12\x12\n" +
 	"\x04kept\x18\x03 \x01(\bR\x04kept\"B\n" +
 	"\x0eFailedResponse\x120\n" +
-	"\aobjects\x18\x01 \x03(\v2\x16.ferry.v1.FailedObjectR\aobjects\"~\n" +
+	"\aobjects\x18\x01 \x03(\v2\x16.ferry.v1.FailedObjectR\aobjects\"\xa2\x01\n" +
+	"\x15SetCredentialsRequest\x12\x10\n" +
+	"\x03job\x18\x01 \x01(\tR\x03job\x12\x12\n" +
+	"\x04side\x18\x02 \x01(\tR\x04side\x12\x1d\n" +
+	"\n" +
+	"access_key\x18\x03 \x01(\tR\taccessKey\x12\x1d\n" +
+	"\n" +
+	"secret_key\x18\x04 \x01(\tR\tsecretKey\x12%\n" +
+	"\x0esecurity_token\x18\x05 \x01(\tR\rsecurityToken\"~\n" +
 	"\x12SetThrottleRequest\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12(\n" +
 	"\x10bytes_per_second\x18\x02 \x01(\x03R\x0ebytesPerSecond\x12,\n" +
@@ -4729,7 +4834,7 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\n" +
 	"SaveUpload\x12\x1b.ferry.v1.SaveUploadRequest\x1a\x1c.ferry.v1.SaveUploadResponse\x12G\n" +
 	"\n" +
-	"DropUpload\x12\x1b.ferry.v1.DropUploadRequest\x1a\x1c.ferry.v1.DropUploadResponse2\xcf\a\n" +
+	"DropUpload\x12\x1b.ferry.v1.DropUploadRequest\x1a\x1c.ferry.v1.DropUploadResponse2\x99\b\n" +
 	"\fAdminService\x12;\n" +
 	"\x06Submit\x12\x17.ferry.v1.SubmitRequest\x1a\x18.ferry.v1.SubmitResponse\x125\n" +
 	"\x04Stat\x12\x15.ferry.v1.StatRequest\x1a\x16.ferry.v1.StatResponse\x12J\n" +
@@ -4741,7 +4846,8 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\x06Resume\x12\x14.ferry.v1.JobRequest\x1a\x15.ferry.v1.JobResponse\x125\n" +
 	"\x06Cancel\x12\x14.ferry.v1.JobRequest\x1a\x15.ferry.v1.JobResponse\x128\n" +
 	"\x05Clean\x12\x16.ferry.v1.CleanRequest\x1a\x17.ferry.v1.CleanResponse\x12B\n" +
-	"\vSetThrottle\x12\x1c.ferry.v1.SetThrottleRequest\x1a\x15.ferry.v1.JobResponse\x12B\n" +
+	"\vSetThrottle\x12\x1c.ferry.v1.SetThrottleRequest\x1a\x15.ferry.v1.JobResponse\x12H\n" +
+	"\x0eSetCredentials\x12\x1f.ferry.v1.SetCredentialsRequest\x1a\x15.ferry.v1.JobResponse\x12B\n" +
 	"\fCutoverStart\x12\x17.ferry.v1.SubmitRequest\x1a\x19.ferry.v1.CutoverResponse\x12J\n" +
 	"\rCutoverSwitch\x12\x1e.ferry.v1.CutoverSwitchRequest\x1a\x19.ferry.v1.CutoverResponse\x12@\n" +
 	"\rCutoverStatus\x12\x14.ferry.v1.JobRequest\x1a\x19.ferry.v1.CutoverResponse\x12P\n" +
@@ -4760,7 +4866,7 @@ func file_ferry_v1_ferry_proto_rawDescGZIP() []byte {
 }
 
 var file_ferry_v1_ferry_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ferry_v1_ferry_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
+var file_ferry_v1_ferry_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
 var file_ferry_v1_ferry_proto_goTypes = []any{
 	(Status)(0),                   // 0: ferry.v1.Status
 	(*Object)(nil),                // 1: ferry.v1.Object
@@ -4818,25 +4924,26 @@ var file_ferry_v1_ferry_proto_goTypes = []any{
 	(*FailedObject)(nil),          // 53: ferry.v1.FailedObject
 	(*FailedRequest)(nil),         // 54: ferry.v1.FailedRequest
 	(*FailedResponse)(nil),        // 55: ferry.v1.FailedResponse
-	(*SetThrottleRequest)(nil),    // 56: ferry.v1.SetThrottleRequest
-	nil,                           // 57: ferry.v1.Counters.MethodsEntry
-	(*timestamppb.Timestamp)(nil), // 58: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 59: google.protobuf.Duration
+	(*SetCredentialsRequest)(nil), // 56: ferry.v1.SetCredentialsRequest
+	(*SetThrottleRequest)(nil),    // 57: ferry.v1.SetThrottleRequest
+	nil,                           // 58: ferry.v1.Counters.MethodsEntry
+	(*timestamppb.Timestamp)(nil), // 59: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 60: google.protobuf.Duration
 }
 var file_ferry_v1_ferry_proto_depIdxs = []int32{
-	58, // 0: ferry.v1.Object.mod_time:type_name -> google.protobuf.Timestamp
+	59, // 0: ferry.v1.Object.mod_time:type_name -> google.protobuf.Timestamp
 	1,  // 1: ferry.v1.Grant.objects:type_name -> ferry.v1.Object
-	58, // 2: ferry.v1.Grant.deadline:type_name -> google.protobuf.Timestamp
+	59, // 2: ferry.v1.Grant.deadline:type_name -> google.protobuf.Timestamp
 	0,  // 3: ferry.v1.Result.status:type_name -> ferry.v1.Status
-	58, // 4: ferry.v1.Result.mod_time:type_name -> google.protobuf.Timestamp
-	59, // 5: ferry.v1.Result.duration:type_name -> google.protobuf.Duration
-	58, // 6: ferry.v1.UploadState.mod_time:type_name -> google.protobuf.Timestamp
+	59, // 4: ferry.v1.Result.mod_time:type_name -> google.protobuf.Timestamp
+	60, // 5: ferry.v1.Result.duration:type_name -> google.protobuf.Duration
+	59, // 6: ferry.v1.UploadState.mod_time:type_name -> google.protobuf.Timestamp
 	4,  // 7: ferry.v1.UploadState.parts:type_name -> ferry.v1.PartState
-	58, // 8: ferry.v1.UploadState.created:type_name -> google.protobuf.Timestamp
-	59, // 9: ferry.v1.RegisterResponse.heartbeat_every:type_name -> google.protobuf.Duration
-	59, // 10: ferry.v1.RegisterResponse.lease_ttl:type_name -> google.protobuf.Duration
+	59, // 8: ferry.v1.UploadState.created:type_name -> google.protobuf.Timestamp
+	60, // 9: ferry.v1.RegisterResponse.heartbeat_every:type_name -> google.protobuf.Duration
+	60, // 10: ferry.v1.RegisterResponse.lease_ttl:type_name -> google.protobuf.Duration
 	8,  // 11: ferry.v1.HeartbeatRequest.leases:type_name -> ferry.v1.HeldLease
-	59, // 12: ferry.v1.HeartbeatRequest.interval:type_name -> google.protobuf.Duration
+	60, // 12: ferry.v1.HeartbeatRequest.interval:type_name -> google.protobuf.Duration
 	8,  // 13: ferry.v1.HeartbeatResponse.lost:type_name -> ferry.v1.HeldLease
 	10, // 14: ferry.v1.HeartbeatResponse.throttles:type_name -> ferry.v1.Throttle
 	2,  // 15: ferry.v1.LeaseResponse.grants:type_name -> ferry.v1.Grant
@@ -4844,33 +4951,33 @@ var file_ferry_v1_ferry_proto_depIdxs = []int32{
 	5,  // 17: ferry.v1.LoadUploadResponse.state:type_name -> ferry.v1.UploadState
 	5,  // 18: ferry.v1.SaveUploadRequest.state:type_name -> ferry.v1.UploadState
 	31, // 19: ferry.v1.CutoverResponse.state:type_name -> ferry.v1.CutoverState
-	58, // 20: ferry.v1.CutoverState.t1:type_name -> google.protobuf.Timestamp
-	58, // 21: ferry.v1.CutoverState.t2:type_name -> google.protobuf.Timestamp
-	58, // 22: ferry.v1.CutoverState.updated:type_name -> google.protobuf.Timestamp
-	58, // 23: ferry.v1.CutoverReportResponse.t1:type_name -> google.protobuf.Timestamp
-	58, // 24: ferry.v1.CutoverReportResponse.t2:type_name -> google.protobuf.Timestamp
+	59, // 20: ferry.v1.CutoverState.t1:type_name -> google.protobuf.Timestamp
+	59, // 21: ferry.v1.CutoverState.t2:type_name -> google.protobuf.Timestamp
+	59, // 22: ferry.v1.CutoverState.updated:type_name -> google.protobuf.Timestamp
+	59, // 23: ferry.v1.CutoverReportResponse.t1:type_name -> google.protobuf.Timestamp
+	59, // 24: ferry.v1.CutoverReportResponse.t2:type_name -> google.protobuf.Timestamp
 	33, // 25: ferry.v1.CutoverReportResponse.kept_objects:type_name -> ferry.v1.CutoverItem
 	33, // 26: ferry.v1.CutoverReportResponse.failed_objects:type_name -> ferry.v1.CutoverItem
 	33, // 27: ferry.v1.CutoverReportResponse.unaccounted_objects:type_name -> ferry.v1.CutoverItem
 	33, // 28: ferry.v1.CutoverReportResponse.deleted_at_source_objects:type_name -> ferry.v1.CutoverItem
-	58, // 29: ferry.v1.CutoverItem.source_mtime:type_name -> google.protobuf.Timestamp
+	59, // 29: ferry.v1.CutoverItem.source_mtime:type_name -> google.protobuf.Timestamp
 	40, // 30: ferry.v1.CleanResponse.aborted:type_name -> ferry.v1.UploadRef
 	40, // 31: ferry.v1.CleanResponse.forgotten:type_name -> ferry.v1.UploadRef
-	57, // 32: ferry.v1.Counters.methods:type_name -> ferry.v1.Counters.MethodsEntry
-	58, // 33: ferry.v1.RunningTask.lease_expires:type_name -> google.protobuf.Timestamp
+	58, // 32: ferry.v1.Counters.methods:type_name -> ferry.v1.Counters.MethodsEntry
+	59, // 33: ferry.v1.RunningTask.lease_expires:type_name -> google.protobuf.Timestamp
 	42, // 34: ferry.v1.JobStat.counters:type_name -> ferry.v1.Counters
-	58, // 35: ferry.v1.JobStat.checkpoint:type_name -> google.protobuf.Timestamp
+	59, // 35: ferry.v1.JobStat.checkpoint:type_name -> google.protobuf.Timestamp
 	43, // 36: ferry.v1.JobStat.running:type_name -> ferry.v1.RunningTask
 	42, // 37: ferry.v1.JobStat.totals:type_name -> ferry.v1.Counters
-	58, // 38: ferry.v1.JobStat.next_pass:type_name -> google.protobuf.Timestamp
-	58, // 39: ferry.v1.JobStat.last_run:type_name -> google.protobuf.Timestamp
+	59, // 38: ferry.v1.JobStat.next_pass:type_name -> google.protobuf.Timestamp
+	59, // 39: ferry.v1.JobStat.last_run:type_name -> google.protobuf.Timestamp
 	45, // 40: ferry.v1.JobStat.snapshot:type_name -> ferry.v1.SnapshotInfo
-	58, // 41: ferry.v1.SnapshotInfo.started:type_name -> google.protobuf.Timestamp
-	58, // 42: ferry.v1.SnapshotInfo.complete:type_name -> google.protobuf.Timestamp
-	58, // 43: ferry.v1.SnapshotInfo.removed:type_name -> google.protobuf.Timestamp
+	59, // 41: ferry.v1.SnapshotInfo.started:type_name -> google.protobuf.Timestamp
+	59, // 42: ferry.v1.SnapshotInfo.complete:type_name -> google.protobuf.Timestamp
+	59, // 43: ferry.v1.SnapshotInfo.removed:type_name -> google.protobuf.Timestamp
 	45, // 44: ferry.v1.SnapshotsResponse.snapshots:type_name -> ferry.v1.SnapshotInfo
 	44, // 45: ferry.v1.StatResponse.jobs:type_name -> ferry.v1.JobStat
-	58, // 46: ferry.v1.WorkerInfo.last_heartbeat:type_name -> google.protobuf.Timestamp
+	59, // 46: ferry.v1.WorkerInfo.last_heartbeat:type_name -> google.protobuf.Timestamp
 	50, // 47: ferry.v1.ListWorkersResponse.workers:type_name -> ferry.v1.WorkerInfo
 	53, // 48: ferry.v1.FailedResponse.objects:type_name -> ferry.v1.FailedObject
 	6,  // 49: ferry.v1.WorkerService.Register:input_type -> ferry.v1.RegisterRequest
@@ -4893,38 +5000,40 @@ var file_ferry_v1_ferry_proto_depIdxs = []int32{
 	36, // 66: ferry.v1.AdminService.Resume:input_type -> ferry.v1.JobRequest
 	36, // 67: ferry.v1.AdminService.Cancel:input_type -> ferry.v1.JobRequest
 	38, // 68: ferry.v1.AdminService.Clean:input_type -> ferry.v1.CleanRequest
-	56, // 69: ferry.v1.AdminService.SetThrottle:input_type -> ferry.v1.SetThrottleRequest
-	34, // 70: ferry.v1.AdminService.CutoverStart:input_type -> ferry.v1.SubmitRequest
-	28, // 71: ferry.v1.AdminService.CutoverSwitch:input_type -> ferry.v1.CutoverSwitchRequest
-	36, // 72: ferry.v1.AdminService.CutoverStatus:input_type -> ferry.v1.JobRequest
-	29, // 73: ferry.v1.AdminService.CutoverReport:input_type -> ferry.v1.CutoverReportRequest
-	7,  // 74: ferry.v1.WorkerService.Register:output_type -> ferry.v1.RegisterResponse
-	11, // 75: ferry.v1.WorkerService.Heartbeat:output_type -> ferry.v1.HeartbeatResponse
-	13, // 76: ferry.v1.WorkerService.Lease:output_type -> ferry.v1.LeaseResponse
-	15, // 77: ferry.v1.WorkerService.Report:output_type -> ferry.v1.ReportResponse
-	17, // 78: ferry.v1.WorkerService.Ack:output_type -> ferry.v1.AckResponse
-	19, // 79: ferry.v1.WorkerService.Nack:output_type -> ferry.v1.NackResponse
-	21, // 80: ferry.v1.WorkerService.GetJob:output_type -> ferry.v1.GetJobResponse
-	23, // 81: ferry.v1.WorkerService.LoadUpload:output_type -> ferry.v1.LoadUploadResponse
-	25, // 82: ferry.v1.WorkerService.SaveUpload:output_type -> ferry.v1.SaveUploadResponse
-	27, // 83: ferry.v1.WorkerService.DropUpload:output_type -> ferry.v1.DropUploadResponse
-	35, // 84: ferry.v1.AdminService.Submit:output_type -> ferry.v1.SubmitResponse
-	49, // 85: ferry.v1.AdminService.Stat:output_type -> ferry.v1.StatResponse
-	52, // 86: ferry.v1.AdminService.ListWorkers:output_type -> ferry.v1.ListWorkersResponse
-	55, // 87: ferry.v1.AdminService.Failed:output_type -> ferry.v1.FailedResponse
-	47, // 88: ferry.v1.AdminService.Snapshots:output_type -> ferry.v1.SnapshotsResponse
-	41, // 89: ferry.v1.AdminService.Retry:output_type -> ferry.v1.RetryResponse
-	37, // 90: ferry.v1.AdminService.Pause:output_type -> ferry.v1.JobResponse
-	37, // 91: ferry.v1.AdminService.Resume:output_type -> ferry.v1.JobResponse
-	37, // 92: ferry.v1.AdminService.Cancel:output_type -> ferry.v1.JobResponse
-	39, // 93: ferry.v1.AdminService.Clean:output_type -> ferry.v1.CleanResponse
-	37, // 94: ferry.v1.AdminService.SetThrottle:output_type -> ferry.v1.JobResponse
-	30, // 95: ferry.v1.AdminService.CutoverStart:output_type -> ferry.v1.CutoverResponse
-	30, // 96: ferry.v1.AdminService.CutoverSwitch:output_type -> ferry.v1.CutoverResponse
-	30, // 97: ferry.v1.AdminService.CutoverStatus:output_type -> ferry.v1.CutoverResponse
-	32, // 98: ferry.v1.AdminService.CutoverReport:output_type -> ferry.v1.CutoverReportResponse
-	74, // [74:99] is the sub-list for method output_type
-	49, // [49:74] is the sub-list for method input_type
+	57, // 69: ferry.v1.AdminService.SetThrottle:input_type -> ferry.v1.SetThrottleRequest
+	56, // 70: ferry.v1.AdminService.SetCredentials:input_type -> ferry.v1.SetCredentialsRequest
+	34, // 71: ferry.v1.AdminService.CutoverStart:input_type -> ferry.v1.SubmitRequest
+	28, // 72: ferry.v1.AdminService.CutoverSwitch:input_type -> ferry.v1.CutoverSwitchRequest
+	36, // 73: ferry.v1.AdminService.CutoverStatus:input_type -> ferry.v1.JobRequest
+	29, // 74: ferry.v1.AdminService.CutoverReport:input_type -> ferry.v1.CutoverReportRequest
+	7,  // 75: ferry.v1.WorkerService.Register:output_type -> ferry.v1.RegisterResponse
+	11, // 76: ferry.v1.WorkerService.Heartbeat:output_type -> ferry.v1.HeartbeatResponse
+	13, // 77: ferry.v1.WorkerService.Lease:output_type -> ferry.v1.LeaseResponse
+	15, // 78: ferry.v1.WorkerService.Report:output_type -> ferry.v1.ReportResponse
+	17, // 79: ferry.v1.WorkerService.Ack:output_type -> ferry.v1.AckResponse
+	19, // 80: ferry.v1.WorkerService.Nack:output_type -> ferry.v1.NackResponse
+	21, // 81: ferry.v1.WorkerService.GetJob:output_type -> ferry.v1.GetJobResponse
+	23, // 82: ferry.v1.WorkerService.LoadUpload:output_type -> ferry.v1.LoadUploadResponse
+	25, // 83: ferry.v1.WorkerService.SaveUpload:output_type -> ferry.v1.SaveUploadResponse
+	27, // 84: ferry.v1.WorkerService.DropUpload:output_type -> ferry.v1.DropUploadResponse
+	35, // 85: ferry.v1.AdminService.Submit:output_type -> ferry.v1.SubmitResponse
+	49, // 86: ferry.v1.AdminService.Stat:output_type -> ferry.v1.StatResponse
+	52, // 87: ferry.v1.AdminService.ListWorkers:output_type -> ferry.v1.ListWorkersResponse
+	55, // 88: ferry.v1.AdminService.Failed:output_type -> ferry.v1.FailedResponse
+	47, // 89: ferry.v1.AdminService.Snapshots:output_type -> ferry.v1.SnapshotsResponse
+	41, // 90: ferry.v1.AdminService.Retry:output_type -> ferry.v1.RetryResponse
+	37, // 91: ferry.v1.AdminService.Pause:output_type -> ferry.v1.JobResponse
+	37, // 92: ferry.v1.AdminService.Resume:output_type -> ferry.v1.JobResponse
+	37, // 93: ferry.v1.AdminService.Cancel:output_type -> ferry.v1.JobResponse
+	39, // 94: ferry.v1.AdminService.Clean:output_type -> ferry.v1.CleanResponse
+	37, // 95: ferry.v1.AdminService.SetThrottle:output_type -> ferry.v1.JobResponse
+	37, // 96: ferry.v1.AdminService.SetCredentials:output_type -> ferry.v1.JobResponse
+	30, // 97: ferry.v1.AdminService.CutoverStart:output_type -> ferry.v1.CutoverResponse
+	30, // 98: ferry.v1.AdminService.CutoverSwitch:output_type -> ferry.v1.CutoverResponse
+	30, // 99: ferry.v1.AdminService.CutoverStatus:output_type -> ferry.v1.CutoverResponse
+	32, // 100: ferry.v1.AdminService.CutoverReport:output_type -> ferry.v1.CutoverReportResponse
+	75, // [75:101] is the sub-list for method output_type
+	49, // [49:75] is the sub-list for method input_type
 	49, // [49:49] is the sub-list for extension type_name
 	49, // [49:49] is the sub-list for extension extendee
 	0,  // [0:49] is the sub-list for field type_name
@@ -4941,7 +5050,7 @@ func file_ferry_v1_ferry_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ferry_v1_ferry_proto_rawDesc), len(file_ferry_v1_ferry_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   57,
+			NumMessages:   58,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -484,21 +484,22 @@ var WorkerService_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	AdminService_Submit_FullMethodName        = "/ferry.v1.AdminService/Submit"
-	AdminService_Stat_FullMethodName          = "/ferry.v1.AdminService/Stat"
-	AdminService_ListWorkers_FullMethodName   = "/ferry.v1.AdminService/ListWorkers"
-	AdminService_Failed_FullMethodName        = "/ferry.v1.AdminService/Failed"
-	AdminService_Snapshots_FullMethodName     = "/ferry.v1.AdminService/Snapshots"
-	AdminService_Retry_FullMethodName         = "/ferry.v1.AdminService/Retry"
-	AdminService_Pause_FullMethodName         = "/ferry.v1.AdminService/Pause"
-	AdminService_Resume_FullMethodName        = "/ferry.v1.AdminService/Resume"
-	AdminService_Cancel_FullMethodName        = "/ferry.v1.AdminService/Cancel"
-	AdminService_Clean_FullMethodName         = "/ferry.v1.AdminService/Clean"
-	AdminService_SetThrottle_FullMethodName   = "/ferry.v1.AdminService/SetThrottle"
-	AdminService_CutoverStart_FullMethodName  = "/ferry.v1.AdminService/CutoverStart"
-	AdminService_CutoverSwitch_FullMethodName = "/ferry.v1.AdminService/CutoverSwitch"
-	AdminService_CutoverStatus_FullMethodName = "/ferry.v1.AdminService/CutoverStatus"
-	AdminService_CutoverReport_FullMethodName = "/ferry.v1.AdminService/CutoverReport"
+	AdminService_Submit_FullMethodName         = "/ferry.v1.AdminService/Submit"
+	AdminService_Stat_FullMethodName           = "/ferry.v1.AdminService/Stat"
+	AdminService_ListWorkers_FullMethodName    = "/ferry.v1.AdminService/ListWorkers"
+	AdminService_Failed_FullMethodName         = "/ferry.v1.AdminService/Failed"
+	AdminService_Snapshots_FullMethodName      = "/ferry.v1.AdminService/Snapshots"
+	AdminService_Retry_FullMethodName          = "/ferry.v1.AdminService/Retry"
+	AdminService_Pause_FullMethodName          = "/ferry.v1.AdminService/Pause"
+	AdminService_Resume_FullMethodName         = "/ferry.v1.AdminService/Resume"
+	AdminService_Cancel_FullMethodName         = "/ferry.v1.AdminService/Cancel"
+	AdminService_Clean_FullMethodName          = "/ferry.v1.AdminService/Clean"
+	AdminService_SetThrottle_FullMethodName    = "/ferry.v1.AdminService/SetThrottle"
+	AdminService_SetCredentials_FullMethodName = "/ferry.v1.AdminService/SetCredentials"
+	AdminService_CutoverStart_FullMethodName   = "/ferry.v1.AdminService/CutoverStart"
+	AdminService_CutoverSwitch_FullMethodName  = "/ferry.v1.AdminService/CutoverSwitch"
+	AdminService_CutoverStatus_FullMethodName  = "/ferry.v1.AdminService/CutoverStatus"
+	AdminService_CutoverReport_FullMethodName  = "/ferry.v1.AdminService/CutoverReport"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -518,6 +519,10 @@ type AdminServiceClient interface {
 	Cancel(ctx context.Context, in *JobRequest, opts ...grpc.CallOption) (*JobResponse, error)
 	Clean(ctx context.Context, in *CleanRequest, opts ...grpc.CallOption) (*CleanResponse, error)
 	SetThrottle(ctx context.Context, in *SetThrottleRequest, opts ...grpc.CallOption) (*JobResponse, error)
+	// SetCredentials gives a running job new static keys for one side,
+	// without resubmitting it: the master saves them in the job's config
+	// and its workers switch at their next heartbeat. TLS only.
+	SetCredentials(ctx context.Context, in *SetCredentialsRequest, opts ...grpc.CallOption) (*JobResponse, error)
 	// The guided cutover (docs/cutover.md). Its state lives with the master;
 	// its passes run as submitted jobs do, in the background.
 	CutoverStart(ctx context.Context, in *SubmitRequest, opts ...grpc.CallOption) (*CutoverResponse, error)
@@ -644,6 +649,16 @@ func (c *adminServiceClient) SetThrottle(ctx context.Context, in *SetThrottleReq
 	return out, nil
 }
 
+func (c *adminServiceClient) SetCredentials(ctx context.Context, in *SetCredentialsRequest, opts ...grpc.CallOption) (*JobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(JobResponse)
+	err := c.cc.Invoke(ctx, AdminService_SetCredentials_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *adminServiceClient) CutoverStart(ctx context.Context, in *SubmitRequest, opts ...grpc.CallOption) (*CutoverResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CutoverResponse)
@@ -701,6 +716,10 @@ type AdminServiceServer interface {
 	Cancel(context.Context, *JobRequest) (*JobResponse, error)
 	Clean(context.Context, *CleanRequest) (*CleanResponse, error)
 	SetThrottle(context.Context, *SetThrottleRequest) (*JobResponse, error)
+	// SetCredentials gives a running job new static keys for one side,
+	// without resubmitting it: the master saves them in the job's config
+	// and its workers switch at their next heartbeat. TLS only.
+	SetCredentials(context.Context, *SetCredentialsRequest) (*JobResponse, error)
 	// The guided cutover (docs/cutover.md). Its state lives with the master;
 	// its passes run as submitted jobs do, in the background.
 	CutoverStart(context.Context, *SubmitRequest) (*CutoverResponse, error)
@@ -749,6 +768,9 @@ func (UnimplementedAdminServiceServer) Clean(context.Context, *CleanRequest) (*C
 }
 func (UnimplementedAdminServiceServer) SetThrottle(context.Context, *SetThrottleRequest) (*JobResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetThrottle not implemented")
+}
+func (UnimplementedAdminServiceServer) SetCredentials(context.Context, *SetCredentialsRequest) (*JobResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetCredentials not implemented")
 }
 func (UnimplementedAdminServiceServer) CutoverStart(context.Context, *SubmitRequest) (*CutoverResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CutoverStart not implemented")
@@ -981,6 +1003,24 @@ func _AdminService_SetThrottle_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_SetCredentials_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetCredentialsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).SetCredentials(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_SetCredentials_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).SetCredentials(ctx, req.(*SetCredentialsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AdminService_CutoverStart_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SubmitRequest)
 	if err := dec(in); err != nil {
@@ -1103,6 +1143,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetThrottle",
 			Handler:    _AdminService_SetThrottle_Handler,
+		},
+		{
+			MethodName: "SetCredentials",
+			Handler:    _AdminService_SetCredentials_Handler,
 		},
 		{
 			MethodName: "CutoverStart",

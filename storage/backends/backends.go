@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/ferry-migrate/ferry/snapshot"
 	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/storage/hdfs"
+	"github.com/ferry-migrate/ferry/storage/creds"
 	"github.com/ferry-migrate/ferry/storage/local"
 	"github.com/ferry-migrate/ferry/storage/retry"
 	"github.com/ferry-migrate/ferry/storage/s3"
@@ -58,6 +60,10 @@ type Spec struct {
 	AccessKey    string // secret-adjacent: never printed
 	SecretKey    string // secret: never printed
 	SessionToken string // secret: never printed
+	// Credentials (srcCredentials/destCredentials) says where the
+	// credentials come from; the zero value is static keys when AccessKey
+	// is set, else the environment (see package creds).
+	Credentials creds.Spec
 
 	PathStyle      bool
 	CABundle       string
@@ -91,6 +97,13 @@ type Spec struct {
 	OnSkip      func(key string, reason error) // local and hdfs sources: symlinks, special files, unreadable directories
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	Retry       retry.Policy // zero value = defaults
+	// Keys, when set, serves the static keys instead of AccessKey,
+	// SecretKey and SessionToken, so that its owner (a worker) can replace
+	// them while the job runs.
+	Keys *creds.Static
+	// Log receives credential refreshes and a credentials command's
+	// stderr; nil: slog.Default().
+	Log *slog.Logger
 }
 
 // String describes the spec without secrets.
@@ -109,6 +122,14 @@ func (s Spec) String() string {
 		}
 		return fmt.Sprintf("%s bucket %q prefix %q at %s", s.Type, s.Bucket, s.Prefix, where)
 	}
+}
+
+// SignsWithStaticKeys reports whether the side signs with the job's own
+// keys (not a provider): the side a running job can be given new keys for
+// (Keys.Set on the master and its workers).
+func (s Spec) SignsWithStaticKeys() bool {
+	return s.Type != Local && s.AccessKey != "" &&
+		(s.Credentials.Kind == "" || s.Credentials.Kind == creds.KindStatic)
 }
 
 // LocalPath is a Local spec's path as a config names it: Root, plus
@@ -131,10 +152,17 @@ func Open(ctx context.Context, s Spec) (storage.Backend, error) {
 	case Local:
 		b, err = local.New(s.Root, local.Options{FollowSymlinks: s.FollowSymlinks, OnSkip: s.OnSkip})
 	case S3, OSS:
+		provider, cerr := creds.New(ctx, s.Credentials, creds.Options{
+			AccessKey: s.AccessKey, SecretKey: s.SecretKey, SessionToken: s.SessionToken,
+			Keys: s.Keys, Log: s.Log,
+		})
+		if cerr != nil {
+			return nil, fmt.Errorf("%s: %w", s, cerr)
+		}
 		c := s3.Config{
 			Endpoint: s.Endpoint, Region: s.Region, Bucket: s.Bucket, PathStyle: s.PathStyle,
-			AccessKey: s.AccessKey, SecretKey: s.SecretKey, SessionToken: s.SessionToken,
-			CABundle: s.CABundle, Checksums: s.ChecksumMode, PageSize: s.ListPageSize,
+			Credentials: provider,
+			CABundle:    s.CABundle, Checksums: s.ChecksumMode, PageSize: s.ListPageSize,
 			DialContext: s.DialContext,
 		}
 		if s.Type == OSS {

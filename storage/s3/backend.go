@@ -73,6 +73,11 @@ func New(ctx context.Context, c Config) (*Backend, error) {
 		}
 		creds = awsCfg.Credentials
 	}
+	if _, cached := creds.(*aws.CredentialsCache); !cached {
+		// A cache is kept as given: its owner may invalidate it (keys
+		// replaced while the job runs) or have tuned its expiry window.
+		creds = aws.NewCredentialsCache(creds)
+	}
 	hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		if r.caPool != nil {
 			tr.TLSClientConfig.RootCAs = r.caPool
@@ -90,7 +95,7 @@ func New(ctx context.Context, c Config) (*Backend, error) {
 	})
 	opts := awss3.Options{
 		Region:       r.Region,
-		Credentials:  aws.NewCredentialsCache(creds),
+		Credentials:  creds,
 		HTTPClient:   hc,
 		UsePathStyle: r.PathStyle,
 		Retryer:      aws.NopRetryer{},

@@ -52,6 +52,8 @@ type Config struct {
 	// Credentials, else the environment: OSS_ACCESS_KEY_ID /
 	// OSS_ACCESS_KEY_SECRET / OSS_SESSION_TOKEN for the OSS flavour, then the
 	// standard AWS chain (AWS_ACCESS_KEY_ID, profiles, instance roles).
+	// Credentials is wrapped in an aws.CredentialsCache unless it is one
+	// (package storage/creds builds those).
 	AccessKey    string
 	SecretKey    string
 	SessionToken string

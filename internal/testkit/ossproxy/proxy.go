@@ -79,6 +79,11 @@ type Proxy struct {
 	// owner is a plain client of the upstream as the bucket owner, for
 	// what the proxy itself asks or writes there (existence checks, cues).
 	owner *s3.Client
+
+	// issuer, when set (RequireIssued), admits only the credentials it
+	// knows (issuer.go).
+	issuerMu sync.Mutex
+	issuer   *Issuer
 }
 
 // Start runs a proxy in front of upstream (a versitygw started with
@@ -168,6 +173,12 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if isAWSChunked(r.Header) {
 		p.writeError(rw, r, http.StatusBadRequest, "InvalidArgument",
 			"aws-chunked encoding is not supported with the specified x-amz-content-sha256 value.")
+		return
+	}
+	p.issuerMu.Lock()
+	issuer := p.issuer
+	p.issuerMu.Unlock()
+	if issuer != nil && !issuer.admit(rw, r) {
 		return
 	}
 
