@@ -17,8 +17,8 @@ import (
 
 	"github.com/ferry-migrate/ferry/snapshot"
 	"github.com/ferry-migrate/ferry/storage"
-	"github.com/ferry-migrate/ferry/storage/hdfs"
 	"github.com/ferry-migrate/ferry/storage/creds"
+	"github.com/ferry-migrate/ferry/storage/hdfs"
 	"github.com/ferry-migrate/ferry/storage/local"
 	"github.com/ferry-migrate/ferry/storage/retry"
 	"github.com/ferry-migrate/ferry/storage/s3"
