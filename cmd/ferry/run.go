@@ -24,9 +24,14 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	progress := fs.String("progress", "auto", "progress display: auto (bar on a terminal, log lines otherwise), bar, log, none")
 	asJSON := fs.Bool("json", false, "print the final report as JSON")
 	once := fs.Bool("once", false, "with isIncremental=true or a schedule: run one pass and exit instead of repeating")
+	logFormat := addLogFormat(fs)
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to `FILE` (read it with go tool pprof; for performance reports)")
 	if err := parse(fs, args, 1, 1); err != nil {
 		return flagExit(err)
+	}
+	log, err := newLogger(e.stderr, *logFormat, slog.LevelWarn)
+	if err != nil {
+		return fail(e, err)
 	}
 	if *cpuProfile != "" {
 		stop, err := startCPUProfile(*cpuProfile)
@@ -53,7 +58,6 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	fmt.Fprintf(e.stderr, "ferry: job %q (%s): %s -> %s\n", job.Name, job.Type, job.Src, job.Dest)
 	if w := job.Window(); w != "" {
 		fmt.Fprintf(e.stderr, "ferry: objects %s only\n", w)

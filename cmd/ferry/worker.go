@@ -17,6 +17,7 @@ import (
 // workerFlags are the flags of `ferry worker`.
 type workerFlags struct {
 	master, ca, cert, key, serverName, tokenFile, name string
+	logFormat                                          string
 	insecure, verbose                                  bool
 	concurrency                                        int
 }
@@ -32,6 +33,7 @@ func (f *workerFlags) register(fs *flag.FlagSet, e *env, host string) {
 	fs.IntVar(&f.concurrency, "concurrency", 16, "objects copied at once")
 	fs.StringVar(&f.name, "name", fmt.Sprintf("%s-%d", host, os.Getpid()), "worker name, unique in the cluster")
 	fs.BoolVar(&f.verbose, "verbose", false, "log every object, not only shards and problems")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log line format: text (key=value) or json (one object a line, for log collectors)")
 }
 
 // security checks the flags and loads the token.
@@ -91,7 +93,10 @@ func cmdWorker(ctx context.Context, e *env, args []string) int {
 	if f.verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	log, err := newLogger(e.stderr, f.logFormat, level)
+	if err != nil {
+		return fail(e, err)
+	}
 	cl, err := client.Dial(ctx, f.master, sec, client.Options{Name: f.name, Hostname: host, Concurrency: f.concurrency,
 		Version: version, Log: log})
 	if err != nil {
