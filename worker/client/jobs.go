@@ -112,14 +112,14 @@ func (c *Client) build(ctx context.Context, job string, th *worker.Throttle) (*w
 	if j.Name != job {
 		return nil, fmt.Errorf("job %q: the master sent the config of job %q", job, j.Name)
 	}
-	cp, err := jobcopier.New(ctx, j, worker.Options{
+	cp, err := jobcopier.New(ctx, j, worker.Hooks(worker.Options{
 		Throttle: th,
 		Uploads:  c,
 		Progress: func(d int64) { c.bytesSent.Add(d) },
 		// Every SlowDown answer counts for the heartbeat: the master backs
 		// the whole cluster off on them.
 		OnThrottled: func() { c.slowdowns.Add(1) },
-	})
+	}, job, c.opt.Observer))
 	if err != nil {
 		return nil, fmt.Errorf("job %q: %w", job, err)
 	}
