@@ -14,6 +14,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/ferry-migrate/ferry/internal/testkit/ossproxy"
 )
 
 // freeAddr is a 127.0.0.1 address nothing listens on (for --http-listen).
@@ -249,4 +251,42 @@ func TestMetricsCluster(t *testing.T) {
 	if c.workers[w].Exited() {
 		t.Errorf("the worker exited with its master gone")
 	}
+}
+
+// TestMetricsSlowDowns: the destination answers SlowDown to the first
+// PUTs of some objects; the worker's SlowDown and retry counters show
+// them, and every object still verifies.
+func TestMetricsSlowDowns(t *testing.T) {
+	env := newS3Env(t)
+	srcDir := t.TempDir()
+	dst := env.ossSide(t, "metrics-slow")
+	var objs []object
+	for i := range 6 {
+		objs = append(objs, newObject(fmt.Sprintf("slow/obj-%d.bin", i), randomBytes(3000+i, uint64(200+i))))
+	}
+	writeLocal(t, srcDir, objs)
+	const refused = 4
+	env.proxy.Inject(ossproxy.Fault{Kind: ossproxy.SlowDown, Method: "PUT", KeyContains: "slow/obj-", Times: refused})
+	job := "metrics-slow"
+	cfg := writeJob(t, t.TempDir(), "job.cfg", append(append(jobLines(job, "schedule=@every 1h"),
+		localSide(srcDir).lines("src")...), dst.lines("dest")...)...)
+	addr := freeAddr(t)
+	p := startFerry(t, "run", "--data-dir", dataDir(t), "--progress", "none", "--json", "--http-listen", addr, cfg)
+	rep := waitReport(t, p, 1, 2*time.Minute)
+	if rep.Counters.Verified != int64(len(objs)) || rep.Counters.Failed != 0 {
+		t.Fatalf("want all %d verified despite the SlowDowns: %+v", len(objs), rep.Counters)
+	}
+	m := scrape(t, addr)
+	l := fmt.Sprintf(`{ferry_job=%q}`, job)
+	if got := m["ferry_slowdowns_total"+l]; got < refused {
+		t.Errorf("ferry_slowdowns_total = %v; the destination refused %d PUTs with SlowDown", got, refused)
+	}
+	// A streamed PUT cannot be replayed by the request layer: the copier
+	// attempts the object again, so the retries show at either level.
+	retries := m[fmt.Sprintf(`ferry_retries_total{ferry_job=%q,level="request"}`, job)] +
+		m[fmt.Sprintf(`ferry_retries_total{ferry_job=%q,level="object"}`, job)]
+	if retries < refused {
+		t.Errorf("ferry_retries_total = %v over both levels; want at least %d", retries, refused)
+	}
+	p.Kill()
 }
