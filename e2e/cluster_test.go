@@ -26,15 +26,17 @@ type cluster struct {
 	workers   map[string]*proc
 	seq       int
 	masterLog []string // outputs of earlier master processes
+	// masterArgs are added to every start of the master.
+	masterArgs []string
 }
 
 const clusterToken = "e2e-cluster-token-0123456789abcdef"
 
-func newCluster(t *testing.T) *cluster {
+func newCluster(t *testing.T, masterArgs ...string) *cluster {
 	t.Helper()
 	dir := t.TempDir()
 	c := &cluster{t: t, data: filepath.Join(dir, "master-data"), cert: testserver.NewCert(t),
-		tokenFile: filepath.Join(dir, "token"), workers: map[string]*proc{}}
+		tokenFile: filepath.Join(dir, "token"), workers: map[string]*proc{}, masterArgs: masterArgs}
 	if err := os.WriteFile(c.tokenFile, []byte(clusterToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -51,9 +53,9 @@ func newCluster(t *testing.T) *cluster {
 
 func (c *cluster) startMaster() {
 	c.t.Helper()
-	c.master = startFerry(c.t, "master", "--data-dir", c.data, "--listen", c.addr,
+	c.master = startFerry(c.t, append([]string{"master", "--data-dir", c.data, "--listen", c.addr,
 		"--tls-cert", c.cert.CertFile, "--tls-key", c.cert.KeyFile, "--token-file", c.tokenFile,
-		"--lease-ttl", "6s", "--heartbeat", "1s")
+		"--lease-ttl", "6s", "--heartbeat", "1s"}, c.masterArgs...)...)
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if r := runFerry(c.t, c.adminArgs("jobs")...); r.code == 0 {
@@ -73,11 +75,12 @@ func (c *cluster) killMaster() {
 	c.masterLog = append(c.masterLog, r.stderr)
 }
 
-func (c *cluster) startWorker() string {
+// startWorker starts a worker, with extra flags if any.
+func (c *cluster) startWorker(extra ...string) string {
 	c.seq++
 	name := fmt.Sprintf("w%d", c.seq)
-	c.workers[name] = startFerry(c.t, "worker", "--master", c.addr, "--tls-ca", c.cert.CertFile,
-		"--token-file", c.tokenFile, "--concurrency", "4", "--name", name)
+	c.workers[name] = startFerry(c.t, append([]string{"worker", "--master", c.addr, "--tls-ca", c.cert.CertFile,
+		"--token-file", c.tokenFile, "--concurrency", "4", "--name", name}, extra...)...)
 	return name
 }
 

@@ -7,6 +7,7 @@ package master
 import (
 	"fmt"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/ferry-migrate/ferry/task"
@@ -45,6 +46,27 @@ type Broker struct {
 	attempts map[uint64]int
 	next     uint64
 	tokens   func() uint64 // nil: a counter of this broker's own
+	counts   *LeaseCounts  // nil: not counted
+}
+
+// LeaseCounts counts a job's lease events since the master started, over
+// all its passes (brokers), for metrics: a pass's broker is gone when the
+// pass ends, the counts are not. Safe for concurrent reads.
+type LeaseCounts struct {
+	Granted atomic.Int64
+	// Expired: leases reclaimed because their deadline passed, or because
+	// their worker was declared dead.
+	Expired atomic.Int64
+}
+
+// SetCounts makes the broker count its grants and expiries in c.
+func (b *Broker) SetCounts(c *LeaseCounts) { b.counts = c }
+
+func (b *Broker) count(granted, expired int) {
+	if b.counts != nil {
+		b.counts.Granted.Add(int64(granted))
+		b.counts.Expired.Add(int64(expired))
+	}
 }
 
 // SetTokens makes the broker draw lease tokens from next, so that tokens
@@ -102,6 +124,7 @@ func (b *Broker) Lease(worker string, max int, now time.Time) (granted []Lease, 
 		b.byShard[id] = l.Token
 		granted = append(granted, *l)
 	}
+	b.count(len(granted), 0)
 	return granted, failed
 }
 
@@ -158,6 +181,7 @@ func (b *Broker) Expire(now time.Time) (failed []uint64) {
 	}
 	// Deterministic order: oldest grant first keeps the queue FIFO.
 	sort.Slice(expired, func(i, j int) bool { return expired[i].Token < expired[j].Token })
+	b.count(0, len(expired))
 	for _, l := range expired {
 		b.drop(l)
 		b.expiries[l.Shard]++
@@ -184,6 +208,7 @@ func (b *Broker) ReleaseWorker(worker string) (released, failed []uint64) {
 		}
 	}
 	sort.Slice(mine, func(i, j int) bool { return mine[i].Token < mine[j].Token })
+	b.count(0, len(mine))
 	for _, l := range mine {
 		b.drop(l)
 		b.expiries[l.Shard]++

@@ -35,6 +35,9 @@ type CoordinatorConfig struct {
 	Log          *slog.Logger
 	// Tokens, when set, issues lease tokens (see Broker.SetTokens).
 	Tokens func() uint64
+	// Counts, when set, counts the pass's lease grants and expiries (see
+	// Broker.SetCounts).
+	Counts *LeaseCounts
 	// Audit: the pass compares and copies nothing; grants say so, and carry
 	// the manifest's CRC64 of each object's source version.
 	Audit bool
@@ -104,6 +107,7 @@ func NewCoordinator(cfg CoordinatorConfig, store Store) (*Coordinator, error) {
 	if cfg.Tokens != nil {
 		broker.SetTokens(cfg.Tokens)
 	}
+	broker.SetCounts(cfg.Counts)
 	c := &Coordinator{cfg: cfg, store: store, broker: broker,
 		done: make(chan struct{}), copiedCh: make(chan struct{}), progress: map[uint64]*shardProgress{}, workers: map[string]time.Time{},
 		latest: map[uint64]uint64{}, shardOf: map[uint64]uint64{}}

@@ -33,6 +33,8 @@ type jobRun struct {
 	// staleRefused counts results, acks and nacks refused because their
 	// lease was no longer current (see Manager.Report).
 	staleRefused int64
+	// leases counts grants and expiries over the job's passes.
+	leases LeaseCounts
 	// writeRace names the race window the destination leaves open
 	// (probeWrites); "" when none or not probed.
 	writeRace       string
@@ -172,7 +174,7 @@ func (m *Manager) launch(jr *jobRun, cfg *conf.Job, src, dst storage.Backend, re
 		srcPrefix = "" // the snapshot source lists keys relative to the snapshot
 	}
 	coord, err := NewCoordinator(CoordinatorConfig{Job: cfg.Name, Pass: p.N, LeaseTTL: m.cfg.LeaseTTL,
-		ShardRetries: cfg.ShardRetries, Now: m.cfg.Now, Log: log, Tokens: m.nextToken, Audit: audit,
+		ShardRetries: cfg.ShardRetries, Now: m.cfg.Now, Log: log, Tokens: m.nextToken, Counts: &jr.leases, Audit: audit,
 		Hold: deletes || snap, Copyable: copyable, NeedCRC64: snap}, m.st)
 	if err != nil {
 		return fmt.Errorf("job %q pass %d: %w", cfg.Name, p.N, err)

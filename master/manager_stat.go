@@ -51,6 +51,10 @@ type JobStat struct {
 	// StaleRefused counts the results, acks and nacks refused since the
 	// master started because their lease was no longer current.
 	StaleRefused int64
+	// LeasesGranted and LeasesExpired count the job's leases granted, and
+	// reclaimed from workers past their deadline or dead, since the master
+	// started.
+	LeasesGranted, LeasesExpired int64
 	// WriteRace names the race window the destination leaves open: which
 	// conditional writes it does not enforce, so which writes can clobber
 	// an object written between a worker's check and its write. "" when
@@ -151,6 +155,7 @@ func (m *Manager) stat(name string) (JobStat, error) {
 		s.Problem = jr.problem
 	}
 	s.StaleRefused, s.AuditExtra = jr.staleRefused, s.Counters.DestOnly
+	s.LeasesGranted, s.LeasesExpired = jr.leases.Granted.Load(), jr.leases.Expired.Load()
 	m.mu.Unlock()
 	if c := jobConfig(cfg, j); c != nil {
 		s.Type, s.Window = string(c.Type), c.Window()

@@ -33,6 +33,13 @@ type Options struct {
 	// one pass.
 	Repeat   bool
 	EachPass func(*Report)
+	// Observer, if set, hears of the in-process worker's objects, bytes,
+	// retries and SlowDowns (metrics).
+	Observer worker.Observer
+	// Submitted, if set, is called once the job is submitted to the
+	// in-process master, with that master: metrics read its stat, and the
+	// run is ready from then on.
+	Submitted func(*master.Manager)
 }
 
 // Run submits the job (cfgText, read from the file cfgName) to an
@@ -69,6 +76,9 @@ func Run(ctx context.Context, cfgText, cfgName string, opt Options) (*Report, er
 		return nil, err
 	} else {
 		opt.Log.Info("job submitted", "job", job.Name, "notes", notes)
+	}
+	if opt.Submitted != nil {
+		opt.Submitted(m)
 	}
 	r := &run{job: job, opt: opt, m: m, started: time.Now()}
 	agentDone := make(chan error, 1)
@@ -153,13 +163,13 @@ func (r *run) agent(ctx context.Context) (*worker.Agent, error) {
 	// run's log (warnings and errors only, by default).
 	job := *r.job
 	job.Src.Log, job.Dest.Log = r.opt.Log, r.opt.Log
-	copier, err := jobcopier.New(ctx, &job, worker.Options{Throttle: th, Uploads: link,
-		Progress: link.AddBytes, OnThrottled: link.AddSlowdown})
+	copier, err := jobcopier.New(ctx, &job, worker.Hooks(worker.Options{Throttle: th, Uploads: link,
+		Progress: link.AddBytes, OnThrottled: link.AddSlowdown}, r.job.Name, r.opt.Observer))
 	if err != nil {
 		return nil, err
 	}
 	return &worker.Agent{Name: localWorker, Master: link, Copier: copier, Concurrency: r.opt.Workers,
-		RenewEvery: r.m.HeartbeatEvery(), Log: r.opt.Log}, nil
+		RenewEvery: r.m.HeartbeatEvery(), Log: r.opt.Log, Observer: r.opt.Observer}, nil
 }
 
 // progressLoop reports Status until the returned stop is called, which

@@ -82,6 +82,8 @@ type Agent struct {
 	ReportEvery time.Duration
 	ReportBatch int
 	Log         *slog.Logger
+	// Observer, if set, hears of every object started and done (metrics).
+	Observer Observer
 }
 
 // Run works until the master says the job is finished (then it returns
@@ -253,7 +255,13 @@ func (r *runner) copyOne(it item) {
 	if s.g.Audit {
 		do = it.c.Audit
 	}
+	if obs := r.a.Observer; obs != nil {
+		obs.ObjectStarted(s.g.Job)
+	}
 	res, err := do(s.ctx, s.g.Job, it.obj)
+	if obs := r.a.Observer; obs != nil {
+		obs.ObjectDone(s.g.Job, res, err == nil)
+	}
 	if err != nil {
 		if s.ctx.Err() != nil {
 			return // stopped, or the lease was lost: the object stays with the shard

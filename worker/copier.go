@@ -36,6 +36,10 @@ type Options struct {
 	// counts these in its heartbeats so the master can make every worker of
 	// the job back off together. It must be quick and safe for concurrent use.
 	OnThrottled func()
+	// OnRetry, if set, is called each time the storage layer below the
+	// copier retries a request after a transient error (jobcopier wires it
+	// to the backends' retry policy), for metrics. Quick and concurrent-safe.
+	OnRetry func(err error)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }

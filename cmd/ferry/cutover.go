@@ -79,13 +79,18 @@ func newCutoverFlags(e *env, sub, args string) cutoverFlags {
 func cutoverStart(ctx context.Context, e *env, args []string) int {
 	f := newCutoverFlags(e, "start", "JOB.cfg")
 	workers := f.fs.Int("workers", 16, "objects copied at once")
+	logFormat := addLogFormat(f.fs)
 	if err := parse(f.fs, args, 1, 1); err != nil {
 		return flagExit(err)
 	}
 	if f.rf.set() {
 		return cutoverStartOnMaster(ctx, e, f)
 	}
-	c, rep, err := standalone.CutoverStart(ctx, f.fs.Arg(0), time.Now(), cutoverOptions(e, *f.dataDir, *workers))
+	opts, err := cutoverOptions(e, *f.dataDir, *workers, *logFormat)
+	if err != nil {
+		return fail(e, err)
+	}
+	c, rep, err := standalone.CutoverStart(ctx, f.fs.Arg(0), time.Now(), opts)
 	return cutoverPassEnd(e, f, c, rep, err, func(w io.Writer) { printSwitchSteps(w, c, "") })
 }
 
@@ -94,21 +99,29 @@ func cutoverSwitch(ctx context.Context, e *env, args []string) int {
 	at := f.fs.String("at", "", "T2: when writes were switched to the destination (Unix seconds or RFC 3339); "+
 		"required the first time, then recorded")
 	workers := f.fs.Int("workers", 16, "objects copied at once")
+	logFormat := addLogFormat(f.fs)
 	if err := parse(f.fs, args, 1, 1); err != nil {
 		return flagExit(err)
 	}
 	if f.rf.set() {
 		return cutoverSwitchOnMaster(ctx, e, f, *at)
 	}
-	c, rep, err := standalone.CutoverSwitch(ctx, f.fs.Arg(0), *at, time.Now(), cutoverOptions(e, *f.dataDir, *workers))
+	opts, err := cutoverOptions(e, *f.dataDir, *workers, *logFormat)
+	if err != nil {
+		return fail(e, err)
+	}
+	c, rep, err := standalone.CutoverSwitch(ctx, f.fs.Arg(0), *at, time.Now(), opts)
 	return cutoverPassEnd(e, f, c, rep, err, func(w io.Writer) {
 		fmt.Fprintf(w, "NEXT: ferry cutover finish %s (the cutover report)\n", c.Job)
 	})
 }
 
-func cutoverOptions(e *env, dataDir string, workers int) standalone.Options {
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return standalone.Options{DataDir: dataDir, Workers: max(1, min(workers, 4096)), Log: log}
+func cutoverOptions(e *env, dataDir string, workers int, logFormat string) (standalone.Options, error) {
+	log, err := newLogger(e.stderr, logFormat, slog.LevelWarn)
+	if err != nil {
+		return standalone.Options{}, err
+	}
+	return standalone.Options{DataDir: dataDir, Workers: max(1, min(workers, 4096)), Log: log}, nil
 }
 
 // cutoverPassEnd prints a cutover pass's report and what comes next.

@@ -26,6 +26,8 @@ func cmdMaster(ctx context.Context, e *env, args []string) int {
 	insecure := fs.Bool("insecure", false, "serve without TLS: the token and job credentials cross the network in clear text (throwaway test clusters only)")
 	leaseTTL := fs.Duration("lease-ttl", 30*time.Second, "how long a worker holds a shard without renewing it")
 	heartbeat := fs.Duration("heartbeat", 5*time.Second, "how often workers heartbeat; a worker silent for 3 heartbeats is dead and its shards go to others")
+	logFormat := addLogFormat(fs)
+	httpListen := addHTTPListen(fs)
 	if err := parse(fs, args, 0, 0); err != nil {
 		return flagExit(err)
 	}
@@ -36,7 +38,10 @@ func cmdMaster(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	log, err := newLogger(e.stderr, *logFormat, slog.LevelInfo)
+	if err != nil {
+		return fail(e, err)
+	}
 	auth := rpcauth.Config{CertFile: *cert, KeyFile: *key, CAFile: *clientCA, Token: tok, Insecure: *insecure}
 	if *insecure {
 		fmt.Fprintln(e.stderr, "ferry: WARNING: --insecure: no TLS. The cluster token and the jobs' storage credentials "+
@@ -45,6 +50,11 @@ func cmdMaster(ctx context.Context, e *env, args []string) int {
 		return fail(e, fmt.Errorf("ferry master needs --tls-cert and --tls-key (or --insecure for a throwaway test cluster)"))
 	}
 
+	web, err := serveHTTP(ctx, e, *httpListen, "opening the tracker and restoring jobs", log)
+	if err != nil {
+		return fail(e, err)
+	}
+	defer web.close()
 	// Created when missing: a new master starts with an empty data dir. The
 	// wait covers a previous master still exiting (systemd restart).
 	st, err := tracker.Open(*dataDir, tracker.Options{LockTimeout: 10 * time.Second})
@@ -61,6 +71,8 @@ func cmdMaster(ctx context.Context, e *env, args []string) int {
 		return fail(e, err)
 	}
 	defer m.Close()
+	web.masterMetrics(m)
+	web.setReady(nil) // tracker open, jobs restored
 	lis, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fail(e, fmt.Errorf("--listen %s: %w", *listen, err))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ferry-migrate/ferry/conf"
+	"github.com/ferry-migrate/ferry/master"
 	"github.com/ferry-migrate/ferry/standalone"
 	"github.com/ferry-migrate/ferry/task"
 )
@@ -24,9 +25,15 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	progress := fs.String("progress", "auto", "progress display: auto (bar on a terminal, log lines otherwise), bar, log, none")
 	asJSON := fs.Bool("json", false, "print the final report as JSON")
 	once := fs.Bool("once", false, "with isIncremental=true or a schedule: run one pass and exit instead of repeating")
+	logFormat := addLogFormat(fs)
+	httpListen := addHTTPListen(fs)
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to `FILE` (read it with go tool pprof; for performance reports)")
 	if err := parse(fs, args, 1, 1); err != nil {
 		return flagExit(err)
+	}
+	log, err := newLogger(e.stderr, *logFormat, slog.LevelWarn)
+	if err != nil {
+		return fail(e, err)
 	}
 	if *cpuProfile != "" {
 		stop, err := startCPUProfile(*cpuProfile)
@@ -53,7 +60,6 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	fmt.Fprintf(e.stderr, "ferry: job %q (%s): %s -> %s\n", job.Name, job.Type, job.Src, job.Dest)
 	if w := job.Window(); w != "" {
 		fmt.Fprintf(e.stderr, "ferry: objects %s only\n", w)
@@ -76,8 +82,17 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 			fmt.Fprintf(e.stderr, "ferry: %s job: next pass at %s (Ctrl-C to stop; state is saved)\n", kind, rep.NextPass.Format(time.RFC3339))
 		}
 	}
+	web, err := serveHTTP(ctx, e, *httpListen, "the job is not submitted yet", log)
+	if err != nil {
+		return fail(e, err)
+	}
+	defer web.close()
+	submitted := func(m *master.Manager) {
+		web.masterMetrics(m)
+		web.setReady(nil)
+	}
 	rep, err := standalone.Run(ctx, string(text), fs.Arg(0), standalone.Options{DataDir: *dataDir, Workers: *workers,
-		Log: log, Progress: show, Repeat: repeats && !*once, EachPass: eachPass})
+		Log: log, Progress: show, Repeat: repeats && !*once, EachPass: eachPass, Observer: web.workerMetrics(), Submitted: submitted})
 	if err != nil {
 		show(standalone.Status{})
 		if rep != nil && !errors.Is(err, context.Canceled) {

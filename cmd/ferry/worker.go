@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/ferry-migrate/ferry/internal/observe"
 	"github.com/ferry-migrate/ferry/internal/rpcauth"
 	"github.com/ferry-migrate/ferry/worker"
 	"github.com/ferry-migrate/ferry/worker/client"
@@ -17,6 +18,7 @@ import (
 // workerFlags are the flags of `ferry worker`.
 type workerFlags struct {
 	master, ca, cert, key, serverName, tokenFile, name string
+	logFormat, httpListen                              string
 	insecure, verbose                                  bool
 	concurrency                                        int
 }
@@ -32,6 +34,9 @@ func (f *workerFlags) register(fs *flag.FlagSet, e *env, host string) {
 	fs.IntVar(&f.concurrency, "concurrency", 16, "objects copied at once")
 	fs.StringVar(&f.name, "name", fmt.Sprintf("%s-%d", host, os.Getpid()), "worker name, unique in the cluster")
 	fs.BoolVar(&f.verbose, "verbose", false, "log every object, not only shards and problems")
+	fs.StringVar(&f.httpListen, "http-listen", "", "serve Prometheus /metrics, /healthz and /readyz over plain HTTP on `ADDR` (e.g. :9090); "+
+		"no TLS, no token: nothing secret or controlling is served, keep it on a cluster-internal network; empty: off")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log line format: text (key=value) or json (one object a line, for log collectors)")
 }
 
 // security checks the flags and loads the token.
@@ -91,15 +96,29 @@ func cmdWorker(ctx context.Context, e *env, args []string) int {
 	if f.verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	log, err := newLogger(e.stderr, f.logFormat, level)
+	if err != nil {
+		return fail(e, err)
+	}
+	// Served before dialing: the worker is alive (not ready) while it
+	// waits for its master.
+	web, err := serveHTTP(ctx, e, f.httpListen, "not registered with the master yet", log)
+	if err != nil {
+		return fail(e, err)
+	}
+	defer web.close()
+	obs := web.workerMetrics()
 	cl, err := client.Dial(ctx, f.master, sec, client.Options{Name: f.name, Hostname: host, Concurrency: f.concurrency,
-		Version: version, Log: log})
+		Version: version, Log: log, Observer: obs})
 	if err != nil {
 		return workerExit(ctx, e, err)
 	}
 	defer cl.Close()
+	// Ready while the master answers: registered, and a heartbeat
+	// answered within the master's own limit for declaring a worker dead.
+	web.setReady(observe.HeartbeatCheck(cl.LastContact, func() time.Duration { return renewEvery(cl) }, time.Now))
 	agent := &worker.Agent{Name: f.name, Master: cl, CopierFor: cl.CopierFor, Concurrency: f.concurrency,
-		RenewEvery: renewEvery(cl), Log: log}
+		RenewEvery: renewEvery(cl), Log: log, Observer: obs}
 	return workerExit(ctx, e, agent.Run(ctx))
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/rpcauth"
 	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
 	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/worker"
 )
 
 // Defaults for zero Options fields.
@@ -74,6 +75,9 @@ type Options struct {
 	// MaxBackoff caps the wait between attempts while the master is
 	// unreachable, and the connection's reconnect backoff (default 10 s).
 	MaxBackoff time.Duration
+	// Observer, if set, hears of the bytes, retries and SlowDowns of every
+	// job's copier (metrics).
+	Observer worker.Observer
 }
 
 // Client talks to one master for one worker. It implements worker.Master
@@ -93,6 +97,9 @@ type Client struct {
 	lastWarn       time.Time // of "master unreachable"
 
 	bytesSent, objectsDone, slowdowns atomic.Int64 // since the last heartbeat
+	// lastContact: when the master last answered a register or a
+	// heartbeat (Unix ns; 0 before), for the worker's readiness.
+	lastContact atomic.Int64
 	// starting is set during Dial: a certificate the worker does not trust
 	// is then a mistake in its flags, reported at once, not waited out.
 	starting atomic.Bool
@@ -190,7 +197,17 @@ func (c *Client) register(ctx context.Context) error {
 			"heartbeat_every", c.heartbeatEvery, "lease_ttl", c.leaseTTL)
 	}
 	c.masterID = resp.GetMasterId()
+	c.lastContact.Store(time.Now().UnixNano())
 	return nil
+}
+
+// LastContact is when the master last answered a register or a
+// heartbeat; zero before the first answer.
+func (c *Client) LastContact() time.Time {
+	if ns := c.lastContact.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
 }
 
 // call runs one RPC (f, given a per-attempt timeout), retrying while the

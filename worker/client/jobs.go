@@ -143,14 +143,14 @@ func (c *Client) build(ctx context.Context, job string, e *jobEntry) (*worker.Co
 	}
 	e.keysGen = gen
 	j.Src.Log, j.Dest.Log = c.log, c.log
-	cp, err := jobcopier.New(ctx, j, worker.Options{
+	cp, err := jobcopier.New(ctx, j, worker.Hooks(worker.Options{
 		Throttle: e.throttle,
 		Uploads:  c,
 		Progress: func(d int64) { c.bytesSent.Add(d) },
 		// Every SlowDown answer counts for the heartbeat: the master backs
 		// the whole cluster off on them.
 		OnThrottled: func() { c.slowdowns.Add(1) },
-	})
+	}, job, c.opt.Observer))
 	if err != nil {
 		return nil, fmt.Errorf("job %q: %w", job, err)
 	}

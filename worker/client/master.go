@@ -70,6 +70,7 @@ func (c *Client) heartbeat(ctx context.Context, held []*pb.HeldLease) ([]uint64,
 		c.restoreStats(req, prev)
 		return nil, err
 	}
+	c.lastContact.Store(time.Now().UnixNano())
 	c.applyThrottles(ctx, resp.GetThrottles())
 	lost := make([]uint64, 0, len(resp.GetLost()))
 	for _, h := range resp.GetLost() {

@@ -24,11 +24,15 @@ import (
 // o.OnThrottled also hears every SlowDown that the retry layer below the
 // copier absorbs, not only those that fail an attempt: a cluster worker
 // reports them all, and the master backs the whole job off on them.
+// o.OnRetry hears every retry of that layer.
 func New(ctx context.Context, j *conf.Job, o worker.Options) (*worker.Copier, error) {
 	src, dst := j.Src, j.Dest
-	if o.OnThrottled != nil {
+	if o.OnThrottled != nil || o.OnRetry != nil {
 		onRetry := func(_, _ string, _ int, _ time.Duration, err error) {
-			if errors.Is(err, storage.ErrThrottled) {
+			if o.OnRetry != nil {
+				o.OnRetry(err)
+			}
+			if o.OnThrottled != nil && errors.Is(err, storage.ErrThrottled) {
 				o.OnThrottled()
 			}
 		}
