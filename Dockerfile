@@ -27,8 +27,8 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /src/bin/ferry-static /ferry
 COPY --from=build --chown=65532:65532 /out/data /data
 USER 65532:65532
-# FERRY_DATA_DIR makes /data the default --data-dir of every command, so
-# `ferry stat` run in the container (kubectl exec) sees the master's state.
+# FERRY_DATA_DIR makes /data the default --data-dir of every command: the
+# master's state lands on the volume even when --data-dir is left out.
 ENV FERRY_DATA_DIR=/data
 VOLUME ["/data"]
 # 7443: the master's gRPC (workers, submit, admin commands), TLS.
