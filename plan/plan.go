@@ -118,7 +118,9 @@ func Plan(ctx context.Context, j *conf.Job, o Options) (*Report, error) {
 	}
 	_, canLevel := src.(storage.LevelLister)
 	prefixOK := j.Src.Prefix == "" || strings.HasSuffix(j.Src.Prefix, "/")
-	keep := 4 * max(o.Concurrency, 16) * int(max(1, o.Probe/(5*time.Second)))
+	// The probe goes round its sample as often as its time allows; a
+	// larger sample only spreads it over more of the source.
+	const keep = 1000
 	sz, err := List(ctx, ListOptions{Src: src, Prefix: j.Src.Prefix, Filter: filter, Shape: shape,
 		PageSize: int(j.Src.ListPageSize), NoListReq: j.Src.Type != backends.S3 && j.Src.Type != backends.OSS,
 		Parallel: j.ScanThreads > 1 && canLevel && prefixOK,

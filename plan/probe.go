@@ -47,8 +47,9 @@ type ProbeResult struct {
 	CleanupError string `json:"cleanup_error,omitempty"`
 }
 
-// copyOne copies or reads one object; it returns the key it wrote, if any.
-type copyOne func(ctx context.Context, o storage.ObjectInfo) (written string, err error)
+// copyOne copies or reads one object, the round-th time; it returns the
+// key it wrote, if any.
+type copyOne func(ctx context.Context, o storage.ObjectInfo, round int) (written string, err error)
 
 // Probe times copies of the sample with the job's real copier (its copy
 // settings, multipart and verification) into a scratch prefix under the
@@ -121,7 +122,7 @@ func (o ProbeOptions) prepare(ctx context.Context, res *ProbeResult) (copyOne, f
 		return nil, nil, fmt.Errorf("probe: source: %w", err)
 	}
 	if o.ReadOnly {
-		return func(ctx context.Context, obj storage.ObjectInfo) (string, error) {
+		return func(ctx context.Context, obj storage.ObjectInfo, _ int) (string, error) {
 			rc, _, err := src.Open(ctx, obj.Key, 0, -1)
 			if err != nil {
 				return "", err
@@ -143,8 +144,10 @@ func (o ProbeOptions) prepare(ctx context.Context, res *ProbeResult) (copyOne, f
 		return nil, nil, fmt.Errorf("probe: destination: %w", err)
 	}
 	res.Scratch = fmt.Sprintf("%s.ferry-plan-%016x/", j.Dest.Prefix, o.Rand.Uint64())
-	one := func(ctx context.Context, obj storage.ObjectInfo) (string, error) {
-		dest := res.Scratch + strings.TrimPrefix(obj.Key, j.Src.Prefix)
+	one := func(ctx context.Context, obj storage.ObjectInfo, round int) (string, error) {
+		// Each round copies to keys of its own: a second copy onto the
+		// first would be found identical and cost a HEAD, not a copy.
+		dest := fmt.Sprintf("%sr%d/%s", res.Scratch, round, strings.TrimPrefix(obj.Key, j.Src.Prefix))
 		r, err := cp.Copy(ctx, "ferry-plan", task.Object{Key: obj.Key, Dest: dest, Size: obj.Size,
 			ModTime: obj.ModTime, ETag: obj.ETag, CRC64: obj.CRC64, HasCRC64: obj.HasCRC64})
 		if err == nil && r.Status == task.StatusFailed {
@@ -170,12 +173,18 @@ func (o ProbeOptions) prepare(ctx context.Context, res *ProbeResult) (copyOne, f
 }
 
 // runPhase copies objs, concurrency at a time, starting new copies until
-// share has passed, and times it from the first start to the last end.
+// share has passed (going round objs again if they run out first, so the
+// phase measures a steady state, not one wave), and times it from the
+// first start to the last end.
 func runPhase(ctx context.Context, objs []storage.ObjectInfo, share time.Duration, concurrency int,
 	one copyOne, record func(string)) (Phase, int64, error) {
 	start := time.Now()
 	stop := start.Add(share)
-	next := make(chan storage.ObjectInfo)
+	type item struct {
+		obj   storage.ObjectInfo
+		round int
+	}
+	next := make(chan item)
 	var (
 		mu       sync.Mutex
 		p        Phase
@@ -185,8 +194,9 @@ func runPhase(ctx context.Context, objs []storage.ObjectInfo, share time.Duratio
 	)
 	for range min(concurrency, len(objs)) {
 		wg.Go(func() {
-			for obj := range next {
-				k, err := one(ctx, obj)
+			for it := range next {
+				obj := it.obj
+				k, err := one(ctx, obj, it.round)
 				if k != "" {
 					record(k)
 				}
@@ -205,14 +215,16 @@ func runPhase(ctx context.Context, objs []storage.ObjectInfo, share time.Duratio
 		})
 	}
 feed:
-	for _, obj := range objs {
-		if time.Now().After(stop) {
-			break
-		}
-		select {
-		case next <- obj:
-		case <-ctx.Done():
-			break feed
+	for round := 0; ; round++ {
+		for _, obj := range objs {
+			if time.Now().After(stop) {
+				break feed
+			}
+			select {
+			case next <- item{obj, round}:
+			case <-ctx.Done():
+				break feed
+			}
 		}
 	}
 	close(next)

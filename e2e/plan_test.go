@@ -1,0 +1,148 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/ferry-migrate/ferry/internal/testkit/ossproxy"
+)
+
+// planTolerance is how far the measured run may be from the plan's
+// one-node prediction: a factor either way. The machine running the suite
+// has two cores shared with other test runs, the probe times a few
+// seconds of copies and the run a few more, and the run also pays what
+// the probe does not see (process start, the destination's conditional
+// write probe, the scan); within a factor of 2 says the model (bytes at
+// the measured bandwidth plus objects at the measured per-object rate)
+// holds, where a wrong model (e.g. bytes alone on a source of small
+// objects) is off by several times.
+const planTolerance = 2.0
+
+// planReport is `ferry plan --json` in the suite's own terms.
+type planReport struct {
+	Objects  int64 `json:"objects"`
+	Bytes    int64 `json:"bytes"`
+	Exact    bool  `json:"exact"`
+	Requests map[string]int64
+	Parts    struct {
+		PartSize         int64 `json:"part_size"`
+		MultipartObjects int64 `json:"multipart_objects"`
+	}
+	OneNodeSeconds float64 `json:"one_node_seconds"`
+	NodesNeeded    int     `json:"nodes_needed"`
+	Rate           struct {
+		BytesPerSecond   float64 `json:"bytes_per_second"`
+		ObjectsPerSecond float64 `json:"objects_per_second"`
+	} `json:"rate"`
+	Probe struct {
+		Scratch string `json:"scratch_prefix"`
+	} `json:"probe"`
+	Histogram []struct {
+		Size    string
+		Objects int64
+	}
+}
+
+// TestPlanPredictsRun plans a job (source and destination both behind the
+// OSS look-alike proxy, which counts every request by bucket and kind),
+// runs it with `ferry run` on one node, and checks the plan: counts and
+// histogram exact, the scratch copies of the probe gone, every request
+// kind the plan predicts seen exactly that often, and the run's time
+// within planTolerance of the prediction.
+func TestPlanPredictsRun(t *testing.T) {
+	t.Parallel()
+	env := newS3Env(t)
+	src := env.ossSide(t, "plan-src")
+	dst := env.ossSide(t, "plan-dst")
+	var objs []object
+	for i := range 300 { // small: 1-63 KiB, request-bound
+		objs = append(objs, newObject(fmt.Sprintf("d%02d/small-%03d", i%10, i), randomBytes(1<<10+i*211, uint64(i))))
+	}
+	for i := range 16 { // just past the 8 MiB threshold: 2 parts each
+		objs = append(objs, newObject(fmt.Sprintf("d%02d/large-%02d", i%10, i), randomBytes(threshold+i<<10, uint64(1000+i))))
+	}
+	for i := range 8 { // just under it: one PUT each
+		objs = append(objs, newObject(fmt.Sprintf("d%02d/mid-%02d", i%10, i), randomBytes(threshold-1<<20, uint64(2000+i))))
+	}
+	putObjects(t, src.direct(), src.bucket, objs)
+	cfg := writeJob(t, t.TempDir(), "plan.cfg", append(append(jobLines("plan"), src.lines("src")...), dst.lines("dest")...)...)
+
+	pr := runFerry(t, "plan", "--json", "--probe", "6s", "--utilization", "100", "--deadline", "1h", "--seed", "7", cfg)
+	wantExit(t, pr, 0)
+	var p planReport
+	if err := json.Unmarshal([]byte(pr.stdout), &p); err != nil {
+		t.Fatalf("plan --json does not parse: %v\n%s", err, pr)
+	}
+	if p.Objects != int64(len(objs)) || p.Bytes != totalSize(objs) || !p.Exact {
+		t.Errorf("plan: %d objects, %d bytes, exact %v; want %d, %d, true", p.Objects, p.Bytes, p.Exact, len(objs), totalSize(objs))
+	}
+	if p.Parts.PartSize != partSize || p.Parts.MultipartObjects != 16 {
+		t.Errorf("plan: part size %d for %d objects; want %d for 16", p.Parts.PartSize, p.Parts.MultipartObjects, partSize)
+	}
+	if p.NodesNeeded != 1 {
+		t.Errorf("plan: %d nodes for 1h; want 1", p.NodesNeeded)
+	}
+	if !strings.HasPrefix(p.Probe.Scratch, ".ferry-plan-") {
+		t.Errorf("probe scratch prefix %q; want .ferry-plan-<random>/", p.Probe.Scratch)
+	}
+	if left := dst.contents(t, false); len(left) != 0 {
+		t.Fatalf("the probe left %d object(s) at the destination", len(left))
+	}
+
+	before := len(env.proxy.Requests())
+	rr := runFerry(t, "run", "--data-dir", dataDir(t), "--progress", "none", "--workers", "16", cfg)
+	wantExit(t, rr, 0)
+	wantSame(t, dst, objs, false)
+
+	// Requests by bucket and kind, without the fixed costs of starting a
+	// job that the plan leaves out (docs/plan.md): the probe of the
+	// destination's conditional writes (scratch keys) and the
+	// reachability check of each side (a LIST of one key).
+	seen := map[string]int64{}
+	for _, s := range env.proxy.Requests()[before:] {
+		if strings.Contains(s.Key, ".ferry-probe-") ||
+			s.Kind == ossproxy.KindList && isCheck(s.Query) {
+			continue
+		}
+		seen[s.Bucket+" "+string(s.Kind)]++
+	}
+	want := map[string]int64{
+		src.bucket + " " + string(ossproxy.KindList):         p.Requests["list"],
+		src.bucket + " " + string(ossproxy.KindGet):          p.Requests["get"],
+		src.bucket + " " + string(ossproxy.KindHead):         p.Requests["head_src"],
+		dst.bucket + " " + string(ossproxy.KindHead):         p.Requests["head_dest"],
+		dst.bucket + " " + string(ossproxy.KindPut):          p.Requests["put"],
+		dst.bucket + " " + string(ossproxy.KindCreateUpload): p.Requests["create_upload"],
+		dst.bucket + " " + string(ossproxy.KindUploadPart):   p.Requests["upload_part"],
+		dst.bucket + " " + string(ossproxy.KindComplete):     p.Requests["complete"],
+	}
+	for k, n := range want {
+		if seen[k] != n {
+			t.Errorf("%s: the proxy saw %d, the plan predicted %d", k, seen[k], n)
+		}
+	}
+	for k, n := range seen {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s: the proxy saw %d, which the plan does not predict", k, n)
+		}
+	}
+
+	measured := rr.elapsed.Seconds()
+	ratio := measured / p.OneNodeSeconds
+	t.Logf("ferry plan: %d objects, %s; rate %.1f MiB/s + %.0f objects/s; predicted %.2f s on 1 node, measured %.2f s (ratio %.2f); requests %v",
+		p.Objects, fmtMiB(p.Bytes), p.Rate.BytesPerSecond/MiB, p.Rate.ObjectsPerSecond, p.OneNodeSeconds, measured, ratio, p.Requests)
+	if ratio > planTolerance || ratio < 1/planTolerance {
+		t.Errorf("measured %.2f s, predicted %.2f s: off by %.2fx, beyond the tolerance of %gx", measured, p.OneNodeSeconds, ratio, planTolerance)
+	}
+}
+
+// isCheck says whether a LIST is a job's reachability check: one key.
+func isCheck(rawQuery string) bool {
+	q, err := url.ParseQuery(rawQuery)
+	return err == nil && q.Get("max-keys") == "1"
+}
+
+func fmtMiB(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/MiB) }
