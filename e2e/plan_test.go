@@ -130,6 +130,26 @@ func TestPlanPredictsRun(t *testing.T) {
 		}
 	}
 
+	// The same plan from the measured rate given as flags (no probe),
+	// sampling 3 of the 10 prefixes: the text output, and an estimate
+	// whose stated ± covers the truth (the prefixes hold 31 to 33 objects).
+	sr := runFerry(t, "plan", "--probe", "0", "--sample", "3", "--seed", "7", "--utilization", "100",
+		"--rate-bytes", fmt.Sprint(int64(p.Rate.BytesPerSecond)), "--rate-objects", fmt.Sprint(p.Rate.ObjectsPerSecond), cfg)
+	wantExit(t, sr, 0)
+	t.Logf("ferry plan --sample 3:\n%s", sr.stdout)
+	var est, spread int64
+	if _, err := fmt.Sscanf(sr.stdout[strings.Index(sr.stdout, "source"):], "source %d objects", &est); err != nil {
+		t.Fatalf("no object count in the sampled plan: %v\n%s", err, sr)
+	}
+	if i := strings.Index(sr.stdout, "ESTIMATE from 3 of 10 prefixes: ±"); i < 0 {
+		t.Errorf("the sampled plan does not say it is an estimate from 3 of 10 prefixes with a ±:\n%s", sr.stdout)
+	} else {
+		_, _ = fmt.Sscanf(sr.stdout[i+len("ESTIMATE from 3 of 10 prefixes: ±"):], "%d", &spread)
+	}
+	if d := est - int64(len(objs)); d < -spread-1 || d > spread+1 {
+		t.Errorf("sampled estimate %d ± %d objects misses the true %d", est, spread, len(objs))
+	}
+
 	measured := rr.elapsed.Seconds()
 	ratio := measured / p.OneNodeSeconds
 	t.Logf("ferry plan: %d objects, %s; rate %.1f MiB/s + %.0f objects/s; predicted %.2f s on 1 node, measured %.2f s (ratio %.2f); requests %v",
