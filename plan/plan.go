@@ -54,7 +54,7 @@ type Report struct {
 	Parts     PartsPlan `json:"parts"`
 	Requests  Requests  `json:"requests"`
 
-	RateSource  string       `json:"rate_source"` // "probe", "probe-read-only" or "flags"
+	RateSource  string       `json:"rate_source"` // "probe", "probe-read-only", "flags" or "none" (nothing to copy)
 	Rate        Rate         `json:"rate"`
 	Probe       *ProbeResult `json:"probe,omitempty"`
 	Concurrency int          `json:"concurrency"`
@@ -143,6 +143,8 @@ func Plan(ctx context.Context, j *conf.Job, o Options) (*Report, error) {
 		RaisedObjects: sz.Raised, DestMultipart: shape.Multipart}
 
 	switch {
+	case sz.Objects == 0:
+		r.RateSource = "none" // nothing to copy, nothing to time
 	case o.Rate != (Rate{}):
 		r.RateSource, r.Rate = "flags", o.Rate
 	case o.Probe > 0:

@@ -190,8 +190,14 @@ func runPhase(ctx context.Context, objs []storage.ObjectInfo, share time.Duratio
 		p        Phase
 		failed   int64
 		firstErr error
+		fatal    bool
 		wg       sync.WaitGroup
 	)
+	stopped := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return fatal
+	}
 	for range min(concurrency, len(objs)) {
 		wg.Go(func() {
 			for it := range next {
@@ -206,6 +212,9 @@ func runPhase(ctx context.Context, objs []storage.ObjectInfo, share time.Duratio
 					if firstErr == nil {
 						firstErr = err
 					}
+					if storage.Classify(err) == storage.Fatal {
+						fatal = true // bad credentials, a missing bucket: more copies only repeat it
+					}
 				} else {
 					p.Objects++
 					p.Bytes += obj.Size
@@ -217,7 +226,7 @@ func runPhase(ctx context.Context, objs []storage.ObjectInfo, share time.Duratio
 feed:
 	for round := 0; ; round++ {
 		for _, obj := range objs {
-			if time.Now().After(stop) {
+			if time.Now().After(stop) || stopped() {
 				break feed
 			}
 			select {

@@ -61,3 +61,17 @@ func TestPlanLocal(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanEmptySource(t *testing.T) {
+	job, err := conf.Parse(strings.NewReader(strings.Join([]string{
+		"jobName=p", "srcType=local", "srcPrefix=" + t.TempDir(), "destType=local", "destPrefix=" + t.TempDir(),
+	}, "\n")), "p.cfg")
+	require.NoError(t, err)
+	r, err := Plan(t.Context(), job, Options{Probe: time.Second, Concurrency: 4, Utilization: 0.8, Deadline: time.Hour})
+	require.NoError(t, err)
+	assert.Zero(t, r.Objects)
+	assert.Equal(t, "none", r.RateSource)
+	assert.Nil(t, r.Probe)
+	assert.Equal(t, 1, r.NodesNeeded)
+	assert.Zero(t, r.ExpectedSeconds)
+}

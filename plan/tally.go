@@ -88,7 +88,7 @@ type Shape struct {
 	Reread      bool  // verify=reread
 }
 
-// Multipart says whether an object of size bytes goes in parts, with the
+// multipart says whether an object of size bytes goes in parts, with the
 // copier's rule (worker.Copier.write).
 func (s Shape) multipart(size int64) bool {
 	return s.Multipart && size > 0 && size >= s.Threshold

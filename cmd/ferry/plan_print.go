@@ -84,6 +84,9 @@ func accuracy(r *plan.Report) string {
 }
 
 func rateLine(r *plan.Report) string {
+	if r.RateSource == "none" {
+		return "not measured: nothing to copy"
+	}
 	per := fmt.Sprintf("%s/s + %.1f objects/s per node", bytesIEC(int64(r.Rate.BytesPerSec)), r.Rate.ObjectsPerSec)
 	if r.Probe == nil {
 		return "given: " + per
