@@ -106,10 +106,13 @@ func rateLine(r *plan.Report) string {
 
 func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
-// human is a duration rounded for reading: seconds under an hour, minutes
+// human is a duration rounded for reading: milliseconds under a second,
+// tenths under a minute, seconds under an hour, minutes
 // under two days, then days and hours.
 func human(d time.Duration) string {
 	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond).String() // small test jobs: not "0s"
 	case d < time.Minute:
 		return d.Round(100 * time.Millisecond).String()
 	case d < time.Hour:

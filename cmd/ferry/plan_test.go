@@ -66,6 +66,7 @@ func TestHuman(t *testing.T) {
 		want string
 	}{
 		{1234 * time.Millisecond, "1.2s"},
+		{41234 * time.Microsecond, "41ms"},
 		{90 * time.Second, "1m30s"},
 		{5*time.Hour + 30*time.Minute, "5h30m"},
 		{7 * 24 * time.Hour, "7d"},
