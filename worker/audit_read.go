@@ -40,7 +40,7 @@ func (c *Copier) readPlan(mode task.VerifyMode, dst storage.ObjectInfo) (plan ha
 		if c.mp != nil {
 			minPart = c.mp.MinPartSize()
 		}
-		ps = partSize(c.o.Settings.PartSize, dst.Size, minPart)
+		ps = PartSize(c.o.Settings.PartSize, dst.Size, minPart)
 		if n == (dst.Size+ps-1)/ps {
 			return plan, ps, true
 		}

@@ -28,7 +28,7 @@ func (c *Copier) copyMultipart(ctx context.Context, run *copyRun) (outcome, erro
 	if src.Size == 0 {
 		return c.copySingle(ctx, run) // shrank since the listing; no part can be empty
 	}
-	up, err := c.prepareUpload(ctx, run, src, partSize(c.o.Settings.PartSize, src.Size, c.mp.MinPartSize()))
+	up, err := c.prepareUpload(ctx, run, src, PartSize(c.o.Settings.PartSize, src.Size, c.mp.MinPartSize()))
 	if err != nil {
 		return outcome{}, err
 	}
@@ -113,9 +113,12 @@ func modeOf(st task.UploadState) uploadMode {
 	return uploadMode{verify: v, checksum: st.Checksum}
 }
 
-// partSize is want, raised so the object fits in storage.MaxParts parts,
-// rounded up to a whole MiB, and at least the destination's minimum.
-func partSize(want, size, minPart int64) int64 {
+// PartSize is the part size the copier uses for an object of size bytes:
+// want (the job's multipartUploadPartSize), raised so the object fits in
+// storage.MaxParts parts, rounded up to a whole MiB, and at least the
+// destination's minimum. Exported so `ferry plan` predicts the parts the
+// copier will send with the copier's own rule.
+func PartSize(want, size, minPart int64) int64 {
 	const mib = 1 << 20
 	ps := max(want, (size+storage.MaxParts-1)/storage.MaxParts)
 	ps = (ps + mib - 1) / mib * mib

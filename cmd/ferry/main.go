@@ -49,6 +49,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "run a job in this process (scan, copy, verify); resumes if interrupted", cmdRun},
+		{"plan", "size a job before running it: objects, bytes, requests, rate, nodes for a deadline", cmdPlan},
 		{"stat", "show a job's state (OssImport-style block, or --json)", cmdStat},
 		{"jobs", "list jobs in the data dir", cmdJobs},
 		{"failed", "list a job's failed objects with their errors", cmdFailed},
