@@ -275,7 +275,9 @@ func secureHeaders(h http.Handler) http.Handler {
 			"frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("Referrer-Policy", "no-referrer")
+		// same-origin, not no-referrer: with no-referrer browsers send "Origin: null"
+		// on form posts, which sameOrigin must refuse.
+		hd.Set("Referrer-Policy", "same-origin")
 		if !strings.HasPrefix(r.URL.Path, "/static/") {
 			hd.Set("Cache-Control", "no-store")
 		}

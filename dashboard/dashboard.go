@@ -60,6 +60,24 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Check says whether the tokens and TLS settings can guard a dashboard,
+// so a command fails before it listens.
+func (cfg Config) Check() error {
+	if len(cfg.OperatorToken) < minTokenLen {
+		return fmt.Errorf("dashboard: the operator token is %d characters; use at least %d", len(cfg.OperatorToken), minTokenLen)
+	}
+	if cfg.ViewerToken != "" && len(cfg.ViewerToken) < minTokenLen {
+		return fmt.Errorf("dashboard: the read-only token is %d characters; use at least %d", len(cfg.ViewerToken), minTokenLen)
+	}
+	if cfg.ViewerToken == cfg.OperatorToken {
+		return errors.New("dashboard: the read-only token must differ from the cluster token")
+	}
+	if cfg.TLS == nil && !cfg.Insecure {
+		return errors.New("dashboard: needs TLS (a certificate and key), or insecure for a try-out")
+	}
+	return nil
+}
+
 // Server is a dashboard: its handler, sessions and throughput history.
 type Server struct {
 	cfg      Config
@@ -75,17 +93,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Backend == nil {
 		return nil, errors.New("dashboard: no backend")
 	}
-	if len(cfg.OperatorToken) < minTokenLen {
-		return nil, fmt.Errorf("dashboard: the operator token is %d characters; use at least %d", len(cfg.OperatorToken), minTokenLen)
-	}
-	if cfg.ViewerToken != "" && len(cfg.ViewerToken) < minTokenLen {
-		return nil, fmt.Errorf("dashboard: the read-only token is %d characters; use at least %d", len(cfg.ViewerToken), minTokenLen)
-	}
-	if cfg.ViewerToken == cfg.OperatorToken {
-		return nil, errors.New("dashboard: the read-only token must differ from the cluster token")
-	}
-	if cfg.TLS == nil && !cfg.Insecure {
-		return nil, errors.New("dashboard: needs TLS (a certificate and key), or insecure for a try-out")
+	if err := cfg.Check(); err != nil {
+		return nil, err
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 12 * time.Hour
