@@ -18,6 +18,10 @@ const minTokenLen = 16
 
 const cookieName = "ferry_session"
 
+// maxSessions bounds the session table: past it, a login evicts the
+// session closest to expiry.
+const maxSessions = 1000
+
 // role is what a credential may do.
 type role int
 
@@ -89,6 +93,15 @@ func (ss *sessions) create(r role) (string, session) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	ss.pruneLocked()
+	if len(ss.m) >= maxSessions {
+		var oldest string
+		for sid, o := range ss.m {
+			if oldest == "" || o.expires.Before(ss.m[oldest].expires) {
+				oldest = sid
+			}
+		}
+		delete(ss.m, oldest)
+	}
 	ss.m[id] = s
 	return id, s
 }

@@ -101,7 +101,7 @@ func TestLoginSession(t *testing.T) {
 	assert.Equal(t, http.StatusOK, d.do(c, "GET", "/api/jobs", nil, nil).code)
 
 	// The session ends when its time is up.
-	*d.now = d.now.Add(2 * time.Hour)
+	d.advance(2 * time.Hour)
 	assert.Equal(t, http.StatusUnauthorized, d.do(c, "GET", "/api/jobs", nil, nil).code)
 	assert.Equal(t, http.StatusSeeOther, d.do(c, "GET", "/", nil, nil).code)
 }
@@ -199,4 +199,19 @@ func TestNewRefuses(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.err)
 		})
 	}
+}
+
+// Logins beyond the table's bound evict the session closest to expiry,
+// so a flood of logins cannot grow the master's memory without end.
+func TestSessionTableBounded(t *testing.T) {
+	now := time.Unix(0, 0)
+	ss := newSessions(time.Hour, func() time.Time { return now })
+	first, _ := ss.create(operator)
+	for range maxSessions {
+		now = now.Add(time.Millisecond)
+		ss.create(viewer)
+	}
+	assert.Len(t, ss.m, maxSessions)
+	_, ok := ss.get(first)
+	assert.False(t, ok, "the oldest session made room")
 }

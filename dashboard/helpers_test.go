@@ -102,18 +102,24 @@ type testDash struct {
 	t   *testing.T
 	srv *Server
 	ts  *httptest.Server
-	now *time.Time
+	mu  sync.Mutex
+	now time.Time
+}
+
+// advance moves the dashboard's clock on.
+func (d *testDash) advance(by time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.now = d.now.Add(by)
 }
 
 func newTestDash(t *testing.T, b Backend) *testDash {
 	t.Helper()
-	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
-	d := &testDash{t: t, now: &now}
-	var mu sync.Mutex
+	d := &testDash{t: t, now: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
 	clock := func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		return *d.now
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.now
 	}
 	s, err := New(Config{Backend: b, OperatorToken: opToken, ViewerToken: viewToken, Insecure: true,
 		SessionTTL: time.Hour, SampleEvery: time.Second, Now: clock})

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -113,6 +114,13 @@ func TestDashboard(t *testing.T) {
 	op.do("clicking resume", 30*time.Second, chromedp.Click(chromedp.CSS(row+` button[data-action="resume"]`)),
 		chromedp.WaitVisible(chromedp.CSS(row+` button[data-action="pause"]`)))
 	require.Eventually(t, func() bool { s, ok := c.stat(job); return ok && s.JobState == "running" }, 20*time.Second, 200*time.Millisecond)
+	// Throttle from the job's page: the master's limit follows.
+	const slower = 512 << 10
+	op.do("throttling", 30*time.Second, chromedp.Navigate(base+"/jobs/"+job), chromedp.WaitVisible(chromedp.ID("throttle")),
+		chromedp.SetValue(chromedp.CSS(`#throttle input[name="bytes_per_second"]`), strconv.Itoa(slower)),
+		chromedp.Click(chromedp.CSS(`#throttle button[type="submit"]`)))
+	require.Eventually(t, func() bool { return statLimit(t, c, job) == slower }, 20*time.Second, 200*time.Millisecond,
+		"ferry stat does not show the throttle set on the page")
 
 	// (d) Read-only: the numbers, no controls; a forged POST is refused.
 	ro := newBrowser(t, c.cert.CertFile)
@@ -131,6 +139,18 @@ func TestDashboard(t *testing.T) {
 	s, ok := c.stat(job)
 	require.True(t, ok)
 	assert.Equal(t, "running", s.JobState, "the read-only attempts paused nothing")
+}
+
+// statLimit is the job's bytes_per_second_limit in `ferry stat --json`.
+func statLimit(t *testing.T, c *cluster, job string) int64 {
+	r := c.admin("stat", "--json", job)
+	var s []struct {
+		Limit int64 `json:"bytes_per_second_limit"`
+	}
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &s) != nil || len(s) != 1 {
+		return -1
+	}
+	return s[0].Limit
 }
 
 // login logs b in with token on the login page, as a person would.
