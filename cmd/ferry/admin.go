@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ferry-migrate/ferry/admin"
+	"github.com/ferry-migrate/ferry/admin/statjson"
 	"github.com/ferry-migrate/ferry/conf"
 	"github.com/ferry-migrate/ferry/master"
 )
@@ -155,30 +156,11 @@ func cmdWorkers(ctx context.Context, e *env, args []string) int {
 		return fail(e, err)
 	}
 	if *asJSON {
-		out := make([]workerJSON, len(ws))
-		for i, w := range ws {
-			out[i] = workerJSON{Worker: w.Worker, Hostname: w.Hostname, Address: w.Address, Version: w.Version,
-				Concurrency: w.Concurrency, Leases: w.Leases, ObjectsPerSecond: w.ObjectsPerSecond,
-				BytesPerSecond: w.BytesPerSecond, LastHeartbeat: w.LastSeen, Alive: w.Alive}
-		}
+		out := statjson.Workers(ws)
 		return printJSON(e, out)
 	}
 	printWorkers(e, ws)
 	return exitOK
-}
-
-// workerJSON is what `ferry workers --json` prints per worker.
-type workerJSON struct {
-	Worker           string    `json:"worker"`
-	Hostname         string    `json:"hostname,omitempty"`
-	Address          string    `json:"address,omitempty"`
-	Version          string    `json:"version,omitempty"`
-	Concurrency      int       `json:"concurrency"`
-	Leases           int       `json:"leases"`
-	ObjectsPerSecond float64   `json:"objects_per_second"`
-	BytesPerSecond   int64     `json:"bytes_per_second"`
-	LastHeartbeat    time.Time `json:"last_heartbeat"`
-	Alive            bool      `json:"alive"`
 }
 
 func printWorkers(e *env, ws []master.WorkerInfo) {

@@ -1,23 +1,13 @@
 package main
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/ferry-migrate/ferry/admin/statjson"
 )
 
 // bytesIEC formats n as a human size (1.5 GiB).
-func bytesIEC(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
+func bytesIEC(n int64) string { return statjson.IEC(n) }
 
 // rate formats bytes over d as a speed.
 func rate(n int64, d time.Duration) string {

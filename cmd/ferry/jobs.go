@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ferry-migrate/ferry/admin"
+	"github.com/ferry-migrate/ferry/admin/statjson"
 	"github.com/ferry-migrate/ferry/master"
 	"github.com/ferry-migrate/ferry/tracker"
 )
@@ -65,8 +66,7 @@ func cmdFailed(ctx context.Context, e *env, args []string) int {
 		case *asJSON && *kept:
 			_ = enc.Encode(map[string]any{"key": en.Key, "dest": en.Dest, "size": en.Size, "reason": en.Reason, "pass": en.Pass})
 		case *asJSON:
-			_ = enc.Encode(map[string]any{"key": en.Key, "dest": en.Dest, "size": en.Size, "class": en.Class,
-				"error": en.Reason, "attempts": en.Attempts, "pass": en.Pass})
+			_ = enc.Encode(statjson.FailedOf(en))
 		case *kept:
 			fmt.Fprintf(e.stdout, "%s\t%s\n", en.Key, oneLine(en.Reason))
 		default:

@@ -28,6 +28,7 @@ func cmdMaster(ctx context.Context, e *env, args []string) int {
 	heartbeat := fs.Duration("heartbeat", 5*time.Second, "how often workers heartbeat; a worker silent for 3 heartbeats is dead and its shards go to others")
 	logFormat := addLogFormat(fs)
 	httpListen := addHTTPListen(fs)
+	dashFlags := addDashboardFlags(fs)
 	if err := parse(fs, args, 0, 0); err != nil {
 		return flagExit(err)
 	}
@@ -50,6 +51,13 @@ func cmdMaster(ctx context.Context, e *env, args []string) int {
 		return fail(e, fmt.Errorf("ferry master needs --tls-cert and --tls-key (or --insecure for a throwaway test cluster)"))
 	}
 
+	// The dashboard is guarded as the gRPC side is: the same certificate,
+	// the cluster token (or a read-only one), and --insecure only by choice.
+	dash, err := openDashboard(e, dashFlags, dashSecurity{cert: *cert, key: *key, token: tok, insecure: *insecure}, log)
+	if err != nil {
+		return fail(e, err)
+	}
+	defer dash.close()
 	web, err := serveHTTP(ctx, e, *httpListen, "opening the tracker and restoring jobs", log)
 	if err != nil {
 		return fail(e, err)
@@ -72,6 +80,9 @@ func cmdMaster(ctx context.Context, e *env, args []string) int {
 	}
 	defer m.Close()
 	web.masterMetrics(m)
+	if err := dash.serve(ctx, m); err != nil {
+		return fail(e, err)
+	}
 	web.setReady(nil) // tracker open, jobs restored
 	lis, err := net.Listen("tcp", *listen)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ferry-migrate/ferry/conf"
+	"github.com/ferry-migrate/ferry/internal/rpcauth"
 	"github.com/ferry-migrate/ferry/master"
 	"github.com/ferry-migrate/ferry/standalone"
 	"github.com/ferry-migrate/ferry/task"
@@ -27,6 +28,11 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	once := fs.Bool("once", false, "with isIncremental=true or a schedule: run one pass and exit instead of repeating")
 	logFormat := addLogFormat(fs)
 	httpListen := addHTTPListen(fs)
+	dashFlags := addDashboardFlags(fs)
+	cert := fs.String("tls-cert", "", "with --dashboard-listen: the dashboard's TLS certificate (PEM)")
+	key := fs.String("tls-key", "", "with --dashboard-listen: the dashboard's TLS key (PEM)")
+	tokenFile := fs.String("token-file", e.getenv("FERRY_TOKEN_FILE"), "with --dashboard-listen: file holding the token that logs in to the dashboard (env FERRY_TOKEN_FILE; else $FERRY_TOKEN)")
+	insecure := fs.Bool("insecure", false, "with --dashboard-listen: serve the dashboard over plain HTTP (a try-out on localhost only)")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to `FILE` (read it with go tool pprof; for performance reports)")
 	if err := parse(fs, args, 1, 1); err != nil {
 		return flagExit(err)
@@ -82,6 +88,11 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 			fmt.Fprintf(e.stderr, "ferry: %s job: next pass at %s (Ctrl-C to stop; state is saved)\n", kind, rep.NextPass.Format(time.RFC3339))
 		}
 	}
+	dash, err := runDashboard(e, dashFlags, *cert, *key, *tokenFile, *insecure, log)
+	if err != nil {
+		return fail(e, err)
+	}
+	defer dash.close()
 	web, err := serveHTTP(ctx, e, *httpListen, "the job is not submitted yet", log)
 	if err != nil {
 		return fail(e, err)
@@ -90,6 +101,9 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	submitted := func(m *master.Manager) {
 		web.masterMetrics(m)
 		web.setReady(nil)
+		if err := dash.serve(ctx, m); err != nil {
+			fmt.Fprintln(e.stderr, "ferry: dashboard:", err)
+		}
 	}
 	rep, err := standalone.Run(ctx, string(text), fs.Arg(0), standalone.Options{DataDir: *dataDir, Workers: *workers,
 		Log: log, Progress: show, Repeat: repeats && !*once, EachPass: eachPass, Observer: web.workerMetrics(), Submitted: submitted})
@@ -101,6 +115,19 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		return fail(e, err)
 	}
 	return code
+}
+
+// runDashboard opens `ferry run`'s dashboard; its token and TLS flags
+// mean something only with --dashboard-listen.
+func runDashboard(e *env, f dashboardFlags, cert, key, tokenFile string, insecure bool, log *slog.Logger) (*dashSide, error) {
+	if *f.listen == "" {
+		return openDashboard(e, f, dashSecurity{}, log)
+	}
+	tok, err := rpcauth.LoadToken(tokenFile, e.getenv)
+	if err != nil {
+		return nil, fmt.Errorf("--dashboard-listen: %w", err)
+	}
+	return openDashboard(e, f, dashSecurity{cert: cert, key: key, token: tok, insecure: insecure}, log)
 }
 
 func flagExit(err error) int {

@@ -8,59 +8,17 @@ import (
 	"time"
 
 	"github.com/ferry-migrate/ferry/admin"
+	"github.com/ferry-migrate/ferry/admin/statjson"
 	"github.com/ferry-migrate/ferry/master"
 )
 
-// snapshotInfo is one snapshot as `ferry snapshots --json` prints it, and
-// the `snapshot` of `ferry stat --json`: one shape for both, so a script
-// reads either the same way. Times are UTC.
-type snapshotInfo struct {
-	Pass    uint64    `json:"pass"`
-	Started time.Time `json:"started"`
-	Prefix  string    `json:"prefix"`
-	State   string    `json:"state"` // running, complete, incomplete, removing, removed
-	// Complete: when the manifest was written.
-	Complete *time.Time `json:"complete,omitempty"`
-	Objects  int64      `json:"objects"`
-	Bytes    int64      `json:"bytes"`
-	// Base: the pass of the snapshot unchanged objects were copied from;
-	// 0 for the first.
-	Base       uint64 `json:"base"`
-	BasePrefix string `json:"base_prefix,omitempty"`
-	// BytesRead from the source; ServerCopied(Bytes): copied inside the
-	// destination from the base, nothing read from the source.
-	BytesRead         int64      `json:"bytes_read"`
-	ServerCopied      int64      `json:"server_copied"`
-	ServerCopiedBytes int64      `json:"server_copied_bytes"`
-	Removed           *time.Time `json:"removed,omitempty"`
-	// Why it was (or is being) removed, or what a retention dry run
-	// would do.
-	Why string `json:"why,omitempty"`
-}
+// snapshotInfo is one snapshot as `ferry snapshots --json` prints it
+// (package statjson).
+type snapshotInfo = statjson.Snapshot
 
-func toSnapshotInfo(s master.SnapshotInfo) snapshotInfo {
-	return snapshotInfo{Pass: s.Pass, Started: s.Started.UTC(), Prefix: s.Prefix, State: s.State,
-		Complete: utcOrNil(s.Complete), Objects: s.Objects, Bytes: s.Bytes, Base: s.Base, BasePrefix: s.BasePrefix,
-		BytesRead: s.BytesRead, ServerCopied: s.ServerCopied, ServerCopiedBytes: s.ServerCopiedBytes,
-		Removed: utcOrNil(s.Removed), Why: s.Why}
-}
+func toSnapshotInfo(s master.SnapshotInfo) snapshotInfo { return statjson.SnapshotOf(s) }
 
-// toSnapshotPtr converts a stat's optional snapshot.
-func toSnapshotPtr(s *master.SnapshotInfo) *snapshotInfo {
-	if s == nil {
-		return nil
-	}
-	si := toSnapshotInfo(*s)
-	return &si
-}
-
-func utcOrNil(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	u := t.UTC()
-	return &u
-}
+func toSnapshotPtr(s *master.SnapshotInfo) *snapshotInfo { return statjson.SnapshotPtr(s) }
 
 // snapshotLine describes one snapshot in a sentence, for `ferry stat`
 // and the end-of-pass report of `ferry run`, which say the same.

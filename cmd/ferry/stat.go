@@ -7,66 +7,15 @@ import (
 	"time"
 
 	"github.com/ferry-migrate/ferry/admin"
+	"github.com/ferry-migrate/ferry/admin/statjson"
 	"github.com/ferry-migrate/ferry/conf"
 	"github.com/ferry-migrate/ferry/master"
 	"github.com/ferry-migrate/ferry/tracker"
 )
 
-// JobStat is what `ferry stat --json` prints per job. It never carries
-// credentials: the tracker keeps only a redacted config.
-type JobStat struct {
-	JobName         string           `json:"job_name"`
-	JobType         string           `json:"job_type,omitempty"` // import or audit
-	JobState        string           `json:"job_state"`
-	Pass            uint64           `json:"pass"`
-	PendingTasks    int64            `json:"pending_tasks"`
-	DispatchedTasks int64            `json:"dispatched_tasks"`
-	RunningTasks    int64            `json:"running_tasks"`
-	SucceedTasks    int64            `json:"succeed_tasks"`
-	FailedTasks     int64            `json:"failed_tasks"`
-	ScanFinished    bool             `json:"scan_finished"`
-	Counters        tracker.Counters `json:"counters"` // the current (or last) pass's
-	Totals          tracker.Counters `json:"totals"`   // every pass's, added up
-	Checkpoint      *time.Time       `json:"checkpoint,omitempty"`
-	Running         []runningTask    `json:"running,omitempty"`
-	// Why the job is not progressing ("" when fine), and when an
-	// incremental job's next pass starts.
-	Problem  string     `json:"problem,omitempty"`
-	NextPass *time.Time `json:"next_pass,omitempty"`
-	LastRun  *time.Time `json:"last_run,omitempty"` // when the last finished pass ended
-	// Scheduled runs skipped because the previous run was still going.
-	SkippedRuns int64 `json:"skipped_runs,omitempty"`
-	// An audit's objects found only at the destination.
-	AuditExtra int64 `json:"audit_extra,omitempty"`
-	// The time window, "modified in [since, until)"; empty without one.
-	Window string `json:"window,omitempty"`
-	// Results refused since the master started because their lease was
-	// no longer current (a late worker); never recorded.
-	StaleRefused int64 `json:"stale_refused,omitempty"`
-	// The race window the destination leaves open (conditional writes it
-	// does not enforce); "" when none.
-	WriteRace string `json:"write_race,omitempty"`
-	// The current (or last) pass's snapshot (backupKind=snapshot), as
-	// `ferry snapshots --json` prints each.
-	Snapshot *snapshotInfo `json:"snapshot,omitempty"`
-	// Cluster-wide limits in force (0: unlimited), SlowDown backoff
-	// included, and the backoff factor (1: none).
-	BytesPerSecondLimit   int64     `json:"bytes_per_second_limit,omitempty"`
-	ObjectsPerSecondLimit float64   `json:"objects_per_second_limit,omitempty"`
-	BackoffFactor         float64   `json:"backoff_factor,omitempty"`
-	Live                  bool      `json:"live"` // from a running process
-	Updated               time.Time `json:"updated"`
-}
-
-type runningTask struct {
-	Shard       uint64 `json:"shard"`
-	Worker      string `json:"worker"`
-	Attempt     int    `json:"attempt"`
-	Objects     uint64 `json:"objects"`
-	ObjectsDone uint64 `json:"objects_done"`
-	Bytes       int64  `json:"bytes"`
-	BytesDone   int64  `json:"bytes_done"`
-}
+// JobStat is what `ferry stat --json` prints per job (package statjson,
+// shared with the dashboard).
+type JobStat = statjson.JobStat
 
 func cmdStat(ctx context.Context, e *env, args []string) int {
 	fs, dataDir := flags(e, "stat", "[JOB]")
@@ -123,36 +72,7 @@ func collectStats(ctx context.Context, e *env, rf remoteFlags, dataDir, job stri
 	return out, err
 }
 
-func toJobStats(ss []admin.JobStat) []JobStat {
-	out := make([]JobStat, len(ss))
-	for i, s := range ss {
-		js := JobStat{JobName: s.Job, JobType: s.Type, JobState: s.State, Pass: s.Pass, PendingTasks: s.PendingTasks,
-			DispatchedTasks: s.DispatchedTasks, RunningTasks: s.RunningTasks, SucceedTasks: s.SucceedTasks,
-			FailedTasks: s.FailedTasks, ScanFinished: s.ScanFinished, Counters: s.Counters, Totals: s.Totals,
-			Live: s.Live, Updated: s.Updated, Problem: s.Problem, AuditExtra: s.AuditExtra, SkippedRuns: s.SkippedRuns, StaleRefused: s.StaleRefused, Window: s.Window,
-			BytesPerSecondLimit: s.BytesPerSecondLimit, ObjectsPerSecondLimit: s.ObjectsPerSecondLimit, BackoffFactor: s.BackoffFactor}
-		js.WriteRace = s.WriteRace
-		js.Snapshot = toSnapshotPtr(s.Snapshot)
-		if !s.NextPass.IsZero() {
-			np := s.NextPass
-			js.NextPass = &np
-		}
-		if !s.LastRun.IsZero() {
-			lr := s.LastRun
-			js.LastRun = &lr
-		}
-		if !s.Checkpoint.IsZero() {
-			cp := s.Checkpoint
-			js.Checkpoint = &cp
-		}
-		for _, r := range s.Running {
-			js.Running = append(js.Running, runningTask{Shard: r.Shard, Worker: r.Worker, Attempt: r.Attempt,
-				Objects: r.Objects, ObjectsDone: r.ObjectsDone, Bytes: r.Bytes, BytesDone: r.BytesDone})
-		}
-		out[i] = js
-	}
-	return out
-}
+func toJobStats(ss []admin.JobStat) []JobStat { return statjson.FromAdmin(ss) }
 
 // printStat prints OssImport's stat block, then ferry's object counts: the
 // current pass's, and the job's totals over all its passes (a pass with

@@ -96,6 +96,12 @@ var rules = []rule{
 		forbidExternal: []string{"github.com/prometheus/"},
 	},
 	{
+		text: "the dashboard (dashboard/**) depends on no proto and no cmd: it reads and controls an in-process " +
+			"master.Manager, and cmd/ferry only wires it",
+		subjects: []string{"dashboard/..."},
+		forbid:   []string{"proto/...", "cmd/...", "master/server/...", "admin/remote/..."},
+	},
+	{
 		text:     "task (the plain types crossing the master-worker line) imports nothing of master, worker, tracker, conf, storage, proto",
 		subjects: []string{"task/..."},
 		forbid:   []string{"master/...", "worker/...", "tracker/...", "conf/...", "storage/...", "proto/..."},
