@@ -120,10 +120,7 @@ func (b *Broker) Add(ids ...uint64) {
 // reclaimed first, so a dead worker's shards go to the living.
 func (b *Broker) Lease(worker string, max int, now time.Time) (granted []Lease, failed []uint64) {
 	failed = b.Expire(now)
-	for len(granted) < max {
-		if b.queue.Len() == 0 {
-			break
-		}
+	for len(granted) < max && b.queue.Len() > 0 {
 		id := b.queue.Take(spreadRank(b.grants, b.queue.Len()))
 		b.grants++
 		b.attempts[id]++
@@ -149,6 +146,9 @@ func (b *Broker) Renew(worker string, tokens []uint64, now time.Time) (lost []ui
 			continue
 		}
 		l.Deadline = now.Add(b.ttl)
+		if l.Deadline.Before(b.earliest) { // only if the clock went back
+			b.earliest = l.Deadline
+		}
 	}
 	return lost
 }

@@ -83,28 +83,76 @@ func TestBrokerConcurrentLeasesStaySpreadInSteadyState(t *testing.T) {
 	assert.GreaterOrEqual(t, float64(sum)/float64(samples), 5.5)
 }
 
-// A shard the scan appends late is granted within about one sweep of the
-// shards in play, not after every shard queued before it.
+// A shard the scan appends late (at the top of the key range) is granted
+// after its fair share of the shards queued before it, never last: no rank
+// is favoured or left to the end.
 func TestBrokerLateShardIsNotLeftToTheEnd(t *testing.T) {
-	b := NewBroker(time.Minute, 3)
-	addRange(b, 1, 256)
-	for range 8 {
-		g, _ := b.Lease("w", 1, t0)
-		_, err := b.Ack(g[0].Token, t0)
-		require.NoError(t, err)
-	}
-	b.Add(1000)
-	older := b.Pending() - 1
-	for n := 1; ; n++ {
-		g, _ := b.Lease("w", 1, t0)
-		require.Len(t, g, 1)
-		_, err := b.Ack(g[0].Token, t0)
-		require.NoError(t, err)
-		if g[0].Shard == 1000 {
-			assert.Less(t, n, older*3/4, "granted after %d of %d older shards", n, older)
-			return
+	sum, cases := 0.0, 0
+	for _, n := range []int{64, 100, 256, 1000, 4096} {
+		for _, before := range []int{0, 8, 37} {
+			b := NewBroker(time.Minute, 3)
+			addRange(b, 1, uint64(n))
+			for range before {
+				g, _ := b.Lease("w", 1, t0)
+				_, err := b.Ack(g[0].Token, t0)
+				require.NoError(t, err)
+			}
+			b.Add(1 << 40)
+			older := b.Pending() - 1
+			for i := 1; ; i++ {
+				g, _ := b.Lease("w", 1, t0)
+				require.Len(t, g, 1)
+				_, err := b.Ack(g[0].Token, t0)
+				require.NoError(t, err)
+				if g[0].Shard == 1<<40 {
+					assert.LessOrEqual(t, i, older, "n=%d: not the last", n)
+					sum += float64(i) / float64(older+1)
+					cases++
+					break
+				}
+			}
 		}
 	}
+	mean := sum / float64(cases)
+	t.Logf("a late shard waits on average %.2f of the queue before it (key order: 1.00)", mean)
+	assert.Less(t, mean, 0.7)
+}
+
+// While the scan feeds shards (4 every round of 8 grants), the shards it
+// appends wait less than in key order, where each waits for the whole
+// queue before it.
+func TestBrokerShardsFedDuringTheScanAreGrantedPromptly(t *testing.T) {
+	b := NewBroker(time.Minute, 3)
+	addRange(b, 1, 64)
+	next := uint64(65)
+	appended := map[uint64]int{} // shard -> grants so far when appended
+	fifo := map[uint64]int{}     // shard -> its wait in key order: the queue ahead
+	var waited, fifoWaited, grants int
+	for b.Pending() > 0 {
+		for range 8 {
+			g, _ := b.Lease("w", 1, t0)
+			if len(g) == 0 {
+				break
+			}
+			grants++
+			if at, ok := appended[g[0].Shard]; ok {
+				waited += grants - at
+				fifoWaited += fifo[g[0].Shard]
+			}
+			_, err := b.Ack(g[0].Token, t0)
+			require.NoError(t, err)
+		}
+		if next <= 64+4*12 {
+			for range 4 {
+				fifo[next] = b.Pending() + 1
+				appended[next] = grants
+				b.Add(next)
+				next++
+			}
+		}
+	}
+	t.Logf("shards appended during the scan waited %d grants in all; in key order %d", waited, fifoWaited)
+	assert.Less(t, waited, fifoWaited*3/4)
 }
 
 // Every queued shard is granted exactly once, whatever the order of adds,
