@@ -52,6 +52,25 @@ func TestConformanceOSSFlavour(t *testing.T) {
 	storagetest.Run(t, h)
 }
 
+// Each flavour states its service's multipart limits: OSS takes parts
+// from 100 KiB and objects to 48.8 TiB, S3 from 5 MiB and to 5 TiB.
+func TestPartLimitsByFlavour(t *testing.T) {
+	srv, _, cfg := ossSetup(t)
+	for _, tc := range []struct {
+		cfg  s3.Config
+		want storage.PartLimits
+	}{
+		{cfg, storage.OSSPartLimits()},
+		{s3Config(srv), storage.S3PartLimits()},
+	} {
+		tc.cfg.Bucket = "limits"
+		b, err := s3.New(t.Context(), tc.cfg)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, storage.LimitsOf(b), "%s", tc.cfg.Flavor)
+		assert.Equal(t, tc.want.MinPart, b.MinPartSize())
+	}
+}
+
 // TestOSSFlavourSurvivesWhereSDKDefaultsFail is the reason the OSS flavour
 // exists: with the SDK's default checksum setting, over TLS, every upload is
 // an aws-chunked body that OSS refuses; path style is refused too.
