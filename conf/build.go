@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/storage/backends"
 	"github.com/ferry-migrate/ferry/task"
 )
@@ -118,23 +119,33 @@ func (r *reader) scanThreads() int {
 }
 
 // multipart reads the threshold and part size and checks them against
-// what S3 and OSS accept. Objects over partSize*10000 bytes cannot be
-// uploaded with this part size; the copier raises it for such objects, so
-// it is not an error here (object sizes are not known yet).
+// what the destination accepts (storage.S3PartLimits, OSSPartLimits): OSS
+// takes parts from 100k, S3 from 5m, both up to 5g. Objects over
+// partSize*10000 bytes cannot be uploaded with this part size; the copier
+// raises it for such objects (worker.PartSize), so it is not an error here
+// (object sizes are not known yet).
 func (r *reader) multipart(dest backends.Type) (threshold, partSize int64) {
 	threshold = r.size("multipartUploadThreshold", 1)
 	partSize = r.size("multipartUploadPartSize", 1)
-	if dest != backends.S3 && dest != backends.OSS {
+	var lim storage.PartLimits
+	switch dest {
+	case backends.S3:
+		lim = storage.S3PartLimits()
+	case backends.OSS:
+		lim = storage.OSSPartLimits()
+	default:
 		return threshold, partSize
 	}
 	if threshold > maxSinglePut {
 		r.fail("multipartUploadThreshold", ErrInvalid, "%s is too large: at most 5g, the largest object S3 and OSS accept in one PUT", formatSize(threshold))
 	}
 	switch {
-	case partSize > 0 && partSize < minPartSize:
-		r.fail("multipartUploadPartSize", ErrInvalid, "%s is too small: at least 5m (S3's minimum part size; ferry holds OSS to it too)", formatSize(partSize))
-	case partSize > maxPartSize:
-		r.fail("multipartUploadPartSize", ErrInvalid, "%s is too large: at most 5g, the largest part S3 and OSS accept", formatSize(partSize))
+	case partSize > 0 && partSize < lim.MinPart:
+		r.fail("multipartUploadPartSize", ErrInvalid, "%s is too small for a destType=%s destination: at least %s, its smallest part",
+			formatSize(partSize), dest, formatSize(lim.MinPart))
+	case partSize > lim.MaxPart:
+		r.fail("multipartUploadPartSize", ErrInvalid, "%s is too large for a destType=%s destination: at most %s, its largest part",
+			formatSize(partSize), dest, formatSize(lim.MaxPart))
 	}
 	return threshold, partSize
 }

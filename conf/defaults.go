@@ -64,11 +64,6 @@ const (
 	// that the requests cost more than they save.
 	minIncrementalInterval = 900 * time.Second
 
-	// minPartSize/maxPartSize bound multipart parts on S3 (all but the
-	// last part); ferry holds OSS destinations to the same bounds so one
-	// config works against both.
-	minPartSize = 5 << 20
-	maxPartSize = 5 << 30
 	// maxSinglePut is the largest object one PUT may carry (S3 and OSS):
 	// objects below multipartUploadThreshold go in one PUT, so the
 	// threshold may not exceed it.

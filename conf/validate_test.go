@@ -44,7 +44,7 @@ func TestAllErrorsCollected(t *testing.T) {
 		"importSince=yesterday",                          // 9
 		"isIncremental=true",                             // 10
 		"incrementalModeInterval=60",                     // 11
-		"multipartUploadPartSize=1m",                     // 12
+		"multipartUploadPartSize=50k",                    // 12
 		"verify=md5",                                     // 13
 		"destBuckt=x",                                    // 14
 		"objectRetries=0",                                // 15
@@ -180,8 +180,9 @@ func TestEndpoints(t *testing.T) {
 
 func TestMultipartBounds(t *testing.T) {
 	for _, tc := range []struct{ lines, key, msg string }{
-		{"multipartUploadPartSize=4m", "multipartUploadPartSize", "at least 5m"},
-		{"multipartUploadPartSize=6g", "multipartUploadPartSize", "at most 5g"},
+		// minimal's destination is OSS: parts from 100k.
+		{"multipartUploadPartSize=99k", "multipartUploadPartSize", "99k is too small for a destType=oss destination: at least 100k"},
+		{"multipartUploadPartSize=6g", "multipartUploadPartSize", "6g is too large for a destType=oss destination: at most 5g"},
 		{"multipartUploadThreshold=6g", "multipartUploadThreshold", "at most 5g"},
 		{"multipartUploadThreshold=0", "multipartUploadThreshold", "too small"},
 		{"partsInFlight=0", "partsInFlight", "too small"},
@@ -189,8 +190,18 @@ func TestMultipartBounds(t *testing.T) {
 		_, err := parse(t, with(tc.lines))
 		onlyProblem(t, err, tc.key, ErrInvalid, tc.msg)
 	}
+	// An S3 destination wants 5m.
+	s3dest := []string{"destType=s3", "destDomain=https://s3.us-west-2.amazonaws.com"}
+	_, err := parse(t, with(append(s3dest, "multipartUploadPartSize=4m")...))
+	onlyProblem(t, err, "multipartUploadPartSize", ErrInvalid, "4m is too small for a destType=s3 destination: at least 5m")
+	j := mustParse(t, with(append(s3dest, "multipartUploadPartSize=5m")...))
+	require.Equal(t, int64(5<<20), j.PartSize)
+	// OSS takes small parts.
+	j = mustParse(t, with("multipartUploadThreshold=1m", "multipartUploadPartSize=256k"))
+	require.Equal(t, int64(256<<10), j.PartSize)
+	require.Equal(t, int64(1<<20), j.MultipartThreshold)
 	// A threshold below the part size is fine; so are small parts locally.
-	j := mustParse(t, with("multipartUploadThreshold=50m", "multipartUploadPartSize=150m"))
+	j = mustParse(t, with("multipartUploadThreshold=50m", "multipartUploadPartSize=150m"))
 	require.Equal(t, int64(150<<20), j.PartSize)
 	j = mustParse(t, "jobName=l\nsrcType=local\nsrcPrefix=/in\ndestType=local\ndestPrefix=/out\nmultipartUploadPartSize=100k\n")
 	require.Equal(t, int64(100<<10), j.PartSize)

@@ -28,8 +28,9 @@ type Lease struct {
 	Attempt  int
 }
 
-// Broker hands out shards of one pass: a FIFO queue of pending shard ids,
-// the leases in flight, and attempt counts. It is pure bookkeeping (no I/O,
+// Broker hands out shards of one pass: the queued shards ordered by id
+// (granted in the spread order of spread.go, not first in first out), the
+// leases in flight, and attempt counts. It is pure bookkeeping (no I/O,
 // no goroutines, the clock passed in); the coordinator persists what it
 // decides. Not safe for concurrent use: the coordinator serializes calls.
 type Broker struct {
@@ -37,9 +38,14 @@ type Broker struct {
 	maxNacks    int // Nacks after which a shard fails
 	maxExpiries int // expiries after which a shard fails (a shard that kills workers)
 
-	queue    []uint64
-	queued   map[uint64]bool
-	leases   map[uint64]*Lease // by token
+	queue  *shardQueue
+	grants uint64            // grants so far: the index into the spread sequence
+	leases map[uint64]*Lease // by token
+	// earliest is at or before every lease's deadline (renewals only move
+	// deadlines later), so Expire, which runs on every Lease, scans the
+	// leases only when one may have expired: with 1,000 workers a scan
+	// per lease would cost O(leases) each time.
+	earliest time.Time
 	byShard  map[uint64]uint64 // shard -> current token
 	nacks    map[uint64]int
 	expiries map[uint64]int
@@ -93,7 +99,7 @@ func NewBroker(ttl time.Duration, maxNacks int) *Broker {
 	}
 	return &Broker{
 		ttl: ttl, maxNacks: maxNacks, maxExpiries: 10 * (maxNacks + 2),
-		queued: map[uint64]bool{}, leases: map[uint64]*Lease{}, byShard: map[uint64]uint64{},
+		queue: newShardQueue(), leases: map[uint64]*Lease{}, byShard: map[uint64]uint64{},
 		nacks: map[uint64]int{}, expiries: map[uint64]int{}, attempts: map[uint64]int{},
 	}
 }
@@ -102,26 +108,28 @@ func NewBroker(ttl time.Duration, maxNacks int) *Broker {
 // as it is).
 func (b *Broker) Add(ids ...uint64) {
 	for _, id := range ids {
-		if b.queued[id] || b.byShard[id] != 0 {
+		if b.queue.Has(id) || b.byShard[id] != 0 {
 			continue
 		}
-		b.queued[id] = true
-		b.queue = append(b.queue, id)
+		b.queue.Push(id)
 	}
 }
 
-// Lease grants up to max queued shards to worker. Expired leases are
+// Lease grants up to max queued shards to worker, spread over the key
+// space (see spread.go) rather than in key order. Expired leases are
 // reclaimed first, so a dead worker's shards go to the living.
 func (b *Broker) Lease(worker string, max int, now time.Time) (granted []Lease, failed []uint64) {
 	failed = b.Expire(now)
-	for len(granted) < max && len(b.queue) > 0 {
-		id := b.queue[0]
-		b.queue = b.queue[1:]
-		delete(b.queued, id)
+	for len(granted) < max && b.queue.Len() > 0 {
+		id := b.queue.Take(spreadRank(b.grants, b.queue.Len()))
+		b.grants++
 		b.attempts[id]++
 		l := &Lease{Shard: id, Token: b.token(), Worker: worker, Deadline: now.Add(b.ttl), Attempt: b.attempts[id]}
 		b.leases[l.Token] = l
 		b.byShard[id] = l.Token
+		if b.earliest.IsZero() || l.Deadline.Before(b.earliest) {
+			b.earliest = l.Deadline
+		}
 		granted = append(granted, *l)
 	}
 	b.count(len(granted), 0)
@@ -138,6 +146,9 @@ func (b *Broker) Renew(worker string, tokens []uint64, now time.Time) (lost []ui
 			continue
 		}
 		l.Deadline = now.Add(b.ttl)
+		if l.Deadline.Before(b.earliest) { // only if the clock went back
+			b.earliest = l.Deadline
+		}
 	}
 	return lost
 }
@@ -173,13 +184,20 @@ func (b *Broker) Nack(token uint64, now time.Time) (shard uint64, failed bool, e
 // Expire requeues every lease past its deadline and returns the shards that
 // have now been lost too often to try again.
 func (b *Broker) Expire(now time.Time) (failed []uint64) {
+	if len(b.leases) == 0 || !now.After(b.earliest) {
+		return nil
+	}
 	var expired []*Lease
+	b.earliest = time.Time{}
 	for _, l := range b.leases {
 		if now.After(l.Deadline) {
 			expired = append(expired, l)
+		} else if b.earliest.IsZero() || l.Deadline.Before(b.earliest) {
+			b.earliest = l.Deadline
 		}
 	}
-	// Deterministic order: oldest grant first keeps the queue FIFO.
+	// Deterministic order (oldest grant first), so failures are reported
+	// the same way on every run.
 	sort.Slice(expired, func(i, j int) bool { return expired[i].Token < expired[j].Token })
 	b.count(0, len(expired))
 	for _, l := range expired {
@@ -244,11 +262,11 @@ func (b *Broker) Leases() []Lease {
 }
 
 // Pending is the number of queued shards; Busy the number leased.
-func (b *Broker) Pending() int { return len(b.queue) }
+func (b *Broker) Pending() int { return b.queue.Len() }
 func (b *Broker) Busy() int    { return len(b.leases) }
 
 // Idle reports whether nothing is queued or leased.
-func (b *Broker) Idle() bool { return len(b.queue) == 0 && len(b.leases) == 0 }
+func (b *Broker) Idle() bool { return b.queue.Len() == 0 && len(b.leases) == 0 }
 
 // Holder returns the lease currently held on shard, if any.
 func (b *Broker) Holder(shard uint64) (Lease, bool) {

@@ -10,18 +10,20 @@ import (
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func TestBrokerLeaseIsFIFOAndExclusive(t *testing.T) {
+// The grant order is spread over the key space (spread_test.go); here only
+// exclusivity matters.
+func TestBrokerLeaseIsExclusive(t *testing.T) {
 	b := NewBroker(time.Minute, 3)
 	b.Add(1, 2, 3, 2) // duplicate add ignored
 	g, _ := b.Lease("w1", 2, t0)
 	require.Len(t, g, 2)
-	assert.Equal(t, []uint64{1, 2}, []uint64{g[0].Shard, g[1].Shard})
+	assert.ElementsMatch(t, []uint64{1, 3}, []uint64{g[0].Shard, g[1].Shard}, "first and last: far apart")
 	assert.Equal(t, t0.Add(time.Minute), g[0].Deadline)
 	assert.Equal(t, 1, g[0].Attempt)
 	b.Add(1) // already leased: not queued again
 	g2, _ := b.Lease("w2", 5, t0)
 	require.Len(t, g2, 1)
-	assert.Equal(t, uint64(3), g2[0].Shard)
+	assert.Equal(t, uint64(2), g2[0].Shard)
 	assert.Equal(t, 0, b.Pending())
 	assert.Equal(t, 3, b.Busy())
 	assert.NotEqual(t, g[0].Token, g2[0].Token)
@@ -137,13 +139,13 @@ func TestBrokerReleaseWorkerRequeuesBeforeTheDeadline(t *testing.T) {
 	dead, _ := b.Lease("dead", 2, t0)
 	alive, _ := b.Lease("alive", 1, t0)
 	released, failed := b.ReleaseWorker("dead")
-	assert.Equal(t, []uint64{1, 2}, released)
+	assert.Equal(t, []uint64{dead[0].Shard, dead[1].Shard}, released)
 	assert.Empty(t, failed)
 	assert.Equal(t, 2, b.Pending())
 	// Long before the TTL, the living get the dead worker's shards.
 	g, _ := b.Lease("alive", 5, t0.Add(time.Second))
 	require.Len(t, g, 2)
-	assert.Equal(t, []uint64{1, 2}, []uint64{g[0].Shard, g[1].Shard})
+	assert.ElementsMatch(t, released, []uint64{g[0].Shard, g[1].Shard})
 	assert.Equal(t, 2, g[0].Attempt)
 	// The dead worker's tokens are stale; the other worker's lease is untouched.
 	_, err := b.Ack(dead[0].Token, t0.Add(time.Second))

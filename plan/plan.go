@@ -194,7 +194,7 @@ func shapeOf(ctx context.Context, j *conf.Job) (Shape, error) {
 		return s, fmt.Errorf("destination: %w", err)
 	}
 	if mp, ok := dst.(storage.Multipart); ok {
-		s.Multipart, s.MinPartSize = true, mp.MinPartSize()
+		s.Multipart, s.MinPartSize, s.Limits = true, mp.MinPartSize(), storage.LimitsOf(mp)
 	}
 	return s, nil
 }

@@ -8,6 +8,8 @@ package plan
 import (
 	"math"
 
+	"github.com/ferry-migrate/ferry/storage"
+	"github.com/ferry-migrate/ferry/task"
 	"github.com/ferry-migrate/ferry/worker"
 )
 
@@ -84,8 +86,11 @@ type Shape struct {
 	Threshold   int64 // multipartUploadThreshold
 	PartSize    int64 // multipartUploadPartSize
 	MinPartSize int64 // the destination's minimum part size
-	Multipart   bool  // the destination has multipart uploads
-	Reread      bool  // verify=reread
+	// Limits are the destination's part limits (storage.LimitsOf); zero:
+	// S3's, with MinPartSize.
+	Limits    storage.PartLimits
+	Multipart bool // the destination has multipart uploads
+	Reread    bool // verify=reread
 }
 
 // multipart says whether an object of size bytes goes in parts, with the
@@ -96,8 +101,19 @@ func (s Shape) multipart(size int64) bool {
 
 // Parts is the number of parts of an object of size bytes, and the part
 // size (worker.PartSize: the configured one, raised past 10,000 parts).
+// An object too large for the destination counts as one part of its
+// size: the copy of it will fail, and the plan's counts say what was
+// listed.
 func (s Shape) Parts(size int64) (n int64, partSize int64) {
-	ps := worker.PartSize(s.PartSize, size, s.MinPartSize)
+	lim := s.Limits
+	if lim == (storage.PartLimits{}) {
+		lim = storage.S3PartLimits()
+		lim.MinPart = s.MinPartSize
+	}
+	ps, err := worker.PartSize(task.CopySettings{PartSize: s.PartSize}, size, lim)
+	if err != nil {
+		return 1, size
+	}
 	return (size + ps - 1) / ps, ps
 }
 

@@ -36,12 +36,12 @@ func (c *Copier) readPlan(mode task.VerifyMode, dst storage.ObjectInfo) (plan ha
 		return plan, 0, true
 	}
 	if n := int64(storage.MultipartETagParts(dst.ETag)); n > 0 && dst.Size > 0 {
-		var minPart int64
+		lim := storage.NoPartLimits()
 		if c.mp != nil {
-			minPart = c.mp.MinPartSize()
+			lim = storage.LimitsOf(c.mp)
 		}
-		ps = PartSize(c.o.Settings.PartSize, dst.Size, minPart)
-		if n == (dst.Size+ps-1)/ps {
+		ps, err := PartSize(c.o.Settings, dst.Size, lim)
+		if err == nil && n == (dst.Size+ps-1)/ps {
 			return plan, ps, true
 		}
 	}

@@ -93,11 +93,11 @@ func TestCopyMultipartLocal(t *testing.T) {
 }
 
 func TestPartSize(t *testing.T) {
-	assert.Equal(t, int64(5*mib), PartSize(5*mib, 100*mib, 5*mib))
-	assert.Equal(t, int64(mib), PartSize(100, 100, 1), "rounded up to a MiB")
-	assert.Equal(t, int64(5*mib), PartSize(mib, 10*mib, 5*mib), "at least the destination's minimum")
+	assert.Equal(t, int64(5*mib), partSize(5*mib, 100*mib, 5*mib))
+	assert.Equal(t, int64(100), partSize(100, 100, 1), "a configured size is kept as is")
+	assert.Equal(t, int64(5*mib), partSize(mib, 10*mib, 5*mib), "at least the destination's minimum")
 	// 100 GiB in 5 MiB parts would be 20480 parts: raised to fit 10000.
-	ps := PartSize(5*mib, 100<<30, 5*mib)
+	ps := partSize(5*mib, 100<<30, 5*mib)
 	assert.LessOrEqual(t, (int64(100<<30)+ps-1)/ps, int64(storage.MaxParts))
 	assert.Zero(t, ps%mib)
 }

@@ -193,7 +193,8 @@ func (h *hooked) Stat(ctx context.Context, key string) (storage.ObjectInfo, erro
 	return info, err
 }
 
-func (h *hooked) MinPartSize() int64 { return h.mp.MinPartSize() }
+func (h *hooked) MinPartSize() int64             { return h.mp.MinPartSize() }
+func (h *hooked) PartLimits() storage.PartLimits { return storage.LimitsOf(h.mp) }
 
 func (h *hooked) CreateUpload(ctx context.Context, key string, info storage.ObjectInfo) (storage.Upload, error) {
 	return h.mp.CreateUpload(ctx, key, info)

@@ -28,7 +28,12 @@ func (c *Copier) copyMultipart(ctx context.Context, run *copyRun) (outcome, erro
 	if src.Size == 0 {
 		return c.copySingle(ctx, run) // shrank since the listing; no part can be empty
 	}
-	up, err := c.prepareUpload(ctx, run, src, PartSize(c.o.Settings.PartSize, src.Size, c.mp.MinPartSize()))
+	lim := storage.LimitsOf(c.mp)
+	ps, err := PartSize(c.o.Settings, src.Size, lim)
+	if err != nil {
+		return outcome{}, fmt.Errorf("worker: %q: %w", run.obj.Key, err)
+	}
+	up, err := c.prepareUpload(ctx, run, src, ps, lim)
 	if err != nil {
 		return outcome{}, err
 	}
@@ -113,28 +118,16 @@ func modeOf(st task.UploadState) uploadMode {
 	return uploadMode{verify: v, checksum: st.Checksum}
 }
 
-// PartSize is the part size the copier uses for an object of size bytes:
-// want (the job's multipartUploadPartSize), raised so the object fits in
-// storage.MaxParts parts, rounded up to a whole MiB, and at least the
-// destination's minimum. Exported so `ferry plan` predicts the parts the
-// copier will send with the copier's own rule.
-func PartSize(want, size, minPart int64) int64 {
-	const mib = 1 << 20
-	ps := max(want, (size+storage.MaxParts-1)/storage.MaxParts)
-	ps = (ps + mib - 1) / mib * mib
-	return max(ps, minPart)
-}
-
 // prepareUpload returns the upload to send parts to: the saved one, with
 // the parts it can reuse, if it is still valid for this source object,
 // else a new one (the old one aborted, so nothing is orphaned).
-func (c *Copier) prepareUpload(ctx context.Context, run *copyRun, src storage.ObjectInfo, ps int64) (*upload, error) {
+func (c *Copier) prepareUpload(ctx context.Context, run *copyRun, src storage.ObjectInfo, ps int64, lim storage.PartLimits) (*upload, error) {
 	st, ok, err := c.o.Uploads.LoadUpload(ctx, run.job, run.obj.Key)
 	if err != nil {
 		return nil, fmt.Errorf("load upload state: %w", err)
 	}
 	if ok {
-		if stale(st, run.obj, src, ps, c.o.Settings.Verify) == "" {
+		if stale(st, run.obj, src, lim, c.o.Settings.Verify) == "" {
 			listed, err := c.mp.ListParts(ctx, storage.Upload{Key: st.Dest, ID: st.UploadID})
 			if err == nil {
 				st.Parts = reconcile(st.Parts, listed, st.Size, st.PartSize, c.planPart(modeOf(st)).md5)
@@ -168,12 +161,12 @@ func (c *Copier) prepareUpload(ctx context.Context, run *copyRun, src storage.Ob
 }
 
 // stale says why a saved upload cannot be resumed for this object, or "".
-func stale(st task.UploadState, obj task.Object, src storage.ObjectInfo, ps int64, verify task.VerifyMode) string {
+func stale(st task.UploadState, obj task.Object, src storage.ObjectInfo, lim storage.PartLimits, verify task.VerifyMode) string {
 	switch {
 	case st.Dest != obj.Dest:
 		return fmt.Sprintf("destination key was %q", st.Dest)
-	case st.PartSize != ps:
-		return fmt.Sprintf("part size was %d, now %d", st.PartSize, ps)
+	case !partSizeFits(st.PartSize, src.Size, lim):
+		return fmt.Sprintf("part size %d does not suit the destination for %d bytes", st.PartSize, src.Size)
 	case modeOf(st).verify != verify:
 		return fmt.Sprintf("parts were hashed for verify=%s, now %s", modeOf(st).verify, verify)
 	case st.Checksum != "" && st.Checksum != src.Checksum:

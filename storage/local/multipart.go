@@ -21,6 +21,10 @@ import (
 // only the last part may be empty, as on S3.
 func (b *Backend) MinPartSize() int64 { return 1 }
 
+// PartLimits: parts of any size (only the last may be empty), up to
+// storage.MaxParts of them, and no object size limit but the filesystem's.
+func (b *Backend) PartLimits() storage.PartLimits { return storage.NoPartLimits() }
+
 // CreateUpload prepares the staging directory under a temporary name and
 // renames it into place, so an upload ID either names a complete staging
 // directory or nothing. Content type and metadata are not kept; ModTime

@@ -27,3 +27,13 @@ func TestConformance(t *testing.T) {
 		Conditions: storage.Conditions{PutIfAbsent: true, PutIfMatch: true, CompleteIfAbsent: true, CompleteIfMatch: true},
 	})
 }
+
+// The wrapper states the wrapped backend's part limits, not S3's default:
+// a local destination must not have its parts held to 5 MiB.
+func TestPartLimitsPassThrough(t *testing.T) {
+	b, err := local.New(t.TempDir(), local.Options{})
+	require.NoError(t, err)
+	w, ok := retry.New(b, retry.Policy{}).(storage.Multipart)
+	require.True(t, ok)
+	require.Equal(t, storage.NoPartLimits(), storage.LimitsOf(w))
+}

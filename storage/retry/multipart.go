@@ -17,6 +17,10 @@ type multipartBackend struct {
 
 func (m *multipartBackend) MinPartSize() int64 { return m.mp.MinPartSize() }
 
+// PartLimits forwards the wrapped backend's limits (LimitsOf falls back to
+// S3's for one that states none).
+func (m *multipartBackend) PartLimits() storage.PartLimits { return storage.LimitsOf(m.mp) }
+
 // CreateUpload is retried like any call. A retry after a failure whose
 // request did reach the server (a reset while reading the response) leaves
 // an upload nobody knows the ID of; the copier's orphan sweep (ListUploads

@@ -150,7 +150,9 @@ func (b *Backend) copyParts(ctx context.Context, from storage.ObjectInfo, dst st
 
 // copyRanges issues one UploadPartCopy per part, a few at a time.
 func (b *Backend) copyRanges(ctx context.Context, u storage.Upload, from storage.ObjectInfo) ([]storage.Part, error) {
-	size := copyPartSize(from.Size, b.MinPartSize(), b.singleCopyLimit())
+	// S3's 5 MiB floor even on OSS: a server-side copy moves no bytes
+	// through us, so smaller parts would only add requests.
+	size := copyPartSize(from.Size, storage.S3PartLimits().MinPart, b.singleCopyLimit())
 	n := int((from.Size + size - 1) / size)
 	parts := make([]storage.Part, n)
 	errs := make([]error, n)

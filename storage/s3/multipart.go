@@ -13,10 +13,18 @@ import (
 	"github.com/ferry-migrate/ferry/storage"
 )
 
-// MinPartSize is S3's 5 MiB. OSS would accept 100 KiB, but many
-// S3-compatible stores enforce S3's limit and parts that small only add
-// requests, so one conservative figure serves every flavour.
-func (b *Backend) MinPartSize() int64 { return 5 << 20 }
+// MinPartSize is PartLimits().MinPart: 5 MiB, or 100 KiB on OSS.
+func (b *Backend) MinPartSize() int64 { return b.PartLimits().MinPart }
+
+// PartLimits are S3's, or OSS's in the OSS flavour (which accepts parts
+// down to 100 KiB and objects up to 48.8 TiB). Other S3-compatible stores
+// get S3's: most enforce them.
+func (b *Backend) PartLimits() storage.PartLimits {
+	if b.cfg.Flavor == FlavorOSS {
+		return storage.OSSPartLimits()
+	}
+	return storage.S3PartLimits()
+}
 
 // CreateUpload is CreateMultipartUpload with the object's metadata.
 func (b *Backend) CreateUpload(ctx context.Context, key string, info storage.ObjectInfo) (storage.Upload, error) {

@@ -181,7 +181,7 @@ func testCopyLarge(t *testing.T, h Harness) {
 	}
 	limit := int64(64 << 10)
 	if m, ok := b.(storage.Multipart); ok {
-		limit = partSize(m)
+		limit = h.partSize(m)
 	}
 	h.CopyLimit(b, limit)
 	data := randomBytes(int(2*limit+limit/2+1), 34)

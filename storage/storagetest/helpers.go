@@ -69,6 +69,8 @@ func multipart(t *testing.T, b storage.Backend) storage.Multipart {
 	return m
 }
 
-// partSize is the smallest part size the backend accepts, but at least
-// 64 KiB so parts are more than a single read.
-func partSize(m storage.Multipart) int64 { return max(m.MinPartSize(), 64<<10) }
+// partSize is the smallest part size the backend (and the harness's
+// store) accepts, but at least 64 KiB so parts are more than a single read.
+func (h Harness) partSize(m storage.Multipart) int64 {
+	return max(m.MinPartSize(), h.StoreMinPart, 64<<10)
+}

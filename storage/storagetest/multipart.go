@@ -47,7 +47,7 @@ func uploads(t *testing.T, m storage.Multipart, prefix string) []storage.Upload 
 func testMultipart(t *testing.T, h Harness) {
 	b, _ := h.New(t)
 	m := multipart(t, b)
-	ps := partSize(m)
+	ps := h.partSize(m)
 	data := randomBytes(int(2*ps+1234), 10)
 	info := storage.ObjectInfo{ContentType: "application/x-ferry-test", Metadata: map[string]string{"origin": "multipart"}}
 	u, err := m.CreateUpload(ctxT(t), "mp/object", info)
@@ -104,7 +104,7 @@ func testMultipart(t *testing.T, h Harness) {
 func testMultipartResume(t *testing.T, h Harness) {
 	b, reopen := h.New(t)
 	m := multipart(t, b)
-	ps := partSize(m)
+	ps := h.partSize(m)
 	data := randomBytes(int(3*ps+7), 11)
 	chunks := splitParts(data, ps)
 	require.Len(t, chunks, 4)
@@ -140,7 +140,7 @@ func testMultipartAbort(t *testing.T, h Harness) {
 	m := multipart(t, b)
 	u, err := m.CreateUpload(ctxT(t), "abort/object", storage.ObjectInfo{})
 	require.NoError(t, err)
-	uploadPart(t, m, u, 1, randomBytes(int(partSize(m)), 12))
+	uploadPart(t, m, u, 1, randomBytes(int(h.partSize(m)), 12))
 	require.NoError(t, m.AbortUpload(ctxT(t), u))
 	_, err = m.ListParts(ctxT(t), u)
 	assert.ErrorIs(t, err, storage.ErrNoSuchUpload)

@@ -84,6 +84,10 @@ type Proxy struct {
 	// knows (issuer.go).
 	issuerMu sync.Mutex
 	issuer   *Issuer
+
+	// spread, when set (MeasureSpread), counts the requests in flight by
+	// key range (keyspread.go).
+	spread atomic.Pointer[KeySpread]
 }
 
 // Start runs a proxy in front of upstream (a versitygw started with
@@ -188,6 +192,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		req = classify(r) // without the signature's parameters: a plain read
 	}
+
+	defer p.spread.Load().enter(r, req)()
 
 	flipUpload := int64(-1)
 	if f, hit := p.faults.take(r.Method, req); hit {
