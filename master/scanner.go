@@ -35,8 +35,18 @@ type ScanConfig struct {
 	ShardObjects int
 	ShardBytes   int64
 	// Threads > 1 lists top-level prefixes in parallel when the source can
-	// list one level (storage.LevelLister).
+	// list one level (storage.LevelLister), or, with SplitRanges, a flat
+	// prefix as key ranges (scanner_ranges.go).
 	Threads int
+	// SplitRanges lets a flat prefix be split into key ranges found by
+	// sampling the listing with start-after probes. Meant for sources where
+	// a LIST page is a request with a round trip (object stores); a local
+	// directory would be read again for every probe and every range.
+	SplitRanges bool
+	// ProbePage is the source's LIST page size: a sampling probe reads
+	// this many keys (one request), and a full page means there are more.
+	// 0 means 1000, the S3 and OSS default.
+	ProbePage int
 	// Audit: every object in scope is compared, so none is skipped for
 	// being verified and unchanged in the manifest.
 	Audit bool
@@ -83,6 +93,9 @@ func NewScanner(cfg ScanConfig, store ScanStore, onShard func([]uint64), log *sl
 	if cfg.ShardBytes <= 0 {
 		cfg.ShardBytes = 1 << 30
 	}
+	if cfg.ProbePage <= 0 {
+		cfg.ProbePage = 1000
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -95,9 +108,25 @@ func (s *Scanner) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	rs, err := recordedRanges(cps)
+	if err != nil {
+		return fmt.Errorf("scanning %s: %w", s.cfg.Src, err)
+	}
+	if len(rs) > 0 {
+		return s.scanRanges(ctx, rs, cps)
+	}
 	_, single := cps[streamAll]
 	ll, canLevel := s.cfg.Src.(storage.LevelLister)
 	prefixOK := s.cfg.SrcPrefix == "" || strings.HasSuffix(s.cfg.SrcPrefix, "/")
+	if len(cps) == 0 && s.cfg.Threads > 1 && s.cfg.SplitRanges {
+		rs, err := s.planRanges(ctx, canLevel && prefixOK)
+		if err != nil {
+			return err
+		}
+		if len(rs) > 0 {
+			return s.scanRanges(ctx, rs, nil)
+		}
+	}
 	parallel := !single && canLevel && prefixOK && (s.cfg.Threads > 1 || len(cps) > 0)
 	if !parallel {
 		return s.stream(ctx, streamAll, cps[streamAll], func(after string, fn storage.ListFunc) error {

@@ -1,0 +1,403 @@
+package master
+
+import (
+	"cmp"
+	"context"
+	"math"
+	"math/big"
+	"slices"
+	"sort"
+	"sync"
+)
+
+// probeFunc lists the keys after startAfter, up to one page of them: one
+// LIST request on an object store.
+type probeFunc func(ctx context.Context, startAfter string) ([]string, error)
+
+// splitter finds split points for one flat prefix by sampling it with
+// start-after probes, each one LIST request. Every probe answers a page of
+// consecutive keys: where the listing really is at that point, and how
+// dense it is there (page size over the span of the page in the keyspace).
+//
+//  1. The first page (given) says which bytes the keys use.
+//  2. The end: a (parallel+1)-ary search between the highest key known and
+//     the top of the space, until a probe answers a short page (the last
+//     one), or the unexplored gap below the lowest empty answer is a
+//     negligible part of the space.
+//  3. Two rounds of probes: at even fractions of the space, then at the
+//     quantiles of the distribution estimated from every page so far.
+//  4. Split points at equal quantiles of the final estimate.
+//
+// Uniformly random keys are uniform in the keyspace and need nothing more;
+// sequential numbers are too, thanks to its alphabet ranks; skewed keys are
+// what rounds 3 and the density estimate are for. About 40-80 probes
+// whatever the bucket's size, most of them in parallel, against a listing
+// of (keys / page) requests: nothing for the buckets worth splitting.
+type splitter struct {
+	page     int // keys per probe: a full page means there is more
+	parallel int // probes at once
+	probe    probeFunc
+	runs     []run
+	probes   int
+}
+
+// run is one probe's answer: the keys right after from, consecutive in the
+// listing (no key lies between from and keys[0], nor between two of keys).
+type run struct {
+	from string
+	keys []string
+}
+
+// Splits are bounded so that a range is worth a stream (at least
+// minRangePages pages) and the layout stays small (maxRanges streams).
+const (
+	minRangePages = 4
+	maxRanges     = 256
+	endRounds     = 16
+	refineRounds  = 6
+)
+
+// plan returns up to want-1 strictly increasing split points for a listing
+// whose first page is first, or none when the listing is too small to be
+// worth splitting (first is not a full page, or the estimate is a few pages).
+func (s *splitter) plan(ctx context.Context, first []string, want int) ([]string, error) {
+	if len(first) < s.page || want < 2 {
+		return nil, nil
+	}
+	s.runs = append(s.runs, run{keys: first})
+	last, err := s.findEnd(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Refine where the estimate is least sure: every gap between pages
+	// that may hold more than a share of a range gets probes spread over
+	// it. A probe that lands just below a dense cluster answers a page
+	// running into it, whose dense end makes the gap after it large, and
+	// so probed next round: that is how a narrow hot spot is found.
+	wantMax := want
+	var (
+		ks  *keyspace
+		est distribution
+	)
+	// First a baseline: probes at even ranks, so that no part of the
+	// space goes unseen because the estimate so far has not noticed it.
+	ks = newKeyspace(append(s.allKeys(), last))
+	even := int(min(float64(2*wantMax), max(8, s.estimate(ks).total()/float64(s.page))))
+	var at []string
+	for i := 1; i <= even; i++ {
+		if k := ks.key(ks.between(ks.lo, ks.hi, float64(i)/float64(even+1))); len(at) == 0 || k > at[len(at)-1] {
+			at = append(at, k)
+		}
+	}
+	if _, err := s.probeAll(ctx, at); err != nil {
+		return nil, err
+	}
+	for round := 0; ; round++ {
+		ks = newKeyspace(append(s.allKeys(), last))
+		est = s.estimate(ks)
+		want = int(min(float64(wantMax), maxRanges, est.total()/float64(minRangePages*s.page)))
+		if debugSplit != nil {
+			debugSplit("round %d: %d probes, estimate %.0f, want %d", round, s.probes, est.total(), want)
+		}
+		if want < 2 {
+			return nil, nil
+		}
+		if round == refineRounds {
+			break
+		}
+		// A gap gets probes if it may hold a third of the largest number
+		// of ranges asked for, or half a page: judged by the ranges this
+		// estimate allows, a bucket whose bulk has not been seen yet
+		// would look too small to look at more closely.
+		unit := max(est.total()/float64(3*wantMax), float64(s.page)/2)
+		at := est.probePoints(ks, unit, 2*wantMax)
+		if len(at) == 0 {
+			break
+		}
+		keys := make([]string, 0, len(at))
+		for _, x := range at {
+			if k := ks.key(x); len(keys) == 0 || k > keys[len(keys)-1] {
+				keys = append(keys, k)
+			}
+		}
+		if _, err := s.probeAll(ctx, keys); err != nil {
+			return nil, err
+		}
+	}
+	var splits []string
+	for i := 1; i < want; i++ {
+		p := ks.key(est.quantile(ks, float64(i)/float64(want)))
+		if p <= first[0] || p >= last || (len(splits) > 0 && p <= splits[len(splits)-1]) {
+			continue
+		}
+		splits = append(splits, p)
+	}
+	return splits, nil
+}
+
+// findEnd returns the last key of the listing, or a key so close to the end
+// that the keys beyond it are a negligible part of the space.
+func (s *splitter) findEnd(ctx context.Context) (string, error) {
+	lo := slices.Max(s.allKeys())
+	emptyAbove := "" // "" = not known yet
+	for range endRounds {
+		ks := newKeyspace(s.allKeys())
+		var at []string
+		hi := ks.top()
+		if emptyAbove != "" {
+			hi = ks.rank(emptyAbove)
+		}
+		rlo := ks.rank(lo)
+		for i := 1; i <= s.parallel; i++ {
+			c := ks.key(ks.between(rlo, hi, float64(i)/float64(s.parallel+1)))
+			if c > lo && (len(at) == 0 || c > at[len(at)-1]) && (emptyAbove == "" || c < emptyAbove) {
+				at = append(at, c)
+			}
+		}
+		if emptyAbove == "" {
+			// Beyond the space: keys outside the samples' common prefix,
+			// or with bytes above any seen. 0xFF never occurs in UTF-8.
+			at = append(at, ks.prefix+"\xff")
+		}
+		if len(at) == 0 {
+			return lo, nil
+		}
+		pages, err := s.probeAll(ctx, at)
+		if err != nil {
+			return "", err
+		}
+		for i, p := range pages {
+			switch {
+			case len(p) == 0:
+				if emptyAbove == "" || at[i] < emptyAbove {
+					emptyAbove = at[i]
+				}
+			case len(p) < s.page:
+				return p[len(p)-1], nil
+			default:
+				lo = max(lo, p[len(p)-1])
+			}
+		}
+		if emptyAbove != "" {
+			// Stop when what is left unexplored is a sliver of the space.
+			ks := newKeyspace(append(s.allKeys(), emptyAbove))
+			if ks.frac(emptyAbove)-ks.frac(lo) < 1.0/(64*maxRanges) {
+				return lo, nil
+			}
+		}
+	}
+	return lo, nil
+}
+
+// probeAll probes at each of at, parallel at a time, recording the runs.
+func (s *splitter) probeAll(ctx context.Context, at []string) ([][]string, error) {
+	pages := make([][]string, len(at))
+	errs := make([]error, len(at))
+	sem := make(chan struct{}, max(1, s.parallel))
+	var wg sync.WaitGroup
+	for i, a := range at {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			pages[i], errs[i] = s.probe(ctx, a)
+		}()
+	}
+	wg.Wait()
+	s.probes += len(at)
+	for i, p := range pages {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		if len(p) > 0 {
+			s.runs = append(s.runs, run{from: at[i], keys: p})
+		}
+	}
+	return pages, nil
+}
+
+func (s *splitter) allKeys() []string {
+	var out []string
+	for _, r := range s.runs {
+		// Inner keys carry the alphabet: a page of sequential numbers
+		// shows every digit only in its inner keys.
+		out = append(out, r.keys...)
+	}
+	return out
+}
+
+// merged returns the runs in key order, overlapping ones joined: a probe
+// that started inside another's page continues the same consecutive keys.
+func (s *splitter) merged() []run {
+	rs := slices.Clone(s.runs)
+	sort.Slice(rs, func(i, j int) bool { return rs[i].keys[0] < rs[j].keys[0] })
+	var out []run
+	for _, r := range rs {
+		if n := len(out); n > 0 {
+			cur := &out[n-1]
+			end := cur.keys[len(cur.keys)-1]
+			if r.from <= end {
+				i := sort.SearchStrings(r.keys, end)
+				if i < len(r.keys) && r.keys[i] == end {
+					i++
+				}
+				cur.keys = append(slices.Clip(cur.keys), r.keys[i:]...)
+				continue
+			}
+		}
+		out = append(out, run{from: r.from, keys: r.keys})
+	}
+	return out
+}
+
+// segment: about n keys between ranks x0 and x1 of the keyspace; gap
+// when n is a guess (no page seen there). Ranks, not float fractions: a
+// hot spot can be 10^-30 of the space, below float64's resolution near 1.
+type segment struct {
+	x0, x1 *big.Int
+	n      float64
+	gap    bool
+	// The densities at the gap's ends: probes crowd toward the denser
+	// one (see probePoints).
+	dl, dr float64
+}
+
+type distribution []segment
+
+// edgeKeys is how many keys at a page's end measure the density there.
+const edgeKeys = 100
+
+// width is b-a as a float64 (exact enough: relative error 2^-53).
+func width(a, b *big.Int) float64 {
+	f, _ := new(big.Float).SetInt(new(big.Int).Sub(b, a)).Float64()
+	return f
+}
+
+func maxInt(a, b *big.Int) *big.Int {
+	if a.Cmp(b) >= 0 {
+		return a
+	}
+	return b
+}
+
+// estimate spreads the keys over the keyspace: the pages' keys where they
+// are, nothing between a probe's start and its first key, and in a gap
+// between two pages, its width times the mean of the densities at the
+// pages' facing ends (the ends, not the whole pages: a page running into a
+// dense cluster says so at its end).
+func (s *splitter) estimate(ks *keyspace) distribution {
+	rs := s.merged()
+	density := func(keys []string) float64 {
+		w := width(ks.rank(keys[0]), ks.rank(keys[len(keys)-1]))
+		if len(keys) < 2 || w <= 0 {
+			return -1
+		}
+		return float64(len(keys)-1) / w
+	}
+	overall, n, w := 0.0, 0.0, 0.0
+	for _, r := range rs {
+		if d := density(r.keys); d > 0 {
+			n += float64(len(r.keys) - 1)
+			w += float64(len(r.keys)-1) / d
+		}
+	}
+	if w > 0 {
+		overall = n / w
+	}
+	// The keys a gap holds: its width times the larger of the densities
+	// at its ends. Between a hot spot's edge and a sparse page the truth
+	// can be anywhere from one to the other; guessing high costs probes,
+	// which resolve it, guessing low costs balance, which nothing repairs.
+	guess := func(w, a, b float64) float64 {
+		if a > 0 || b > 0 {
+			return w * max(a, b)
+		}
+		return w * overall
+	}
+	head := func(k []string) []string { return k[:min(len(k), edgeKeys)] }
+	tail := func(k []string) []string { return k[max(0, len(k)-edgeKeys):] }
+	var d distribution
+	x := ks.lo
+	for i, r := range rs {
+		from := maxInt(ks.rank(r.from), x)
+		a, b := maxInt(ks.rank(r.keys[0]), x), maxInt(ks.rank(r.keys[len(r.keys)-1]), x)
+		if i > 0 && from.Cmp(x) > 0 {
+			dl, dr := density(tail(rs[i-1].keys)), density(head(r.keys))
+			d = append(d, segment{x0: x, x1: from, n: guess(width(x, from), dl, dr), gap: true, dl: dl, dr: dr})
+		}
+		d = append(d, segment{x0: a, x1: b, n: float64(len(r.keys))})
+		x = b
+	}
+	if len(rs) > 0 && x.Cmp(ks.hi) < 0 {
+		last := rs[len(rs)-1]
+		if len(last.keys) >= s.page { // not the short last page: more beyond
+			dl := density(tail(last.keys))
+			d = append(d, segment{x0: x, x1: ks.hi, n: guess(width(x, ks.hi), dl, -1), gap: true, dl: dl, dr: -1})
+		}
+	}
+	return d
+}
+
+func (d distribution) total() float64 {
+	t := 0.0
+	for _, s := range d {
+		t += s.n
+	}
+	return t
+}
+
+// probePoints spreads probes over the gaps that may hold more than unit
+// keys, about one per unit, the largest gaps first, at most limit.
+func (d distribution) probePoints(ks *keyspace, unit float64, limit int) []*big.Int {
+	gaps := slices.Clone(d)
+	slices.SortFunc(gaps, func(a, b segment) int { return cmp.Compare(b.n, a.n) })
+	var out []*big.Int
+	for _, g := range gaps {
+		if !g.gap || g.n <= unit || len(out) >= limit {
+			break
+		}
+		k := int(min(g.n/unit, float64(limit-len(out))))
+		for j := 1; j <= k; j++ {
+			out = append(out, ks.between(g.x0, g.x1, g.spot(j, k)))
+		}
+	}
+	slices.SortFunc(out, (*big.Int).Cmp)
+	return out
+}
+
+// spot is where, as a fraction of the gap, the j-th of k probes goes:
+// evenly when the densities at its ends are alike; else at geometrically
+// shrinking distances from the denser end, down to the width's share the
+// sparser density gives one key of the denser, so that a hot spot's end is
+// bracketed whatever its extent.
+func (g segment) spot(j, k int) float64 {
+	even := float64(j) / float64(k+1)
+	lo, hi := min(g.dl, g.dr), max(g.dl, g.dr)
+	if lo <= 0 || hi < 16*lo {
+		return even
+	}
+	f := math.Pow(lo/hi, even)
+	if g.dr > g.dl {
+		return 1 - f
+	}
+	return f
+}
+
+// quantile is the rank below which a share q of the keys lies.
+func (d distribution) quantile(ks *keyspace, q float64) *big.Int {
+	want := q * d.total()
+	for _, s := range d {
+		if want <= s.n && s.n > 0 {
+			return ks.between(s.x0, s.x1, want/s.n)
+		}
+		want -= s.n
+	}
+	if len(d) == 0 {
+		return ks.between(ks.lo, ks.hi, q)
+	}
+	return d[len(d)-1].x1
+}
+
+// debugSplit, set by tests, logs the planning rounds.
+var debugSplit func(string, ...any)
