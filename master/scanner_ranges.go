@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/tracker"
@@ -104,6 +105,7 @@ type streamStarter interface {
 // first page shows a hierarchy that the level listing can split for free.
 func (s *Scanner) planRanges(ctx context.Context, canLevel bool) ([]keyRange, error) {
 	page := s.cfg.ProbePage
+	start := time.Now()
 	probe := func(ctx context.Context, after string) ([]string, error) {
 		return s.probe(ctx, after, page)
 	}
@@ -143,7 +145,8 @@ func (s *Scanner) planRanges(ctx context.Context, canLevel bool) ([]keyRange, er
 	if err != nil {
 		return nil, err
 	}
-	s.log.Info("scan: flat prefix split into key ranges", "ranges", len(rs), "probes", sp.probes+1)
+	s.log.Info("scan: flat prefix split into key ranges", "ranges", len(rs), "probes", sp.probes+1, "waves", sp.waves+1,
+		"took", time.Since(start).Round(time.Millisecond))
 	return rs, nil
 }
 

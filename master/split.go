@@ -39,6 +39,9 @@ type splitter struct {
 	probe    probeFunc
 	runs     []run
 	probes   int
+	// waves: probes one after another in time (a batch of parallel
+	// probes is one): what the planning costs in round trips.
+	waves int
 }
 
 // run is one probe's answer: the keys right after from, consecutive in the
@@ -55,6 +58,7 @@ const (
 	maxRanges     = 256
 	endRounds     = 16
 	refineRounds  = 6
+	ceilingLevels = 6
 )
 
 // plan returns up to want-1 strictly increasing split points for a listing
@@ -82,7 +86,11 @@ func (s *splitter) plan(ctx context.Context, first []string, want int) ([]string
 	// First a baseline: probes at even ranks, so that no part of the
 	// space goes unseen because the estimate so far has not noticed it.
 	ks = newKeyspace(append(s.allKeys(), last))
-	even := int(min(float64(2*wantMax), max(8, s.estimate(ks).total()/float64(s.page))))
+	// The probes after the end is found cost at most a quarter of the
+	// listing's own requests (the pages the estimate says it has), so that
+	// a bucket of a few dozen pages is not sampled more than it is listed.
+	budget := max(2*s.parallel, int(min(1e9, s.estimate(ks).total()/float64(4*s.page))))
+	even := min(2*wantMax, budget)
 	var at []string
 	for i := 1; i <= even; i++ {
 		if k := ks.key(ks.between(ks.lo, ks.hi, float64(i)/float64(even+1))); len(at) == 0 || k > at[len(at)-1] {
@@ -92,6 +100,7 @@ func (s *splitter) plan(ctx context.Context, first []string, want int) ([]string
 	if _, err := s.probeAll(ctx, at); err != nil {
 		return nil, err
 	}
+	budget -= len(at)
 	for round := 0; ; round++ {
 		ks = newKeyspace(append(s.allKeys(), last))
 		est = s.estimate(ks)
@@ -110,7 +119,8 @@ func (s *splitter) plan(ctx context.Context, first []string, want int) ([]string
 		// estimate allows, a bucket whose bulk has not been seen yet
 		// would look too small to look at more closely.
 		unit := max(est.total()/float64(3*wantMax), float64(s.page)/2)
-		at := est.probePoints(ks, unit, 2*wantMax)
+		at := est.probePoints(ks, unit, min(2*wantMax, budget))
+		budget -= len(at)
 		if len(at) == 0 {
 			break
 		}
@@ -155,9 +165,14 @@ func (s *splitter) findEnd(ctx context.Context) (string, error) {
 			}
 		}
 		if emptyAbove == "" {
-			// Beyond the space: keys outside the samples' common prefix,
-			// or with bytes above any seen. 0xFF never occurs in UTF-8.
-			at = append(at, ks.prefix+"\xff")
+			// Beyond the space: keys with bytes above any seen, or
+			// outside the samples' common prefix, at each of its last
+			// few levels at once (a first page of obj/00000001... shares
+			// "obj/0000" while the listing runs to obj/01000000), rather
+			// than one level per round. 0xFF never occurs in UTF-8.
+			for i := len(ks.prefix); i >= max(0, len(ks.prefix)-ceilingLevels); i-- {
+				at = append(at, ks.prefix[:i]+"\xff")
+			}
 		}
 		if len(at) == 0 {
 			return lo, nil
@@ -206,6 +221,7 @@ func (s *splitter) probeAll(ctx context.Context, at []string) ([][]string, error
 	}
 	wg.Wait()
 	s.probes += len(at)
+	s.waves += (len(at) + max(1, s.parallel) - 1) / max(1, s.parallel)
 	for i, p := range pages {
 		if errs[i] != nil {
 			return nil, errs[i]

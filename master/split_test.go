@@ -139,7 +139,7 @@ func TestSplitterPlans(t *testing.T) {
 			assert.LessOrEqual(t, len(splits)+1, hi, "ranges")
 			c := counts(tc.keys, splits)
 			mean := float64(len(tc.keys)) / float64(len(c))
-			t.Logf("%d probes, ranges %v", calls, c)
+			t.Logf("%d probes in %d waves, ranges %v", calls, sp.waves+1, c)
 			if len(c) > 1 && tc.maxSkew > 0 {
 				assert.LessOrEqual(t, float64(slices.Max(c))/mean, tc.maxSkew, "balance: %v", c)
 				assert.Positive(t, slices.Min(c), "no empty range: %v", c)
