@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -85,9 +86,9 @@ func hotSpotKeys(n int) []string {
 }
 
 // probeOf answers probes from a sorted key list, counting them.
-func probeOf(keys []string, page int, calls *int) probeFunc {
+func probeOf(keys []string, page int, calls *atomic.Int64) probeFunc {
 	return func(_ context.Context, after string) ([]string, error) {
-		*calls++
+		calls.Add(1)
 		i := sort.Search(len(keys), func(i int) bool { return keys[i] > after })
 		return slices.Clone(keys[i:min(i+page, len(keys))]), nil
 	}
@@ -124,7 +125,7 @@ func TestSplitterPlans(t *testing.T) {
 		{"keys for a handful of ranges", sequentialKeys(12_000), 1000, 32, 2, 3, 1.3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			calls := 0
+			var calls atomic.Int64
 			sp := &splitter{page: tc.page, parallel: 8, probe: probeOf(tc.keys, tc.page, &calls)}
 			first, err := sp.probe(t.Context(), "")
 			require.NoError(t, err)
@@ -139,12 +140,12 @@ func TestSplitterPlans(t *testing.T) {
 			assert.LessOrEqual(t, len(splits)+1, hi, "ranges")
 			c := counts(tc.keys, splits)
 			mean := float64(len(tc.keys)) / float64(len(c))
-			t.Logf("%d probes in %d waves, ranges %v", calls, sp.waves+1, c)
+			t.Logf("%d probes in %d waves, ranges %v", calls.Load(), sp.waves+1, c)
 			if len(c) > 1 && tc.maxSkew > 0 {
 				assert.LessOrEqual(t, float64(slices.Max(c))/mean, tc.maxSkew, "balance: %v", c)
 				assert.Positive(t, slices.Min(c), "no empty range: %v", c)
 			}
-			assert.LessOrEqual(t, calls, 2+endRounds*9+2*tc.want*(refineRounds+1), "probes")
+			assert.LessOrEqual(t, calls.Load(), int64(2+endRounds*9+2*tc.want*(refineRounds+1)), "probes")
 		})
 	}
 }
