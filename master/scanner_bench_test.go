@@ -2,6 +2,7 @@ package master
 
 import (
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -38,6 +39,7 @@ func BenchmarkScanFlat(b *testing.B) {
 					continue // one stream lists any shape alike
 				}
 				b.Run(fmt.Sprintf("keys=%s/store=%s/threads=%d", shape.name, store, threads), func(b *testing.B) {
+					b.StopTimer() // generating the keys is not the scan
 					src := &memList{keys: keys(), page: page, pageDelay: latency}
 					var probes, trackerBusy int64
 					for range b.N {
@@ -51,7 +53,7 @@ func BenchmarkScanFlat(b *testing.B) {
 							st = busy
 						}
 						src.pages.Store(0)
-						s := NewScanner(ScanConfig{Job: "j", Pass: pass, Src: src, Threads: threads, SplitRanges: true, ProbePage: page}, st, nil, nil)
+						s := NewScanner(ScanConfig{Job: "j", Pass: pass, Src: src, Threads: threads, SplitRanges: true, ProbePage: page}, st, nil, benchLog(b))
 						b.StartTimer()
 						if err := s.Run(b.Context()); err != nil {
 							b.Fatal(err)
@@ -115,3 +117,8 @@ func (t *timedStore) StartScanStreams(job string, n uint64, streams []string) er
 }
 
 func (t *timedStore) since(start time.Time) { t.busy.Add(int64(time.Since(start))) }
+
+// benchLog logs the scan's planning (-v shows it) to the benchmark's output.
+func benchLog(b *testing.B) *slog.Logger {
+	return slog.New(slog.NewTextHandler(b.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
