@@ -224,3 +224,28 @@ func TestRangeNames(t *testing.T) {
 		assert.False(t, ok, bad)
 	}
 }
+
+// A prefix with sub-prefixes keeps the level split (free split points),
+// even where flat prefixes would be split into ranges; so does a flat
+// prefix too small to be worth sampling.
+func TestScannerRangesOnlyForLargeFlatPrefixes(t *testing.T) {
+	src, keys := source(t, 200) // d0/ .. d3/ and top-level objects
+	st, pass := newStore(t, "j")
+	s := NewScanner(ScanConfig{Job: "j", Pass: pass, Src: src, ShardObjects: 20, Threads: 4, SplitRanges: true, ProbePage: 10},
+		st, nil, nil)
+	require.NoError(t, s.Run(t.Context()))
+	cps, err := st.ScanCheckpoints("j", pass)
+	require.NoError(t, err)
+	assert.Contains(t, cps, streamLevel)
+	assert.Contains(t, cps, streamDir+"d0/")
+	assert.Empty(t, rangeNames(t, st, pass))
+	got := sharded(t, st, "j", pass)
+	slices.Sort(got)
+	assert.Equal(t, keys, got)
+
+	small, p2 := newStore(t, "j")
+	flat := &memList{keys: sequentialKeys(150), page: 100}
+	require.NoError(t, rangeScan(small, p2, flat, 8).Run(t.Context()))
+	assert.Empty(t, rangeNames(t, small, p2), "two pages: one stream")
+	assert.Equal(t, flat.keys, sharded(t, small, "j", p2))
+}
