@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -24,15 +25,17 @@ type probeFunc func(ctx context.Context, startAfter string) ([]string, error)
 //     the top of the space, until a probe answers a short page (the last
 //     one), or the unexplored gap below the lowest empty answer is a
 //     negligible part of the space.
-//  3. Two rounds of probes: at even fractions of the space, then at the
-//     quantiles of the distribution estimated from every page so far.
+//  3. A round of probes at even ranks, then up to refineRounds rounds in
+//     the gaps between pages that may hold a good share of a range (see
+//     estimate and probePoints).
 //  4. Split points at equal quantiles of the final estimate.
 //
-// Uniformly random keys are uniform in the keyspace and need nothing more;
-// sequential numbers are too, thanks to its alphabet ranks; skewed keys are
-// what rounds 3 and the density estimate are for. About 40-80 probes
-// whatever the bucket's size, most of them in parallel, against a listing
-// of (keys / page) requests: nothing for the buckets worth splitting.
+// Uniformly random keys are uniform in the keyspace and need little more;
+// sequential numbers are too, thanks to its alphabet ranks; skewed keys and
+// holes are what the refinement is for. About 100 probes in a dozen waves
+// for uniform or sequential keys, a few hundred for the hardest shapes,
+// whatever the bucket's size, against a listing of (keys / page) requests:
+// little for the buckets worth splitting.
 type splitter struct {
 	page     int // keys per probe: a full page means there is more
 	parallel int // probes at once
@@ -119,7 +122,7 @@ func (s *splitter) plan(ctx context.Context, first []string, want int) ([]string
 		// estimate allows, a bucket whose bulk has not been seen yet
 		// would look too small to look at more closely.
 		unit := max(est.total()/float64(3*wantMax), float64(s.page)/2)
-		at := est.probePoints(ks, unit, min(2*wantMax, budget))
+		at := est.probePoints(ks, unit, float64(s.page), min(2*wantMax, budget))
 		budget -= len(at)
 		if len(at) == 0 {
 			break
@@ -247,7 +250,12 @@ func (s *splitter) allKeys() []string {
 // that started inside another's page continues the same consecutive keys.
 func (s *splitter) merged() []run {
 	rs := slices.Clone(s.runs)
-	sort.Slice(rs, func(i, j int) bool { return rs[i].keys[0] < rs[j].keys[0] })
+	// Runs with the same first key come from probes in the same empty
+	// stretch: the one that started lowest knows the most of it is empty,
+	// so it goes first and its start is the merged run's.
+	slices.SortFunc(rs, func(a, b run) int {
+		return cmp.Or(strings.Compare(a.keys[0], b.keys[0]), strings.Compare(a.from, b.from))
+	})
 	var out []run
 	for _, r := range rs {
 		if n := len(out); n > 0 {
@@ -365,7 +373,7 @@ func (d distribution) total() float64 {
 
 // probePoints spreads probes over the gaps that may hold more than unit
 // keys, about one per unit, the largest gaps first, at most limit.
-func (d distribution) probePoints(ks *keyspace, unit float64, limit int) []*big.Int {
+func (d distribution) probePoints(ks *keyspace, unit, page float64, limit int) []*big.Int {
 	gaps := slices.Clone(d)
 	slices.SortFunc(gaps, func(a, b segment) int { return cmp.Compare(b.n, a.n) })
 	var out []*big.Int
@@ -375,7 +383,7 @@ func (d distribution) probePoints(ks *keyspace, unit float64, limit int) []*big.
 		}
 		k := int(min(g.n/unit, float64(limit-len(out))))
 		for j := 1; j <= k; j++ {
-			out = append(out, ks.between(g.x0, g.x1, g.spot(j, k)))
+			out = append(out, ks.between(g.x0, g.x1, g.spot(j, k, page)))
 		}
 	}
 	slices.SortFunc(out, (*big.Int).Cmp)
@@ -387,9 +395,17 @@ func (d distribution) probePoints(ks *keyspace, unit float64, limit int) []*big.
 // shrinking distances from the denser end, down to the width's share the
 // sparser density gives one key of the denser, so that a hot spot's end is
 // bracketed whatever its extent.
-func (g segment) spot(j, k int) float64 {
+func (g segment) spot(j, k int, page float64) float64 {
 	even := float64(j) / float64(k+1)
 	lo, hi := min(g.dl, g.dr), max(g.dl, g.dr)
+	if lo > 0 && hi < 16*lo && g.n > 16*page && j%2 == 1 {
+		// Alike ends, but many pages between: the keys may run on from
+		// the left end or stop short of it (a counter's unused digits
+		// leave such holes). Every other probe goes at geometrically
+		// growing distances from the left end, from one page's width to
+		// the whole gap, to find where the left end's keys stop.
+		return math.Pow(page/g.n, 1-even)
+	}
 	if lo <= 0 || hi < 16*lo {
 		return even
 	}
