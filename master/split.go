@@ -161,8 +161,16 @@ func (s *splitter) findEnd(ctx context.Context) (string, error) {
 			hi = ks.rank(emptyAbove)
 		}
 		rlo := ks.rank(lo)
-		for i := 1; i <= s.parallel; i++ {
-			c := ks.key(ks.between(rlo, hi, float64(i)/float64(s.parallel+1)))
+		// One wave a round: while the end is not bracketed, the ceilings
+		// below take half of the parallel probes.
+		inside := max(1, s.parallel)
+		ceilings := 0
+		if emptyAbove == "" {
+			ceilings = max(1, min(ceilingLevels, s.parallel/2))
+			inside = max(1, s.parallel-ceilings)
+		}
+		for i := 1; i <= inside; i++ {
+			c := ks.key(ks.between(rlo, hi, float64(i)/float64(inside+1)))
 			if c > lo && (len(at) == 0 || c > at[len(at)-1]) && (emptyAbove == "" || c < emptyAbove) {
 				at = append(at, c)
 			}
@@ -173,7 +181,7 @@ func (s *splitter) findEnd(ctx context.Context) (string, error) {
 			// few levels at once (a first page of obj/00000001... shares
 			// "obj/0000" while the listing runs to obj/01000000), rather
 			// than one level per round. 0xFF never occurs in UTF-8.
-			for i := len(ks.prefix); i >= max(0, len(ks.prefix)-ceilingLevels); i-- {
+			for i := len(ks.prefix); i > max(-1, len(ks.prefix)-ceilings); i-- {
 				at = append(at, ks.prefix[:i]+"\xff")
 			}
 		}
