@@ -185,7 +185,7 @@ func (m *Manager) launch(jr *jobRun, cfg *conf.Job, src, dst storage.Backend, re
 	}
 	sc := NewScanner(ScanConfig{Job: cfg.Name, Pass: p.N, Src: src, SrcPrefix: srcPrefix, DestPrefix: destPrefix,
 		Filter: filter, ShardObjects: cfg.ShardObjects, ShardBytes: cfg.ShardBytes, Threads: cfg.ScanThreads, Audit: audit,
-		Complete: snap,
+		Complete: snap, SplitRanges: cfg.Src.Type == backends.S3 || cfg.Src.Type == backends.OSS, ProbePage: int(cfg.Src.ListPageSize),
 	}, m.st, coord.AddShards, log)
 	ctx, stop := context.WithCancel(m.lifetime())
 	m.mu.Lock()

@@ -35,8 +35,18 @@ type ScanConfig struct {
 	ShardObjects int
 	ShardBytes   int64
 	// Threads > 1 lists top-level prefixes in parallel when the source can
-	// list one level (storage.LevelLister).
+	// list one level (storage.LevelLister), or, with SplitRanges, a flat
+	// prefix as key ranges (scanner_ranges.go).
 	Threads int
+	// SplitRanges lets a flat prefix be split into key ranges found by
+	// sampling the listing with start-after probes. Meant for sources where
+	// a LIST page is a request with a round trip (object stores); a local
+	// directory would be read again for every probe and every range.
+	SplitRanges bool
+	// ProbePage is the source's LIST page size: a sampling probe reads
+	// this many keys (one request), and a full page means there are more.
+	// 0 means 1000, the S3 and OSS default.
+	ProbePage int
 	// Audit: every object in scope is compared, so none is skipped for
 	// being verified and unchanged in the manifest.
 	Audit bool
@@ -57,7 +67,8 @@ const (
 )
 
 // Scanner streams a source listing into shards in the tracker. Memory is
-// one shard per stream in flight, whatever the object count. Every shard is
+// two shards per stream in flight (one being listed, one being appended),
+// whatever the object count. Every shard is
 // appended together with its stream's checkpoint (the last key it holds),
 // so a killed scan resumes after the last appended shard: nothing sharded
 // twice, nothing missed.
@@ -83,6 +94,9 @@ func NewScanner(cfg ScanConfig, store ScanStore, onShard func([]uint64), log *sl
 	if cfg.ShardBytes <= 0 {
 		cfg.ShardBytes = 1 << 30
 	}
+	if cfg.ProbePage <= 0 {
+		cfg.ProbePage = 1000
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -95,9 +109,25 @@ func (s *Scanner) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	rs, err := recordedRanges(cps)
+	if err != nil {
+		return fmt.Errorf("scanning %s: %w", s.cfg.Src, err)
+	}
+	if len(rs) > 0 {
+		return s.scanRanges(ctx, rs, cps)
+	}
 	_, single := cps[streamAll]
 	ll, canLevel := s.cfg.Src.(storage.LevelLister)
 	prefixOK := s.cfg.SrcPrefix == "" || strings.HasSuffix(s.cfg.SrcPrefix, "/")
+	if len(cps) == 0 && s.cfg.Threads > 1 && s.cfg.SplitRanges {
+		rs, err := s.planRanges(ctx, canLevel && prefixOK)
+		if err != nil {
+			return err
+		}
+		if len(rs) > 0 {
+			return s.scanRanges(ctx, rs, nil)
+		}
+	}
 	parallel := !single && canLevel && prefixOK && (s.cfg.Threads > 1 || len(cps) > 0)
 	if !parallel {
 		return s.stream(ctx, streamAll, cps[streamAll], func(after string, fn storage.ListFunc) error {
@@ -203,151 +233,11 @@ func (s *Scanner) stream(ctx context.Context, name string, cp tracker.ScanCheckp
 		return b.add(ctx, o)
 	})
 	if err != nil {
+		_ = b.wait() // nothing left running; the listing's error says it all
 		return fmt.Errorf("scanning %s (stream %q): %w", s.cfg.Src, name, err)
 	}
-	return b.flush(ctx, true)
-}
-
-// shardBuilder accumulates one stream's objects into the next shard.
-type shardBuilder struct {
-	s     *Scanner
-	name  string
-	after string // last key listed (checkpoint candidate)
-	objs  []task.Object
-	early []bool // per objs: before importSince, taken only if rewritten
-	bytes int64
-}
-
-func (b *shardBuilder) add(ctx context.Context, o storage.ObjectInfo) error {
-	s := b.s
-	s.Listed.Add(1)
-	rel := strings.TrimPrefix(o.Key, s.cfg.SrcPrefix)
-	early := false
-	if s.cfg.Filter != nil && !s.cfg.Filter.Match(rel, o.ModTime) {
-		// Modified before importSince by its mtime, but the mtime may be
-		// old while the content is new (a copy onto itself keeps it on
-		// some stores): such objects join the batch's manifest lookup and
-		// are taken only if the manifest says they changed (flush).
-		if early = !s.cfg.Audit && s.cfg.Filter.Early(rel, o.ModTime); !early {
-			s.Excluded.Add(1)
-			b.after = o.Key
-			return nil
-		}
-	}
-	if len(b.objs) > 0 && b.bytes+o.Size > s.cfg.ShardBytes {
-		// Flush before taking o: the checkpoint must not cover a key the
-		// shard does not hold.
-		if err := b.flush(ctx, false); err != nil {
-			return err
-		}
-	}
-	b.after = o.Key
-	b.objs = append(b.objs, task.Object{
-		Key: o.Key, Dest: s.cfg.DestPrefix + rel, Size: o.Size, ModTime: o.ModTime,
-		ETag: o.ETag, CRC64: o.CRC64, HasCRC64: o.HasCRC64,
-	})
-	b.early = append(b.early, early)
-	b.bytes += o.Size
-	if len(b.objs) >= s.cfg.ShardObjects {
-		return b.flush(ctx, false)
+	if err := b.flush(ctx, true); err != nil {
+		return fmt.Errorf("scanning %s (stream %q): %w", s.cfg.Src, name, err)
 	}
 	return nil
-}
-
-// flush appends the pending objects as a shard, minus those the manifest
-// shows verified in an earlier pass and unchanged since (recorded as
-// skipped), together with the checkpoint. done marks the stream finished.
-func (b *shardBuilder) flush(ctx context.Context, done bool) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s := b.s
-	if len(b.objs) == 0 && !done {
-		return nil
-	}
-	var known map[string]tracker.Entry
-	if !s.cfg.Audit {
-		keys := make([]string, len(b.objs))
-		for i, o := range b.objs {
-			keys[i] = o.Key
-		}
-		var err error
-		if known, err = s.store.Lookup(s.cfg.Job, keys); err != nil {
-			return err
-		}
-	}
-	var (
-		todo    []task.Object
-		skipped []task.Result
-	)
-	for i, o := range b.objs {
-		if b.early[i] {
-			if e, ok := known[o.Key]; ok && rewritten(e, o) {
-				s.Rewritten.Add(1)
-				todo = append(todo, o)
-			} else {
-				s.Excluded.Add(1)
-			}
-			continue
-		}
-		if e, ok := known[o.Key]; ok && !s.cfg.Complete && unchanged(e, o) && e.Pass < s.cfg.Pass {
-			skipped = append(skipped, task.Result{
-				Key: o.Key, Dest: o.Dest, Status: task.StatusSkipped, Method: task.MethodManifest,
-				Reason: fmt.Sprintf("verified in pass %d (%s); source unchanged", e.Pass, e.Method),
-				Size:   o.Size, ModTime: o.ModTime, ETag: o.ETag, DestETag: e.DestETag, CRC64: e.CRC64, HasCRC64: e.HasCRC64,
-			})
-			continue
-		}
-		todo = append(todo, o)
-	}
-	var shards []task.Shard
-	if len(todo) > 0 {
-		shards = []task.Shard{{Job: s.cfg.Job, Pass: s.cfg.Pass, Objects: todo}}
-	}
-	cp := tracker.ScanCheckpoint{Stream: b.name, After: b.after, Done: done}
-	ids, err := s.store.AppendShards(s.cfg.Job, s.cfg.Pass, shards, skipped, cp)
-	if err != nil {
-		return err
-	}
-	if len(ids) > 0 && s.onShard != nil {
-		s.onShard(ids)
-	}
-	b.objs, b.early, b.bytes = b.objs[:0], b.early[:0], 0
-	return nil
-}
-
-// unchanged: the manifest shows this source version proven present at the
-// destination (copied and verified, skipped because the destination's CRC64
-// matched, or carried over from such a pass). A skip on size and mtime alone
-// proves nothing, so such objects are looked at again.
-func unchanged(e tracker.Entry, o task.Object) bool {
-	proven := e.Status == task.StatusVerified ||
-		(e.Status == task.StatusSkipped && (e.Method == task.MethodManifest || e.Method == task.MethodCRC64))
-	if !proven {
-		return false
-	}
-	if e.Size != o.Size || !e.ModTime.Equal(o.ModTime) {
-		return false
-	}
-	if e.ETag != "" && o.ETag != "" && !storage.ETagEqual(e.ETag, o.ETag) {
-		return false
-	}
-	return true
-}
-
-// rewritten: the manifest has a result for this key from a pass that
-// examined it, and the listing now reports a different object (size,
-// ETag, CRC64 or mtime; storage.Changed). An object modified before
-// importSince is taken on this evidence alone: its mtime says "old", its
-// content says otherwise. Delete records describe a destination object,
-// not a source version, and prove nothing either way.
-func rewritten(e tracker.Entry, o task.Object) bool {
-	switch e.Status {
-	case task.StatusVerified, task.StatusSkipped, task.StatusFailed:
-	default:
-		return false
-	}
-	was := storage.ObjectInfo{Size: e.Size, ModTime: e.ModTime, ETag: e.ETag, CRC64: e.CRC64, HasCRC64: e.HasCRC64}
-	now := storage.ObjectInfo{Size: o.Size, ModTime: o.ModTime, ETag: o.ETag, CRC64: o.CRC64, HasCRC64: o.HasCRC64}
-	return storage.Changed(was, now) != ""
 }

@@ -39,7 +39,7 @@ func source(t *testing.T, n int) (storage.Backend, []string) {
 	return b, keys
 }
 
-func newStore(t *testing.T, job string) (*tracker.Store, uint64) {
+func newStore(t testing.TB, job string) (*tracker.Store, uint64) {
 	t.Helper()
 	st, err := tracker.Open(t.TempDir(), tracker.Options{})
 	require.NoError(t, err)

@@ -76,6 +76,8 @@ type Proxy struct {
 	seen   seenLog
 	locks  keyLocks
 	cues   cueQueue
+	// latency holds requests by kind (SetLatency, latency.go).
+	latency latencySet
 	// owner is a plain client of the upstream as the bucket owner, for
 	// what the proxy itself asks or writes there (existence checks, cues).
 	owner *s3.Client
@@ -194,6 +196,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	defer p.spread.Load().enter(r, req)()
+	p.latency.wait(r.Context(), entry.Kind)
 
 	flipUpload := int64(-1)
 	if f, hit := p.faults.take(r.Method, req); hit {

@@ -1,0 +1,106 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ferry-migrate/ferry/internal/testkit/ossproxy"
+)
+
+// TestKillDuringFlatScan kills `ferry run` while it lists a flat bucket
+// (no "/" in its keys) split into key ranges by scanThreadCount=8, with
+// every listing slowed by the proxy, then resumes: the scan goes on with
+// the ranges the first run recorded, and every object is listed, copied
+// and recorded exactly once.
+func TestKillDuringFlatScan(t *testing.T) {
+	t.Parallel()
+	env := newS3Env(t)
+	src := env.ossSide(t, "flat-src")
+	dst := env.ossSide(t, "flat-dst")
+	const n = 3000
+	const pageSize = 50
+	objs := make([]object, n)
+	for i := range objs {
+		objs[i] = newObject(fmt.Sprintf("object-%05d.dat", i), randomBytes(100+i%700, uint64(i)))
+	}
+	putObjects(t, src.direct(), src.bucket, objs)
+
+	job := "kill-flat"
+	cfg := writeJob(t, t.TempDir(), "job.cfg", append(append(jobLines(job,
+		fmt.Sprintf("srcListPageSize=%d", pageSize), "taskObjectCountLimit=100", "scanThreadCount=8"),
+		src.lines("src")...), dst.lines("dest")...)...)
+	data := dataDir(t)
+
+	env.proxy.Inject(ossproxy.Fault{Kind: ossproxy.Delay, Method: http.MethodGet, BucketLevel: true,
+		Wait: 400 * time.Millisecond, Times: -1})
+	p := startFerry(t, "run", "--data-dir", data, "--progress", "none", "--json", cfg)
+	s := waitStatus(t, p, data, job, 90*time.Second, `state "scanning" and more than 200 listed`,
+		func(s status) bool { return s.State == "scanning" && s.Listed > 200 })
+	killed := p.Kill()
+	if killed.code != 128+9 {
+		t.Fatalf("ferry ended by itself before the kill:\n%s", killed)
+	}
+	killedAt := time.Now()
+	env.proxy.ClearFaults()
+	t.Logf("killed with %d listed", s.Listed)
+
+	sj := runFerry(t, "stat", "--json", "--data-dir", data, job)
+	wantExit(t, sj, 0)
+	var stats []struct {
+		ScanFinished bool `json:"scan_finished"`
+	}
+	if err := json.Unmarshal([]byte(sj.stdout), &stats); err != nil || len(stats) != 1 {
+		t.Fatalf("stat --json after the kill: %v\n%s", err, sj)
+	}
+	if stats[0].ScanFinished {
+		t.Fatalf("the scan finished before the kill: nothing to resume")
+	}
+
+	r := runFerry(t, "run", "--data-dir", data, "--progress", "none", "--json", cfg)
+	wantExit(t, r, 0)
+	rep := parseReport(t, r)
+	wantContents(t, objs, listETags(t, dst.direct(), dst.bucket))
+	if c := rep.Counters; c.Verified != n || c.Failed != 0 || c.Scanned != n {
+		t.Errorf("pass after resume: listed %d, verified %d, failed %d; want %d, %d, 0 (each object once)",
+			c.Scanned, c.Verified, c.Failed, n, n)
+	}
+
+	// The resumed run lists from the recorded ranges: no sampling probes
+	// (a probe lists one page from a start-after inside the bucket and
+	// stops), and each range continues after its checkpoint. Parallel
+	// listings in the first run: several LISTs in flight at once.
+	uploads2 := map[string]int{}
+	for _, q := range env.proxy.Requests() {
+		if q.Bucket == dst.bucket && isUpload(q) && q.Received.After(killedAt) {
+			uploads2[q.Key]++
+		}
+	}
+	for k, c := range uploads2 {
+		if c > 1 {
+			t.Errorf("the resumed run stored %q %d times", k, c)
+		}
+	}
+	lists, startAfter1 := 0, 0
+	for _, q := range env.proxy.Requests() {
+		if q.Bucket != src.bucket || q.Key != "" || q.Method != http.MethodGet || !strings.Contains(q.Query, "list-type=2") {
+			continue
+		}
+		if q.Received.After(killedAt) {
+			lists++
+		} else if strings.Contains(q.Query, "start-after=") {
+			startAfter1++ // a probe, or a range's first page
+		}
+	}
+	if startAfter1 < 8 {
+		t.Errorf("the first run made %d listing requests from a start-after: the bucket was not split into ranges", startAfter1)
+	}
+	if full := n/pageSize + 32; lists >= full {
+		t.Errorf("the resumed run made %d listing requests: more than a full scan's pages plus one per range (%d)", lists, full)
+	}
+	t.Logf("first run: %d listings from a start-after; resumed run: %d listing requests, %d uploads",
+		startAfter1, lists, len(uploads2))
+}
