@@ -189,13 +189,14 @@ func run(c *config, cache string) error {
 	if c.sections["scale"] {
 		// Its own block: `BENCH_SECTIONS=scale` must not wipe the copy
 		// tables of the last full run, nor they it.
-		s, err := scaleBench(c)
-		if s != "" {
-			head := fmt.Sprintf("Mode: **%s**. Date: %s. Machine: %s.\n\n", mode, time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine())
-			if werr := writeResults(c.out, "scale:"+mode, head+s); werr != nil && err == nil {
-				err = werr
+		head := fmt.Sprintf("Mode: **%s**. Date: %s. Machine: %s.\n\n", mode, time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine())
+		save := func(s string) {
+			if err := writeResults(c.out, "scale:"+mode, head+s); err != nil {
+				logf("writing the scale tables: %v", err)
 			}
 		}
+		s, err := scaleBench(c, save)
+		save(s)
 		if err != nil {
 			return err
 		}

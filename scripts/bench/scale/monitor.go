@@ -58,8 +58,8 @@ func (m *monitor) watch(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("gave up: %w", ctx.Err())
-		case err := <-m.mp.done:
-			return fmt.Errorf("the master exited by itself: %v (log %s)", err, m.logPath)
+		case <-m.mp.done:
+			return fmt.Errorf("the master exited by itself: %v (log %s)", m.mp.err, m.logPath)
 		case <-tick.C:
 		}
 		if ps, err := readProc(m.mp.pid); err == nil {
@@ -94,12 +94,18 @@ func (m *monitor) watch(ctx context.Context) error {
 			m.res.FullSpeedAgainS = now.Sub(killedAt).Seconds()
 			logf("full speed again %.1f s after the kill", m.res.FullSpeedAgainS)
 		}
-		if m.o.killAt > 0 && !m.res.Killed && c.Verified >= int64(m.o.killAt*float64(n)) {
+		if m.o.killAt > 0 && m.o.workers > 0 && !m.res.Killed && c.Verified >= int64(m.o.killAt*float64(n)) {
 			if err := m.restart(ctx, c.Verified); err != nil {
 				return err
 			}
 			killedAt = time.Now()
 			continue
+		}
+		if m.o.workers == 0 && st[0].ScanFinished {
+			// Scan only: the listing and the shard appends, with no
+			// worker traffic competing for the master or the disk.
+			m.res.WallSeconds = now.Sub(m.submitted).Seconds()
+			return nil
 		}
 		if c.Verified+c.Failed+c.Skipped >= n && st[0].ScanFinished {
 			m.res.WallSeconds = now.Sub(m.submitted).Seconds()

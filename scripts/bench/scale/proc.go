@@ -20,8 +20,8 @@ import (
 type masterProc struct {
 	cmd  *exec.Cmd
 	pid  int
-	logf *os.File
-	done chan error
+	done chan struct{} // closed when the process has exited
+	err  error         // its exit status, once done
 }
 
 // masterArgs are the flags of every start: the same address, data dir,
@@ -50,10 +50,11 @@ func startMaster(ctx context.Context, a masterArgs, logPath string) (*masterProc
 		_ = lf.Close()
 		return nil, fmt.Errorf("starting %s: %w", a.bin, err)
 	}
-	p := &masterProc{cmd: cmd, pid: cmd.Process.Pid, logf: lf, done: make(chan error, 1)}
+	p := &masterProc{cmd: cmd, pid: cmd.Process.Pid, done: make(chan struct{})}
 	go func() {
-		p.done <- cmd.Wait()
+		p.err = cmd.Wait()
 		_ = lf.Close()
+		close(p.done)
 	}()
 	return p, nil
 }
@@ -64,12 +65,18 @@ func (p *masterProc) kill() {
 	<-p.done
 }
 
-// stop asks for a clean exit (SIGTERM) and waits for it.
+// stop asks for a clean exit (SIGTERM) and waits for it; stopping a
+// master that has exited returns at once.
 func (p *masterProc) stop() error {
+	select {
+	case <-p.done:
+		return p.err
+	default:
+	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-p.done:
-		return err
+	case <-p.done:
+		return p.err
 	case <-time.After(60 * time.Second):
 		p.kill()
 		return fmt.Errorf("master %d did not stop in 60 s", p.pid)

@@ -118,11 +118,7 @@ func run(ctx context.Context, o options) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if mp != nil {
-			_ = mp.stop()
-		}
-	}()
+	defer func() { _ = mp.stop() }() // the current one: m.watch may replace it
 	auth := rpcauth.Config{CAFile: cert.CertFile, Token: tok}
 	adm, err := remote.Dial(addr, auth, 10*time.Second)
 	if err != nil {
@@ -209,6 +205,9 @@ destCABundle=%[2]s
 	}
 	res.LoadEnd = loadavg()
 	res.Correct = true
+	if o.workers == 0 {
+		return res, stopMaster(mp, o)
+	}
 	check := func(ok bool, format string, args ...any) {
 		if !ok {
 			res.Correct = false
@@ -219,12 +218,16 @@ destCABundle=%[2]s
 	check(res.Failed == 0 && res.Skipped == 0, "failed %d, skipped %d", res.Failed, res.Skipped)
 	check(res.Missing == 0, "%d keys were never reported by any worker", res.Missing)
 	check(tl.foreign.Load() == 0, "%d results for keys the listing never made", tl.foreign.Load())
-	err = mp.stop()
-	mp = nil
-	if err != nil && o.profile != "" {
+	return res, stopMaster(mp, o)
+}
+
+// stopMaster stops the master cleanly, which is when its profile is
+// written; a failure to stop is only worth a line when a profile was asked.
+func stopMaster(mp *masterProc, o options) error {
+	if err := mp.stop(); err != nil && o.profile != "" {
 		logf("master stop: %v", err)
 	}
-	return res, nil
+	return nil
 }
 
 // startWorkers registers o.workers workers, o.dialers at a time, and
