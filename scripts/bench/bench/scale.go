@@ -161,7 +161,7 @@ func scaleBench(c *config, save func(string)) (string, error) {
 	}
 	md.WriteString(extrapolate(runs, scans))
 	md.WriteString("\nobjects/s is the master's verified counter over the steady part of the run (first result to the kill); " +
-		"\"leasing again\" is from the kill to the first lease the new master answered with work; \"full speed again\" to the first 5 s window at >= 90% of the rate before the kill (- : the job ended first). " +
+		"\"leasing again\" is from the kill to the first lease the new master answered with work; \"full speed again\" to the first 5 s window at >= 90% of the average rate from the first result to the kill (- : the job ended first). " +
 		"Repeats are results reported again after the restart (their lease died with the master); the master's verified count must still be exactly N.\n\n")
 	return md.String(), nil
 }

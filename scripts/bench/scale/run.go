@@ -55,9 +55,10 @@ type result struct {
 
 	Killed          bool    `json:"killed"`
 	KilledAt        int64   `json:"killed_at_verified"`
-	LeasingAgainS   float64 `json:"leasing_again_s"`    // kill -> first lease with work from the new master
-	FullSpeedAgainS float64 `json:"full_speed_again_s"` // kill -> a 5 s window at >= 90% of the steady rate
-	PreKillRate     float64 `json:"pre_kill_objects_per_s"`
+	LeasingAgainS   float64 `json:"leasing_again_s"`        // kill -> first lease with work from the new master
+	FullSpeedAgainS float64 `json:"full_speed_again_s"`     // kill -> a 5 s window at >= 90% of the steady rate before it
+	PreKillRate     float64 `json:"pre_kill_objects_per_s"` // the baseline of full_speed_again_s: the steady rate
+	PreKill10s      float64 `json:"pre_kill_10s_objects_per_s"`
 
 	Verified, Failed, Skipped int64
 	Reported                  int64 `json:"reported_incl_repeats"`
