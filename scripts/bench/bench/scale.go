@@ -93,7 +93,7 @@ func scaleBench(c *config, save func(string)) (string, error) {
 	md.WriteString("### Scale (scalebench: a real `ferry master` over TLS, simulated workers running the real agent and gRPC client, 5 ms +- 50% simulated copy per object, a fake S3 endpoint listing a generated flat bucket; the master is killed with SIGKILL at 50% and restarted)\n\n")
 	md.WriteString("Master CPU, peak RSS, bytes written and data-dir size are the master process's own (`/proc`), summed over both of its lives; " +
 		"they hold up on a busy machine, where rates and latencies do not. The harness (all the workers) shares the same 2 cores.\n\n")
-	md.WriteString("| objects | workers | objects/shard | load avg (start / end) | scan s | wall s | objects/s steady (peak 5 s) | master CPU s (per 10^6) | master peak RSS MiB | master wrote MiB | data dir MiB | lease p50 / p99 ms | heartbeat p50 / p99 ms | report p50 / p99 ms | ack p50 / p99 ms | leasing again s | full speed again s | verified = N, nothing lost |\n")
+	md.WriteString("| objects | workers | objects/shard | load avg (start / end) | scan s | wall s | objects/s steady (peak 5 s) | master CPU s (per 10^6) | master peak RSS MiB | master wrote MiB | data dir MiB | lease p50 / p99 ms (calls) | heartbeat p50 / p99 ms (calls) | report p50 / p99 ms (calls) | ack p50 / p99 ms (calls) | leasing again s | full speed again s | verified = N, nothing lost |\n")
 	md.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	var runs, scans []scaleRun
 	for _, p := range points {
@@ -122,14 +122,17 @@ func scaleBench(c *config, save func(string)) (string, error) {
 		runs = append(runs, r)
 		lat := func(op string) string {
 			s := r.Steady[op]
-			return fmt.Sprintf("%.1f / %.1f", s.P50ms, s.P99ms)
+			if s.Count == 0 {
+				return "-" // none before the kill: a short run
+			}
+			return fmt.Sprintf("%.1f / %.1f (%d)", s.P50ms, s.P99ms, s.Count)
 		}
 		ok := "yes"
 		if !r.Correct {
 			ok = "**NO**"
 		}
-		fmt.Fprintf(&md, "| %d | %d | %d | %s / %s | %.1f | %.1f | %.0f (%.0f) | %.1f (%.1f) | %.0f | %.0f | %.1f | %s | %s | %s | %s | %.1f | %s | %s (%d repeats absorbed) |\n",
-			r.Objects, r.Workers, shard, r.LoadStart, r.LoadEnd, r.ScanSeconds, r.WallSeconds, r.SteadyRate, r.PeakRate,
+		fmt.Fprintf(&md, "| %d | %d | %d | %s / %s | %.1f | %.1f | %.0f (%s) | %.1f (%.1f) | %.0f | %.0f | %.1f | %s | %s | %s | %s | %.1f | %s | %s (%d repeats absorbed) |\n",
+			r.Objects, r.Workers, shard, r.LoadStart, r.LoadEnd, r.ScanSeconds, r.WallSeconds, r.SteadyRate, peak(r.PeakRate),
 			r.MasterCPU, r.CPUPerM, r.HWM, r.WriteMiB, r.DataDir, lat("lease"), lat("heartbeat"), lat("report"), lat("ack"),
 			r.LeasingAgain, fullSpeed(r.FullSpeed), ok, r.Repeated)
 		if err != nil {
@@ -164,6 +167,14 @@ func scaleBench(c *config, save func(string)) (string, error) {
 		"\"leasing again\" is from the kill to the first lease the new master answered with work; \"full speed again\" to the first 5 s window at >= 90% of the average rate from the first result to the kill (- : the job ended first). " +
 		"Repeats are results reported again after the restart (their lease died with the master); the master's verified count must still be exactly N.\n\n")
 	return md.String(), nil
+}
+
+// peak is "-" for a run shorter than the 5 s window.
+func peak(v float64) string {
+	if v <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", v)
 }
 
 func fullSpeed(s float64) string {
