@@ -85,7 +85,9 @@ clean:
 	rm -rf bin
 
 ## bench: ferry vs rclone vs a raw GET->PUT pipe on two local versitygw
-## servers, scan scale at 1 M / 2 M objects, hashing cost. Writes the
+## servers, scan scale at 1 M / 2 M objects, hashing cost, and the master
+## at scale (a real master, 100 and 1,000 simulated workers, 10^6 and
+## 10^7 objects; BENCH_SECTIONS=scale runs it alone). Writes the
 ## tables into docs/benchmarks.md. Not part of `make test`. Takes a while
 ## (rclone's first build alone is minutes); BENCH_QUICK=1 runs small
 ## datasets. Scratch data goes to $(BENCH_WORK).
@@ -97,4 +99,5 @@ bench:
 	$(GO) build -o bin/rawpipe ./scripts/bench/rawpipe
 	$(GO) build -o bin/scanbench ./scripts/bench/scanbench
 	$(GO) build -o bin/hashbench ./scripts/bench/hashbench
+	$(GO) build -o bin/scalebench ./scripts/bench/scale
 	$(GO) run ./scripts/bench/bench -work $(BENCH_WORK) $(if $(BENCH_SECTIONS),-sections $(BENCH_SECTIONS))

@@ -29,8 +29,18 @@ func cmdMaster(ctx context.Context, e *env, args []string) int {
 	logFormat := addLogFormat(fs)
 	httpListen := addHTTPListen(fs)
 	dashFlags := addDashboardFlags(fs)
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the master to `FILE` until it stops (read it with go tool pprof; for performance reports)")
 	if err := parse(fs, args, 0, 0); err != nil {
 		return flagExit(err)
+	}
+	if *cpuProfile != "" {
+		// Written on a clean stop (SIGINT/SIGTERM); a killed master
+		// leaves an empty or partial file.
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return fail(e, err)
+		}
+		defer stop()
 	}
 	if *heartbeat < 100*time.Millisecond || *leaseTTL < 2**heartbeat {
 		return fail(e, fmt.Errorf("--lease-ttl %v must be at least twice --heartbeat %v (and --heartbeat at least 100ms), or live workers lose their shards", *leaseTTL, *heartbeat))

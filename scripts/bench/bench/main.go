@@ -40,6 +40,7 @@ type config struct {
 	scanSizes                          []int
 	sets                               []dataset
 	ferry, rclone, rawpipe, scan, hash string
+	scale                              string
 }
 
 func main() {
@@ -51,7 +52,7 @@ func main() {
 	flag.StringVar(&c.out, "out", "docs/benchmarks.md", "results file (tables replaced between markers)")
 	flag.StringVar(&c.bin, "bin", "", "directory with ferry, rawpipe, scanbench, hashbench (built by make bench)")
 	flag.StringVar(&c.profile, "profile", "", "write a CPU profile of every ferry run into this directory (ferry run --cpuprofile)")
-	sections := flag.String("sections", "copy,verify,scan,hash", "which parts to run")
+	sections := flag.String("sections", "copy,verify,scan,hash,scale", "which parts to run")
 	tools := flag.String("tools", "ferry,rclone,raw", "tools compared in the copy section")
 	sets := flag.String("sets", "", "datasets to run, comma-separated (default all: a-small,b-large,c-huge)")
 	flag.Parse()
@@ -75,6 +76,7 @@ func main() {
 	}
 	c.ferry, c.rawpipe = filepath.Join(c.bin, "ferry"), filepath.Join(c.bin, "rawpipe")
 	c.scan, c.hash = filepath.Join(c.bin, "scanbench"), filepath.Join(c.bin, "hashbench")
+	c.scale = filepath.Join(c.bin, "scalebench")
 	c.rclone = filepath.Join(cache, "bin", "rclone")
 	if c.quick {
 		c.sets = []dataset{{"a-small", 2000, 16 << 10, 3}, {"b-large", 4, 64 << 20, 3}, {"c-huge", 1, 256 << 20, 3}}
@@ -183,6 +185,24 @@ func run(c *config, cache string) error {
 			return err
 		}
 		md.WriteString(s)
+	}
+	if c.sections["scale"] {
+		// Its own block: `BENCH_SECTIONS=scale` must not wipe the copy
+		// tables of the last full run, nor they it.
+		head := fmt.Sprintf("Mode: **%s**. Date: %s. Machine: %s.\n\n", mode, time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine())
+		save := func(s string) {
+			if err := writeResults(c.out, "scale:"+mode, head+s); err != nil {
+				logf("writing the scale tables: %v", err)
+			}
+		}
+		s, err := scaleBench(c, save)
+		save(s)
+		if err != nil {
+			return err
+		}
+	}
+	if !c.sections["copy"] && !c.sections["verify"] && !c.sections["hash"] && !c.sections["scan"] {
+		return nil // only the scale section ran: the other tables stay as they are
 	}
 	return writeResults(c.out, "bench:"+mode, md.String())
 }
