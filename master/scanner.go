@@ -174,18 +174,35 @@ func (s *Scanner) scanParallel(ctx context.Context, ll storage.LevelLister, cps 
 		return err
 	}
 	s.log.Info("scan: top level listed", "prefixes", len(dirs))
-	threads := max(1, s.cfg.Threads)
-	sem := make(chan struct{}, threads)
+	streams := make([]listStream, len(dirs))
+	for i, d := range dirs {
+		streams[i] = listStream{name: streamDir + d, list: func(ctx context.Context, after string, fn storage.ListFunc) error {
+			return s.cfg.Src.List(ctx, d, after, fn)
+		}}
+	}
+	return s.runStreams(ctx, streams, cps)
+}
+
+// listStream is one listing stream of a parallel scan: its checkpoint's
+// name and how to list it after a key.
+type listStream struct {
+	name string
+	list func(ctx context.Context, after string, fn storage.ListFunc) error
+}
+
+// runStreams lists the streams not done yet, Threads at a time; the
+// first error stops the others and is returned.
+func (s *Scanner) runStreams(ctx context.Context, streams []listStream, cps map[string]tracker.ScanCheckpoint) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := make(chan struct{}, max(1, s.cfg.Threads))
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
 	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for _, d := range dirs {
-		name := streamDir + d
-		cp := cps[name]
+	for _, st := range streams {
+		cp := cps[st.name]
 		if cp.Done {
 			continue
 		}
@@ -200,8 +217,8 @@ func (s *Scanner) scanParallel(ctx context.Context, ll storage.LevelLister, cps 
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			err := s.stream(ctx, name, cp, func(after string, fn storage.ListFunc) error {
-				return s.cfg.Src.List(ctx, d, after, fn)
+			err := s.stream(ctx, st.name, cp, func(after string, fn storage.ListFunc) error {
+				return st.list(ctx, after, fn)
 			})
 			if err != nil {
 				mu.Lock()

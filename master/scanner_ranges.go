@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ferry-migrate/ferry/storage"
@@ -174,56 +173,20 @@ var errRangeEnd = errors.New("end of range")
 
 // scanRanges lists the ranges not done yet, Threads at a time.
 func (s *Scanner) scanRanges(ctx context.Context, rs []keyRange, cps map[string]tracker.ScanCheckpoint) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sem := make(chan struct{}, max(1, s.cfg.Threads))
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	for _, r := range rs {
-		name := r.name()
-		cp := cps[name]
-		if cp.Done {
-			continue
-		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			err := s.stream(ctx, name, cp, func(after string, fn storage.ListFunc) error {
-				err := s.cfg.Src.List(ctx, s.cfg.SrcPrefix, max(after, r.lo), func(o storage.ObjectInfo) error {
-					if r.hi != "" && o.Key > r.hi {
-						return errRangeEnd
-					}
-					return fn(o)
-				})
-				if errors.Is(err, errRangeEnd) {
-					return nil
+	streams := make([]listStream, len(rs))
+	for i, r := range rs {
+		streams[i] = listStream{name: r.name(), list: func(ctx context.Context, after string, fn storage.ListFunc) error {
+			err := s.cfg.Src.List(ctx, s.cfg.SrcPrefix, max(after, r.lo), func(o storage.ObjectInfo) error {
+				if r.hi != "" && o.Key > r.hi {
+					return errRangeEnd
 				}
-				return err
+				return fn(o)
 			})
-			if err != nil {
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = err
-					cancel()
-				}
-				mu.Unlock()
+			if errors.Is(err, errRangeEnd) {
+				return nil
 			}
-		}()
+			return err
+		}}
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	return ctx.Err()
+	return s.runStreams(ctx, streams, cps)
 }
