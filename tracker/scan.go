@@ -1,7 +1,6 @@
 package tracker
 
 import (
-	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -25,21 +24,9 @@ import (
 func (s *Store) AppendShards(job string, n uint64, shards []task.Shard, skipped []task.Result, cp ScanCheckpoint) ([]uint64, error) {
 	ids := make([]uint64, len(shards))
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		jt, err := openJob(tx, job)
+		jt, p, err := scanningPass(tx, job, n)
 		if err != nil {
 			return err
-		}
-		p, err := jt.pass(n)
-		if err != nil {
-			return err
-		}
-		switch {
-		case n != jt.job.Pass:
-			return fmt.Errorf("pass %d is not the current pass %d", n, jt.job.Pass)
-		case !p.Finished.IsZero():
-			return errors.New("pass is finished")
-		case p.ScanFinished:
-			return errors.New("scan already finished")
 		}
 		scan := jt.sub(bktScan, fillAppend)
 		skey := scanKey(n, cp.Stream)

@@ -15,21 +15,9 @@ import (
 // Streams that already have a checkpoint are left as they are.
 func (s *Store) StartScanStreams(job string, n uint64, streams []string) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		jt, err := openJob(tx, job)
+		jt, _, err := scanningPass(tx, job, n)
 		if err != nil {
 			return err
-		}
-		p, err := jt.pass(n)
-		if err != nil {
-			return err
-		}
-		switch {
-		case n != jt.job.Pass:
-			return fmt.Errorf("pass %d is not the current pass %d", n, jt.job.Pass)
-		case !p.Finished.IsZero():
-			return errors.New("pass is finished")
-		case p.ScanFinished:
-			return errors.New("scan already finished")
 		}
 		scan := jt.sub(bktScan, fillAppend)
 		for _, name := range streams {
@@ -50,4 +38,26 @@ func (s *Store) StartScanStreams(job string, n uint64, streams []string) error {
 		return fmt.Errorf("tracker: start scan streams of job %q pass %d: %w", job, n, err)
 	}
 	return nil
+}
+
+// scanningPass opens the job for a write to pass n's scan, which must be
+// the job's current pass, unfinished and still scanning.
+func scanningPass(tx *bolt.Tx, job string, n uint64) (*jobTx, Pass, error) {
+	jt, err := openJob(tx, job)
+	if err != nil {
+		return nil, Pass{}, err
+	}
+	p, err := jt.pass(n)
+	if err != nil {
+		return nil, Pass{}, err
+	}
+	switch {
+	case n != jt.job.Pass:
+		return nil, Pass{}, fmt.Errorf("pass %d is not the current pass %d", n, jt.job.Pass)
+	case !p.Finished.IsZero():
+		return nil, Pass{}, errors.New("pass is finished")
+	case p.ScanFinished:
+		return nil, Pass{}, errors.New("scan already finished")
+	}
+	return jt, p, nil
 }
