@@ -12,6 +12,7 @@ import (
 	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/storage/backends"
 	"github.com/ferry-migrate/ferry/task"
+	"github.com/ferry-migrate/ferry/worker/jobcopier"
 )
 
 // Options are `ferry plan`'s choices.
@@ -108,7 +109,7 @@ func Plan(ctx context.Context, j *conf.Job, o Options) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("source: %w", err)
 	}
-	shape, err := shapeOf(ctx, j)
+	shape, err := shapeOf(ctx, j, o.Probe > 0 && !o.ProbeReadOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -185,8 +186,12 @@ func Plan(ctx context.Context, j *conf.Job, o Options) (*Report, error) {
 }
 
 // shapeOf is the copier's view of j: its settings with defaults, and the
-// destination's multipart support and minimum part size.
-func shapeOf(ctx context.Context, j *conf.Job) (Shape, error) {
+// destination's multipart support and minimum part size. When the plan
+// writes to the destination anyway (writes: its copy probe), it also asks
+// whether the copier will skip the overwrite check (Shape.BlindCreate);
+// otherwise it writes nothing and counts one HEAD per object, an upper
+// bound.
+func shapeOf(ctx context.Context, j *conf.Job, writes bool) (Shape, error) {
 	st := j.CopySettings.WithDefaults()
 	s := Shape{Threshold: st.MultipartThreshold, PartSize: st.PartSize, Reread: st.Verify == task.VerifyReread}
 	dst, err := backends.OpenDest(ctx, j.Dest)
@@ -195,6 +200,9 @@ func shapeOf(ctx context.Context, j *conf.Job) (Shape, error) {
 	}
 	if mp, ok := dst.(storage.Multipart); ok {
 		s.Multipart, s.MinPartSize, s.Limits = true, mp.MinPartSize(), storage.LimitsOf(mp)
+	}
+	if writes {
+		s.BlindCreate = jobcopier.CreateOnlyEnforced(ctx, j, dst)
 	}
 	return s, nil
 }

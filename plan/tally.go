@@ -61,7 +61,7 @@ type Histogram struct {
 // already there costs HEADs instead (the overwrite check finds them).
 type Requests struct {
 	List         int64 `json:"list"`          // source LIST pages
-	HeadDest     int64 `json:"head_dest"`     // the overwrite check: one per object
+	HeadDest     int64 `json:"head_dest"`     // the overwrite check: one per object the copier looks at first
 	HeadSrc      int64 `json:"head_src"`      // one per multipart copy (what the parts are checked against)
 	Get          int64 `json:"get"`           // source reads: one per single-part object, one per part
 	Put          int64 `json:"put"`           // single-part writes
@@ -91,6 +91,10 @@ type Shape struct {
 	Limits    storage.PartLimits
 	Multipart bool // the destination has multipart uploads
 	Reread    bool // verify=reread
+	// BlindCreate: the copier writes single-part objects create-only
+	// without a HEAD first (the destination enforces it: worker.Options.
+	// CreateOnlyEnforced), so a fresh copy of one costs no overwrite check.
+	BlindCreate bool
 }
 
 // multipart says whether an object of size bytes goes in parts, with the
@@ -148,7 +152,9 @@ func (t *Tally) Add(s Shape, size int64) {
 		t.SmallObjects++
 		t.SmallBytes += size
 	}
-	t.Req.HeadDest++
+	if !s.BlindCreate || s.multipart(size) {
+		t.Req.HeadDest++
+	}
 	if s.Reread {
 		t.Req.GetDest++
 	}

@@ -42,12 +42,17 @@ type Options struct {
 	OnRetry func(err error)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// CreateOnlyEnforced: the destination is known to refuse a create-only
+	// write over an existing object (storage.ProbeConditions saw it). Then
+	// an object is written create-only without a look first (createonly.go).
+	CreateOnlyEnforced bool
 }
 
 // Copier copies single objects; see Copy. It is safe for concurrent use.
 type Copier struct {
-	o  Options
-	mp storage.Multipart // Dst's multipart side, nil if it has none
+	o          Options
+	mp         storage.Multipart // Dst's multipart side, nil if it has none
+	blindStats blindStats
 }
 
 // NewCopier checks o and fills its defaults.
@@ -93,6 +98,11 @@ type copyRun struct {
 	// the only case a server-side copy (Object.CopyFrom) is made in;
 	// streamed: one could not be made, the object streams from the source.
 	absent, streamed bool
+	// blind: the write in flight was sent create-only without a look
+	// (createonly.go); a refusal means "look, then decide", not a race.
+	// blindTried: one was, and no other will be. unlooked: the
+	// destination was not looked at yet (the state is the blind write's).
+	blind, blindTried, unlooked bool
 }
 
 // outcome is what a successful attempt produced.
@@ -195,6 +205,10 @@ func (c *Copier) Copy(ctx context.Context, job string, obj task.Object) (task.Re
 // damaged bytes, which must not count as "already there"), then the copy,
 // under the condition the policy asked for.
 func (c *Copier) attempt(ctx context.Context, run *copyRun) (outcome, error) {
+	if !run.checked && !run.blindTried && c.blind(run) {
+		run.checked, run.blind, run.blindTried, run.unlooked, run.cond = true, true, true, true, storage.IfAbsent()
+		c.blindStats.writes.Add(1)
+	}
 	if !run.checked {
 		d, err := c.look(ctx, run.obj)
 		if err != nil {
@@ -221,6 +235,18 @@ func (c *Copier) attempt(ctx context.Context, run *copyRun) (outcome, error) {
 		run.streamed = true // the destination could not make it: stream from now on
 	}
 	out, err := c.write(ctx, run)
+	if run.damaged {
+		// Our own write is there now: a refusal from here on is about it,
+		// as in a copier that looked first.
+		run.unlooked = false
+	}
+	if run.unlooked && (errors.Is(err, storage.ErrPrecondition) || errors.Is(err, storage.ErrConditionUnsupported)) {
+		return c.refusedUnlooked(ctx, run, err)
+	}
+	// A blind write that failed otherwise leaves the state a look that
+	// found nothing would have: create-only (or, over our own damaged
+	// copy, if-match on it) until a refusal says something is there.
+	run.blind = false
 	if errors.Is(err, storage.ErrConditionUnsupported) && !run.cond.IsZero() {
 		// Refused before anything was sent (OSS has no if-match on
 		// writes): the job warned of this window once; write without.

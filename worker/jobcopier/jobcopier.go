@@ -46,5 +46,6 @@ func New(ctx context.Context, j *conf.Job, o worker.Options) (*worker.Copier, er
 		return nil, fmt.Errorf("destination: %w", err)
 	}
 	o.Settings = j.CopySettings
+	o.CreateOnlyEnforced = CreateOnlyEnforced(ctx, j, o.Dst)
 	return worker.NewCopier(o)
 }

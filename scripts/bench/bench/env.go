@@ -82,13 +82,24 @@ func (e *env) setup() error {
 	_, _ = rand.NewChaCha8([32]byte{7}).Read(buf)
 	for _, d := range e.c.sets {
 		t := time.Now()
+		if d.Local {
+			dir := e.localDir(d)
+			if err := os.RemoveAll(dir); err != nil {
+				return err
+			}
+			if err := writeLocal(dir, d, buf); err != nil {
+				return fmt.Errorf("generating %s: %w", d.Name, err)
+			}
+			logf("generated %s: %s in %s", d.Name, d.describe(), time.Since(t).Round(time.Millisecond))
+			continue
+		}
 		if err := e.src.MakeBucket(ctx, d.Name); err != nil {
 			return err
 		}
 		if err := e.generate(ctx, d, buf); err != nil {
 			return fmt.Errorf("generating %s: %w", d.Name, err)
 		}
-		logf("generated %s: %d x %d bytes in %s", d.Name, d.Count, d.Size, time.Since(t).Round(time.Millisecond))
+		logf("generated %s: %s in %s", d.Name, d.describe(), time.Since(t).Round(time.Millisecond))
 	}
 	// The servers' files are still dirty in the page cache: without this
 	// the first timed run shares the disk with their write-back.
@@ -120,15 +131,15 @@ func (e *env) generate(ctx context.Context, d dataset, buf []byte) error {
 		off := (int64(i) * 4099) % (int64(len(buf)) - n + 1)
 		return bytes.NewReader(buf[off : off+n])
 	}
-	for i := range d.Count {
-		key := fmt.Sprintf("obj/%03d/%08d", i%1000, i)
-		if d.Size <= int64(len(buf)) {
+	for i, o := range d.objects() {
+		key := o.key
+		if o.size <= int64(len(buf)) {
 			sem <- struct{}{}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				_, err := e.sc.PutObject(ctx, &s3.PutObjectInput{Bucket: &d.Name, Key: &key, Body: body(i, d.Size), ContentLength: aws.Int64(d.Size)}, unsigned)
+				_, err := e.sc.PutObject(ctx, &s3.PutObjectInput{Bucket: &d.Name, Key: &key, Body: body(i, o.size), ContentLength: aws.Int64(o.size)}, unsigned)
 				if err != nil {
 					fail(err)
 				}
@@ -171,6 +182,9 @@ func (e *env) generate(ctx context.Context, d dataset, buf []byte) error {
 	wg.Wait()
 	return first
 }
+
+// localDir is where a local-source dataset's files are.
+func (e *env) localDir(d dataset) string { return filepath.Join(e.c.work, "local", d.Name) }
 
 // count lists bucket on the destination: every tool's copy is checked the
 // same way.

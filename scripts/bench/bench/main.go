@@ -27,8 +27,10 @@ import (
 type dataset struct {
 	Name  string
 	Count int
-	Size  int64
-	Runs  int // rounds; -runs overrides
+	Size  int64 // every object's size, unless Mixed
+	Runs  int   // rounds; -runs overrides
+	Mixed bool  // sizes 0 to 256 KiB and awkward keys (mixed.go)
+	Local bool  // the source is a local directory, not the source server
 }
 
 type config struct {
@@ -41,6 +43,7 @@ type config struct {
 	sets                               []dataset
 	ferry, rclone, rawpipe, scan, hash string
 	scale                              string
+	ferryB                             string // -ferry-b: a second ferry binary, tool "ferry-b", for A/B runs
 }
 
 func main() {
@@ -52,9 +55,10 @@ func main() {
 	flag.StringVar(&c.out, "out", "docs/benchmarks.md", "results file (tables replaced between markers)")
 	flag.StringVar(&c.bin, "bin", "", "directory with ferry, rawpipe, scanbench, hashbench (built by make bench)")
 	flag.StringVar(&c.profile, "profile", "", "write a CPU profile of every ferry run into this directory (ferry run --cpuprofile)")
+	flag.StringVar(&c.ferryB, "ferry-b", "", "a second ferry binary, run as tool ferry-b (add it to -tools): before/after a change in the same run")
 	sections := flag.String("sections", "copy,verify,scan,hash,scale", "which parts to run")
 	tools := flag.String("tools", "ferry,rclone,raw", "tools compared in the copy section")
-	sets := flag.String("sets", "", "datasets to run, comma-separated (default all: a-small,b-large,c-huge)")
+	sets := flag.String("sets", "", "datasets to run, comma-separated (default all: a-small,b-large,c-huge,m-mixed,l-mixed; l- is local -> S3)")
 	flag.Parse()
 	c.quick = *quick
 	c.tools = strings.Split(*tools, ",")
@@ -79,10 +83,12 @@ func main() {
 	c.scale = filepath.Join(c.bin, "scalebench")
 	c.rclone = filepath.Join(cache, "bin", "rclone")
 	if c.quick {
-		c.sets = []dataset{{"a-small", 2000, 16 << 10, 3}, {"b-large", 4, 64 << 20, 3}, {"c-huge", 1, 256 << 20, 3}}
+		c.sets = []dataset{{"a-small", 2000, 16 << 10, 3, false, false}, {"b-large", 4, 64 << 20, 3, false, false}, {"c-huge", 1, 256 << 20, 3, false, false},
+			{"m-mixed", 1000, 0, 3, true, false}, {"l-mixed", 1000, 0, 3, true, true}}
 		c.scanSizes = []int{100_000, 200_000}
 	} else {
-		c.sets = []dataset{{"a-small", 20000, 16 << 10, 5}, {"b-large", 32, 64 << 20, 5}, {"c-huge", 1, 2 << 30, 5}}
+		c.sets = []dataset{{"a-small", 20000, 16 << 10, 5, false, false}, {"b-large", 32, 64 << 20, 5, false, false}, {"c-huge", 1, 2 << 30, 5, false, false},
+			{"m-mixed", 5000, 0, 5, true, false}, {"l-mixed", 5000, 0, 5, true, true}}
 		c.scanSizes = []int{1_000_000, 2_000_000}
 	}
 	for i := range c.sets {

@@ -36,14 +36,17 @@ func (e *env) copyBench() (string, error) {
 	for _, d := range e.c.sets {
 		runs = append(runs, fmt.Sprintf("%s %d", d.Name, d.Runs))
 	}
-	fmt.Fprintf(&md, "### Copy throughput (S3 -> S3, runs per tool alternating: %s; concurrency %d)\n\n", strings.Join(runs, ", "), e.c.workers)
+	fmt.Fprintf(&md, "### Copy throughput (S3 -> S3; l- sets local -> S3, without the raw pipe, which reads S3 only; runs per tool alternating: %s; concurrency %d)\n\n", strings.Join(runs, ", "), e.c.workers)
 	md.WriteString("Rates are medians over runs of objects / wall time and bytes / wall time (MB = 10^6 bytes); ratios are computed run by run (same round) and the median is shown, with every round's value in brackets.\n\n")
 	md.WriteString("CPU columns are medians of CPU seconds per run (user + system): the tool's process, and both servers together; all share the 2 cores.\n\n")
 	md.WriteString("| dataset | tool | median wall s | objects/s | MB/s | tool CPU s | servers CPU s | all walls (s) |\n|---|---|---|---|---|---|---|---|\n")
 	var ratios strings.Builder
 	ratios.WriteString("| dataset | ferry/rclone | ferry/raw | rclone/raw |\n|---|---|---|---|\n")
-	tools := e.c.tools
 	for _, d := range e.c.sets {
+		tools := e.c.tools
+		if d.Local {
+			tools = slices.DeleteFunc(slices.Clone(tools), func(t string) bool { return t == "raw" })
+		}
 		secs, err := e.series(ctx, d, tools)
 		if err != nil {
 			return "", err
@@ -51,8 +54,8 @@ func (e *env) copyBench() (string, error) {
 		for _, t := range tools {
 			m := median(secs[t])
 			tc, sc := e.cpuMedians(d.Name + "/" + t)
-			fmt.Fprintf(&md, "| %s (%d x %s) | %s | %.2f | %.1f | %.1f | %.1f | %.1f | %s |\n", d.Name, d.Count, human(d.Size), t, m,
-				float64(d.Count)/m, float64(d.Count)*float64(d.Size)/1e6/m, tc, sc, fmtList(secs[t], "%.2f"))
+			fmt.Fprintf(&md, "| %s (%s) | %s | %.2f | %.1f | %.1f | %.1f | %.1f | %s |\n", d.Name, d.describe(), t, m,
+				float64(d.Count)/m, float64(d.totalBytes())/1e6/m, tc, sc, fmtList(secs[t], "%.2f"))
 		}
 		ratio := func(a, b string) string {
 			if secs[a] == nil || secs[b] == nil {
@@ -62,6 +65,9 @@ func (e *env) copyBench() (string, error) {
 			return fmt.Sprintf("**%.2f** [%s]", m, fmtList(each, "%.2f"))
 		}
 		fmt.Fprintf(&ratios, "| %s | %s | %s | %s |\n", d.Name, ratio("ferry", "rclone"), ratio("ferry", "raw"), ratio("rclone", "raw"))
+		if secs["ferry-b"] != nil {
+			fmt.Fprintf(&ratios, "| %s: ferry/ferry-b %s, ferry-b/rclone %s, ferry-b/raw %s | | | |\n", d.Name, ratio("ferry", "ferry-b"), ratio("ferry-b", "rclone"), ratio("ferry-b", "raw"))
+		}
 	}
 	md.WriteString("\nPairwise throughput ratios (>1 means the first tool is faster):\n\n")
 	md.WriteString(ratios.String())

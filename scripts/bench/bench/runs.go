@@ -35,22 +35,26 @@ func (e *env) oneRun(ctx context.Context, tool string, d dataset, verify string)
 	switch {
 	case strings.HasPrefix(tool, "ferry"):
 		cfg := filepath.Join(dir, "job.cfg")
-		job := fmt.Sprintf(`jobName=bench
-srcType=s3
+		src := fmt.Sprintf(`srcType=s3
 srcDomain=%s
 srcBucket=%s
 srcAccessKey=%s
 srcSecretKey=%s
 srcPathStyle=true
 srcCABundle=%s
-destType=s3
+`, e.src.Endpoint, d.Name, e.src.AccessKey, e.src.SecretKey, e.src.Cert.CertFile)
+		if d.Local {
+			src = "srcType=local\nsrcPrefix=" + e.localDir(d) + "/\n"
+		}
+		job := fmt.Sprintf(`jobName=bench
+%sdestType=s3
 destDomain=%s
 destBucket=%s
 destAccessKey=%s
 destSecretKey=%s
 destPathStyle=true
 destCABundle=%s
-`, e.src.Endpoint, d.Name, e.src.AccessKey, e.src.SecretKey, e.src.Cert.CertFile,
+`, src,
 			e.dst.Endpoint, bucket, e.dst.AccessKey, e.dst.SecretKey, e.dst.Cert.CertFile)
 		if verify != "" {
 			job += "verify=" + verify + "\n"
@@ -62,9 +66,17 @@ destCABundle=%s
 		if e.c.profile != "" {
 			args = append(args, "--cpuprofile", filepath.Join(e.c.profile, bucket+".pprof"))
 		}
-		cmd = exec.CommandContext(ctx, e.c.ferry, append(args, cfg)...)
+		bin := e.c.ferry
+		if tool == "ferry-b" {
+			bin = e.c.ferryB
+		}
+		cmd = exec.CommandContext(ctx, bin, append(args, cfg)...)
 	case tool == "rclone":
-		cmd = exec.CommandContext(ctx, e.c.rclone, "copy", "src:"+d.Name, "dst:"+bucket, "--transfers", w,
+		from := "src:" + d.Name
+		if d.Local {
+			from = e.localDir(d)
+		}
+		cmd = exec.CommandContext(ctx, e.c.rclone, "copy", from, "dst:"+bucket, "--transfers", w,
 			"--ca-cert", e.bundle, "--config", filepath.Join(e.c.work, "rclone.conf"),
 			// ferry's multipart settings, so both cut 2 GiB the same way.
 			"--s3-upload-cutoff", "100Mi", "--s3-chunk-size", "50Mi", "--s3-upload-concurrency", "4")
@@ -75,6 +87,8 @@ destCABundle=%s
 			"RCLONE_CONFIG_DST_TYPE=s3", "RCLONE_CONFIG_DST_PROVIDER=Other", "RCLONE_CONFIG_DST_ENDPOINT="+e.dst.Endpoint,
 			"RCLONE_CONFIG_DST_ACCESS_KEY_ID="+e.dst.AccessKey, "RCLONE_CONFIG_DST_SECRET_ACCESS_KEY="+e.dst.SecretKey,
 			"RCLONE_CONFIG_DST_REGION=us-east-1", "RCLONE_CONFIG_DST_FORCE_PATH_STYLE=true")
+	case tool == "raw" && d.Local:
+		return 0, errors.New("the raw pipe reads S3 only")
 	case tool == "raw":
 		cmd = exec.CommandContext(ctx, e.c.rawpipe, "-src", e.src.Endpoint, "-dst", e.dst.Endpoint, "-ca", e.bundle,
 			"-access", e.src.AccessKey, "-secret", e.src.SecretKey, "-src-bucket", d.Name, "-dst-bucket", bucket, "-workers", w)
@@ -124,10 +138,11 @@ destCABundle=%s
 	if err != nil {
 		return 0, err
 	}
-	if n != d.Count || b != int64(d.Count)*d.Size {
-		return 0, fmt.Errorf("%s on %s: destination has %d objects / %d bytes, want %d / %d", tool, d.Name, n, b, d.Count, int64(d.Count)*d.Size)
+	total := d.totalBytes()
+	if n != d.Count || b != total {
+		return 0, fmt.Errorf("%s on %s: destination has %d objects / %d bytes, want %d / %d", tool, d.Name, n, b, d.Count, total)
 	}
-	logf("%-12s %-8s %8.2fs  %8.1f obj/s %8.1f MB/s", tool, d.Name, secs, float64(d.Count)/secs, float64(d.Count)*float64(d.Size)/1e6/secs)
+	logf("%-12s %-8s %8.2fs  %8.1f obj/s %8.1f MB/s", tool, d.Name, secs, float64(d.Count)/secs, float64(total)/1e6/secs)
 	return secs, nil
 }
 
