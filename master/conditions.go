@@ -2,8 +2,6 @@ package master
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"time"
@@ -47,9 +45,7 @@ func (m *Manager) probeWrites(ctx context.Context, jr *jobRun, cfg *conf.Job, ds
 // nobody else writes it) and returns Conditions.Residual, or a sentence
 // saying the window is unknown.
 func probeResidual(ctx context.Context, dst storage.Backend, prefix string, log *slog.Logger) string {
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
-	key := prefix + ".ferry-probe-" + hex.EncodeToString(b[:])
+	key := storage.ProbeKey(prefix)
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	got, err := storage.ProbeConditions(ctx, dst, key)

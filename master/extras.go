@@ -64,6 +64,9 @@ func (xs extras) walk(ctx context.Context, cfg *conf.Job, dst storage.Backend, f
 	}
 	err := dst.List(ctx, cfg.Dest.Prefix, "", func(o storage.ObjectInfo) error {
 		rel := strings.TrimPrefix(o.Key, cfg.Dest.Prefix)
+		if storage.IsProbeKey(rel) {
+			return nil // a worker's probe of conditional writes, gone in a moment
+		}
 		if filter != nil && !filter.Match(rel, o.ModTime) {
 			return nil
 		}

@@ -271,3 +271,19 @@ func TestManagerMirror(t *testing.T) {
 	assert.Equal(t, []string{"gone1", "gone2"}, records(t, h.st, job, s.Pass, task.StatusDeleted))
 	assert.Equal(t, []string{"f000"}, destKeys(t, dst, ""), "the test worker copies nothing; only the extras went")
 }
+
+// TestManagerDeletesSpareProbeObjects: a worker probing the destination's
+// conditional writes puts a scratch object under destPrefix for a moment;
+// delete propagation running meanwhile neither deletes nor counts it (it
+// is ferry's, and the worker removes it).
+func TestManagerDeletesSpareProbeObjects(t *testing.T) {
+	h := newHarness(t)
+	probe := ".ferry-probe-0123456789abcdef"
+	cfg, dst := deleteJob(t, "probe", []string{"x1", probe}, "deleteMaxPercent=100")
+	job := h.submit(cfg)
+	s := h.runToEnd(job)
+	assert.Equal(t, string(tracker.JobSucceeded), s.State)
+	assert.Equal(t, int64(1), s.Counters.Deleted, "only x1")
+	assert.Equal(t, []string{"x1"}, records(t, h.st, job, s.Pass, task.StatusDeleted))
+	assert.Contains(t, destKeys(t, dst, ""), probe)
+}

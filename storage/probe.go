@@ -2,11 +2,30 @@ package storage
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 )
+
+// probePrefix starts the name of every scratch object ProbeKey makes.
+const probePrefix = ".ferry-probe-"
+
+// ProbeKey is a fresh scratch key for ProbeConditions under prefix (a
+// job's destination prefix): random, so nobody else writes it.
+func ProbeKey(prefix string) string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return prefix + probePrefix + hex.EncodeToString(b[:])
+}
+
+// IsProbeKey says whether rel, a key relative to the prefix ProbeKey was
+// given, names a probe's scratch object: one that exists for a moment
+// while a master or a worker probes, and that listings of the
+// destination (delete propagation, the audit's count) must leave alone.
+func IsProbeKey(rel string) bool { return strings.HasPrefix(rel, probePrefix) }
 
 // ProbeConditions finds out which conditional writes b's store really
 // enforces, by trying each one on a scratch object under key: a store may

@@ -2,8 +2,6 @@ package jobcopier
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"time"
 
 	"github.com/ferry-migrate/ferry/conf"
@@ -24,9 +22,7 @@ func CreateOnlyEnforced(ctx context.Context, j *conf.Job, dst storage.Backend) b
 	if j.Type == conf.JobAudit || !j.CopySettings.WithDefaults().Overwrite.Conditional() {
 		return false
 	}
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
-	key := j.DestStaticPrefix() + ".ferry-probe-" + hex.EncodeToString(b[:])
+	key := storage.ProbeKey(j.DestStaticPrefix())
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	got, err := storage.ProbeConditions(ctx, dst, key)
