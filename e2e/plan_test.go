@@ -54,8 +54,12 @@ type planReport struct {
 // planTolerance of the prediction. Two sources: a mix of small objects
 // and ~8 MiB ones (bytes and requests both count), and small objects only
 // (requests dominate: a bytes-only rule would be far off).
+//
+// Not parallel: the prediction is a time, and a probe timed while the
+// suite's other jobs share the two cores says nothing about a run timed
+// under a different share (CI saw 2.0x that way). Go runs the sequential
+// tests before it releases the parallel ones, so both are timed alone.
 func TestPlanPredictsRun(t *testing.T) {
-	t.Parallel()
 	env := newS3Env(t)
 	t.Run("mixed", func(t *testing.T) {
 		var objs []object
