@@ -141,7 +141,12 @@ func printReport(e *env, r *standalone.Report, asJSON bool) {
 	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(r)
+		// The snapshot in the shape `ferry snapshots --json` prints; the
+		// shallower field hides the embedded report's.
+		_ = enc.Encode(struct {
+			*standalone.Report
+			Snapshot *snapshotInfo `json:"snapshot,omitempty"`
+		}{r, toSnapshotPtr(r.Snapshot)})
 		return
 	}
 	c := r.Counters

@@ -117,6 +117,29 @@ func TestSnapshots(t *testing.T) {
 	assert.Equal(t, ss[2], *js[0].Snapshot, "stat's snapshot is an element of `ferry snapshots --json`")
 }
 
+// `ferry run --json` reports its pass's snapshot in the shape of
+// `ferry snapshots --json`, not in Go's field names.
+func TestRunJSONSnapshot(t *testing.T) {
+	ferry := ferryIn(t.TempDir())
+	cfg, _ := snapshotJob(t, "bakjson")
+	code, out, stderr := ferry("run", "--progress", "none", "--json", cfg)
+	require.Equal(t, exitOK, code, stderr)
+	var raw struct {
+		Snapshot json.RawMessage `json:"snapshot"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &raw), out)
+	require.NotEmpty(t, raw.Snapshot, out)
+	assert.NotContains(t, string(raw.Snapshot), `"Prefix"`, "no Go field names")
+	var snap snapshotInfo
+	require.NoError(t, json.Unmarshal(raw.Snapshot, &snap))
+	code, sout, stderr := ferry("snapshots", "--json", "bakjson")
+	require.Equal(t, exitOK, code, stderr)
+	var ss []snapshotInfo
+	require.NoError(t, json.Unmarshal([]byte(sout), &ss), sout)
+	require.Len(t, ss, 1)
+	assert.Equal(t, ss[0], snap, "run --json's snapshot is `ferry snapshots --json`'s")
+}
+
 // A job that is not a snapshot job has none, said in words (exit 0) or as
 // an empty array; an unknown job is an error, as with stat.
 func TestSnapshotsOfOtherJobs(t *testing.T) {
