@@ -104,9 +104,11 @@ func TestManagerScheduledJobRunsAtItsTime(t *testing.T) {
 
 	h.restart()
 	h.clock.Add(at.Sub(h.clock.Now()))
+	// The next time is set just after the pass is recorded finished (as
+	// pass 1's above): wait for both.
 	require.Eventually(t, func() bool {
 		s := h.stat(job)
-		return s.Pass == 2 && s.State == string(tracker.JobSucceeded)
+		return s.Pass == 2 && s.State == string(tracker.JobSucceeded) && !s.NextPass.IsZero()
 	}, 10*time.Second, 10*time.Millisecond, "pass 2 runs at 03:00")
 	assert.True(t, at.Add(24*time.Hour).Equal(h.stat(job).NextPass), "then the next day at 03:00")
 }
