@@ -1,14 +1,11 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/ferry-migrate/ferry/internal/testkit/ossproxy"
 )
 
 // TestKillDuringFlatScan kills `ferry run` while it lists a flat bucket
@@ -27,38 +24,9 @@ func TestKillDuringFlatScan(t *testing.T) {
 	for i := range objs {
 		objs[i] = newObject(fmt.Sprintf("object-%05d.dat", i), randomBytes(100+i%700, uint64(i)))
 	}
-	putObjects(t, src.direct(), src.bucket, objs)
-
-	job := "kill-flat"
-	cfg := writeJob(t, t.TempDir(), "job.cfg", append(append(jobLines(job,
-		fmt.Sprintf("srcListPageSize=%d", pageSize), "taskObjectCountLimit=100", "scanThreadCount=8"),
-		src.lines("src")...), dst.lines("dest")...)...)
-	data := dataDir(t)
-
-	env.proxy.Inject(ossproxy.Fault{Kind: ossproxy.Delay, Method: http.MethodGet, BucketLevel: true,
-		Wait: 400 * time.Millisecond, Times: -1})
-	p := startFerry(t, "run", "--data-dir", data, "--progress", "none", "--json", cfg)
-	s := waitStatus(t, p, data, job, 90*time.Second, `state "scanning" and more than 200 listed`,
-		func(s status) bool { return s.State == "scanning" && s.Listed > 200 })
-	killed := p.Kill()
-	if killed.code != 128+9 {
-		t.Fatalf("ferry ended by itself before the kill:\n%s", killed)
-	}
-	killedAt := time.Now()
-	env.proxy.ClearFaults()
-	t.Logf("killed with %d listed", s.Listed)
-
-	sj := runFerry(t, "stat", "--json", "--data-dir", data, job)
-	wantExit(t, sj, 0)
-	var stats []struct {
-		ScanFinished bool `json:"scan_finished"`
-	}
-	if err := json.Unmarshal([]byte(sj.stdout), &stats); err != nil || len(stats) != 1 {
-		t.Fatalf("stat --json after the kill: %v\n%s", err, sj)
-	}
-	if stats[0].ScanFinished {
-		t.Fatalf("the scan finished before the kill: nothing to resume")
-	}
+	k := killDuringScan(t, env, src, dst, "kill-flat", objs, 400*time.Millisecond, 200, 90*time.Second,
+		fmt.Sprintf("srcListPageSize=%d", pageSize), "taskObjectCountLimit=100", "scanThreadCount=8")
+	cfg, data, killedAt := k.cfg, k.data, k.killedAt
 
 	r := runFerry(t, "run", "--data-dir", data, "--progress", "none", "--json", cfg)
 	wantExit(t, r, 0)

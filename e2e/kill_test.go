@@ -203,44 +203,9 @@ func TestKillDuringScan(t *testing.T) {
 	for i := range objs {
 		objs[i] = newObject(fmt.Sprintf("d%02d/object-%05d.dat", i%20, i), randomBytes(100+i%1500, uint64(i)))
 	}
-	putObjects(t, src.direct(), src.bucket, objs)
-
-	job := "kill-scan"
-	cfg := writeJob(t, t.TempDir(), "job.cfg", append(append(jobLines(job,
-		fmt.Sprintf("srcListPageSize=%d", pageSize), "taskObjectCountLimit=100"),
-		src.lines("src")...), dst.lines("dest")...)...)
-	data := dataDir(t)
-
-	env.proxy.Inject(ossproxy.Fault{Kind: ossproxy.Delay, Method: http.MethodGet, BucketLevel: true,
-		Wait: 150 * time.Millisecond, Times: -1})
-	p := startFerry(t, "run", "--data-dir", data, "--progress", "none", "--json", cfg)
-	s := waitStatus(t, p, data, job, 60*time.Second, `state "scanning" and more than 500 listed`,
-		func(s status) bool { return s.State == "scanning" && s.Listed > 500 })
-	killed := p.Kill()
-	if killed.code != 128+9 {
-		t.Fatalf("ferry ended by itself before the kill:\n%s", killed)
-	}
-	// Requests belong to the run they arrived in: the log is in order of
-	// completion, and the proxy may finish a dead client's requests later.
-	killedAt := time.Now()
-	env.proxy.ClearFaults()
-	t.Logf("killed with %d listed, state %q, %d verified (status file)", s.Listed, s.State, s.Counters.Verified)
-
-	// What the tracker kept of the first run (the database is free now).
-	sj := runFerry(t, "stat", "--json", "--data-dir", data, job)
-	wantExit(t, sj, 0)
-	var stats []struct {
-		JobState     string   `json:"job_state"`
-		ScanFinished bool     `json:"scan_finished"`
-		Counters     counters `json:"counters"`
-	}
-	if err := json.Unmarshal([]byte(sj.stdout), &stats); err != nil || len(stats) != 1 {
-		t.Fatalf("stat --json after the kill: %v\n%s", err, sj)
-	}
-	if stats[0].ScanFinished {
-		t.Errorf("after a kill during the scan, stat says the scan finished: %+v", stats[0])
-	}
-	verified1 := stats[0].Counters.Verified
+	k := killDuringScan(t, env, src, dst, "kill-scan", objs, 150*time.Millisecond, 500, 60*time.Second,
+		fmt.Sprintf("srcListPageSize=%d", pageSize), "taskObjectCountLimit=100")
+	cfg, data, killedAt, verified1 := k.cfg, k.data, k.killedAt, k.verified
 
 	r := runFerry(t, "run", "--data-dir", data, "--progress", "none", "--json", cfg)
 	wantExit(t, r, 0)
@@ -325,7 +290,7 @@ func TestKillDuringScan(t *testing.T) {
 		len(run1), verified1, len(cut), len(run2), len(again), rep.Counters.Identical, lists2)
 	if full := n / pageSize; lists2 >= full {
 		t.Errorf("the resumed run made %d listing requests of %d keys: a full scan takes %d; the scan did not "+
-			"resume from its checkpoint (killed with %d listed)", lists2, pageSize, full, s.Listed)
+			"resume from its checkpoint (killed with %d listed)", lists2, pageSize, full, k.listed)
 	}
 }
 
@@ -394,4 +359,56 @@ func TestInterruptAndClean(t *testing.T) {
 	// The name is free again: a new run starts from scratch and succeeds.
 	wantExit(t, runFerry(t, "run", "--data-dir", data, "--progress", "none", cfg), 0)
 	wantSame(t, dst, []object{obj}, false)
+}
+
+// scanKill is what killDuringScan leaves: the job, its data dir, when the
+// kill came, and what the tracker had then.
+type scanKill struct {
+	cfg, data string
+	killedAt  time.Time
+	listed    int64 // the status file's count at the kill
+	verified  int64 // recorded verified by the killed run
+}
+
+// killDuringScan stores objs in src, starts `ferry run` of job src -> dst
+// (with extra job lines) with every bucket listing delayed by wait, and
+// kill -9s it while it scans, once more than listed objects are listed.
+// It checks the tracker says the scan did not finish (else there is
+// nothing to resume) and clears the delay.
+func killDuringScan(t *testing.T, env *s3env, src, dst side, job string, objs []object, wait time.Duration,
+	listed int64, deadline time.Duration, lines ...string) scanKill {
+	t.Helper()
+	putObjects(t, src.direct(), src.bucket, objs)
+	k := scanKill{data: dataDir(t)}
+	k.cfg = writeJob(t, t.TempDir(), "job.cfg", append(append(jobLines(job, lines...), src.lines("src")...), dst.lines("dest")...)...)
+	env.proxy.Inject(ossproxy.Fault{Kind: ossproxy.Delay, Method: http.MethodGet, BucketLevel: true, Wait: wait, Times: -1})
+	p := startFerry(t, "run", "--data-dir", k.data, "--progress", "none", "--json", k.cfg)
+	s := waitStatus(t, p, k.data, job, deadline, fmt.Sprintf(`state "scanning" and more than %d listed`, listed),
+		func(s status) bool { return s.State == "scanning" && s.Listed > listed })
+	killed := p.Kill()
+	if killed.code != 128+9 {
+		t.Fatalf("ferry ended by itself before the kill:\n%s", killed)
+	}
+	// Requests belong to the run they arrived in: the log is in order of
+	// completion, and the proxy may finish a dead client's requests later.
+	k.killedAt = time.Now()
+	env.proxy.ClearFaults()
+	k.listed = s.Listed
+	t.Logf("killed with %d listed, state %q, %d verified (status file)", s.Listed, s.State, s.Counters.Verified)
+
+	// What the tracker kept of the first run (the database is free now).
+	sj := runFerry(t, "stat", "--json", "--data-dir", k.data, job)
+	wantExit(t, sj, 0)
+	var stats []struct {
+		ScanFinished bool     `json:"scan_finished"`
+		Counters     counters `json:"counters"`
+	}
+	if err := json.Unmarshal([]byte(sj.stdout), &stats); err != nil || len(stats) != 1 {
+		t.Fatalf("stat --json after the kill: %v\n%s", err, sj)
+	}
+	if stats[0].ScanFinished {
+		t.Fatalf("after a kill during the scan, stat says the scan finished: nothing to resume")
+	}
+	k.verified = stats[0].Counters.Verified
+	return k
 }
