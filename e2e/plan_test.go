@@ -21,6 +21,12 @@ import (
 // objects) is off by several times.
 const planTolerance = 2.0
 
+// planAttempts: a prediction off by more than planTolerance is timed once
+// more, with a fresh probe and run. Load from the other packages' tests
+// comes and goes between a probe and its run, and a second attempt
+// rarely meets the same; a wrong model is off every time.
+const planAttempts = 2
+
 // planReport is `ferry plan --json` in the suite's own terms.
 type planReport struct {
 	Objects  int64 `json:"objects"`
@@ -58,7 +64,8 @@ type planReport struct {
 // Not parallel: the prediction is a time, and a probe timed while the
 // suite's other jobs share the two cores says nothing about a run timed
 // under a different share (CI saw 2.0x that way). Go runs the sequential
-// tests before it releases the parallel ones, so both are timed alone.
+// tests before it releases the parallel ones, so no other e2e test runs
+// meanwhile; other packages' tests may (hence planAttempts).
 func TestPlanPredictsRun(t *testing.T) {
 	env := newS3Env(t)
 	t.Run("mixed", func(t *testing.T) {
@@ -110,8 +117,25 @@ func TestPlanPredictsRun(t *testing.T) {
 func planAndRun(t *testing.T, env *s3env, name string, objs []object) (string, planReport) {
 	t.Helper()
 	src := env.ossSide(t, name+"-src")
-	dst := env.ossSide(t, name+"-dst")
 	putObjects(t, src.direct(), src.bucket, objs)
+	for attempt := 1; ; attempt++ {
+		dst := env.ossSide(t, fmt.Sprintf("%s-dst%d", name, attempt))
+		cfg, p, ratio := planAndRunOnce(t, env, name, src, dst, objs)
+		within := ratio <= planTolerance && ratio >= 1/planTolerance
+		if within || attempt == planAttempts {
+			if !within {
+				t.Errorf("measured over predicted beyond the tolerance of %gx in all %d attempts (the last %.2f)", planTolerance, attempt, ratio)
+			}
+			return cfg, p
+		}
+		t.Logf("attempt %d: off by %.2fx; timing a fresh plan and run once more", attempt, ratio)
+	}
+}
+
+// planAndRunOnce is one attempt of planAndRun into the empty bucket dst:
+// the job file, the plan, and the run's time over the predicted one.
+func planAndRunOnce(t *testing.T, env *s3env, name string, src, dst side, objs []object) (string, planReport, float64) {
+	t.Helper()
 	cfg := writeJob(t, t.TempDir(), "plan.cfg", append(append(jobLines(name), src.lines("src")...), dst.lines("dest")...)...)
 
 	pr := runFerry(t, "plan", "--json", "--probe", "6s", "--utilization", "100", "--deadline", "1h", "--seed", "7", cfg)
@@ -195,10 +219,7 @@ func planAndRun(t *testing.T, env *s3env, name string, objs []object) (string, p
 	t.Logf("ferry plan %s: %d objects, %s; rate %.1f MiB/s + %.0f objects/s; predicted %.2f s on 1 node, measured %.2f s (ratio %.2f); bytes alone would predict %s; requests %v",
 		name, p.Objects, fmtMiB(p.Bytes), p.Rate.BytesPerSecond/MiB, p.Rate.ObjectsPerSecond, p.OneNodeSeconds, measured, ratio,
 		bytesAlone, p.Requests)
-	if ratio > planTolerance || ratio < 1/planTolerance {
-		t.Errorf("measured %.2f s, predicted %.2f s: off by %.2fx, beyond the tolerance of %gx", measured, p.OneNodeSeconds, ratio, planTolerance)
-	}
-	return cfg, p
+	return cfg, p, ratio
 }
 
 // isCheck says whether a LIST is a job's reachability check: one key.
