@@ -135,7 +135,7 @@ func (o ProbeOptions) prepare(ctx context.Context, res *ProbeResult) (copyOne, f
 	if j.Backup == conf.BackupSnapshot {
 		return nil, nil, errors.New("probe: a snapshot job's destination prefix is a template; use --probe-read-only or give --rate-bytes/--rate-objects")
 	}
-	cp, err := jobcopier.New(ctx, j, worker.Options{})
+	cp, err := jobcopier.New(ctx, j, worker.Options{}, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("probe: %w", err)
 	}
