@@ -11,6 +11,7 @@ import (
 	"github.com/ferry-migrate/ferry/conf"
 	"github.com/ferry-migrate/ferry/internal/testkit/ossproxy"
 	"github.com/ferry-migrate/ferry/internal/testkit/testserver"
+	"github.com/ferry-migrate/ferry/storage"
 )
 
 // A plan that writes probes the destination's conditional writes once:
@@ -32,11 +33,6 @@ func TestPlanProbesTheDestinationOnce(t *testing.T) {
 	assert.Positive(t, r.Probe.Small.Objects, "the probe copied")
 	assert.Equal(t, int64(0), r.Requests.HeadDest, "the destination enforces create-only writes")
 
-	probes := map[string]bool{}
-	for _, s := range proxy.Requests() {
-		if strings.HasPrefix(s.Key, ".ferry-probe-") {
-			probes[s.Key] = true
-		}
-	}
+	probes := proxy.Keys(storage.IsProbeKey)
 	assert.Len(t, probes, 1, "one probe of the destination: %v", probes)
 }

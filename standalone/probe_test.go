@@ -12,6 +12,7 @@ import (
 
 	"github.com/ferry-migrate/ferry/internal/testkit/ossproxy"
 	"github.com/ferry-migrate/ferry/internal/testkit/testserver"
+	"github.com/ferry-migrate/ferry/storage"
 )
 
 // ferry run probes its destination's conditional writes once: the master
@@ -37,16 +38,13 @@ func TestRunProbesTheDestinationOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(objects), rep.Counters.Verified, "%+v", rep)
 
-	probes := map[string]bool{}
+	probes := proxy.Keys(storage.IsProbeKey)
+	assert.Len(t, probes, 1, "the master's probe and no other: %v", probes)
 	heads := 0
 	for _, s := range proxy.Requests() {
-		switch {
-		case strings.HasPrefix(s.Key, ".ferry-probe-"):
-			probes[s.Key] = true
-		case s.Kind == ossproxy.KindHead:
+		if s.Kind == ossproxy.KindHead && !storage.IsProbeKey(s.Key) {
 			heads++
 		}
 	}
-	assert.Len(t, probes, 1, "the master's probe and no other: %v", probes)
 	assert.Zero(t, heads, "objects written create-only without a look first")
 }

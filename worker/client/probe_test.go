@@ -12,6 +12,7 @@ import (
 
 	"github.com/ferry-migrate/ferry/internal/testkit/ossproxy"
 	"github.com/ferry-migrate/ferry/internal/testkit/testserver"
+	"github.com/ferry-migrate/ferry/storage"
 	"github.com/ferry-migrate/ferry/task"
 )
 
@@ -50,19 +51,20 @@ func TestCopierTakesTheMastersProbe(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, task.StatusVerified, res.Status, res.Reason)
 
-			var probes, heads int
+			probes := proxy.Keys(func(k string) bool {
+				rel, ok := strings.CutPrefix(k, prefix)
+				return ok && storage.IsProbeKey(rel)
+			})
+			if tc.probes {
+				assert.Len(t, probes, 1, "the worker's own probe")
+			} else {
+				assert.Empty(t, probes, "a probe the master already made")
+			}
+			heads := 0
 			for _, s := range proxy.Requests() {
-				switch {
-				case strings.HasPrefix(s.Key, prefix+".ferry-probe-"):
-					probes++
-				case s.Key == prefix+"k" && s.Kind == ossproxy.KindHead:
+				if s.Key == prefix+"k" && s.Kind == ossproxy.KindHead {
 					heads++
 				}
-			}
-			if tc.probes {
-				assert.Positive(t, probes, "requests of the worker's own probe")
-			} else {
-				assert.Zero(t, probes, "requests of a probe the master already made")
 			}
 			assert.Equal(t, tc.heads, heads, "HEADs before the write")
 		})
