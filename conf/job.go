@@ -111,3 +111,11 @@ type Job struct {
 	// never contain secrets.
 	Notes []string
 }
+
+// WritesConditionally says whether the job's copies write under a
+// condition (create-only, if-match), which is what makes its destination's
+// conditional writes worth probing: an audit writes nothing, and a policy
+// of always replaces whatever is there.
+func (j *Job) WritesConditionally() bool {
+	return j.Type != JobAudit && j.Overwrite.Conditional()
+}

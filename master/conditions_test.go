@@ -3,6 +3,7 @@ package master
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -35,23 +36,36 @@ func (c *careless) Put(ctx context.Context, key string, body io.Reader, info sto
 	return c.Backend.Put(ctx, key, body, info)
 }
 
+// broken is a store whose every look fails as a dropped connection
+// would: a probe of it cannot tell.
+type broken struct{ storage.Backend }
+
+func (broken) Stat(context.Context, string) (storage.ObjectInfo, error) {
+	return storage.ObjectInfo{}, errors.New("connection reset by peer")
+}
+
 // The destination is probed once per job: one warning naming the window
 // where it enforces nothing, kept for stat; nothing where it enforces all;
 // no probe for a policy that promises nothing, nor for an audit; and the
-// scratch object is gone afterwards.
+// scratch object is gone afterwards. What it found of create-only writes
+// is what the master tells workers (CreateOnlyEnforced): nothing before
+// the probe, nor after one that could not tell.
 func TestProbeWrites(t *testing.T) {
 	for _, tc := range []struct {
-		name     string
-		careless bool
-		policy   string
-		audit    bool
-		probed   bool
-		race     string // in the residual; "" = none
+		name            string
+		careless        bool
+		broken          bool
+		policy          string
+		audit           bool
+		probed          bool
+		race            string // in the residual; "" = none
+		enforced, known bool   // CreateOnlyEnforced after the probe
 	}{
-		{"enforcing destination", false, "never", false, true, ""},
-		{"careless destination", true, "if-source-newer", false, true, "does not enforce put if-absent, put if-match, complete-multipart if-absent"},
-		{"policy always", true, "always", false, false, ""},
-		{"audit", true, "never", true, false, ""},
+		{"enforcing destination", false, false, "never", false, true, "", true, true},
+		{"careless destination", true, false, "if-source-newer", false, true, "does not enforce put if-absent, put if-match, complete-multipart if-absent", false, true},
+		{"probe cannot tell", false, true, "never", false, true, "unknown: probing", false, false},
+		{"policy always", true, false, "always", false, false, "", false, true},
+		{"audit", true, false, "never", true, false, "", false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -65,20 +79,35 @@ func TestProbeWrites(t *testing.T) {
 			if tc.audit {
 				cfg.Type = conf.JobAudit
 			}
-			jr := &jobRun{name: "j"}
+			jr := &jobRun{name: "j", cfg: cfg}
+			m.jobs = map[string]*jobRun{"j": jr}
 			var b storage.Backend = lb
-			if tc.careless {
+			switch {
+			case tc.careless:
 				b = dst
+			case tc.broken:
+				b = broken{lb}
+			}
+			if cfg.WritesConditionally() {
+				_, known := m.CreateOnlyEnforced("j")
+				assert.False(t, known, "no answer before the probe")
 			}
 			m.probeWrites(t.Context(), jr, cfg, b)
 			m.probeWrites(t.Context(), jr, cfg, b) // once per job
 			assert.Equal(t, tc.probed, jr.writeRaceProbed)
+			enforced, known := m.CreateOnlyEnforced("j")
+			assert.Equal(t, tc.enforced, enforced, "create-only enforced")
+			assert.Equal(t, tc.known, known, "answer known")
 			if tc.race == "" {
 				assert.Empty(t, jr.writeRace)
 				assert.NotContains(t, logs.String(), "race window")
 			} else {
 				assert.Contains(t, jr.writeRace, tc.race)
-				assert.Equal(t, 1, strings.Count(logs.String(), "race window"), logs.String())
+				warning := "race window"
+				if tc.broken {
+					warning = "could not be probed"
+				}
+				assert.Equal(t, 1, strings.Count(logs.String(), warning), logs.String())
 			}
 			if tc.careless && tc.probed {
 				first := dst.puts.Load()

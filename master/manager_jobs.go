@@ -39,6 +39,10 @@ type jobRun struct {
 	// (probeWrites); "" when none or not probed.
 	writeRace       string
 	writeRaceProbed bool
+	// writes is what the probe found, when writesKnown (it could tell):
+	// workers' copiers are told rather than probing again.
+	writes      storage.Conditions
+	writesKnown bool
 	// srcKeys and dstKeys serve a static side's keys to the backends the
 	// master opens, so that SetCredentials reaches them; keysGen is the
 	// generation workers compare theirs with (credentials.go).

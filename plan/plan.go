@@ -154,8 +154,12 @@ func Plan(ctx context.Context, j *conf.Job, o Options) (*Report, error) {
 		// probe does not take its first entries only.
 		rng.Shuffle(len(sz.Small), func(a, b int) { sz.Small[a], sz.Small[b] = sz.Small[b], sz.Small[a] })
 		rng.Shuffle(len(sz.Large), func(a, b int) { sz.Large[a], sz.Large[b] = sz.Large[b], sz.Large[a] })
-		pr, err := Probe(ctx, ProbeOptions{Job: j, Small: sz.Small, Large: sz.Large, Duration: o.Probe,
-			Concurrency: o.Concurrency, ReadOnly: o.ProbeReadOnly, Rand: rng})
+		po := ProbeOptions{Job: j, Small: sz.Small, Large: sz.Large, Duration: o.Probe,
+			Concurrency: o.Concurrency, ReadOnly: o.ProbeReadOnly, Rand: rng}
+		if !o.ProbeReadOnly {
+			po.CreateOnly = &shape.BlindCreate // shapeOf probed for it
+		}
+		pr, err := Probe(ctx, po)
 		if err != nil {
 			return nil, err
 		}

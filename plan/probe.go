@@ -31,6 +31,10 @@ type ProbeOptions struct {
 	// measures the source side only (see docs/plan.md).
 	ReadOnly bool
 	Rand     *rand.Rand
+	// CreateOnly, if set, is what Plan already found of the destination's
+	// create-only writes (Shape.BlindCreate): the copier takes it rather
+	// than probing the destination a second time.
+	CreateOnly *bool
 }
 
 // ProbeResult is what the probe measured.
@@ -135,7 +139,7 @@ func (o ProbeOptions) prepare(ctx context.Context, res *ProbeResult) (copyOne, f
 	if j.Backup == conf.BackupSnapshot {
 		return nil, nil, errors.New("probe: a snapshot job's destination prefix is a template; use --probe-read-only or give --rate-bytes/--rate-objects")
 	}
-	cp, err := jobcopier.New(ctx, j, worker.Options{})
+	cp, err := jobcopier.New(ctx, j, worker.Options{}, o.CreateOnly)
 	if err != nil {
 		return nil, nil, fmt.Errorf("probe: %w", err)
 	}

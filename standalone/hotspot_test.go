@@ -81,7 +81,7 @@ func TestDispatchSpreadsRequestsOverKeyRanges(t *testing.T) {
 		name := fmt.Sprintf("w%d", i)
 		link, err := m.NewLink(ctx, name, 1)
 		require.NoError(t, err)
-		cp, err := jobcopier.New(ctx, parsed, worker.Options{Uploads: link})
+		cp, err := jobcopier.New(ctx, parsed, worker.Options{Uploads: link}, nil)
 		require.NoError(t, err)
 		ag := &worker.Agent{Name: name, Master: link, Copier: cp, Concurrency: 1, MaxShards: 1,
 			RenewEvery: time.Second, Log: slog.New(slog.DiscardHandler)}

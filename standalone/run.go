@@ -163,8 +163,14 @@ func (r *run) agent(ctx context.Context) (*worker.Agent, error) {
 	// run's log (warnings and errors only, by default).
 	job := *r.job
 	job.Src.Log, job.Dest.Log = r.opt.Log, r.opt.Log
+	// The master probed the destination when the job was submitted: its
+	// answer spares the copier a second probe.
+	var createOnly *bool
+	if enforced, known := r.m.CreateOnlyEnforced(r.job.Name); known {
+		createOnly = &enforced
+	}
 	copier, err := jobcopier.New(ctx, &job, worker.Hooks(worker.Options{Throttle: th, Uploads: link,
-		Progress: link.AddBytes, OnThrottled: link.AddSlowdown}, r.job.Name, r.opt.Observer))
+		Progress: link.AddBytes, OnThrottled: link.AddSlowdown}, r.job.Name, r.opt.Observer), createOnly)
 	if err != nil {
 		return nil, err
 	}

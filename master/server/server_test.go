@@ -70,6 +70,8 @@ func TestFullJobOverGRPC(t *testing.T) {
 	job, err := wk.GetJob(ctx, &pb.GetJobRequest{Job: "g"})
 	require.NoError(t, err)
 	assert.Equal(t, cfg, job.GetConfig())
+	require.NotNil(t, job.CreateOnlyEnforced, "the master's probe of the destination travels with the config")
+	assert.True(t, job.GetCreateOnlyEnforced(), "a local destination refuses a create-only write over a file")
 
 	up := task.UploadState{Job: "g", Key: "o01", Dest: "o01", UploadID: "u1", PartSize: 5 << 20,
 		Parts: []task.PartState{{Number: 1, Size: 5 << 20, ETag: "e", CRC64: 7, MD5: "m"}}}

@@ -101,7 +101,11 @@ func (s *Server) GetJob(ctx context.Context, req *pb.GetJobRequest) (*pb.GetJobR
 	if err := refuseSecretsInClear(ctx, text, req.GetJob()+".cfg"); err != nil {
 		return nil, err
 	}
-	return &pb.GetJobResponse{Job: req.GetJob(), Config: text, KeysGeneration: gen}, nil
+	resp := &pb.GetJobResponse{Job: req.GetJob(), Config: text, KeysGeneration: gen}
+	if enforced, known := s.m.CreateOnlyEnforced(req.GetJob()); known {
+		resp.CreateOnlyEnforced = &enforced
+	}
+	return resp, nil
 }
 
 func (s *Server) LoadUpload(ctx context.Context, req *pb.LoadUploadRequest) (*pb.LoadUploadResponse, error) {

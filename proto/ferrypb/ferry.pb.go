@@ -1649,8 +1649,15 @@ type GetJobResponse struct {
 	Job            string                 `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
 	Config         string                 `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`                                        // .cfg text with credentials
 	KeysGeneration uint64                 `protobuf:"varint,3,opt,name=keys_generation,json=keysGeneration,proto3" json:"keys_generation,omitempty"` // of the keys in config (see Throttle)
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Whether the destination refuses a create-only write over an existing
+	// object, as the master's probe found when the job started (or false
+	// where the job writes nothing create-only): the worker's copier then
+	// need not probe the same destination again. Absent when the master has
+	// no answer (an older master, a probe that could not tell): the worker
+	// probes itself.
+	CreateOnlyEnforced *bool `protobuf:"varint,4,opt,name=create_only_enforced,json=createOnlyEnforced,proto3,oneof" json:"create_only_enforced,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *GetJobResponse) Reset() {
@@ -1702,6 +1709,13 @@ func (x *GetJobResponse) GetKeysGeneration() uint64 {
 		return x.KeysGeneration
 	}
 	return 0
+}
+
+func (x *GetJobResponse) GetCreateOnlyEnforced() bool {
+	if x != nil && x.CreateOnlyEnforced != nil {
+		return *x.CreateOnlyEnforced
+	}
+	return false
 }
 
 type LoadUploadRequest struct {
@@ -4572,11 +4586,13 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\fNackResponse\x12\x14\n" +
 	"\x05stale\x18\x01 \x01(\bR\x05stale\"!\n" +
 	"\rGetJobRequest\x12\x10\n" +
-	"\x03job\x18\x01 \x01(\tR\x03job\"c\n" +
+	"\x03job\x18\x01 \x01(\tR\x03job\"\xb3\x01\n" +
 	"\x0eGetJobResponse\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x16\n" +
 	"\x06config\x18\x02 \x01(\tR\x06config\x12'\n" +
-	"\x0fkeys_generation\x18\x03 \x01(\x04R\x0ekeysGeneration\"7\n" +
+	"\x0fkeys_generation\x18\x03 \x01(\x04R\x0ekeysGeneration\x125\n" +
+	"\x14create_only_enforced\x18\x04 \x01(\bH\x00R\x12createOnlyEnforced\x88\x01\x01B\x17\n" +
+	"\x15_create_only_enforced\"7\n" +
 	"\x11LoadUploadRequest\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\"W\n" +
@@ -5044,6 +5060,7 @@ func file_ferry_v1_ferry_proto_init() {
 	if File_ferry_v1_ferry_proto != nil {
 		return
 	}
+	file_ferry_v1_ferry_proto_msgTypes[20].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -103,15 +103,19 @@ func New(ctx context.Context, c Config) (*Backend, error) {
 	if r.Endpoint != "" {
 		opts.BaseEndpoint = aws.String(strings.TrimSuffix(r.Endpoint, "/"))
 	}
+	// Never the SDK's validation of GET bodies: the copier already proves
+	// what it read, by handing the stored checksum to a destination that
+	// validates it or by computing it itself (worker/plan.go), so the SDK's
+	// table-driven CRC64NVME would hash every byte a second time. Open asks
+	// for the checksum itself (askChecksum). For OSS this is also half of
+	// keeping aws-chunked away (DESIGN §5).
+	opts.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	if r.required {
-		// Both settings, or OSS still sees aws-chunked bodies (DESIGN §5).
 		opts.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
-		opts.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	} else {
-		// Explicit: a bare s3.New leaves these unset (no checksums at all);
+		// Explicit: a bare s3.New leaves this unset (no checksums at all);
 		// only LoadDefaultConfig would pick WhenSupported for us.
 		opts.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenSupported
-		opts.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenSupported
 	}
 	return &Backend{cfg: r, name: r.name(), client: awss3.New(opts)}, nil
 }
@@ -249,8 +253,7 @@ func (b *Backend) Open(ctx context.Context, key string, offset, length int64) (i
 		in.Range = aws.String(fmt.Sprintf("bytes=%d-", offset))
 	}
 	var opts []func(*awss3.Options)
-	if in.Range == nil && b.useChecksums() && b.cfg.required {
-		// Without required the SDK asks (and validates) by itself.
+	if in.Range == nil && b.useChecksums() {
 		opts = append(opts, askChecksum)
 	}
 	out, err := b.client.GetObject(ctx, in, opts...)

@@ -44,6 +44,7 @@ type fakeMaster struct {
 	reregister  int             // answer reregister this many times
 	configs     map[string]string
 	keysGens    map[string]uint64 // GetJob's keys_generation by job
+	createOnly  map[string]*bool  // GetJob's create_only_enforced by job
 	getJobs     int
 	uploads     map[string]*pb.UploadState
 	saves       int
@@ -53,7 +54,7 @@ type fakeMaster struct {
 
 func newFakeMaster() *fakeMaster {
 	return &fakeMaster{results: map[uint64]map[string]*pb.Result{}, stale: map[uint64]bool{},
-		configs: map[string]string{}, keysGens: map[string]uint64{}, uploads: map[string]*pb.UploadState{}}
+		configs: map[string]string{}, keysGens: map[string]uint64{}, createOnly: map[string]*bool{}, uploads: map[string]*pb.UploadState{}}
 }
 
 func (f *fakeMaster) Register(_ context.Context, r *pb.RegisterRequest) (*pb.RegisterResponse, error) {
@@ -128,7 +129,8 @@ func (f *fakeMaster) GetJob(_ context.Context, r *pb.GetJobRequest) (*pb.GetJobR
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.getJobs++
-	return &pb.GetJobResponse{Job: r.GetJob(), Config: f.configs[r.GetJob()], KeysGeneration: f.keysGens[r.GetJob()]}, nil
+	return &pb.GetJobResponse{Job: r.GetJob(), Config: f.configs[r.GetJob()], KeysGeneration: f.keysGens[r.GetJob()],
+		CreateOnlyEnforced: f.createOnly[r.GetJob()]}, nil
 }
 
 func (f *fakeMaster) LoadUpload(_ context.Context, r *pb.LoadUploadRequest) (*pb.LoadUploadResponse, error) {

@@ -101,34 +101,35 @@ func (c *Client) CopierFor(ctx context.Context, job string) (*worker.Copier, err
 	return cp, nil
 }
 
-// fetchJob gets the job's config (with credentials) and its keys
-// generation from the master.
-func (c *Client) fetchJob(ctx context.Context, job string) (*conf.Job, uint64, error) {
+// fetchJob gets the job's config (with credentials) from the master, and
+// the rest of its answer: the keys generation, and what the master found
+// of the destination's create-only writes.
+func (c *Client) fetchJob(ctx context.Context, job string) (*conf.Job, *pb.GetJobResponse, error) {
 	var resp *pb.GetJobResponse
 	err := c.call(ctx, "get job", func(ctx context.Context) (err error) {
 		resp, err = c.rpc.GetJob(ctx, &pb.GetJobRequest{Job: job})
 		return err
 	})
 	if err != nil {
-		return nil, 0, fmt.Errorf("job %q: %w", job, err)
+		return nil, nil, fmt.Errorf("job %q: %w", job, err)
 	}
 	// Relative local paths in the config resolve against the worker's
 	// directory; a cluster job should use absolute ones.
 	j, err := conf.Parse(strings.NewReader(resp.GetConfig()), job+".cfg")
 	if err != nil {
-		return nil, 0, fmt.Errorf("job %q: the master's config does not parse here: %w", job, err)
+		return nil, nil, fmt.Errorf("job %q: the master's config does not parse here: %w", job, err)
 	}
 	if j.Name != job {
-		return nil, 0, fmt.Errorf("job %q: the master sent the config of job %q", job, j.Name)
+		return nil, nil, fmt.Errorf("job %q: the master sent the config of job %q", job, j.Name)
 	}
-	return j, resp.GetKeysGeneration(), nil
+	return j, resp, nil
 }
 
 // build makes the job's copier; e.mu is held. Static sides sign through
 // holders kept in e, so that refreshKeys can swap their keys under the
 // copier's feet: a copy in flight signs its next request with the new ones.
 func (c *Client) build(ctx context.Context, job string, e *jobEntry) (*worker.Copier, error) {
-	j, gen, err := c.fetchJob(ctx, job)
+	j, resp, err := c.fetchJob(ctx, job)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +142,7 @@ func (c *Client) build(ctx context.Context, job string, e *jobEntry) (*worker.Co
 		e.dstKeys = creds.NewStatic(j.Dest.AccessKey, j.Dest.SecretKey, j.Dest.SessionToken)
 		j.Dest.Keys = e.dstKeys
 	}
-	e.keysGen = gen
+	e.keysGen = resp.GetKeysGeneration()
 	j.Src.Log, j.Dest.Log = c.log, c.log
 	cp, err := jobcopier.New(ctx, j, worker.Hooks(worker.Options{
 		Throttle: e.throttle,
@@ -150,7 +151,7 @@ func (c *Client) build(ctx context.Context, job string, e *jobEntry) (*worker.Co
 		// Every SlowDown answer counts for the heartbeat: the master backs
 		// the whole cluster off on them.
 		OnThrottled: func() { c.slowdowns.Add(1) },
-	}, job, c.opt.Observer))
+	}, job, c.opt.Observer), resp.CreateOnlyEnforced)
 	if err != nil {
 		return nil, fmt.Errorf("job %q: %w", job, err)
 	}
@@ -175,7 +176,7 @@ func (c *Client) refreshKeys(ctx context.Context, job string, e *jobEntry, gen u
 	if e.copier == nil || e.keysGen == gen {
 		return
 	}
-	j, got, err := c.fetchJob(ctx, job)
+	j, resp, err := c.fetchJob(ctx, job)
 	if err != nil {
 		c.log.Warn("fetching the job's new keys; trying again at the next heartbeat", "job", job, "err", err)
 		return
@@ -188,6 +189,6 @@ func (c *Client) refreshKeys(ctx context.Context, job string, e *jobEntry, gen u
 			s.holder.Set(s.spec.AccessKey, s.spec.SecretKey, s.spec.SessionToken)
 		}
 	}
-	e.keysGen = got
-	c.log.Info("job keys replaced", "job", job, "keys_generation", got)
+	e.keysGen = resp.GetKeysGeneration()
+	c.log.Info("job keys replaced", "job", job, "keys_generation", e.keysGen)
 }

@@ -18,8 +18,10 @@ const probeTimeout = 30 * time.Second
 // that fails or cannot tell says no, and the copier looks first, as always.
 // A job whose policy is always, or an audit, writes nothing create-only and
 // is not probed. ferry plan asks too, to predict the copier's requests.
+// Workers of a master mostly need not ask: the master probed when the job
+// started and hands its answer on (New's createOnly).
 func CreateOnlyEnforced(ctx context.Context, j *conf.Job, dst storage.Backend) bool {
-	if j.Type == conf.JobAudit || !j.CopySettings.WithDefaults().Overwrite.Conditional() {
+	if !j.WritesConditionally() {
 		return false
 	}
 	key := storage.ProbeKey(j.DestStaticPrefix())

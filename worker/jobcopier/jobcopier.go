@@ -25,7 +25,11 @@ import (
 // copier absorbs, not only those that fail an attempt: a cluster worker
 // reports them all, and the master backs the whole job off on them.
 // o.OnRetry hears every retry of that layer.
-func New(ctx context.Context, j *conf.Job, o worker.Options) (*worker.Copier, error) {
+//
+// createOnly, if not nil, is the master's answer to CreateOnlyEnforced
+// (its probe when the job started): the copier takes it instead of
+// probing the destination again. Nil (no answer came) probes.
+func New(ctx context.Context, j *conf.Job, o worker.Options, createOnly *bool) (*worker.Copier, error) {
 	src, dst := j.Src, j.Dest
 	if o.OnThrottled != nil || o.OnRetry != nil {
 		onRetry := func(_, _ string, _ int, _ time.Duration, err error) {
@@ -46,6 +50,10 @@ func New(ctx context.Context, j *conf.Job, o worker.Options) (*worker.Copier, er
 		return nil, fmt.Errorf("destination: %w", err)
 	}
 	o.Settings = j.CopySettings
-	o.CreateOnlyEnforced = CreateOnlyEnforced(ctx, j, o.Dst)
+	if createOnly != nil {
+		o.CreateOnlyEnforced = *createOnly
+	} else {
+		o.CreateOnlyEnforced = CreateOnlyEnforced(ctx, j, o.Dst)
+	}
 	return worker.NewCopier(o)
 }

@@ -36,7 +36,7 @@ func TestNewCopiesWithTheJobsSettings(t *testing.T) {
 	} {
 		t.Run(tc.verify, func(t *testing.T) {
 			dst := filepath.Join(t.TempDir(), "new", "dir")
-			cp, err := New(t.Context(), job(t, src, dst, "verify="+tc.verify), worker.Options{})
+			cp, err := New(t.Context(), job(t, src, dst, "verify="+tc.verify), worker.Options{}, nil)
 			require.NoError(t, err)
 			res, err := cp.Copy(t.Context(), "j", task.Object{Key: "k", Dest: "k", Size: 5})
 			require.NoError(t, err)
@@ -52,7 +52,7 @@ func TestNewCopiesWithTheJobsSettings(t *testing.T) {
 // A missing local source is an error naming it, never created.
 func TestNewMissingSource(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "typo")
-	_, err := New(t.Context(), job(t, src, t.TempDir()), worker.Options{})
+	_, err := New(t.Context(), job(t, src, t.TempDir()), worker.Options{}, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "source")
 	assert.Contains(t, err.Error(), src)

@@ -65,3 +65,18 @@ func redact(h http.Header) http.Header {
 	c.Del("Authorization")
 	return c
 }
+
+// Keys returns the distinct object keys of the requests seen so far for
+// which keep is true, in the order they were first seen: e.g. the scratch
+// keys of ferry's conditional-write probes, one per probe.
+func (p *Proxy) Keys(keep func(key string) bool) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range p.seen.all() {
+		if s.Key != "" && !seen[s.Key] && keep(s.Key) {
+			seen[s.Key] = true
+			out = append(out, s.Key)
+		}
+	}
+	return out
+}
