@@ -79,6 +79,9 @@ type Coordinator struct {
 	// holder's results.
 	latest  map[uint64]uint64 // shard -> token
 	shardOf map[uint64]uint64 // token -> shard
+	// writing holds, per shard, the done channel of its latest tracker
+	// write still in flight (see shardWrite).
+	writing map[uint64]chan struct{}
 }
 
 type shardProgress struct {
@@ -110,7 +113,7 @@ func NewCoordinator(cfg CoordinatorConfig, store Store) (*Coordinator, error) {
 	broker.SetCounts(cfg.Counts)
 	c := &Coordinator{cfg: cfg, store: store, broker: broker,
 		done: make(chan struct{}), copiedCh: make(chan struct{}), progress: map[uint64]*shardProgress{}, workers: map[string]time.Time{},
-		latest: map[uint64]uint64{}, shardOf: map[uint64]uint64{}}
+		latest: map[uint64]uint64{}, shardOf: map[uint64]uint64{}, writing: map[uint64]chan struct{}{}}
 	p, ok, err := store.GetPass(cfg.Job, cfg.Pass)
 	if err != nil {
 		return nil, err
@@ -169,19 +172,32 @@ func (c *Coordinator) ScanFinished() error {
 // nothing left is finished on the spot.
 func (c *Coordinator) Lease(ctx context.Context, worker string, max int) ([]task.Grant, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closed {
+		c.mu.Unlock()
 		return nil, nil
 	}
+	out, writes, err := c.leaseLocked(worker, max)
+	c.mu.Unlock()
+	if err := errors.Join(err, c.commit(writes)); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 && c.Finished() {
+		return nil, task.ErrFinished
+	}
+	return out, nil
+}
+
+// leaseLocked is Lease under c.mu; the tracker writes it queues (shards
+// found empty or given up) are the caller's to commit.
+func (c *Coordinator) leaseLocked(worker string, max int) ([]task.Grant, []*shardWrite, error) {
 	now := c.cfg.Now()
 	c.workers[worker] = now
 	var out []task.Grant
+	var writes []*shardWrite
 	for len(out) < max {
 		leases, failed := c.broker.Lease(worker, max-len(out), now)
 		for _, id := range failed {
-			if err := c.failShard(id, "workers holding it kept disappearing"); err != nil {
-				return nil, err
-			}
+			writes = append(writes, c.failShard(id, "workers holding it kept disappearing"))
 		}
 		if len(leases) == 0 {
 			break
@@ -190,26 +206,23 @@ func (c *Coordinator) Lease(ctx context.Context, worker string, max int) ([]task
 			c.track(l)
 			g, empty, err := c.grant(l)
 			if err != nil {
-				return nil, err
+				return nil, writes, err
 			}
 			if empty {
-				if err := c.finishShard(l); err != nil {
-					return nil, err
+				w, err := c.finishShard(l)
+				if err != nil {
+					return nil, writes, err
 				}
+				writes = append(writes, w)
 				continue
 			}
 			out = append(out, g)
 		}
 	}
 	if len(out) == 0 {
-		if err := c.maybeFinish(); err != nil {
-			return nil, err
-		}
-		if c.finished {
-			return nil, task.ErrFinished
-		}
+		return nil, writes, c.maybeFinish()
 	}
-	return out, nil
+	return out, writes, nil
 }
 
 func (c *Coordinator) grant(l Lease) (task.Grant, bool, error) {
@@ -334,48 +347,59 @@ func (c *Coordinator) Report(ctx context.Context, worker string, lease task.Leas
 // which the worker may ignore.
 func (c *Coordinator) Ack(ctx context.Context, worker string, token uint64) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.cfg.Now()
-	shard, err := c.broker.Ack(token, now)
+	shard, err := c.broker.Ack(token, c.cfg.Now())
 	if err != nil {
-		return err
-	}
-	if err := c.store.SetShardState(c.cfg.Job, c.cfg.Pass, shard, tracker.ShardDone, 0, ""); err != nil {
+		c.mu.Unlock()
 		return err
 	}
 	delete(c.progress, token)
 	c.untrack(shard)
-	return c.maybeFinish()
+	w := c.setState(shard, tracker.ShardDone, 0, "")
+	c.mu.Unlock()
+	return c.commit([]*shardWrite{w})
 }
 
 // Nack gives a shard back; after ShardRetries the objects of it that have
 // no result yet are recorded failed with the reason.
 func (c *Coordinator) Nack(ctx context.Context, worker string, token uint64, reason string) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	shard, failed, err := c.broker.Nack(token, c.cfg.Now())
 	if err != nil {
+		c.mu.Unlock()
 		return err
 	}
 	delete(c.progress, token)
 	c.cfg.Log.Warn("shard given back", "shard", shard, "worker", worker, "reason", reason, "final", failed)
+	var w *shardWrite
 	if failed {
-		return c.failShard(shard, reason)
+		w = c.failShard(shard, reason)
+	} else {
+		w = c.setState(shard, tracker.ShardPending, 0, reason)
 	}
-	return c.store.SetShardState(c.cfg.Job, c.cfg.Pass, shard, tracker.ShardPending, 0, reason)
+	c.mu.Unlock()
+	return c.commit([]*shardWrite{w})
 }
 
-func (c *Coordinator) finishShard(l Lease) error {
+// finishShard closes a lease whose shard has nothing left to do. Called
+// with c.mu held; the caller commits the returned write.
+func (c *Coordinator) finishShard(l Lease) (*shardWrite, error) {
 	if _, err := c.broker.Ack(l.Token, c.cfg.Now()); err != nil && !errors.Is(err, ErrStale) {
-		return err
+		return nil, err
 	}
 	c.untrack(l.Shard)
-	return c.store.SetShardState(c.cfg.Job, c.cfg.Pass, l.Shard, tracker.ShardDone, 0, "")
+	return c.setState(l.Shard, tracker.ShardDone, 0, ""), nil
 }
 
-// failShard records every object of the shard that has no result in this
-// pass as failed with reason, so nothing is silently lost.
-func (c *Coordinator) failShard(id uint64, reason string) error {
+// failShard queues the recording of every object of the shard that has
+// no result in this pass as failed with reason, so nothing is silently
+// lost. Called with c.mu held; the caller commits the returned write.
+func (c *Coordinator) failShard(id uint64, reason string) *shardWrite {
+	c.untrack(id)
+	return c.queueWrite(id, func() error { return c.recordFailed(id, reason) })
+}
+
+// recordFailed is failShard's tracker write.
+func (c *Coordinator) recordFailed(id uint64, reason string) error {
 	rec, err := c.shard(id)
 	if err != nil {
 		return err
@@ -399,11 +423,7 @@ func (c *Coordinator) failShard(id uint64, reason string) error {
 	if err := c.store.Report(c.cfg.Job, c.cfg.Pass, results); err != nil {
 		return err
 	}
-	if err := c.store.SetShardState(c.cfg.Job, c.cfg.Pass, id, tracker.ShardFailed, c.cfg.ShardRetries, reason); err != nil {
-		return err
-	}
-	c.untrack(id)
-	return c.maybeFinish()
+	return c.store.SetShardState(c.cfg.Job, c.cfg.Pass, id, tracker.ShardFailed, c.cfg.ShardRetries, reason)
 }
 
 func (c *Coordinator) shard(id uint64) (tracker.ShardRecord, error) {
@@ -418,10 +438,12 @@ func (c *Coordinator) shard(id uint64) (tracker.ShardRecord, error) {
 // requeued object is worked on again).
 func done(s task.Status) bool { return s == task.StatusVerified || s == task.StatusSkipped }
 
-// maybeFinish closes the pass when the scan is complete and no shard is
-// queued or leased. Called with c.mu held.
+// maybeFinish closes the pass when the scan is complete, no shard is
+// queued or leased and every shard's state is committed: a pass recorded
+// finished never has a shard still pending in the tracker. Called with
+// c.mu held.
 func (c *Coordinator) maybeFinish() error {
-	if c.finished || !c.scanDone || !c.broker.Idle() {
+	if c.finished || !c.scanDone || !c.broker.Idle() || len(c.writing) > 0 {
 		return nil
 	}
 	if c.cfg.Hold {
