@@ -61,15 +61,31 @@ func within[T any](t *testing.T, ch <-chan T, what string) T {
 	}
 }
 
+// leased leases n shards for worker and reports them all verified.
+func leased(t *testing.T, c *Coordinator, worker string, n int) []task.Grant {
+	t.Helper()
+	grants, err := c.Lease(t.Context(), worker, n)
+	require.NoError(t, err)
+	require.Len(t, grants, n)
+	for _, g := range grants {
+		require.NoError(t, c.Report(t.Context(), worker, g.Ref(), verified(g.Objects)))
+	}
+	return grants
+}
+
+// ackAsync acks g from another goroutine: the ack blocks while its
+// commit is held. The error arrives on the returned channel.
+func ackAsync(c *Coordinator, worker string, g task.Grant) <-chan error {
+	acked := make(chan error, 1)
+	go func() { acked <- c.Ack(context.Background(), worker, g.Token) }()
+	return acked
+}
+
 func TestLeaseNotBlockedByAckCommit(t *testing.T) {
 	st, gs, c := gated(t, tracker.ShardDone)
 	ctx := context.Background()
-	first, err := c.Lease(ctx, "w1", 1)
-	require.NoError(t, err)
-	require.Len(t, first, 1)
-	require.NoError(t, c.Report(ctx, "w1", first[0].Ref(), verified(first[0].Objects)))
-	acked := make(chan error, 1)
-	go func() { acked <- c.Ack(ctx, "w1", first[0].Token) }()
+	first := leased(t, c, "w1", 1)
+	acked := ackAsync(c, "w1", first[0])
 	assert.Equal(t, first[0].ID, within(t, gs.entered, "ack's commit"))
 
 	leased := make(chan []task.Grant, 1)
@@ -97,13 +113,10 @@ func TestLeaseNotBlockedByAckCommit(t *testing.T) {
 func TestPassFinishesAfterLastShardCommit(t *testing.T) {
 	st, gs, c := gated(t, tracker.ShardDone)
 	ctx := context.Background()
-	grants, err := c.Lease(ctx, "w", 3)
-	require.NoError(t, err)
-	require.Len(t, grants, 3)
-	acked := make(chan error, len(grants))
+	grants := leased(t, c, "w", 3)
+	var acked []<-chan error
 	for _, g := range grants {
-		require.NoError(t, c.Report(ctx, "w", g.Ref(), verified(g.Objects)))
-		go func() { acked <- c.Ack(ctx, "w", g.Token) }()
+		acked = append(acked, ackAsync(c, "w", g))
 	}
 	for range grants {
 		within(t, gs.entered, "ack's commit")
@@ -113,8 +126,8 @@ func TestPassFinishesAfterLastShardCommit(t *testing.T) {
 	assert.Empty(t, gs2)
 	assert.False(t, c.Finished())
 	close(gs.release)
-	for range grants {
-		require.NoError(t, within(t, acked, "ack after its commit"))
+	for _, a := range acked {
+		require.NoError(t, within(t, a, "ack after its commit"))
 	}
 	within(t, c.Done(), "pass finished")
 	p, _, err := st.GetPass("j", 1)
@@ -129,12 +142,8 @@ func TestPassFinishesAfterLastShardCommit(t *testing.T) {
 func TestAckedShardUncommittedAtCrashIsFoundDone(t *testing.T) {
 	st, gs, c := gated(t, tracker.ShardDone)
 	ctx := context.Background()
-	grants, err := c.Lease(ctx, "w", 1)
-	require.NoError(t, err)
-	require.Len(t, grants, 1)
-	require.NoError(t, c.Report(ctx, "w", grants[0].Ref(), verified(grants[0].Objects)))
-	acked := make(chan error, 1)
-	go func() { acked <- c.Ack(ctx, "w", grants[0].Token) }()
+	grants := leased(t, c, "w", 1)
+	acked := ackAsync(c, "w", grants[0])
 	within(t, gs.entered, "ack's commit")
 	// The held commit never reaches the disk before the "restart".
 	t.Cleanup(func() { close(gs.release); <-acked })
@@ -183,8 +192,7 @@ func TestShardWritesCommitInOrder(t *testing.T) {
 		again = gs[0]
 	}
 	require.NoError(t, c.Report(ctx, "w2", again.Ref(), verified(again.Objects)))
-	acked := make(chan error, 1)
-	go func() { acked <- c.Ack(ctx, "w2", again.Token) }()
+	acked := ackAsync(c, "w2", again)
 	// Proving that something does not happen needs a bound; an ack that
 	// skipped the queue reaches the store in microseconds.
 	select {
