@@ -13,48 +13,6 @@ import (
 	"github.com/ferry-migrate/ferry/tracker"
 )
 
-// Store is what the coordinator needs from the tracker.
-type Store interface {
-	ScanStore
-	GetPass(job string, n uint64) (tracker.Pass, bool, error)
-	FinishScan(job string, n uint64) error
-	FinishPass(job string, n uint64, finished time.Time) (tracker.Pass, error)
-	Shards(job string, n uint64, state tracker.ShardState, fn func(tracker.ShardRecord) error) error
-	GetShard(job string, n, id uint64) (tracker.ShardRecord, bool, error)
-	SetShardState(job string, n, id uint64, state tracker.ShardState, attempts int, lastErr string) error
-	Report(job string, n uint64, results []task.Result) error
-}
-
-// CoordinatorConfig tunes a coordinator.
-type CoordinatorConfig struct {
-	Job          string
-	Pass         uint64
-	LeaseTTL     time.Duration // default 2 minutes
-	ShardRetries int           // Nacks before a shard's objects fail (default 3)
-	Now          func() time.Time
-	Log          *slog.Logger
-	// Tokens, when set, issues lease tokens (see Broker.SetTokens).
-	Tokens func() uint64
-	// Counts, when set, counts the pass's lease grants and expiries (see
-	// Broker.SetCounts).
-	Counts *LeaseCounts
-	// Audit: the pass compares and copies nothing; grants say so, and carry
-	// the manifest's CRC64 of each object's source version.
-	Audit bool
-	// Hold: the pass's end is the caller's. When every shard is done,
-	// Copied is closed and the pass stays open until Finish, so work the
-	// master does after the copy (delete propagation) is resumed by a
-	// restarted master as part of the same pass.
-	Hold bool
-	// Copyable are the snapshots a snapshot pass copies unchanged objects
-	// from, inside the destination, by pass; nil for none (see
-	// Manager.copyable).
-	Copyable map[uint64]string
-	// NeedCRC64: every object's result must carry its CRC64 (a snapshot
-	// pass: its manifest records them); grants say so per object.
-	NeedCRC64 bool
-}
-
 // Coordinator runs one pass of one job: it owns the broker, answers
 // workers (Lease, Renew, Report, Ack, Nack) for the Manager, records
 // results, and closes the pass when the scan is finished and every shard
@@ -380,52 +338,6 @@ func (c *Coordinator) Nack(ctx context.Context, worker string, token uint64, rea
 	return c.commit([]*shardWrite{w})
 }
 
-// finishShard closes a lease whose shard has nothing left to do. Called
-// with c.mu held; the caller commits the returned write.
-func (c *Coordinator) finishShard(l Lease) (*shardWrite, error) {
-	if _, err := c.broker.Ack(l.Token, c.cfg.Now()); err != nil && !errors.Is(err, ErrStale) {
-		return nil, err
-	}
-	c.untrack(l.Shard)
-	return c.setState(l.Shard, tracker.ShardDone, 0, ""), nil
-}
-
-// failShard queues the recording of every object of the shard that has
-// no result in this pass as failed with reason, so nothing is silently
-// lost. Called with c.mu held; the caller commits the returned write.
-func (c *Coordinator) failShard(id uint64, reason string) *shardWrite {
-	c.untrack(id)
-	return c.queueWrite(id, func() error { return c.recordFailed(id, reason) })
-}
-
-// recordFailed is failShard's tracker write.
-func (c *Coordinator) recordFailed(id uint64, reason string) error {
-	rec, err := c.shard(id)
-	if err != nil {
-		return err
-	}
-	keys := make([]string, len(rec.Objects))
-	for i, o := range rec.Objects {
-		keys[i] = o.Key
-	}
-	known, err := c.store.Lookup(c.cfg.Job, keys)
-	if err != nil {
-		return err
-	}
-	var results []task.Result
-	for _, o := range rec.Objects {
-		if e, ok := known[o.Key]; ok && e.Pass == c.cfg.Pass && done(e.Status) {
-			continue
-		}
-		results = append(results, task.Result{Key: o.Key, Dest: o.Dest, Status: task.StatusFailed, Class: "retryable",
-			Reason: fmt.Sprintf("shard %d given up: %s", id, reason), Size: o.Size, ModTime: o.ModTime, ETag: o.ETag})
-	}
-	if err := c.store.Report(c.cfg.Job, c.cfg.Pass, results); err != nil {
-		return err
-	}
-	return c.store.SetShardState(c.cfg.Job, c.cfg.Pass, id, tracker.ShardFailed, c.cfg.ShardRetries, reason)
-}
-
 func (c *Coordinator) shard(id uint64) (tracker.ShardRecord, error) {
 	rec, ok, err := c.store.GetShard(c.cfg.Job, c.cfg.Pass, id)
 	if err == nil && !ok {
@@ -463,45 +375,4 @@ func (c *Coordinator) finishLocked() error {
 	c.finished = true
 	close(c.done)
 	return nil
-}
-
-// Running is one leased shard as the operator sees it.
-type Running struct {
-	Shard        uint64
-	Worker       string
-	Attempt      int
-	Objects      uint64 // in this grant
-	ObjectsDone  uint64
-	Bytes        int64
-	BytesDone    int64
-	LeaseExpires time.Time
-}
-
-// Snapshot is the live state of the pass that the tracker does not hold:
-// queue, leases and per-shard progress.
-type Snapshot struct {
-	Pending, Leased int
-	ScanFinished    bool
-	Finished        bool
-	Running         []Running
-	Workers         map[string]time.Time
-}
-
-// Snapshot returns the live state, for stat and progress bars.
-func (c *Coordinator) Snapshot() Snapshot {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := Snapshot{Pending: c.broker.Pending(), Leased: c.broker.Busy(), ScanFinished: c.scanDone,
-		Finished: c.finished, Workers: make(map[string]time.Time, len(c.workers))}
-	for w, t := range c.workers {
-		s.Workers[w] = t
-	}
-	for _, l := range c.broker.Leases() {
-		r := Running{Shard: l.Shard, Worker: l.Worker, Attempt: l.Attempt, LeaseExpires: l.Deadline}
-		if p := c.progress[l.Token]; p != nil {
-			r.Objects, r.ObjectsDone, r.Bytes, r.BytesDone = p.total, p.done, p.bytes, p.doneBytes
-		}
-		s.Running = append(s.Running, r)
-	}
-	return s
 }

@@ -2,7 +2,9 @@ package master
 
 import (
 	"errors"
+	"fmt"
 
+	"github.com/ferry-migrate/ferry/task"
 	"github.com/ferry-migrate/ferry/tracker"
 )
 
@@ -61,4 +63,50 @@ func (c *Coordinator) commit(writes []*shardWrite) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// finishShard closes a lease whose shard has nothing left to do. Called
+// with c.mu held; the caller commits the returned write.
+func (c *Coordinator) finishShard(l Lease) (*shardWrite, error) {
+	if _, err := c.broker.Ack(l.Token, c.cfg.Now()); err != nil && !errors.Is(err, ErrStale) {
+		return nil, err
+	}
+	c.untrack(l.Shard)
+	return c.setState(l.Shard, tracker.ShardDone, 0, ""), nil
+}
+
+// failShard queues the recording of every object of the shard that has
+// no result in this pass as failed with reason, so nothing is silently
+// lost. Called with c.mu held; the caller commits the returned write.
+func (c *Coordinator) failShard(id uint64, reason string) *shardWrite {
+	c.untrack(id)
+	return c.queueWrite(id, func() error { return c.recordFailed(id, reason) })
+}
+
+// recordFailed is failShard's tracker write.
+func (c *Coordinator) recordFailed(id uint64, reason string) error {
+	rec, err := c.shard(id)
+	if err != nil {
+		return err
+	}
+	keys := make([]string, len(rec.Objects))
+	for i, o := range rec.Objects {
+		keys[i] = o.Key
+	}
+	known, err := c.store.Lookup(c.cfg.Job, keys)
+	if err != nil {
+		return err
+	}
+	var results []task.Result
+	for _, o := range rec.Objects {
+		if e, ok := known[o.Key]; ok && e.Pass == c.cfg.Pass && done(e.Status) {
+			continue
+		}
+		results = append(results, task.Result{Key: o.Key, Dest: o.Dest, Status: task.StatusFailed, Class: "retryable",
+			Reason: fmt.Sprintf("shard %d given up: %s", id, reason), Size: o.Size, ModTime: o.ModTime, ETag: o.ETag})
+	}
+	if err := c.store.Report(c.cfg.Job, c.cfg.Pass, results); err != nil {
+		return err
+	}
+	return c.store.SetShardState(c.cfg.Job, c.cfg.Pass, id, tracker.ShardFailed, c.cfg.ShardRetries, reason)
 }
