@@ -13,48 +13,6 @@ import (
 	"github.com/ferry-migrate/ferry/tracker"
 )
 
-// Store is what the coordinator needs from the tracker.
-type Store interface {
-	ScanStore
-	GetPass(job string, n uint64) (tracker.Pass, bool, error)
-	FinishScan(job string, n uint64) error
-	FinishPass(job string, n uint64, finished time.Time) (tracker.Pass, error)
-	Shards(job string, n uint64, state tracker.ShardState, fn func(tracker.ShardRecord) error) error
-	GetShard(job string, n, id uint64) (tracker.ShardRecord, bool, error)
-	SetShardState(job string, n, id uint64, state tracker.ShardState, attempts int, lastErr string) error
-	Report(job string, n uint64, results []task.Result) error
-}
-
-// CoordinatorConfig tunes a coordinator.
-type CoordinatorConfig struct {
-	Job          string
-	Pass         uint64
-	LeaseTTL     time.Duration // default 2 minutes
-	ShardRetries int           // Nacks before a shard's objects fail (default 3)
-	Now          func() time.Time
-	Log          *slog.Logger
-	// Tokens, when set, issues lease tokens (see Broker.SetTokens).
-	Tokens func() uint64
-	// Counts, when set, counts the pass's lease grants and expiries (see
-	// Broker.SetCounts).
-	Counts *LeaseCounts
-	// Audit: the pass compares and copies nothing; grants say so, and carry
-	// the manifest's CRC64 of each object's source version.
-	Audit bool
-	// Hold: the pass's end is the caller's. When every shard is done,
-	// Copied is closed and the pass stays open until Finish, so work the
-	// master does after the copy (delete propagation) is resumed by a
-	// restarted master as part of the same pass.
-	Hold bool
-	// Copyable are the snapshots a snapshot pass copies unchanged objects
-	// from, inside the destination, by pass; nil for none (see
-	// Manager.copyable).
-	Copyable map[uint64]string
-	// NeedCRC64: every object's result must carry its CRC64 (a snapshot
-	// pass: its manifest records them); grants say so per object.
-	NeedCRC64 bool
-}
-
 // Coordinator runs one pass of one job: it owns the broker, answers
 // workers (Lease, Renew, Report, Ack, Nack) for the Manager, records
 // results, and closes the pass when the scan is finished and every shard
@@ -79,6 +37,9 @@ type Coordinator struct {
 	// holder's results.
 	latest  map[uint64]uint64 // shard -> token
 	shardOf map[uint64]uint64 // token -> shard
+	// writing holds, per shard, the done channel of its latest tracker
+	// write still in flight (see shardWrite).
+	writing map[uint64]chan struct{}
 }
 
 type shardProgress struct {
@@ -110,7 +71,7 @@ func NewCoordinator(cfg CoordinatorConfig, store Store) (*Coordinator, error) {
 	broker.SetCounts(cfg.Counts)
 	c := &Coordinator{cfg: cfg, store: store, broker: broker,
 		done: make(chan struct{}), copiedCh: make(chan struct{}), progress: map[uint64]*shardProgress{}, workers: map[string]time.Time{},
-		latest: map[uint64]uint64{}, shardOf: map[uint64]uint64{}}
+		latest: map[uint64]uint64{}, shardOf: map[uint64]uint64{}, writing: map[uint64]chan struct{}{}}
 	p, ok, err := store.GetPass(cfg.Job, cfg.Pass)
 	if err != nil {
 		return nil, err
@@ -169,19 +130,32 @@ func (c *Coordinator) ScanFinished() error {
 // nothing left is finished on the spot.
 func (c *Coordinator) Lease(ctx context.Context, worker string, max int) ([]task.Grant, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closed {
+		c.mu.Unlock()
 		return nil, nil
 	}
+	out, writes, err := c.leaseLocked(worker, max)
+	c.mu.Unlock()
+	if err := errors.Join(err, c.commit(writes)); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 && c.Finished() {
+		return nil, task.ErrFinished
+	}
+	return out, nil
+}
+
+// leaseLocked is Lease under c.mu; the tracker writes it queues (shards
+// found empty or given up) are the caller's to commit.
+func (c *Coordinator) leaseLocked(worker string, max int) ([]task.Grant, []*shardWrite, error) {
 	now := c.cfg.Now()
 	c.workers[worker] = now
 	var out []task.Grant
+	var writes []*shardWrite
 	for len(out) < max {
 		leases, failed := c.broker.Lease(worker, max-len(out), now)
 		for _, id := range failed {
-			if err := c.failShard(id, "workers holding it kept disappearing"); err != nil {
-				return nil, err
-			}
+			writes = append(writes, c.failShard(id, "workers holding it kept disappearing"))
 		}
 		if len(leases) == 0 {
 			break
@@ -190,26 +164,23 @@ func (c *Coordinator) Lease(ctx context.Context, worker string, max int) ([]task
 			c.track(l)
 			g, empty, err := c.grant(l)
 			if err != nil {
-				return nil, err
+				return nil, writes, err
 			}
 			if empty {
-				if err := c.finishShard(l); err != nil {
-					return nil, err
+				w, err := c.finishShard(l)
+				if err != nil {
+					return nil, writes, err
 				}
+				writes = append(writes, w)
 				continue
 			}
 			out = append(out, g)
 		}
 	}
 	if len(out) == 0 {
-		if err := c.maybeFinish(); err != nil {
-			return nil, err
-		}
-		if c.finished {
-			return nil, task.ErrFinished
-		}
+		return nil, writes, c.maybeFinish()
 	}
-	return out, nil
+	return out, writes, nil
 }
 
 func (c *Coordinator) grant(l Lease) (task.Grant, bool, error) {
@@ -334,76 +305,37 @@ func (c *Coordinator) Report(ctx context.Context, worker string, lease task.Leas
 // which the worker may ignore.
 func (c *Coordinator) Ack(ctx context.Context, worker string, token uint64) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.cfg.Now()
-	shard, err := c.broker.Ack(token, now)
+	shard, err := c.broker.Ack(token, c.cfg.Now())
 	if err != nil {
-		return err
-	}
-	if err := c.store.SetShardState(c.cfg.Job, c.cfg.Pass, shard, tracker.ShardDone, 0, ""); err != nil {
+		c.mu.Unlock()
 		return err
 	}
 	delete(c.progress, token)
 	c.untrack(shard)
-	return c.maybeFinish()
+	w := c.setState(shard, tracker.ShardDone, 0, "")
+	c.mu.Unlock()
+	return c.commit([]*shardWrite{w})
 }
 
 // Nack gives a shard back; after ShardRetries the objects of it that have
 // no result yet are recorded failed with the reason.
 func (c *Coordinator) Nack(ctx context.Context, worker string, token uint64, reason string) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	shard, failed, err := c.broker.Nack(token, c.cfg.Now())
 	if err != nil {
+		c.mu.Unlock()
 		return err
 	}
 	delete(c.progress, token)
 	c.cfg.Log.Warn("shard given back", "shard", shard, "worker", worker, "reason", reason, "final", failed)
+	var w *shardWrite
 	if failed {
-		return c.failShard(shard, reason)
+		w = c.failShard(shard, reason)
+	} else {
+		w = c.setState(shard, tracker.ShardPending, 0, reason)
 	}
-	return c.store.SetShardState(c.cfg.Job, c.cfg.Pass, shard, tracker.ShardPending, 0, reason)
-}
-
-func (c *Coordinator) finishShard(l Lease) error {
-	if _, err := c.broker.Ack(l.Token, c.cfg.Now()); err != nil && !errors.Is(err, ErrStale) {
-		return err
-	}
-	c.untrack(l.Shard)
-	return c.store.SetShardState(c.cfg.Job, c.cfg.Pass, l.Shard, tracker.ShardDone, 0, "")
-}
-
-// failShard records every object of the shard that has no result in this
-// pass as failed with reason, so nothing is silently lost.
-func (c *Coordinator) failShard(id uint64, reason string) error {
-	rec, err := c.shard(id)
-	if err != nil {
-		return err
-	}
-	keys := make([]string, len(rec.Objects))
-	for i, o := range rec.Objects {
-		keys[i] = o.Key
-	}
-	known, err := c.store.Lookup(c.cfg.Job, keys)
-	if err != nil {
-		return err
-	}
-	var results []task.Result
-	for _, o := range rec.Objects {
-		if e, ok := known[o.Key]; ok && e.Pass == c.cfg.Pass && done(e.Status) {
-			continue
-		}
-		results = append(results, task.Result{Key: o.Key, Dest: o.Dest, Status: task.StatusFailed, Class: "retryable",
-			Reason: fmt.Sprintf("shard %d given up: %s", id, reason), Size: o.Size, ModTime: o.ModTime, ETag: o.ETag})
-	}
-	if err := c.store.Report(c.cfg.Job, c.cfg.Pass, results); err != nil {
-		return err
-	}
-	if err := c.store.SetShardState(c.cfg.Job, c.cfg.Pass, id, tracker.ShardFailed, c.cfg.ShardRetries, reason); err != nil {
-		return err
-	}
-	c.untrack(id)
-	return c.maybeFinish()
+	c.mu.Unlock()
+	return c.commit([]*shardWrite{w})
 }
 
 func (c *Coordinator) shard(id uint64) (tracker.ShardRecord, error) {
@@ -418,10 +350,12 @@ func (c *Coordinator) shard(id uint64) (tracker.ShardRecord, error) {
 // requeued object is worked on again).
 func done(s task.Status) bool { return s == task.StatusVerified || s == task.StatusSkipped }
 
-// maybeFinish closes the pass when the scan is complete and no shard is
-// queued or leased. Called with c.mu held.
+// maybeFinish closes the pass when the scan is complete, no shard is
+// queued or leased and every shard's state is committed: a pass recorded
+// finished never has a shard still pending in the tracker. Called with
+// c.mu held.
 func (c *Coordinator) maybeFinish() error {
-	if c.finished || !c.scanDone || !c.broker.Idle() {
+	if c.finished || !c.scanDone || !c.broker.Idle() || len(c.writing) > 0 {
 		return nil
 	}
 	if c.cfg.Hold {
@@ -441,45 +375,4 @@ func (c *Coordinator) finishLocked() error {
 	c.finished = true
 	close(c.done)
 	return nil
-}
-
-// Running is one leased shard as the operator sees it.
-type Running struct {
-	Shard        uint64
-	Worker       string
-	Attempt      int
-	Objects      uint64 // in this grant
-	ObjectsDone  uint64
-	Bytes        int64
-	BytesDone    int64
-	LeaseExpires time.Time
-}
-
-// Snapshot is the live state of the pass that the tracker does not hold:
-// queue, leases and per-shard progress.
-type Snapshot struct {
-	Pending, Leased int
-	ScanFinished    bool
-	Finished        bool
-	Running         []Running
-	Workers         map[string]time.Time
-}
-
-// Snapshot returns the live state, for stat and progress bars.
-func (c *Coordinator) Snapshot() Snapshot {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := Snapshot{Pending: c.broker.Pending(), Leased: c.broker.Busy(), ScanFinished: c.scanDone,
-		Finished: c.finished, Workers: make(map[string]time.Time, len(c.workers))}
-	for w, t := range c.workers {
-		s.Workers[w] = t
-	}
-	for _, l := range c.broker.Leases() {
-		r := Running{Shard: l.Shard, Worker: l.Worker, Attempt: l.Attempt, LeaseExpires: l.Deadline}
-		if p := c.progress[l.Token]; p != nil {
-			r.Objects, r.ObjectsDone, r.Bytes, r.BytesDone = p.total, p.done, p.bytes, p.doneBytes
-		}
-		s.Running = append(s.Running, r)
-	}
-	return s
 }

@@ -13,7 +13,6 @@ import (
 // now, so a late ack from it is refused and a renewal reports them lost.
 func (c *Coordinator) ReleaseWorker(worker string) (int, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	tokens := map[uint64]bool{}
 	for _, l := range c.broker.Leases() {
 		if l.Worker == worker {
@@ -25,10 +24,13 @@ func (c *Coordinator) ReleaseWorker(worker string) (int, error) {
 		delete(c.progress, t)
 	}
 	delete(c.workers, worker)
+	writes := make([]*shardWrite, 0, len(failed))
 	for _, id := range failed {
-		if err := c.failShard(id, "workers holding it kept disappearing"); err != nil {
-			return len(released), fmt.Errorf("job %q: releasing worker %q: %w", c.cfg.Job, worker, err)
-		}
+		writes = append(writes, c.failShard(id, "workers holding it kept disappearing"))
+	}
+	c.mu.Unlock()
+	if err := c.commit(writes); err != nil {
+		return len(released), fmt.Errorf("job %q: releasing worker %q: %w", c.cfg.Job, worker, err)
 	}
 	return len(released) + len(failed), nil
 }
@@ -63,6 +65,9 @@ func (c *Coordinator) LoadPending() error {
 		return errCopied
 	}
 	return c.store.Shards(c.cfg.Job, c.cfg.Pass, tracker.ShardPending, func(r tracker.ShardRecord) error {
+		if _, busy := c.writing[r.ID]; busy {
+			return nil // acked, given back or failed: still pending only on disk
+		}
 		c.broker.Add(r.ID)
 		return nil
 	})

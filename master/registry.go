@@ -76,6 +76,12 @@ type Registry struct {
 	// leases a second was 4% of a busy master's CPU (docs/benchmarks.md,
 	// Scale), for a verdict that cannot change faster than the timeout.
 	lastReap time.Time
+	// live and rates are the number of live workers and the sum of their
+	// rates, kept as workers come, beat and die: a walk of every worker
+	// on each heartbeat was O(workers^2) a heartbeat interval. Reap's walk
+	// sets them afresh, so float rounding cannot build up.
+	live  int
+	rates Rates
 }
 
 // reapEvery is the fraction of the timeout between two walks of Reap: a
@@ -131,6 +137,7 @@ func (r *Registry) touchLocked(worker string, now time.Time) *workerState {
 	}
 	if !w.alive {
 		w.alive = true
+		r.live++ // a dead worker's rates are zero: nothing to add
 		if !w.lastSeen.IsZero() {
 			r.log.Info("worker back", "worker", worker, "silent_for", now.Sub(w.lastSeen).Round(time.Second))
 		}
@@ -154,8 +161,12 @@ func (r *Registry) Beat(worker string, stats WorkerStats, now time.Time) (regist
 			interval = now.Sub(w.lastBeat)
 		}
 		if interval > 0 {
+			r.rates.BytesPerSecond -= w.rates.BytesPerSecond
+			r.rates.ObjectsPerSecond -= w.rates.ObjectsPerSecond
 			w.rates = Rates{BytesPerSecond: float64(stats.BytesSent) / interval.Seconds(),
 				ObjectsPerSecond: float64(stats.ObjectsDone) / interval.Seconds()}
+			r.rates.BytesPerSecond += w.rates.BytesPerSecond
+			r.rates.ObjectsPerSecond += w.rates.ObjectsPerSecond
 		}
 		w.lastBeat = now
 		w.slowdowns += stats.Slowdowns
@@ -181,6 +192,7 @@ func (r *Registry) Reap(now time.Time) (dead []string) {
 		return nil
 	}
 	r.lastReap = now
+	r.live, r.rates = 0, Rates{}
 	for name, w := range r.workers {
 		idle := now.Sub(w.lastSeen)
 		switch {
@@ -189,6 +201,11 @@ func (r *Registry) Reap(now time.Time) (dead []string) {
 			dead = append(dead, name)
 		case !w.alive && idle > 10*r.timeout:
 			delete(r.workers, name)
+		}
+		if w.alive {
+			r.live++
+			r.rates.BytesPerSecond += w.rates.BytesPerSecond
+			r.rates.ObjectsPerSecond += w.rates.ObjectsPerSecond
 		}
 	}
 	sort.Strings(dead)
@@ -260,24 +277,10 @@ func (r *Registry) Workers(held map[string]int) []WorkerInfo {
 }
 
 // liveLocked is the number of live workers (at least 1, for shares).
-func (r *Registry) liveLocked() int {
-	n := 0
-	for _, w := range r.workers {
-		if w.alive {
-			n++
-		}
-	}
-	return max(1, n)
-}
+func (r *Registry) liveLocked() int { return max(1, r.live) }
 
-// clusterRatesLocked sums the live workers' recent throughput.
+// clusterRatesLocked sums the live workers' recent throughput. Rounding
+// in the running sum may leave a hair below zero where there is nothing.
 func (r *Registry) clusterRatesLocked() Rates {
-	var sum Rates
-	for _, w := range r.workers {
-		if w.alive {
-			sum.BytesPerSecond += w.rates.BytesPerSecond
-			sum.ObjectsPerSecond += w.rates.ObjectsPerSecond
-		}
-	}
-	return sum
+	return Rates{BytesPerSecond: max(0, r.rates.BytesPerSecond), ObjectsPerSecond: max(0, r.rates.ObjectsPerSecond)}
 }

@@ -269,12 +269,16 @@ func (s *Store) GetShard(job string, n, id uint64) (rec ShardRecord, ok bool, er
 // SetShardState sets a shard's state, attempt count and last error, and
 // moves the pass's ShardsDone/ShardsFailed counters by the state change
 // (none when the state is unchanged), so repeating a call, or going
-// Done→Pending→Done, keeps them exact.
+// Done→Pending→Done, keeps them exact. Like Report it shares a batched
+// commit (up to reportBatchDelay): a master acks a shard about as often
+// as it hears a report, and a commit of its own per ack was as costly.
+// It returns once the state is durable; concurrent calls for one shard
+// commit in no set order, so callers order them (master.shardWrite).
 func (s *Store) SetShardState(job string, n, id uint64, state ShardState, attempts int, lastErr string) error {
 	if !state.valid() {
 		return fmt.Errorf("tracker: set job %q pass %d shard %d: invalid state %d", job, n, id, state)
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Batch(func(tx *bolt.Tx) error {
 		jt, err := openJob(tx, job)
 		if err != nil {
 			return err

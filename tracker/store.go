@@ -80,8 +80,8 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tracker: open %s: %w", path, err)
 	}
-	// Reports wait up to this long to share a commit (Store.Report uses
-	// db.Batch). A bbolt commit rewrites every page on the path to what
+	// Reports and shard states wait up to this long to share a commit
+	// (Store.Report and Store.SetShardState use db.Batch). A bbolt commit rewrites every page on the path to what
 	// it touched, ~25 pages (100 KB) for one report of a few dozen
 	// results: at bbolt's default 10 ms the master wrote 4.5 KB per
 	// object recorded with 100 workers. A report is off the copy path (a

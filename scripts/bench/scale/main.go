@@ -47,6 +47,8 @@ type options struct {
 	leaseTTL       string
 	heartbeatEvery string
 	shardObjects   int
+	masterCPUs     string
+	workerCPUs     string
 }
 
 func main() {
@@ -67,7 +69,15 @@ func main() {
 	flag.StringVar(&o.leaseTTL, "lease-ttl", "30s", "the master's --lease-ttl (its default)")
 	flag.StringVar(&o.heartbeatEvery, "heartbeat", "5s", "the master's --heartbeat (its default)")
 	flag.IntVar(&o.shardObjects, "shard-objects", 0, "the job's taskObjectCountLimit (0: ferry's default, 10,000)")
+	flag.StringVar(&o.masterCPUs, "master-cpus", "", "run the master under taskset -c with this CPU list (\"0\"); empty: unpinned")
+	flag.StringVar(&o.workerCPUs, "worker-cpus", "", "pin this process (the simulated workers and the fake S3) with taskset -a -p -c to this CPU list (\"1\"); empty: unpinned")
 	flag.Parse()
+	if o.workerCPUs != "" {
+		if err := pinSelf(o.workerCPUs); err != nil {
+			fmt.Fprintln(os.Stderr, "scalebench:", err)
+			os.Exit(1)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)

@@ -28,6 +28,7 @@ type masterProc struct {
 // certificate and token, so the restarted master is the one workers knew.
 type masterArgs struct {
 	bin, dataDir, addr, cert, key, tokenFile, profile, leaseTTL, heartbeat string
+	cpus                                                                   string // taskset -c list; empty: unpinned
 }
 
 func startMaster(ctx context.Context, a masterArgs, logPath string) (*masterProc, error) {
@@ -40,7 +41,14 @@ func startMaster(ctx context.Context, a masterArgs, logPath string) (*masterProc
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, a.bin, args...)
+	bin := a.bin
+	if a.cpus != "" {
+		// exec'd in place by taskset: the pid, SIGKILL and /proc figures
+		// are still the master's own.
+		args = append([]string{"-c", a.cpus, a.bin}, args...)
+		bin = "taskset"
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	// SIGTERM, not SIGKILL, when ctx ends: a profile is written on a
 	// clean stop only.
@@ -167,4 +175,15 @@ func loadavg() string {
 		return "?"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// pinSelf confines every thread of this process, and those it starts
+// later, to cpus: on a small machine the simulated workers then leave the
+// master a core of its own (see -master-cpus).
+func pinSelf(cpus string) error {
+	out, err := exec.Command("taskset", "-a", "-p", "-c", cpus, strconv.Itoa(os.Getpid())).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("taskset -c %s on pid %d: %w: %s", cpus, os.Getpid(), err, out)
+	}
+	return nil
 }

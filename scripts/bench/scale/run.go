@@ -109,7 +109,8 @@ func run(ctx context.Context, o options) (*result, error) {
 		return nil, err
 	}
 	ma := masterArgs{bin: o.ferry, dataDir: filepath.Join(o.work, "data"), addr: addr, cert: cert.CertFile, key: cert.KeyFile,
-		tokenFile: tokenFile, profile: o.profile, leaseTTL: o.leaseTTL, heartbeat: o.heartbeatEvery}
+		tokenFile: tokenFile, profile: o.profile, leaseTTL: o.leaseTTL, heartbeat: o.heartbeatEvery,
+		cpus: o.masterCPUs}
 	logPath := filepath.Join(o.work, "master.log")
 	if o.keepData {
 		logf("master log: %s", logPath)
