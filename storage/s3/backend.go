@@ -130,7 +130,7 @@ func (b *Backend) Flavor() Flavor { return b.cfg.Flavor }
 // accepted and the bucket exists (HEAD answers carry no error code, so a
 // HeadBucket could not tell bad credentials from a denied bucket).
 func (b *Backend) Check(ctx context.Context) error {
-	_, err := b.client.ListObjectsV2(ctx, &awss3.ListObjectsV2Input{
+	_, err := b.listPage(ctx, &awss3.ListObjectsV2Input{
 		Bucket: aws.String(b.cfg.Bucket), MaxKeys: aws.Int32(1)})
 	if err != nil && errors.Is(translate(err), storage.ErrNotFound) {
 		// A 404 without NoSuchBucket: the bucket is missing or the endpoint
@@ -176,7 +176,7 @@ func (b *Backend) List(ctx context.Context, prefix, startAfter string, fn storag
 		in.StartAfter = aws.String(startAfter)
 	}
 	for {
-		out, err := b.client.ListObjectsV2(ctx, in)
+		out, err := b.listPage(ctx, in)
 		if err != nil {
 			return b.wrap("list", prefix, err)
 		}
@@ -355,7 +355,7 @@ func (b *Backend) ListLevel(ctx context.Context, prefix string, fn storage.ListF
 		in.Prefix = aws.String(prefix)
 	}
 	for {
-		out, err := b.client.ListObjectsV2(ctx, in)
+		out, err := b.listPage(ctx, in)
 		if err != nil {
 			return b.wrap("list", prefix, err)
 		}
