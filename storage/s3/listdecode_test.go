@@ -160,6 +160,7 @@ func TestDecodeListPageMalformed(t *testing.T) {
 		{"cut in a value", `<ListBucketResult><Contents><Key>abc`, "body ends inside <Key>"},
 		{"cut before root end", `<ListBucketResult><IsTruncated>false</IsTruncated>`, "body ends inside"},
 		{"mismatched end", `<ListBucketResult><Contents><Key>a</Size></Contents></ListBucketResult>`, "<Key> closed by </Size>"},
+		{"mismatched end in unknown element", `<ListBucketResult><Future><A></B></Future></ListBucketResult>`, "<A> closed by </B>"},
 		{"mismatched root end", `<ListBucketResult></ListBucket>`, "closed by </ListBucket>"},
 		{"unknown entity", `<ListBucketResult><Contents><Key>a&nbsp;b</Key></Contents></ListBucketResult>`, "entity &nbsp;"},
 		{"unterminated entity", `<ListBucketResult><Contents><Key>a&amp b</Key></Contents></ListBucketResult>`, "unterminated entity"},

@@ -177,21 +177,27 @@ func (s *scanner) value(t tag) ([]byte, error) {
 	return v, nil
 }
 
-// skip passes over the element opened by t and everything in it.
+// skip passes over the element opened by t and everything in it, checking
+// that what it opens it closes.
 func (s *scanner) skip(t tag) error {
 	if t.empty {
 		return nil
 	}
-	for depth := 1; depth > 0; {
+	var names [8][]byte // OSS adds an unknown <Type> to every object: no allocation for it
+	open := append(names[:0], t.name)
+	for len(open) > 0 {
 		n, err := s.next()
 		if err != nil {
 			return fmt.Errorf("inside <%s>: %w", t.name, err)
 		}
 		switch {
 		case n.kind == tagStart && !n.empty:
-			depth++
+			open = append(open, n.name)
 		case n.kind == tagEnd:
-			depth--
+			if top := open[len(open)-1]; !bytes.Equal(top, n.name) {
+				return s.fail("<%s> closed by </%s>", top, n.name)
+			}
+			open = open[:len(open)-1]
 		}
 	}
 	return nil
