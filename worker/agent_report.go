@@ -33,11 +33,14 @@ func (r *runner) report(ctx context.Context, s *shardRun) error {
 			// The master will never take these: the shard belongs to
 			// another lease or pass now, whose holder copies it.
 			r.noteCall(s, nil)
-			r.log.Warn("master refused results of a lease no longer current; dropping the shard",
-				"shard", s.g.ID, "job", s.g.Job, "pass", s.g.Pass, "results", len(s.pending))
+			// Copies may still add results until the shard is lost:
+			// count and drop them under the lock.
 			s.mu.Lock()
+			dropped := len(s.pending)
 			s.pending = nil
 			s.mu.Unlock()
+			r.log.Warn("master refused results of a lease no longer current; dropping the shard",
+				"shard", s.g.ID, "job", s.g.Job, "pass", s.g.Pass, "results", dropped)
 			r.lose(s.g.Token)
 			return nil
 		}
