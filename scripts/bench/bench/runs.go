@@ -104,7 +104,8 @@ destCABundle=%s
 	srv0 := e.serverCPU()
 	t := time.Now()
 	err := cmd.Run()
-	secs := time.Since(t).Seconds()
+	end := time.Now()
+	secs := end.Sub(t).Seconds()
 	if err != nil {
 		return 0, fmt.Errorf("%s on %s: %v\n%s%s", tool, d.Name, err, tail(stdout.String()), tail(stderr.String()))
 	}
@@ -142,7 +143,8 @@ destCABundle=%s
 	if n != d.Count || b != total {
 		return 0, fmt.Errorf("%s on %s: destination has %d objects / %d bytes, want %d / %d", tool, d.Name, n, b, d.Count, total)
 	}
-	logf("%-12s %-8s %8.2fs  %8.1f obj/s %8.1f MB/s", tool, d.Name, secs, float64(d.Count)/secs, float64(total)/1e6/secs)
+	logf("%-12s %-8s %8.2fs  %8.1f obj/s %8.1f MB/s%s", tool, d.Name, secs, float64(d.Count)/secs, float64(total)/1e6/secs,
+		e.phases(filepath.Join(e.dst.Root, bucket), t, end))
 	return secs, nil
 }
 
@@ -192,4 +194,34 @@ func (e *env) series(ctx context.Context, d dataset, tools []string) (map[string
 		}
 	}
 	return secs, nil
+}
+
+// phases says how much of a run was spent before the first object landed
+// and after the last one did, read from the destination's files: versitygw
+// posix stores each object as a file whose mtime is its PUT's completion.
+// It needs no help from the tool, so ferry, rclone and the pipe are timed
+// the same way. Empty when the bucket cannot be walked.
+func (e *env) phases(dir string, start, end time.Time) string {
+	var first, last time.Time
+	err := filepath.WalkDir(dir, func(p string, de os.DirEntry, err error) error {
+		if err != nil || de.IsDir() {
+			return err
+		}
+		fi, err := de.Info()
+		if err != nil {
+			return err
+		}
+		m := fi.ModTime()
+		if first.IsZero() || m.Before(first) {
+			first = m
+		}
+		if m.After(last) {
+			last = m
+		}
+		return nil
+	})
+	if err != nil || first.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("  (first PUT done %.2fs, last PUT to exit %.2fs)", first.Sub(start).Seconds(), end.Sub(last).Seconds())
 }
