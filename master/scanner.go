@@ -31,7 +31,8 @@ type ScanConfig struct {
 	Filter     *Filter
 	// ShardObjects and ShardBytes bound one shard (taskObjectCountLimit,
 	// taskObjectSizeLimit); a single object larger than ShardBytes gets a
-	// shard of its own.
+	// shard of its own. A stream's first shards are smaller
+	// (firstShardObjects).
 	ShardObjects int
 	ShardBytes   int64
 	// Threads > 1 lists top-level prefixes in parallel when the source can
@@ -242,7 +243,7 @@ func (s *Scanner) stream(ctx context.Context, name string, cp tracker.ScanCheckp
 	if cp.Done {
 		return nil
 	}
-	b := &shardBuilder{s: s, name: name, after: cp.After}
+	b := newShardBuilder(s, name, cp.After)
 	err := list(cp.After, func(o storage.ObjectInfo) error {
 		if err := ctx.Err(); err != nil {
 			return err

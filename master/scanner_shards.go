@@ -18,6 +18,9 @@ type shardBuilder struct {
 	objs  []task.Object
 	early []bool // per objs: before importSince, taken only if rewritten
 	bytes int64
+	// limit is this shard's object bound: firstShardObjects for a
+	// stream's first shard, doubling with each one to ShardObjects.
+	limit int
 	// inflight: the append of the previous shard, running while the
 	// stream lists the next one (nil when none is).
 	inflight chan error
@@ -53,10 +56,21 @@ func (b *shardBuilder) add(ctx context.Context, o storage.ObjectInfo) error {
 	})
 	b.early = append(b.early, early)
 	b.bytes += o.Size
-	if len(b.objs) >= s.cfg.ShardObjects {
+	if len(b.objs) >= b.limit {
 		return b.flush(ctx, false)
 	}
 	return nil
+}
+
+// firstShardObjects bounds a stream's first shard: one LIST page. Workers
+// start copying once it is appended instead of after ten pages (a full
+// ShardObjects), which on a small job was most of the time to the first
+// PUT; the shards after it double in size up to ShardObjects, so a large
+// job has only a few more shards than before.
+const firstShardObjects = 1000
+
+func newShardBuilder(s *Scanner, name, after string) *shardBuilder {
+	return &shardBuilder{s: s, name: name, after: after, limit: min(firstShardObjects, s.cfg.ShardObjects)}
 }
 
 // flush hands the pending objects to an append of their own and goes
@@ -78,6 +92,7 @@ func (b *shardBuilder) flush(ctx context.Context, done bool) error {
 	}
 	ba := batch{objs: b.objs, early: b.early, cp: tracker.ScanCheckpoint{Stream: b.name, After: b.after, Done: done}}
 	b.objs, b.early, b.bytes = nil, nil, 0 // the batch owns them now
+	b.limit = min(2*b.limit, b.s.cfg.ShardObjects)
 	if done {
 		return b.s.appendBatch(ctx, ba)
 	}

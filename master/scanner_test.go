@@ -104,6 +104,41 @@ func TestScannerShardByteLimit(t *testing.T) {
 	}))
 }
 
+// TestScannerFirstShardsRamp: a stream's first shard is one LIST page,
+// so workers start after one page, and the shards after it double up to
+// ShardObjects; every key is in exactly one shard, in order.
+func TestScannerFirstShardsRamp(t *testing.T) {
+	keys := make([]string, 17500)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("k%06d", i)
+	}
+	for _, tc := range []struct {
+		shardObjects int
+		want         []int
+	}{
+		{0, []int{1000, 2000, 4000, 8000, 2500}}, // the default, 10,000
+		{1500, []int{1000, 1500, 1500, 1500, 1500, 1500, 1500, 1500, 1500, 1500, 1500, 1500}},
+		{300, append(slices.Repeat([]int{300}, 58), 100)}, // below one page: no ramp
+	} {
+		t.Run(fmt.Sprint(tc.shardObjects), func(t *testing.T) {
+			st, pass := newStore(t, "j")
+			s := NewScanner(ScanConfig{Job: "j", Pass: pass, Src: &memList{keys: keys, page: 1000}, ShardObjects: tc.shardObjects}, st, nil, nil)
+			require.NoError(t, s.Run(t.Context()))
+			var sizes []int
+			var got []string
+			require.NoError(t, st.Shards("j", pass, tracker.ShardAny, func(r tracker.ShardRecord) error {
+				sizes = append(sizes, len(r.Objects))
+				for _, o := range r.Objects {
+					got = append(got, o.Key)
+				}
+				return nil
+			}))
+			assert.Equal(t, tc.want, sizes)
+			assert.Equal(t, keys, got)
+		})
+	}
+}
+
 // TestScannerResumesAfterInterruption: a scan stopped after each shard
 // append resumes from its checkpoints; nothing twice, nothing missed.
 func TestScannerResumesAfterInterruption(t *testing.T) {
