@@ -53,6 +53,7 @@ type Broker struct {
 	next     uint64
 	tokens   func() uint64 // nil: a counter of this broker's own
 	counts   *LeaseCounts  // nil: not counted
+	queued   func(n int)   // nil: nobody is told
 }
 
 // LeaseCounts counts a job's lease events since the master started, over
@@ -64,6 +65,12 @@ type LeaseCounts struct {
 	// their worker was declared dead.
 	Expired atomic.Int64
 }
+
+// SetQueued makes the broker call f with the number of shards queued
+// each time some are (added, given back, expired, released), so that lease
+// calls waiting for work can be woken (Manager.LeaseWait). f is called
+// with the caller's lock held: it must not block or call back.
+func (b *Broker) SetQueued(f func(n int)) { b.queued = f }
 
 // SetCounts makes the broker count its grants and expiries in c.
 func (b *Broker) SetCounts(c *LeaseCounts) { b.counts = c }
@@ -107,11 +114,16 @@ func NewBroker(ttl time.Duration, maxNacks int) *Broker {
 // Add queues shards (idempotent: a shard already queued or leased is left
 // as it is).
 func (b *Broker) Add(ids ...uint64) {
+	n := 0
 	for _, id := range ids {
 		if b.queue.Has(id) || b.byShard[id] != 0 {
 			continue
 		}
 		b.queue.Push(id)
+		n++
+	}
+	if n > 0 && b.queued != nil {
+		b.queued(n)
 	}
 }
 

@@ -33,6 +33,9 @@ type CoordinatorConfig struct {
 	// Counts, when set, counts the pass's lease grants and expiries (see
 	// Broker.SetCounts).
 	Counts *LeaseCounts
+	// Queued, when set, hears how many shards were queued each time some
+	// are (see Broker.SetQueued).
+	Queued func(n int)
 	// Audit: the pass compares and copies nothing; grants say so, and carry
 	// the manifest's CRC64 of each object's source version.
 	Audit bool

@@ -45,6 +45,7 @@ func (c *Coordinator) Close() {
 	c.closed = true
 	c.broker.ReleaseAll()
 	clear(c.progress)
+	c.hurry()
 }
 
 // Closed reports whether Close was called.

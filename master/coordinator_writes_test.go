@@ -207,3 +207,39 @@ func TestShardWritesCommitInOrder(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, tracker.ShardDone, rec.State)
 }
+
+// hurryStore records the coordinator's Hurry calls.
+type hurryStore struct {
+	*tracker.Store
+	calls []bool
+}
+
+func (h *hurryStore) Hurry(job string, on bool) {
+	h.calls = append(h.calls, on) // under the coordinator's lock
+	h.Store.Hurry(job, on)
+}
+
+// TestCoordinatorHurriesTheEndOfAPass: once the scan is done, nothing is
+// queued and one shard is left leased, the job's writes are hurried (the
+// pass waits on each in turn); when the pass finishes they no longer are.
+func TestCoordinatorHurriesTheEndOfAPass(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	src, _ := source(t, 30)
+	st, pass := newStore(t, "j")
+	hs := &hurryStore{Store: st}
+	c, err := NewCoordinator(CoordinatorConfig{Job: "j", Pass: pass, LeaseTTL: time.Minute, ShardRetries: 2, Now: clock.Now}, hs)
+	require.NoError(t, err)
+	require.NoError(t, NewScanner(ScanConfig{Job: "j", Pass: pass, Src: src, ShardObjects: 10}, st, c.AddShards, nil).Run(t.Context()))
+	gs := leased(t, c, "w", 3) // reported, not acked
+	assert.Empty(t, hs.calls, "the scan is not finished")
+	require.NoError(t, c.ScanFinished())
+
+	require.NoError(t, c.Ack(t.Context(), "w", gs[0].Token))
+	assert.Empty(t, hs.calls, "two shards still leased")
+	require.NoError(t, c.Ack(t.Context(), "w", gs[1].Token))
+	assert.Equal(t, []bool{true}, hs.calls, "one shard left: its writes end the pass")
+	require.NoError(t, c.Report(t.Context(), "w", gs[2].Ref(), verified(gs[2].Objects)))
+	require.NoError(t, c.Ack(t.Context(), "w", gs[2].Token))
+	within(t, c.Done(), "the pass finishes")
+	assert.Equal(t, []bool{true, false}, hs.calls, "let go when the pass is finished")
+}

@@ -54,8 +54,8 @@ func (l *Link) AddSlowdown()     { l.slowdowns.Add(1) }
 // BytesSent is every byte the worker sent since the link was made.
 func (l *Link) BytesSent() int64 { return l.bytesTotal.Load() }
 
-func (l *Link) Lease(ctx context.Context, _ string, max int) ([]task.Grant, error) {
-	return l.m.Lease(ctx, l.worker, max)
+func (l *Link) Lease(ctx context.Context, _ string, max int, wait time.Duration) ([]task.Grant, error) {
+	return l.m.LeaseWait(ctx, l.worker, max, wait)
 }
 
 // Renew is the heartbeat: leases, stats, and the throttle shares back.

@@ -100,6 +100,7 @@ type Manager struct {
 	files  jobFiles
 	sched  *Scheduler
 	extras extras
+	wake   wakeups // Lease calls waiting for shards (LeaseWait)
 
 	mu   sync.Mutex // guards the fields below and every jobRun's fields
 	jobs map[string]*jobRun

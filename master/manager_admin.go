@@ -150,6 +150,7 @@ func (m *Manager) Resume(ctx context.Context, job string) error {
 	case j.State == tracker.JobRunning && active:
 		if wasPaused {
 			m.log.Info("job resumed", "job", job)
+			m.wake.wake(-1) // its queued shards are grantable again
 		}
 		return nil
 	case j.State == tracker.JobSucceeded || j.State == tracker.JobFailed:

@@ -178,7 +178,7 @@ func (m *Manager) launch(jr *jobRun, cfg *conf.Job, src, dst storage.Backend, re
 		srcPrefix = "" // the snapshot source lists keys relative to the snapshot
 	}
 	coord, err := NewCoordinator(CoordinatorConfig{Job: cfg.Name, Pass: p.N, LeaseTTL: m.cfg.LeaseTTL,
-		ShardRetries: cfg.ShardRetries, Now: m.cfg.Now, Log: log, Tokens: m.nextToken, Counts: &jr.leases, Audit: audit,
+		ShardRetries: cfg.ShardRetries, Now: m.cfg.Now, Log: log, Tokens: m.nextToken, Counts: &jr.leases, Queued: m.wake.wake, Audit: audit,
 		Hold: deletes || snap, Copyable: copyable, NeedCRC64: snap}, m.st)
 	if err != nil {
 		return fmt.Errorf("job %q pass %d: %w", cfg.Name, p.N, err)

@@ -37,14 +37,15 @@ func (s *Store) Report(job string, n uint64, results []task.Result) error {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return results[order[a]].Key < results[order[b]].Key })
-	// Batch, not Update: concurrent reports (a master hears from many
-	// workers at once) share one transaction and one fsync. Each report
-	// still returns only once its results are durable. With 1,000 workers
-	// a commit per report wrote ~170 KB (the touched B+tree paths, the
-	// pass record, the freelist) for ~35 results: 4.6 GiB written for
-	// 10^6 objects (docs/benchmarks.md, Scale). The function only touches
-	// the transaction, so bbolt may run it again alone if a batch fails.
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	// A shared commit, not Update: concurrent reports (a master hears
+	// from many workers at once) share one transaction and one fsync.
+	// Each report still returns only once its results are durable. With
+	// 1,000 workers a commit per report wrote ~170 KB (the touched B+tree
+	// paths, the pass record, the freelist) for ~35 results: 4.6 GiB
+	// written for 10^6 objects (docs/benchmarks.md, Scale). The function
+	// only touches the transaction, so it may run again alone if its
+	// group fails.
+	err := s.commits.do(func(tx *bolt.Tx) error {
 		jt, err := openJob(tx, job)
 		if err != nil {
 			return err
@@ -63,7 +64,7 @@ func (s *Store) Report(job string, n uint64, results []task.Result) error {
 			return nil
 		}
 		return jt.putPass(p)
-	})
+	}, s.hurried(job))
 	if err != nil {
 		return fmt.Errorf("tracker: report to job %q pass %d: %w", job, n, err)
 	}

@@ -278,7 +278,7 @@ func (s *Store) SetShardState(job string, n, id uint64, state ShardState, attemp
 	if !state.valid() {
 		return fmt.Errorf("tracker: set job %q pass %d shard %d: invalid state %d", job, n, id, state)
 	}
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err := s.commits.do(func(tx *bolt.Tx) error {
 		jt, err := openJob(tx, job)
 		if err != nil {
 			return err
@@ -286,7 +286,7 @@ func (s *Store) SetShardState(job string, n, id uint64, state ShardState, attemp
 		return setShardState(jt, n, id, func(h *shardHeader) {
 			h.State, h.Attempts, h.LastError = state, attempts, lastErr
 		})
-	})
+	}, s.hurried(job))
 	if err != nil {
 		return fmt.Errorf("tracker: set job %q pass %d shard %d: %w", job, n, id, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -34,6 +35,8 @@ type Options struct {
 // may call back into the Store.
 type Store struct {
 	db      *bolt.DB
+	commits *groupCommit // Report and SetShardState share commits
+	hurry   sync.Map     // job name -> struct{}: see Hurry
 	path    string
 	pidPath string       // written by a read-write Store, removed by Close
 	trimmed atomic.Int64 // unix nanos of the last trimResident
@@ -43,8 +46,11 @@ type Store struct {
 // can say who has the lock. Advisory only: the lock is bbolt's flock.
 const pidFile = "ferry.pid"
 
-// reportBatchDelay: see Open.
-const reportBatchDelay = 50 * time.Millisecond
+// reportBatchDelay and reportBatchMax: see Open.
+const (
+	reportBatchDelay = 50 * time.Millisecond
+	reportBatchMax   = 1000
+)
 
 // Open opens (creating if needed, unless ReadOnly) <dir>/ferry.db. The dir
 // is created 0700; the file is created 0600 and an existing file is
@@ -80,15 +86,14 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tracker: open %s: %w", path, err)
 	}
-	// Reports and shard states wait up to this long to share a commit
-	// (Store.Report and Store.SetShardState use db.Batch). A bbolt commit rewrites every page on the path to what
-	// it touched, ~25 pages (100 KB) for one report of a few dozen
-	// results: at bbolt's default 10 ms the master wrote 4.5 KB per
-	// object recorded with 100 workers. A report is off the copy path (a
-	// worker's flush loop sends it while copies go on), so the wait costs
-	// no throughput.
-	db.MaxBatchDelay = reportBatchDelay
-	s := &Store{db: db, path: path}
+	// Reports and shard states commit about once per reportBatchDelay
+	// while they keep coming (groupCommit). A bbolt commit rewrites every
+	// page on the path to what it touched, ~25 pages (100 KB) for one
+	// report of a few dozen results: at bbolt's default 10 ms the master
+	// wrote 4.5 KB per object recorded with 100 workers. A report is off
+	// the copy path (a worker's flush loop sends it while copies go on),
+	// so the wait costs no throughput; a lone write does not wait.
+	s := &Store{db: db, path: path, commits: newGroupCommit(db, reportBatchDelay, reportBatchMax)}
 	if err := s.init(opts.ReadOnly); err != nil {
 		db.Close()
 		return nil, err

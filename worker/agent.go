@@ -193,7 +193,12 @@ func (r *runner) leaseLoop() error {
 			// (signal) or after a while.
 			sleep = pollMax
 		default:
-			grants, err := r.a.Master.Lease(r.ctx, r.a.Name, free)
+			// The master may hold the call up to wait for a shard, so
+			// new work is taken when it is queued, not at the next poll;
+			// only what is left of wait is slept after an empty answer
+			// (all of it from a master that answers at once).
+			asked := time.Now()
+			grants, err := r.a.Master.Lease(r.ctx, r.a.Name, free, wait)
 			switch {
 			case errors.Is(err, ErrFinished):
 				finished = true
@@ -204,7 +209,11 @@ func (r *runner) leaseLoop() error {
 				if err != nil && r.ctx.Err() == nil {
 					r.log.Warn("lease failed; will ask again", "err", err, "in", wait)
 				}
-				sleep, wait = wait, min(2*wait, pollMax)
+				sleep = wait - time.Since(asked)
+				if err != nil {
+					sleep = wait // a failed call waited for nothing
+				}
+				sleep, wait = max(sleep, 0), min(2*wait, pollMax)
 			default:
 				before := r.count()
 				for _, g := range grants {

@@ -75,11 +75,11 @@ type downMaster struct {
 
 var errAway = fmt.Errorf("master away: %w", storage.ErrUnavailable)
 
-func (d *downMaster) Lease(ctx context.Context, w string, max int) ([]task.Grant, error) {
+func (d *downMaster) Lease(ctx context.Context, w string, max int, wait time.Duration) ([]task.Grant, error) {
 	if d.leasesDown.Load() {
 		return nil, errAway
 	}
-	g, err := d.fakeMaster.Lease(ctx, w, max)
+	g, err := d.fakeMaster.Lease(ctx, w, max, wait)
 	d.leased.Add(int64(len(g)))
 	return g, err
 }

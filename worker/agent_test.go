@@ -37,6 +37,15 @@ type fakeMaster struct {
 	refused       int
 	leaseCalls    int
 	renewCalls    int
+	// holdEmpty: an empty answer comes after the call's whole wait, as
+	// from a master that holds leases open; leases records every call.
+	holdEmpty bool
+	leases    []leaseCall
+}
+
+type leaseCall struct {
+	wait            time.Duration
+	asked, answered time.Time
 }
 
 func newFakeMaster(shards ...task.Grant) *fakeMaster {
@@ -45,12 +54,25 @@ func newFakeMaster(shards ...task.Grant) *fakeMaster {
 		staleOnReport: map[uint64]bool{}}
 }
 
-func (m *fakeMaster) Lease(ctx context.Context, worker string, max int) ([]task.Grant, error) {
+func (m *fakeMaster) Lease(ctx context.Context, worker string, max int, wait time.Duration) ([]task.Grant, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.leaseCalls++
 	if m.emptyFirst > 0 {
 		m.emptyFirst--
+		call := leaseCall{wait: wait, asked: time.Now()}
+		if m.holdEmpty {
+			m.mu.Unlock()
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+			m.mu.Lock()
+		}
+		call.answered = time.Now()
+		m.leases = append(m.leases, call)
 		return nil, nil
 	}
 	if len(m.queue) == 0 {
@@ -274,7 +296,7 @@ type flakyLease struct {
 	fails int
 }
 
-func (f *flakyLease) Lease(ctx context.Context, worker string, max int) ([]task.Grant, error) {
+func (f *flakyLease) Lease(ctx context.Context, worker string, max int, wait time.Duration) ([]task.Grant, error) {
 	f.mu.Lock()
 	if f.fails > 0 {
 		f.fails--
@@ -282,7 +304,7 @@ func (f *flakyLease) Lease(ctx context.Context, worker string, max int) ([]task.
 		return nil, errors.New("master unreachable")
 	}
 	f.mu.Unlock()
-	return f.fakeMaster.Lease(ctx, worker, max)
+	return f.fakeMaster.Lease(ctx, worker, max, wait)
 }
 
 func TestAgentNeedsMasterAndCopier(t *testing.T) {
@@ -335,5 +357,39 @@ func TestAgentAuditGrantCompares(t *testing.T) {
 		assert.Equal(t, ClassAudit, got[o.Key].Class, o.Key)
 		_, err := dst.Stat(t.Context(), o.Dest)
 		assert.ErrorIs(t, err, storage.ErrNotFound, "%s: an audit copies nothing", o.Dest)
+	}
+}
+
+// TestAgentLeaseWait: the agent lets the master hold an empty lease for
+// its poll interval (doubling from pollMin) and sleeps only what is left
+// of it: after a master that answered at once, the rest of the interval
+// (no spinning on old masters); after one that held the call, nothing.
+func TestAgentLeaseWait(t *testing.T) {
+	for _, hold := range []bool{false, true} {
+		t.Run(fmt.Sprintf("master holds the call: %v", hold), func(t *testing.T) {
+			src, dst := newLocal(t), newLocal(t)
+			m := newFakeMaster(shardOf(t, src, 1, 1, "s%d/o%d"))
+			m.emptyFirst, m.holdEmpty = 3, hold
+			a := &Agent{Name: "w1", Master: m, Copier: newCopier(t, Options{Src: src, Dst: dst}), Log: testLogger(t)}
+			_, err := runAgent(t.Context(), t, a)
+			require.NoError(t, err)
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			require.Len(t, m.leases, 3)
+			for i, want := range []time.Duration{pollMin, 2 * pollMin, 4 * pollMin} {
+				assert.Equal(t, want, m.leases[i].wait, "call %d", i)
+			}
+			for i := range 2 {
+				prev, next := m.leases[i], m.leases[i+1]
+				// Never sooner than the interval after the last ask.
+				assert.GreaterOrEqual(t, next.asked.Sub(prev.asked), prev.wait, "call %d came too soon", i+1)
+				if hold {
+					// The master already waited: asking again is
+					// immediate, not another interval later.
+					assert.Less(t, next.asked.Sub(prev.answered), prev.wait, "call %d slept after a held answer", i+1)
+				}
+			}
+			assert.True(t, m.acked[101])
+		})
 	}
 }

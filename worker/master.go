@@ -12,6 +12,7 @@ package worker
 
 import (
 	"context"
+	"time"
 
 	"github.com/ferry-migrate/ferry/task"
 )
@@ -20,10 +21,12 @@ import (
 // shard names its lease (job, pass, token): the master refuses what
 // belongs to a pass or lease that is no longer current.
 type Master interface {
-	// Lease returns up to max shards for this worker. An empty result means
-	// "nothing right now, ask again soon"; ErrFinished means the job is over
+	// Lease returns up to max shards for this worker. When none can be
+	// granted, a master may hold the call up to wait for one to be queued
+	// (a master that does not answers at once). An empty result means
+	// "nothing right now, ask again"; ErrFinished means the job is over
 	// (the agent exits).
-	Lease(ctx context.Context, worker string, max int) ([]task.Grant, error)
+	Lease(ctx context.Context, worker string, max int, wait time.Duration) ([]task.Grant, error)
 	// Renew extends the leases; it returns the tokens the master no longer
 	// honours (expired and re-granted): the agent stops working on them.
 	Renew(ctx context.Context, worker string, held []task.LeaseRef) (lost []uint64, err error)

@@ -11,11 +11,13 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/ferry-migrate/ferry/internal/rpcauth"
 	"github.com/ferry-migrate/ferry/internal/testkit/testmaster"
 	"github.com/ferry-migrate/ferry/internal/testkit/testserver"
 	"github.com/ferry-migrate/ferry/internal/wire"
+	"github.com/ferry-migrate/ferry/master"
 	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
 	"github.com/ferry-migrate/ferry/task"
 	"github.com/ferry-migrate/ferry/tracker"
@@ -94,10 +96,10 @@ func TestFullJobOverGRPC(t *testing.T) {
 		if st.GetJobs()[0].GetState() == string(tracker.JobSucceeded) {
 			break
 		}
-		lease, err := wk.Lease(ctx, &pb.LeaseRequest{Worker: "w1", Max: 2})
+		// Held by the master while the scan is still running.
+		lease, err := wk.Lease(ctx, &pb.LeaseRequest{Worker: "w1", Max: 2, Wait: durationpb.New(time.Second)})
 		require.NoError(t, err)
 		if len(lease.GetGrants()) == 0 {
-			time.Sleep(10 * time.Millisecond) // the scan is still running
 			continue
 		}
 		for _, pg := range lease.GetGrants() {
@@ -217,4 +219,54 @@ func TestErrorsMapToCodes(t *testing.T) {
 	cl, err := admin.Clean(ctx, &pb.CleanRequest{Job: "run"})
 	require.NoError(t, err)
 	assert.Equal(t, "cleaned", cl.GetState())
+}
+
+// TestLeaseWaitsForAShardOverGRPC: a lease carrying a wait is held open by
+// the master until a shard is queued: the first shard of a scan still
+// running, then one another worker gives back.
+func TestLeaseWaitsForAShardOverGRPC(t *testing.T) {
+	c := startMaster(t)
+	conn := c.dial(t, token, false)
+	admin, wk := pb.NewAdminServiceClient(conn), pb.NewWorkerServiceClient(conn)
+	ctx := t.Context()
+	for _, w := range []string{"w1", "w2"} {
+		_, err := wk.Register(ctx, &pb.RegisterRequest{Worker: w, Concurrency: 1, Hostname: "h", Version: "test"})
+		require.NoError(t, err)
+	}
+	_, err := admin.Submit(ctx, &pb.SubmitRequest{Config: testmaster.LocalJob(t, "g", 4), ConfigName: "g.cfg"})
+	require.NoError(t, err)
+
+	// Asked right after the submit: answered by the scanner's first shard.
+	wait := durationpb.New(master.MaxLeaseWait)
+	first, err := wk.Lease(ctx, &pb.LeaseRequest{Worker: "w1", Max: 2, Wait: wait})
+	require.NoError(t, err)
+	require.Len(t, first.GetGrants(), 1, "the job's one shard")
+	g := first.GetGrants()[0]
+
+	// Nothing to grant: the call is held for its wait, then answered empty.
+	asked := time.Now()
+	none, err := wk.Lease(ctx, &pb.LeaseRequest{Worker: "w2", Max: 1, Wait: durationpb.New(200 * time.Millisecond)})
+	require.NoError(t, err)
+	assert.Empty(t, none.GetGrants())
+	assert.GreaterOrEqual(t, time.Since(asked), 200*time.Millisecond, "the master held the call")
+
+	answered := make(chan *pb.LeaseResponse, 1)
+	go func() {
+		r, err := wk.Lease(ctx, &pb.LeaseRequest{Worker: "w2", Max: 1, Wait: wait})
+		assert.NoError(t, err)
+		answered <- r
+	}()
+	// w2's lease is either waiting already or not yet asked; either way
+	// the nack below queues the shard it must get. (That a waiting call is
+	// woken, rather than answered at the end of its wait, is
+	// master.TestLeaseWaitWakesWhenAShardIsQueued.)
+	_, err = wk.Nack(ctx, &pb.NackRequest{Worker: "w1", Job: g.GetJob(), Pass: g.GetPass(), Token: g.GetToken(), Reason: "test"})
+	require.NoError(t, err)
+	select {
+	case r := <-answered:
+		require.Len(t, r.GetGrants(), 1)
+		assert.Equal(t, g.GetShard(), r.GetGrants()[0].GetShard())
+	case <-time.After(master.MaxLeaseWait / 2):
+		t.Fatal("the waiting lease was not answered when the shard was given back")
+	}
 }

@@ -45,7 +45,7 @@ func (s *Server) Heartbeat(ctx context.Context, req *pb.HeartbeatRequest) (*pb.H
 }
 
 func (s *Server) Lease(ctx context.Context, req *pb.LeaseRequest) (*pb.LeaseResponse, error) {
-	gs, err := s.m.Lease(ctx, req.GetWorker(), int(req.GetMax()))
+	gs, err := s.m.LeaseWait(ctx, req.GetWorker(), int(req.GetMax()), req.GetWait().AsDuration())
 	if err != nil {
 		return nil, s.toStatus("Lease", err)
 	}

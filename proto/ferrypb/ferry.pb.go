@@ -1127,9 +1127,12 @@ func (x *HeartbeatResponse) GetReregister() bool {
 }
 
 type LeaseRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Worker        string                 `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
-	Max           int32                  `protobuf:"varint,2,opt,name=max,proto3" json:"max,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Worker string                 `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	Max    int32                  `protobuf:"varint,2,opt,name=max,proto3" json:"max,omitempty"`
+	// When no shard can be granted, the master holds the call up to this
+	// long (at most 10 s) for one to be queued. Unset: it answers at once.
+	Wait          *durationpb.Duration `protobuf:"bytes,3,opt,name=wait,proto3" json:"wait,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1176,6 +1179,13 @@ func (x *LeaseRequest) GetMax() int32 {
 		return x.Max
 	}
 	return 0
+}
+
+func (x *LeaseRequest) GetWait() *durationpb.Duration {
+	if x != nil {
+		return x.Wait
+	}
+	return nil
 }
 
 type LeaseResponse struct {
@@ -4552,10 +4562,11 @@ const file_ferry_v1_ferry_proto_rawDesc = "" +
 	"\tthrottles\x18\x02 \x03(\v2\x12.ferry.v1.ThrottleR\tthrottles\x12\x1e\n" +
 	"\n" +
 	"reregister\x18\x03 \x01(\bR\n" +
-	"reregister\"8\n" +
+	"reregister\"g\n" +
 	"\fLeaseRequest\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\tR\x06worker\x12\x10\n" +
-	"\x03max\x18\x02 \x01(\x05R\x03max\"8\n" +
+	"\x03max\x18\x02 \x01(\x05R\x03max\x12-\n" +
+	"\x04wait\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x04wait\"8\n" +
 	"\rLeaseResponse\x12'\n" +
 	"\x06grants\x18\x01 \x03(\v2\x0f.ferry.v1.GrantR\x06grants\"\xa5\x01\n" +
 	"\rReportRequest\x12\x16\n" +
@@ -4962,97 +4973,98 @@ var file_ferry_v1_ferry_proto_depIdxs = []int32{
 	60, // 12: ferry.v1.HeartbeatRequest.interval:type_name -> google.protobuf.Duration
 	8,  // 13: ferry.v1.HeartbeatResponse.lost:type_name -> ferry.v1.HeldLease
 	10, // 14: ferry.v1.HeartbeatResponse.throttles:type_name -> ferry.v1.Throttle
-	2,  // 15: ferry.v1.LeaseResponse.grants:type_name -> ferry.v1.Grant
-	3,  // 16: ferry.v1.ReportRequest.results:type_name -> ferry.v1.Result
-	5,  // 17: ferry.v1.LoadUploadResponse.state:type_name -> ferry.v1.UploadState
-	5,  // 18: ferry.v1.SaveUploadRequest.state:type_name -> ferry.v1.UploadState
-	31, // 19: ferry.v1.CutoverResponse.state:type_name -> ferry.v1.CutoverState
-	59, // 20: ferry.v1.CutoverState.t1:type_name -> google.protobuf.Timestamp
-	59, // 21: ferry.v1.CutoverState.t2:type_name -> google.protobuf.Timestamp
-	59, // 22: ferry.v1.CutoverState.updated:type_name -> google.protobuf.Timestamp
-	59, // 23: ferry.v1.CutoverReportResponse.t1:type_name -> google.protobuf.Timestamp
-	59, // 24: ferry.v1.CutoverReportResponse.t2:type_name -> google.protobuf.Timestamp
-	33, // 25: ferry.v1.CutoverReportResponse.kept_objects:type_name -> ferry.v1.CutoverItem
-	33, // 26: ferry.v1.CutoverReportResponse.failed_objects:type_name -> ferry.v1.CutoverItem
-	33, // 27: ferry.v1.CutoverReportResponse.unaccounted_objects:type_name -> ferry.v1.CutoverItem
-	33, // 28: ferry.v1.CutoverReportResponse.deleted_at_source_objects:type_name -> ferry.v1.CutoverItem
-	59, // 29: ferry.v1.CutoverItem.source_mtime:type_name -> google.protobuf.Timestamp
-	40, // 30: ferry.v1.CleanResponse.aborted:type_name -> ferry.v1.UploadRef
-	40, // 31: ferry.v1.CleanResponse.forgotten:type_name -> ferry.v1.UploadRef
-	58, // 32: ferry.v1.Counters.methods:type_name -> ferry.v1.Counters.MethodsEntry
-	59, // 33: ferry.v1.RunningTask.lease_expires:type_name -> google.protobuf.Timestamp
-	42, // 34: ferry.v1.JobStat.counters:type_name -> ferry.v1.Counters
-	59, // 35: ferry.v1.JobStat.checkpoint:type_name -> google.protobuf.Timestamp
-	43, // 36: ferry.v1.JobStat.running:type_name -> ferry.v1.RunningTask
-	42, // 37: ferry.v1.JobStat.totals:type_name -> ferry.v1.Counters
-	59, // 38: ferry.v1.JobStat.next_pass:type_name -> google.protobuf.Timestamp
-	59, // 39: ferry.v1.JobStat.last_run:type_name -> google.protobuf.Timestamp
-	45, // 40: ferry.v1.JobStat.snapshot:type_name -> ferry.v1.SnapshotInfo
-	59, // 41: ferry.v1.SnapshotInfo.started:type_name -> google.protobuf.Timestamp
-	59, // 42: ferry.v1.SnapshotInfo.complete:type_name -> google.protobuf.Timestamp
-	59, // 43: ferry.v1.SnapshotInfo.removed:type_name -> google.protobuf.Timestamp
-	45, // 44: ferry.v1.SnapshotsResponse.snapshots:type_name -> ferry.v1.SnapshotInfo
-	44, // 45: ferry.v1.StatResponse.jobs:type_name -> ferry.v1.JobStat
-	59, // 46: ferry.v1.WorkerInfo.last_heartbeat:type_name -> google.protobuf.Timestamp
-	50, // 47: ferry.v1.ListWorkersResponse.workers:type_name -> ferry.v1.WorkerInfo
-	53, // 48: ferry.v1.FailedResponse.objects:type_name -> ferry.v1.FailedObject
-	6,  // 49: ferry.v1.WorkerService.Register:input_type -> ferry.v1.RegisterRequest
-	9,  // 50: ferry.v1.WorkerService.Heartbeat:input_type -> ferry.v1.HeartbeatRequest
-	12, // 51: ferry.v1.WorkerService.Lease:input_type -> ferry.v1.LeaseRequest
-	14, // 52: ferry.v1.WorkerService.Report:input_type -> ferry.v1.ReportRequest
-	16, // 53: ferry.v1.WorkerService.Ack:input_type -> ferry.v1.AckRequest
-	18, // 54: ferry.v1.WorkerService.Nack:input_type -> ferry.v1.NackRequest
-	20, // 55: ferry.v1.WorkerService.GetJob:input_type -> ferry.v1.GetJobRequest
-	22, // 56: ferry.v1.WorkerService.LoadUpload:input_type -> ferry.v1.LoadUploadRequest
-	24, // 57: ferry.v1.WorkerService.SaveUpload:input_type -> ferry.v1.SaveUploadRequest
-	26, // 58: ferry.v1.WorkerService.DropUpload:input_type -> ferry.v1.DropUploadRequest
-	34, // 59: ferry.v1.AdminService.Submit:input_type -> ferry.v1.SubmitRequest
-	48, // 60: ferry.v1.AdminService.Stat:input_type -> ferry.v1.StatRequest
-	51, // 61: ferry.v1.AdminService.ListWorkers:input_type -> ferry.v1.ListWorkersRequest
-	54, // 62: ferry.v1.AdminService.Failed:input_type -> ferry.v1.FailedRequest
-	46, // 63: ferry.v1.AdminService.Snapshots:input_type -> ferry.v1.SnapshotsRequest
-	36, // 64: ferry.v1.AdminService.Retry:input_type -> ferry.v1.JobRequest
-	36, // 65: ferry.v1.AdminService.Pause:input_type -> ferry.v1.JobRequest
-	36, // 66: ferry.v1.AdminService.Resume:input_type -> ferry.v1.JobRequest
-	36, // 67: ferry.v1.AdminService.Cancel:input_type -> ferry.v1.JobRequest
-	38, // 68: ferry.v1.AdminService.Clean:input_type -> ferry.v1.CleanRequest
-	57, // 69: ferry.v1.AdminService.SetThrottle:input_type -> ferry.v1.SetThrottleRequest
-	56, // 70: ferry.v1.AdminService.SetCredentials:input_type -> ferry.v1.SetCredentialsRequest
-	34, // 71: ferry.v1.AdminService.CutoverStart:input_type -> ferry.v1.SubmitRequest
-	28, // 72: ferry.v1.AdminService.CutoverSwitch:input_type -> ferry.v1.CutoverSwitchRequest
-	36, // 73: ferry.v1.AdminService.CutoverStatus:input_type -> ferry.v1.JobRequest
-	29, // 74: ferry.v1.AdminService.CutoverReport:input_type -> ferry.v1.CutoverReportRequest
-	7,  // 75: ferry.v1.WorkerService.Register:output_type -> ferry.v1.RegisterResponse
-	11, // 76: ferry.v1.WorkerService.Heartbeat:output_type -> ferry.v1.HeartbeatResponse
-	13, // 77: ferry.v1.WorkerService.Lease:output_type -> ferry.v1.LeaseResponse
-	15, // 78: ferry.v1.WorkerService.Report:output_type -> ferry.v1.ReportResponse
-	17, // 79: ferry.v1.WorkerService.Ack:output_type -> ferry.v1.AckResponse
-	19, // 80: ferry.v1.WorkerService.Nack:output_type -> ferry.v1.NackResponse
-	21, // 81: ferry.v1.WorkerService.GetJob:output_type -> ferry.v1.GetJobResponse
-	23, // 82: ferry.v1.WorkerService.LoadUpload:output_type -> ferry.v1.LoadUploadResponse
-	25, // 83: ferry.v1.WorkerService.SaveUpload:output_type -> ferry.v1.SaveUploadResponse
-	27, // 84: ferry.v1.WorkerService.DropUpload:output_type -> ferry.v1.DropUploadResponse
-	35, // 85: ferry.v1.AdminService.Submit:output_type -> ferry.v1.SubmitResponse
-	49, // 86: ferry.v1.AdminService.Stat:output_type -> ferry.v1.StatResponse
-	52, // 87: ferry.v1.AdminService.ListWorkers:output_type -> ferry.v1.ListWorkersResponse
-	55, // 88: ferry.v1.AdminService.Failed:output_type -> ferry.v1.FailedResponse
-	47, // 89: ferry.v1.AdminService.Snapshots:output_type -> ferry.v1.SnapshotsResponse
-	41, // 90: ferry.v1.AdminService.Retry:output_type -> ferry.v1.RetryResponse
-	37, // 91: ferry.v1.AdminService.Pause:output_type -> ferry.v1.JobResponse
-	37, // 92: ferry.v1.AdminService.Resume:output_type -> ferry.v1.JobResponse
-	37, // 93: ferry.v1.AdminService.Cancel:output_type -> ferry.v1.JobResponse
-	39, // 94: ferry.v1.AdminService.Clean:output_type -> ferry.v1.CleanResponse
-	37, // 95: ferry.v1.AdminService.SetThrottle:output_type -> ferry.v1.JobResponse
-	37, // 96: ferry.v1.AdminService.SetCredentials:output_type -> ferry.v1.JobResponse
-	30, // 97: ferry.v1.AdminService.CutoverStart:output_type -> ferry.v1.CutoverResponse
-	30, // 98: ferry.v1.AdminService.CutoverSwitch:output_type -> ferry.v1.CutoverResponse
-	30, // 99: ferry.v1.AdminService.CutoverStatus:output_type -> ferry.v1.CutoverResponse
-	32, // 100: ferry.v1.AdminService.CutoverReport:output_type -> ferry.v1.CutoverReportResponse
-	75, // [75:101] is the sub-list for method output_type
-	49, // [49:75] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	60, // 15: ferry.v1.LeaseRequest.wait:type_name -> google.protobuf.Duration
+	2,  // 16: ferry.v1.LeaseResponse.grants:type_name -> ferry.v1.Grant
+	3,  // 17: ferry.v1.ReportRequest.results:type_name -> ferry.v1.Result
+	5,  // 18: ferry.v1.LoadUploadResponse.state:type_name -> ferry.v1.UploadState
+	5,  // 19: ferry.v1.SaveUploadRequest.state:type_name -> ferry.v1.UploadState
+	31, // 20: ferry.v1.CutoverResponse.state:type_name -> ferry.v1.CutoverState
+	59, // 21: ferry.v1.CutoverState.t1:type_name -> google.protobuf.Timestamp
+	59, // 22: ferry.v1.CutoverState.t2:type_name -> google.protobuf.Timestamp
+	59, // 23: ferry.v1.CutoverState.updated:type_name -> google.protobuf.Timestamp
+	59, // 24: ferry.v1.CutoverReportResponse.t1:type_name -> google.protobuf.Timestamp
+	59, // 25: ferry.v1.CutoverReportResponse.t2:type_name -> google.protobuf.Timestamp
+	33, // 26: ferry.v1.CutoverReportResponse.kept_objects:type_name -> ferry.v1.CutoverItem
+	33, // 27: ferry.v1.CutoverReportResponse.failed_objects:type_name -> ferry.v1.CutoverItem
+	33, // 28: ferry.v1.CutoverReportResponse.unaccounted_objects:type_name -> ferry.v1.CutoverItem
+	33, // 29: ferry.v1.CutoverReportResponse.deleted_at_source_objects:type_name -> ferry.v1.CutoverItem
+	59, // 30: ferry.v1.CutoverItem.source_mtime:type_name -> google.protobuf.Timestamp
+	40, // 31: ferry.v1.CleanResponse.aborted:type_name -> ferry.v1.UploadRef
+	40, // 32: ferry.v1.CleanResponse.forgotten:type_name -> ferry.v1.UploadRef
+	58, // 33: ferry.v1.Counters.methods:type_name -> ferry.v1.Counters.MethodsEntry
+	59, // 34: ferry.v1.RunningTask.lease_expires:type_name -> google.protobuf.Timestamp
+	42, // 35: ferry.v1.JobStat.counters:type_name -> ferry.v1.Counters
+	59, // 36: ferry.v1.JobStat.checkpoint:type_name -> google.protobuf.Timestamp
+	43, // 37: ferry.v1.JobStat.running:type_name -> ferry.v1.RunningTask
+	42, // 38: ferry.v1.JobStat.totals:type_name -> ferry.v1.Counters
+	59, // 39: ferry.v1.JobStat.next_pass:type_name -> google.protobuf.Timestamp
+	59, // 40: ferry.v1.JobStat.last_run:type_name -> google.protobuf.Timestamp
+	45, // 41: ferry.v1.JobStat.snapshot:type_name -> ferry.v1.SnapshotInfo
+	59, // 42: ferry.v1.SnapshotInfo.started:type_name -> google.protobuf.Timestamp
+	59, // 43: ferry.v1.SnapshotInfo.complete:type_name -> google.protobuf.Timestamp
+	59, // 44: ferry.v1.SnapshotInfo.removed:type_name -> google.protobuf.Timestamp
+	45, // 45: ferry.v1.SnapshotsResponse.snapshots:type_name -> ferry.v1.SnapshotInfo
+	44, // 46: ferry.v1.StatResponse.jobs:type_name -> ferry.v1.JobStat
+	59, // 47: ferry.v1.WorkerInfo.last_heartbeat:type_name -> google.protobuf.Timestamp
+	50, // 48: ferry.v1.ListWorkersResponse.workers:type_name -> ferry.v1.WorkerInfo
+	53, // 49: ferry.v1.FailedResponse.objects:type_name -> ferry.v1.FailedObject
+	6,  // 50: ferry.v1.WorkerService.Register:input_type -> ferry.v1.RegisterRequest
+	9,  // 51: ferry.v1.WorkerService.Heartbeat:input_type -> ferry.v1.HeartbeatRequest
+	12, // 52: ferry.v1.WorkerService.Lease:input_type -> ferry.v1.LeaseRequest
+	14, // 53: ferry.v1.WorkerService.Report:input_type -> ferry.v1.ReportRequest
+	16, // 54: ferry.v1.WorkerService.Ack:input_type -> ferry.v1.AckRequest
+	18, // 55: ferry.v1.WorkerService.Nack:input_type -> ferry.v1.NackRequest
+	20, // 56: ferry.v1.WorkerService.GetJob:input_type -> ferry.v1.GetJobRequest
+	22, // 57: ferry.v1.WorkerService.LoadUpload:input_type -> ferry.v1.LoadUploadRequest
+	24, // 58: ferry.v1.WorkerService.SaveUpload:input_type -> ferry.v1.SaveUploadRequest
+	26, // 59: ferry.v1.WorkerService.DropUpload:input_type -> ferry.v1.DropUploadRequest
+	34, // 60: ferry.v1.AdminService.Submit:input_type -> ferry.v1.SubmitRequest
+	48, // 61: ferry.v1.AdminService.Stat:input_type -> ferry.v1.StatRequest
+	51, // 62: ferry.v1.AdminService.ListWorkers:input_type -> ferry.v1.ListWorkersRequest
+	54, // 63: ferry.v1.AdminService.Failed:input_type -> ferry.v1.FailedRequest
+	46, // 64: ferry.v1.AdminService.Snapshots:input_type -> ferry.v1.SnapshotsRequest
+	36, // 65: ferry.v1.AdminService.Retry:input_type -> ferry.v1.JobRequest
+	36, // 66: ferry.v1.AdminService.Pause:input_type -> ferry.v1.JobRequest
+	36, // 67: ferry.v1.AdminService.Resume:input_type -> ferry.v1.JobRequest
+	36, // 68: ferry.v1.AdminService.Cancel:input_type -> ferry.v1.JobRequest
+	38, // 69: ferry.v1.AdminService.Clean:input_type -> ferry.v1.CleanRequest
+	57, // 70: ferry.v1.AdminService.SetThrottle:input_type -> ferry.v1.SetThrottleRequest
+	56, // 71: ferry.v1.AdminService.SetCredentials:input_type -> ferry.v1.SetCredentialsRequest
+	34, // 72: ferry.v1.AdminService.CutoverStart:input_type -> ferry.v1.SubmitRequest
+	28, // 73: ferry.v1.AdminService.CutoverSwitch:input_type -> ferry.v1.CutoverSwitchRequest
+	36, // 74: ferry.v1.AdminService.CutoverStatus:input_type -> ferry.v1.JobRequest
+	29, // 75: ferry.v1.AdminService.CutoverReport:input_type -> ferry.v1.CutoverReportRequest
+	7,  // 76: ferry.v1.WorkerService.Register:output_type -> ferry.v1.RegisterResponse
+	11, // 77: ferry.v1.WorkerService.Heartbeat:output_type -> ferry.v1.HeartbeatResponse
+	13, // 78: ferry.v1.WorkerService.Lease:output_type -> ferry.v1.LeaseResponse
+	15, // 79: ferry.v1.WorkerService.Report:output_type -> ferry.v1.ReportResponse
+	17, // 80: ferry.v1.WorkerService.Ack:output_type -> ferry.v1.AckResponse
+	19, // 81: ferry.v1.WorkerService.Nack:output_type -> ferry.v1.NackResponse
+	21, // 82: ferry.v1.WorkerService.GetJob:output_type -> ferry.v1.GetJobResponse
+	23, // 83: ferry.v1.WorkerService.LoadUpload:output_type -> ferry.v1.LoadUploadResponse
+	25, // 84: ferry.v1.WorkerService.SaveUpload:output_type -> ferry.v1.SaveUploadResponse
+	27, // 85: ferry.v1.WorkerService.DropUpload:output_type -> ferry.v1.DropUploadResponse
+	35, // 86: ferry.v1.AdminService.Submit:output_type -> ferry.v1.SubmitResponse
+	49, // 87: ferry.v1.AdminService.Stat:output_type -> ferry.v1.StatResponse
+	52, // 88: ferry.v1.AdminService.ListWorkers:output_type -> ferry.v1.ListWorkersResponse
+	55, // 89: ferry.v1.AdminService.Failed:output_type -> ferry.v1.FailedResponse
+	47, // 90: ferry.v1.AdminService.Snapshots:output_type -> ferry.v1.SnapshotsResponse
+	41, // 91: ferry.v1.AdminService.Retry:output_type -> ferry.v1.RetryResponse
+	37, // 92: ferry.v1.AdminService.Pause:output_type -> ferry.v1.JobResponse
+	37, // 93: ferry.v1.AdminService.Resume:output_type -> ferry.v1.JobResponse
+	37, // 94: ferry.v1.AdminService.Cancel:output_type -> ferry.v1.JobResponse
+	39, // 95: ferry.v1.AdminService.Clean:output_type -> ferry.v1.CleanResponse
+	37, // 96: ferry.v1.AdminService.SetThrottle:output_type -> ferry.v1.JobResponse
+	37, // 97: ferry.v1.AdminService.SetCredentials:output_type -> ferry.v1.JobResponse
+	30, // 98: ferry.v1.AdminService.CutoverStart:output_type -> ferry.v1.CutoverResponse
+	30, // 99: ferry.v1.AdminService.CutoverSwitch:output_type -> ferry.v1.CutoverResponse
+	30, // 100: ferry.v1.AdminService.CutoverStatus:output_type -> ferry.v1.CutoverResponse
+	32, // 101: ferry.v1.AdminService.CutoverReport:output_type -> ferry.v1.CutoverReportResponse
+	76, // [76:102] is the sub-list for method output_type
+	50, // [50:76] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_ferry_v1_ferry_proto_init() }

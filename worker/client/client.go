@@ -217,9 +217,16 @@ func (c *Client) LastContact() time.Time {
 // answered is Permanent (the agent bounds its retries of those: a shard
 // whose ack the master keeps failing must not be held forever).
 func (c *Client) call(ctx context.Context, op string, f func(context.Context) error) error {
+	return c.callWaiting(ctx, op, 0, f)
+}
+
+// callWaiting is call for an RPC the master may hold open up to wait by
+// design (a lease waiting for a shard): each attempt gets wait on top of
+// the call timeout.
+func (c *Client) callWaiting(ctx context.Context, op string, wait time.Duration, f func(context.Context) error) error {
 	var away time.Time // when this call first found the master unreachable
 	for attempt := 0; ; attempt++ {
-		actx, cancel := context.WithTimeout(ctx, c.opt.CallTimeout)
+		actx, cancel := context.WithTimeout(ctx, c.opt.CallTimeout+wait)
 		err := f(actx)
 		cancel()
 		if err == nil {

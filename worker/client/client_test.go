@@ -53,7 +53,7 @@ func TestLeaseReportAckRoundTrip(t *testing.T) {
 
 	g1, g2 := grant("A", 11, 1, "k1", "k 2"), grant("A", 12, 2, "k3")
 	f.do(func() { f.queue = []*pb.Grant{wire.Grant(g1), wire.Grant(g2)} })
-	got, err := c.Lease(t.Context(), "ignored", 5)
+	got, err := c.Lease(t.Context(), "ignored", 5, 0)
 	require.NoError(t, err)
 	g1.Worker, g2.Worker = "w1", "w1"
 	assert.Equal(t, []task.Grant{g1, g2}, got)
@@ -112,7 +112,7 @@ func TestLeasesNameTheirJobAndPass(t *testing.T) {
 	a, b := grant("A", 11, 1, "a"), grant("B", 22, 1, "b")
 	a.Pass, b.Pass = 3, 7
 	f.do(func() { f.queue = []*pb.Grant{wire.Grant(a), wire.Grant(b)} })
-	_, err := c.Lease(t.Context(), "w1", 2)
+	_, err := c.Lease(t.Context(), "w1", 2, 0)
 	require.NoError(t, err)
 
 	f.do(func() { f.lost = []*pb.HeldLease{{Job: "B", Pass: 7, Token: 22}} })
@@ -225,4 +225,21 @@ func TestDialWaitsForMaster(t *testing.T) {
 	assert.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
 	assert.Contains(t, lb.String(), "master unreachable, retrying")
 	assert.Equal(t, 1, countOf(lb.String(), "level=WARN"), "the warning is rate-limited")
+}
+
+// TestLeaseCarriesItsWait: the wait crosses the wire, and the call's
+// deadline leaves room for it on top of the call timeout (5 s here), so a
+// lease the master holds is not cut short as a slow call.
+func TestLeaseCarriesItsWait(t *testing.T) {
+	f, c, _ := setup(t)
+	for _, wait := range []time.Duration{0, 3 * time.Second} {
+		_, err := c.Lease(t.Context(), "w1", 1, wait)
+		require.NoError(t, err)
+	}
+	f.do(func() {
+		assert.Equal(t, []time.Duration{0, 3 * time.Second}, f.leaseWaits)
+		require.Len(t, f.leaseLeft, 2)
+		assert.LessOrEqual(t, f.leaseLeft[0], 5*time.Second)
+		assert.Greater(t, f.leaseLeft[1], 5*time.Second)
+	})
 }

@@ -29,27 +29,30 @@ const testToken = "0123456789abcdef-worker-client-test"
 type fakeMaster struct {
 	pb.UnimplementedWorkerServiceServer
 
-	mu          sync.Mutex
-	registers   []*pb.RegisterRequest
-	heartbeats  []*pb.HeartbeatRequest
-	queue       []*pb.Grant
-	reports     []*pb.ReportRequest
-	results     map[uint64]map[string]*pb.Result // by token, key: reports are idempotent
-	acks        []*pb.AckRequest
-	nacks       []*pb.NackRequest
-	stale       map[uint64]bool // tokens whose ack is stale
-	staleReport map[uint64]bool // Report answers stale for these tokens
-	lost        []*pb.HeldLease // answered by the next heartbeat
-	throttles   []*pb.Throttle  // answered by every heartbeat
-	reregister  int             // answer reregister this many times
-	configs     map[string]string
-	keysGens    map[string]uint64 // GetJob's keys_generation by job
-	createOnly  map[string]*bool  // GetJob's create_only_enforced by job
-	getJobs     int
-	uploads     map[string]*pb.UploadState
-	saves       int
-	saveErr     error  // answered by SaveUpload instead of saving
-	onReport    func() // called (without mu) after a report is recorded
+	mu         sync.Mutex
+	registers  []*pb.RegisterRequest
+	heartbeats []*pb.HeartbeatRequest
+	queue      []*pb.Grant
+	// leaseWaits and leaseLeft: each Lease's wait, and the time its
+	// deadline left it on arrival.
+	leaseWaits, leaseLeft []time.Duration
+	reports               []*pb.ReportRequest
+	results               map[uint64]map[string]*pb.Result // by token, key: reports are idempotent
+	acks                  []*pb.AckRequest
+	nacks                 []*pb.NackRequest
+	stale                 map[uint64]bool // tokens whose ack is stale
+	staleReport           map[uint64]bool // Report answers stale for these tokens
+	lost                  []*pb.HeldLease // answered by the next heartbeat
+	throttles             []*pb.Throttle  // answered by every heartbeat
+	reregister            int             // answer reregister this many times
+	configs               map[string]string
+	keysGens              map[string]uint64 // GetJob's keys_generation by job
+	createOnly            map[string]*bool  // GetJob's create_only_enforced by job
+	getJobs               int
+	uploads               map[string]*pb.UploadState
+	saves                 int
+	saveErr               error  // answered by SaveUpload instead of saving
+	onReport              func() // called (without mu) after a report is recorded
 }
 
 func newFakeMaster() *fakeMaster {
@@ -79,9 +82,13 @@ func (f *fakeMaster) Heartbeat(_ context.Context, r *pb.HeartbeatRequest) (*pb.H
 	return resp, nil
 }
 
-func (f *fakeMaster) Lease(_ context.Context, r *pb.LeaseRequest) (*pb.LeaseResponse, error) {
+func (f *fakeMaster) Lease(ctx context.Context, r *pb.LeaseRequest) (*pb.LeaseResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.leaseWaits = append(f.leaseWaits, r.GetWait().AsDuration())
+	if dl, ok := ctx.Deadline(); ok {
+		f.leaseLeft = append(f.leaseLeft, time.Until(dl))
+	}
 	n := min(int(r.GetMax()), len(f.queue))
 	g := f.queue[:n]
 	f.queue = f.queue[n:]

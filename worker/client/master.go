@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"google.golang.org/protobuf/types/known/durationpb"
+
 	"github.com/ferry-migrate/ferry/internal/wire"
 	pb "github.com/ferry-migrate/ferry/proto/ferrypb"
 	"github.com/ferry-migrate/ferry/task"
@@ -15,10 +17,15 @@ var _ worker.Master = (*Client)(nil)
 
 // Lease asks for up to max shards of any job. An empty answer means no
 // work now; the master never answers "finished" to a cluster worker.
-func (c *Client) Lease(ctx context.Context, _ string, max int) ([]task.Grant, error) {
+func (c *Client) Lease(ctx context.Context, _ string, max int, wait time.Duration) ([]task.Grant, error) {
 	req := &pb.LeaseRequest{Worker: c.opt.Name, Max: int32(max)}
+	if wait > 0 {
+		req.Wait = durationpb.New(wait)
+	}
 	var resp *pb.LeaseResponse
-	err := c.call(ctx, "lease", func(ctx context.Context) (err error) {
+	// The master may hold the call for wait: that is not the master being
+	// slow, so it does not count against the call's timeout.
+	err := c.callWaiting(ctx, "lease", wait, func(ctx context.Context) (err error) {
 		resp, err = c.rpc.Lease(ctx, req)
 		return err
 	})

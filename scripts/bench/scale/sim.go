@@ -154,9 +154,24 @@ type timed struct {
 	leasing func(time.Time)
 }
 
-func (m *timed) Lease(ctx context.Context, w string, max int) ([]task.Grant, error) {
+// Lease times a call that does not wait: the latency reported is the
+// master's answer, not the time a worker sat waiting for a shard to be
+// queued. Only when that finds nothing is the waiting call made, untimed,
+// as the real agent would.
+func (m *timed) Lease(ctx context.Context, w string, max int, wait time.Duration) ([]task.Grant, error) {
 	t := time.Now()
-	g, err := m.Master.Lease(ctx, w, max)
+	g, err := m.Master.Lease(ctx, w, max, 0)
+	if err == nil && len(g) == 0 && wait > 0 {
+		m.cur.Load().lease.add(time.Since(t))
+		t = time.Now()
+		if g, err = m.Master.Lease(ctx, w, max, wait); err != nil || len(g) == 0 {
+			return g, err
+		}
+		if m.leasing != nil {
+			m.leasing(t)
+		}
+		return g, nil
+	}
 	if err == nil {
 		m.cur.Load().lease.add(time.Since(t))
 		if len(g) > 0 && m.leasing != nil {
