@@ -47,6 +47,9 @@ type Backend struct {
 	cfg    resolved
 	name   string
 	client *awss3.Client
+	// direct sends whole GETs and single PUTs without the SDK's operation
+	// stack (direct.go); nil when the endpoint needs more than SigV4.
+	direct *direct
 	// ignoresChecksums is set once a write that passed a checksum came
 	// back without it (see noteEcho).
 	ignoresChecksums atomic.Bool
@@ -117,7 +120,7 @@ func New(ctx context.Context, c Config) (*Backend, error) {
 		// only LoadDefaultConfig would pick WhenSupported for us.
 		opts.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenSupported
 	}
-	return &Backend{cfg: r, name: r.name(), client: awss3.New(opts)}, nil
+	return &Backend{cfg: r, name: r.name(), client: awss3.New(opts), direct: newDirect(ctx, opts, r.Bucket)}, nil
 }
 
 // String names the bucket and endpoint; never credentials.
@@ -253,16 +256,24 @@ func (b *Backend) Open(ctx context.Context, key string, offset, length int64) (i
 		in.Range = aws.String(fmt.Sprintf("bytes=%d-", offset))
 	}
 	var opts []func(*awss3.Options)
-	if in.Range == nil && b.useChecksums() {
+	ask := in.Range == nil && b.useChecksums()
+	if ask {
 		opts = append(opts, askChecksum)
 	}
-	out, err := b.client.GetObject(ctx, in, opts...)
+	var out *awss3.GetObjectOutput
+	var hdr http.Header
+	var err error
+	if b.direct != nil {
+		out, hdr, err = b.direct.get(ctx, b.client, in, ask, opts)
+	} else if out, err = b.client.GetObject(ctx, in, opts...); err == nil {
+		hdr = rawHeader(out.ResultMetadata)
+	}
 	if err != nil {
 		return nil, storage.ObjectInfo{}, b.wrap("open", key, err)
 	}
 	info, err := getInfo(key, out)
 	if err == nil {
-		err = readCRC(&info, out.ResultMetadata)
+		err = readCRCHeader(&info, hdr)
 	}
 	if err != nil {
 		out.Body.Close()
@@ -316,14 +327,23 @@ func (b *Backend) Put(ctx context.Context, key string, r io.Reader, info storage
 		passed = info.Checksum
 		_, in.ChecksumCRC32, in.ChecksumCRC32C, in.ChecksumCRC64NVME = checksumFields(passed)
 	}
-	out, err := b.client.PutObject(ctx, in, append(cond.opts, unsignedPayload)...)
+	var out *awss3.PutObjectOutput
+	var hdr http.Header
+	opts := append(cond.opts, unsignedPayload)
+	// Without a checksum to pass, a client set to when_supported has the
+	// SDK compute one (a CRC32 trailer): that stays the SDK's.
+	if b.direct != nil && (b.cfg.required || passed != "") {
+		out, hdr, err = b.direct.put(ctx, b.client, in, cond.ossForbid, opts)
+	} else if out, err = b.client.PutObject(ctx, in, opts...); err == nil {
+		hdr = rawHeader(out.ResultMetadata)
+	}
 	if err != nil {
 		return storage.ObjectInfo{}, b.wrapWrite("put", key, info.Condition, err)
 	}
 	res := storage.ObjectInfo{Key: key, Size: info.Size, ETag: storage.TrimETag(aws.ToString(out.ETag)),
 		Checksum: checksumOf(out.ChecksumType, out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME)}
 	b.noteEcho(passed, res.Checksum)
-	if err := readCRC(&res, out.ResultMetadata); err != nil {
+	if err := readCRCHeader(&res, hdr); err != nil {
 		return storage.ObjectInfo{}, b.wrap("put", key, err)
 	}
 	return res, nil

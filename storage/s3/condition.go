@@ -26,6 +26,7 @@ const ossForbidOverwrite = "X-Oss-Forbid-Overwrite"
 type writeCondition struct {
 	ifNoneMatch, ifMatch *string
 	opts                 []func(*awss3.Options)
+	ossForbid            bool // opts adds ossForbidOverwrite (for direct requests)
 }
 
 func (b *Backend) writeCondition(op, key string, c storage.Condition) (writeCondition, error) {
@@ -36,6 +37,7 @@ func (b *Backend) writeCondition(op, key string, c storage.Condition) (writeCond
 	switch {
 	case c.IsZero():
 	case b.cfg.Flavor == FlavorOSS && c.IfAbsent:
+		w.ossForbid = true
 		w.opts = append(w.opts, func(o *awss3.Options) {
 			o.APIOptions = append(o.APIOptions, smithyhttp.AddHeaderValue(ossForbidOverwrite, "true"))
 		})

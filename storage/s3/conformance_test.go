@@ -21,6 +21,7 @@ func harness(srv *testserver.S3Server, base s3.Config, conds storage.Conditions)
 	open := func(t *testing.T, c s3.Config) storage.Backend {
 		b, err := s3.New(t.Context(), c)
 		require.NoError(t, err)
+		require.True(t, s3.UsesDirect(b), "the suite runs the direct GET and PUT against the server")
 		return b
 	}
 	return storagetest.Harness{

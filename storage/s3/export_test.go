@@ -9,3 +9,7 @@ var CopySource = copySource
 
 // CopyPartSize exposes the part size choice to tests.
 var CopyPartSize = copyPartSize
+
+// UsesDirect reports whether b sends whole GETs and single PUTs itself
+// (direct.go) rather than through the SDK's operation stack.
+func UsesDirect(b *Backend) bool { return b.direct != nil }

@@ -3,6 +3,7 @@ package s3
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -23,15 +24,26 @@ import (
 // model, so it is read from the raw HTTP response.
 const ossCRCHeader = "X-Oss-Hash-Crc64ecma"
 
-// readCRC copies x-oss-hash-crc64ecma into info when present. A malformed
-// value is an error (the server answered something we cannot trust); an
-// absent one leaves HasCRC64 false ("cannot verify this way").
+// readCRC copies x-oss-hash-crc64ecma of an SDK answer into info (see
+// readCRCHeader).
 func readCRC(info *storage.ObjectInfo, md middleware.Metadata) error {
+	return readCRCHeader(info, rawHeader(md))
+}
+
+// rawHeader is the HTTP header of the answer behind an SDK output.
+func rawHeader(md middleware.Metadata) http.Header {
 	raw, ok := awsmiddleware.GetRawResponse(md).(*smithyhttp.Response)
 	if !ok || raw == nil {
 		return nil
 	}
-	v := raw.Header.Get(ossCRCHeader)
+	return raw.Header
+}
+
+// readCRCHeader copies x-oss-hash-crc64ecma into info when present. A
+// malformed value is an error (the server answered something we cannot
+// trust); an absent one leaves HasCRC64 false ("cannot verify this way").
+func readCRCHeader(info *storage.ObjectInfo, h http.Header) error {
+	v := h.Get(ossCRCHeader)
 	if v == "" {
 		return nil
 	}
