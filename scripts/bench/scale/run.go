@@ -158,7 +158,7 @@ destCABundle=%[2]s
 	tl := newTally(o.objects)
 	var leased lastLease
 	src := &simSource{l: l, mtime: mtime, copy: o.copy, jitter: o.jitter}
-	cp, err := worker.NewCopier(worker.Options{Src: src, Dst: simDest{}})
+	cp, err := worker.NewCopier(worker.Options{Src: src, Dst: newSimDest()})
 	if err != nil {
 		return nil, err
 	}
