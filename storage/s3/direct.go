@@ -2,8 +2,6 @@ package s3
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -35,8 +33,9 @@ import (
 // Everything else (listing, HEAD, multipart, copies, deletes) stays on the
 // SDK: those requests are few per object or large.
 
-// emptySHA256 is the payload hash of a request without a body.
-var emptySHA256 = func() string { h := sha256.Sum256(nil); return hex.EncodeToString(h[:]) }()
+// emptySHA256 is the payload hash of a request without a body (SHA-256 of
+// nothing).
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 // expectContinueAt is the body size from which the SDK asks for
 // 100-continue (service/internal/s3shared), so a refused upload is not sent.

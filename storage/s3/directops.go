@@ -93,11 +93,11 @@ func putHeaders(h http.Header, in *awss3.PutObjectInput) {
 	set("X-Amz-Checksum-Crc64nvme", in.ChecksumCRC64NVME)
 	set("Content-Disposition", in.ContentDisposition)
 	set("Content-Encoding", in.ContentEncoding)
-	// The SDK's default for a streamed body; stores keep it.
-	h.Set("Content-Type", aws.ToString(in.ContentType))
-	if in.ContentType == nil {
-		h.Set("Content-Type", "application/octet-stream")
+	ct := "application/octet-stream" // the SDK's default for a streamed body; stores keep it
+	if in.ContentType != nil {
+		ct = *in.ContentType
 	}
+	h.Set("Content-Type", ct)
 	set("If-Match", in.IfMatch)
 	set("If-None-Match", in.IfNoneMatch)
 	for k, v := range in.Metadata {
